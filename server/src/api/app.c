@@ -1,0 +1,195 @@
+/*
+ * api/app — per-worker state and the guarded database call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "core/log.h"
+#include "core/strutil.h"
+#include "db/listen.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+const db_statement_t api_statements[API_STMT__COUNT] = {
+    [API_STMT_PING] = {"ping", "SELECT 1", 0},
+};
+
+static const char *const notify_channels[] = {"klima_dataset_refreshed", "klima_consent_revoked", NULL};
+
+static struct {
+    const config_t *cfg;
+    api_worker_t **workers; /* indexed by http worker id; written once by each worker at start */
+    unsigned nworkers;
+} app;
+
+typedef struct notify_message {
+    h2o_multithread_message_t super;
+    int channel; /* index into notify_channels */
+    char payload[256];
+} notify_message_t;
+
+api_worker_t *api_worker_of(h2o_req_t *req)
+{
+    return http_worker_of(req)->app;
+}
+
+/* --- the guarded call -------------------------------------------------------------------------------------------- */
+
+/* Shared between the request (through a guard on its pool) and the pool callback; freed when both let go. */
+typedef struct api_call {
+    h2o_req_t *req; /* NULL once the request is gone */
+    api_db_cb cb;
+    void *state;
+} api_call_t;
+
+static void call_guard_dispose(void *p)
+{
+    api_call_t *call = *(api_call_t **)p;
+    call->req = NULL;
+    h2o_mem_release_shared(call);
+}
+
+static void send_unavailable(h2o_req_t *req, http_problem_kind_t kind, const char *detail)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+    http_problem_send(req, kind, detail, NULL);
+}
+
+static void call_on_result(void *data, db_status_t status, const PGresult *res)
+{
+    api_call_t *call = data;
+
+    if (call->req != NULL) {
+        switch (status) {
+        case DB_UNAVAILABLE:
+            send_unavailable(call->req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database connection was lost; try again shortly.");
+            break;
+        case DB_TIMEOUT:
+            send_unavailable(call->req, HTTP_PROBLEM_DB_TIMEOUT, "The database did not answer in time; try again shortly.");
+            break;
+        default:
+            call->cb(call->req, call->state, status, res);
+            break;
+        }
+    }
+    h2o_mem_release_shared(call);
+}
+
+int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state)
+{
+    api_worker_t *aw = api_worker_of(req);
+    api_call_t *call = h2o_mem_alloc_shared(NULL, sizeof(*call), NULL);
+    api_call_t **guard;
+
+    call->req = req;
+    call->cb = cb;
+    call->state = state;
+    if (db_pool_query(aw->db, stmt, params, call_on_result, call) != 0) {
+        h2o_mem_release_shared(call);
+        send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database is not reachable right now; try again shortly.");
+        return -1;
+    }
+    /* the pool holds the first reference; the guard on the request's pool holds the second */
+    h2o_mem_addref_shared(call);
+    guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), call_guard_dispose);
+    *guard = call;
+    return 0;
+}
+
+void api_db_error_reply(h2o_req_t *req, const PGresult *res)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    if (state != NULL && strcmp(state, "57014") == 0) {
+        send_unavailable(req, HTTP_PROBLEM_DB_TIMEOUT, "The query took longer than the server allows.");
+        return;
+    }
+    log_error("query failed: %s %s", state != NULL ? state : "-", msg != NULL ? msg : "(no message)");
+    http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The database rejected the query; the error has been logged.", NULL);
+}
+
+/* --- notifications ------------------------------------------------------------------------------------------------- */
+
+static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, notify_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        notify_message_t *m = H2O_STRUCT_FROM_MEMBER(notify_message_t, super.link, messages->next);
+        h2o_linklist_unlink(&m->super.link);
+        if (m->channel == 0)
+            ++aw->datasets_generation;
+        else
+            ++aw->consents_revoked;
+        log_debug("worker %u: %s %s", aw->http->id, notify_channels[m->channel], m->payload);
+        free(m);
+    }
+}
+
+/* Runs on the listener thread: one message per worker. */
+static void on_notify(const char *channel, const char *payload, void *ctx)
+{
+    int ch = -1;
+    for (int i = 0; notify_channels[i] != NULL; ++i) {
+        if (strcmp(channel, notify_channels[i]) == 0)
+            ch = i;
+    }
+    if (ch < 0)
+        return;
+    for (unsigned i = 0; i < app.nworkers; ++i) {
+        api_worker_t *aw = __atomic_load_n(&app.workers[i], __ATOMIC_ACQUIRE);
+        notify_message_t *m;
+        if (aw == NULL || (m = calloc(1, sizeof(*m))) == NULL)
+            continue;
+        m->channel = ch;
+        str_fmt(m->payload, sizeof(m->payload), "%s", payload);
+        h2o_multithread_send_message(&aw->notify_receiver, &m->super);
+    }
+}
+
+/* --- worker lifecycle ---------------------------------------------------------------------------------------------- */
+
+static void *worker_start(http_worker_t *w)
+{
+    api_worker_t *aw = calloc(1, sizeof(*aw));
+    if (aw == NULL)
+        return NULL;
+    aw->http = w;
+    aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, api_statements,
+                            API_STMT__COUNT);
+    if (aw->db == NULL) {
+        free(aw);
+        return NULL;
+    }
+    h2o_multithread_register_receiver(w->ctx.queue, &aw->notify_receiver, on_notify_messages);
+    __atomic_store_n(&app.workers[w->id], aw, __ATOMIC_RELEASE);
+    return aw;
+}
+
+/* The api_worker itself stays allocated (the listener thread may still address its receiver until api_stop). */
+static void worker_stop(http_worker_t *w)
+{
+    api_worker_t *aw = w->app;
+    db_pool_destroy(aw->db);
+    aw->db = NULL;
+}
+
+static const http_server_hooks_t hooks = {worker_start, worker_stop};
+
+const http_server_hooks_t *api_start(const config_t *cfg)
+{
+    app.cfg = cfg;
+    app.nworkers = cfg->threads;
+    app.workers = calloc(cfg->threads, sizeof(*app.workers));
+    if (app.workers == NULL)
+        return NULL;
+    if (db_listen_start(cfg->db_url, notify_channels, on_notify, NULL) != 0)
+        log_warn("cannot start the notification listener; cache invalidation will wait for expiry");
+    return &hooks;
+}
+
+void api_stop(void)
+{
+    db_listen_stop();
+}

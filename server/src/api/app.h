@@ -1,0 +1,52 @@
+/*
+ * api/app — what every resource handler shares: the per-worker state (database pool, notification receiver), the route
+ * table, the statement table, and the guarded database call that survives a vanished client.
+ */
+#ifndef KLIMA_API_APP_H
+#define KLIMA_API_APP_H
+
+#include <h2o.h>
+
+#include "core/config.h"
+#include "db/pool.h"
+#include "http/router.h"
+#include "http/server.h"
+
+/* The statements the server runs, one table for every connection (prepared on first use per connection). */
+typedef enum api_stmt { API_STMT_PING, API_STMT__COUNT } api_stmt_t;
+extern const db_statement_t api_statements[API_STMT__COUNT];
+
+/* The route table (api/routes.c) — the one place a route is registered; tests compare it with api-spec/openapi.yaml. */
+extern const http_route_t api_routes[];
+extern const size_t api_nroutes;
+
+typedef struct api_worker {
+    http_worker_t *http;
+    db_pool_t *db;
+    h2o_multithread_receiver_t notify_receiver;
+    uint64_t datasets_generation; /* bumped by NOTIFY klima_dataset_refreshed */
+    uint64_t consents_revoked;    /* bumped by NOTIFY klima_consent_revoked */
+} api_worker_t;
+
+/* The api state of the worker serving req. */
+api_worker_t *api_worker_of(h2o_req_t *req);
+
+/* Receives a query's outcome while the request still exists. DB_UNAVAILABLE and DB_TIMEOUT never reach it: api_db_query
+ * answers those with 503 + Retry-After itself. */
+typedef void (*api_db_cb)(h2o_req_t *req, void *state, db_status_t status, const PGresult *res);
+
+/* Runs statement stmt for req. If the client goes away before the result arrives, the result is dropped and cb is not
+ * called; nothing the request owned is touched. Returns 0 when the query was queued; when the database is unavailable
+ * it has already sent 503 + Retry-After and returns -1. Either way the handler then returns 0 to h2o. */
+int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state);
+
+/* Sends the problem for a query PostgreSQL rejected (logs the SQL error; statement timeouts become 503). */
+void api_db_error_reply(h2o_req_t *req, const PGresult *res);
+
+/* Starts the notification listener and returns the worker hooks for http_server_run. cfg must outlive the server. */
+const http_server_hooks_t *api_start(const config_t *cfg);
+
+/* Stops the notification listener (after http_server_run returned). */
+void api_stop(void);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * api/routes — the route table: the one place a route is registered. Every pattern here is a path in
+ * api-spec/openapi.yaml and every path there is here (tests/integration checks both directions).
+ */
+#include "api/app.h"
+#include "api/meta.h"
+
+const http_route_t api_routes[] = {
+    {"GET", "/healthz", api_meta_healthz},
+    {"GET", "/readyz", api_meta_readyz},
+};
+
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,51 @@
+/*
+ * cli — the subcommand table and what the subcommands share.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+const cli_command_t cli_commands[] = {
+    {"serve", "run the HTTP server (klimaspejl serve --help lists the settings)", cli_serve_main},
+    {"migrate", "apply sql/migrations in order, each once, in its own transaction", cli_migrate_main},
+    {"seed", "generate a deterministic synthetic city: --households N --days D --seed S", cli_seed_main},
+    {"ingest", "load a real-data CSV file: ingest energy|waste|mobility FILE.csv", cli_ingest_main},
+    {"refresh", "refresh the published rollups, bump dataset versions and notify servers", cli_refresh_main},
+    {"version", "print the version", cli_version_main},
+    {"help", "print this list", cli_help_main},
+    {NULL, NULL, NULL},
+};
+
+void cli_print_usage(FILE *out)
+{
+    fprintf(out, "usage: klimaspejl <subcommand> [options]\n\nsubcommands:\n");
+    for (const cli_command_t *c = cli_commands; c->name != NULL; ++c)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+}
+
+const char *cli_admin_conninfo(void)
+{
+    const char *s = getenv("KLIMA_DB_ADMIN_URL");
+    if (s == NULL || *s == '\0')
+        s = getenv("KLIMA_DB_URL");
+    return s != NULL ? s : "";
+}
+
+int cli_stderr_is_tty(void)
+{
+    const char *ci = getenv("CI");
+    return isatty(STDERR_FILENO) && (ci == NULL || *ci == '\0');
+}
+
+int cli_version_main(int argc, char **argv)
+{
+    printf("klimaspejl %s\n", KLIMA_VERSION);
+    return CLI_EXIT_OK;
+}
+
+int cli_help_main(int argc, char **argv)
+{
+    cli_print_usage(stdout);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,45 @@
+/*
+ * cli/serve — `klimaspejl serve`: configuration, then the HTTP server until SIGINT/SIGTERM.
+ */
+#include "api/app.h"
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "http/server.h"
+
+int cli_serve_main(int argc, char **argv)
+{
+    config_t cfg;
+    char err[512];
+    const http_server_hooks_t *hooks;
+    int ret = CLI_EXIT_FAIL;
+
+    switch (config_load(&cfg, argc, argv, err, sizeof(err))) {
+    case CONFIG_OK:
+        break;
+    case CONFIG_HELP:
+        config_print_help(stdout);
+        config_free(&cfg);
+        return CLI_EXIT_OK;
+    case CONFIG_ERR_USAGE:
+        fprintf(stderr, "klimaspejl serve: %s\n", err);
+        config_print_help(stderr);
+        config_free(&cfg);
+        return CLI_EXIT_USAGE;
+    case CONFIG_ERR_VALUE:
+        fprintf(stderr, "klimaspejl serve: %s\n", err);
+        config_free(&cfg);
+        return CLI_EXIT_USAGE;
+    }
+    log_set_level(cfg.log_level);
+    if (cfg.db_url == NULL)
+        log_warn("KLIMA_DB_URL is not set: using libpq's defaults (PGHOST, PGDATABASE, ...)");
+    if ((hooks = api_start(&cfg)) == NULL)
+        goto exit;
+    if (http_server_run(&cfg, api_routes, api_nroutes, hooks) == 0)
+        ret = CLI_EXIT_OK;
+    api_stop();
+exit:
+    config_free(&cfg);
+    return ret;
+}

@@ -1,0 +1,55 @@
+/*
+ * core/config — the server's settings, read from KLIMA_* environment variables and the matching
+ * `serve` flags (a flag wins over the environment), validated once at start.
+ */
+#ifndef KLIMA_CORE_CONFIG_H
+#define KLIMA_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_LISTEN 8
+
+typedef enum config_log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG } config_log_level_t;
+
+typedef struct config {
+    char *listen[CONFIG_MAX_LISTEN]; /* "host:port" strings, at least one */
+    size_t nlisten;
+    unsigned threads;            /* worker threads; 0 in the table means "number of cores" */
+    char *db_url;                /* libpq conninfo for the server's role (klima_api) */
+    char *db_admin_url;          /* conninfo for migrate/seed/ingest/refresh (owner role); defaults to db_url */
+    char *db_read_urls;          /* comma-separated replica conninfos, or NULL */
+    unsigned db_conns;           /* pipelined connections per worker thread */
+    unsigned db_timeout_ms;      /* a query not answered within this gets 503 */
+    char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
+    int dev_login;
+    char *oidc_issuer, *oidc_key, *oidc_client_id;
+    char *tls_cert, *tls_key;
+    config_log_level_t log_level;
+    unsigned cache_mb;
+    char *personal_countries;
+    unsigned shutdown_timeout_ms; /* how long in-flight requests may take after SIGTERM */
+} config_t;
+
+typedef enum config_result {
+    CONFIG_OK = 0,
+    CONFIG_HELP,      /* --help was given: caller prints config_print_help and exits 0 */
+    CONFIG_ERR_USAGE, /* unknown flag or missing value: err says which */
+    CONFIG_ERR_VALUE  /* a setting has a bad value: err names the setting and what was expected */
+} config_result_t;
+
+/* Fills cfg from the defaults, then the environment (`getenv`), then argv (flags as `--name value` or `--name=value`).
+ * Strings in cfg are heap copies owned by cfg (config_free releases them). On failure writes a one-line message to err. */
+config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Same as config_load, but reads the environment through `getenv_fn` (for tests). */
+config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
+                                 size_t errlen);
+
+/* Releases the strings owned by cfg. */
+void config_free(config_t *cfg);
+
+/* Writes the list of settings (flag, variable, default, meaning) to out. */
+void config_print_help(FILE *out);
+
+#endif

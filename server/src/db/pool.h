@@ -1,0 +1,61 @@
+/*
+ * db/pool — a worker thread's PostgreSQL connections, driven by its h2o evloop. libpq runs non-blocking, each connection
+ * in pipeline mode: queries from many requests share a connection, each query followed by its own Sync so that one
+ * failing query never aborts another. Statements are prepared on each connection the first time they are used there.
+ * A lost connection is re-established with backoff; meanwhile db_pool_query fails at once (the caller answers 503).
+ * Not thread-safe: one pool per worker thread, used only from that thread.
+ */
+#ifndef KLIMA_DB_POOL_H
+#define KLIMA_DB_POOL_H
+
+#include <h2o.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+typedef struct db_pool db_pool_t;
+
+typedef enum db_status {
+    DB_OK = 0,          /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
+    DB_QUERY_ERROR,     /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
+    DB_UNAVAILABLE,     /* no usable connection, or the connection was lost while the query was in flight; res NULL */
+    DB_TIMEOUT          /* no answer within the pool's timeout; the connection was reset; res NULL */
+} db_status_t;
+
+/* A statement the server may run. The table is owned by the caller and must outlive every pool. */
+typedef struct db_statement {
+    const char *name; /* the prepared statement's name */
+    const char *sql;  /* parameters as $1.. (text format) */
+    int nparams;
+} db_statement_t;
+
+/* Called exactly once per accepted query, on the pool's thread. res is owned by the pool and valid only during the call. */
+typedef void (*db_result_cb)(void *data, db_status_t status, const PGresult *res);
+
+typedef struct db_pool_stats {
+    unsigned connections_ready; /* established and in pipeline mode */
+    unsigned connections_total;
+    uint64_t in_flight;         /* queries sent and not yet answered */
+    uint64_t queries_ok, queries_failed;
+    uint64_t last_ok_ms;        /* h2o_now of the last successful query, 0 if none */
+} db_pool_stats_t;
+
+/* Creates a pool of nconns connections on loop and starts connecting (asynchronously). Returns NULL only when memory is
+ * exhausted. conninfo is copied. */
+db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
+                          const db_statement_t *stmts, size_t nstmts);
+
+/* Closes every connection. Callbacks of queries still in flight are called with DB_UNAVAILABLE first. */
+void db_pool_destroy(db_pool_t *pool);
+
+/* Queues statement `stmt` (an index into the pool's table) with text parameters (NULL entries are SQL NULL) on the least
+ * busy ready connection. Returns 0 when queued (cb will be called later, never from within this call), or -1 when no
+ * connection is ready (cb is not called; the caller answers 503). */
+int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data);
+
+/* Fills out with the pool's counters. */
+void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out);
+
+/* The seconds a caller should tell clients to wait (Retry-After) while the pool is reconnecting. */
+unsigned db_pool_retry_after_s(db_pool_t *pool);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * http/respond — writers for successful responses.
+ */
+#include <string.h>
+
+#include "http/problem.h"
+#include "http/respond.h"
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    default:
+        return "";
+    }
+}
+
+void http_send_bytes(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    h2o_send_inline(req, body, len);
+}
+
+void http_send_json(h2o_req_t *req, int status, json_t *json)
+{
+    size_t len = json != NULL ? json_dumpb(json, NULL, 0, JSON_COMPACT) : 0;
+    char *buf;
+
+    if (len == 0) {
+        json_decref(json);
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be encoded.", NULL);
+        return;
+    }
+    buf = h2o_mem_alloc_pool(&req->pool, len);
+    json_dumpb(json, buf, len, JSON_COMPACT);
+    json_decref(json);
+    http_send_bytes(req, status, "application/json", buf, len);
+}
+
+void http_add_header(h2o_req_t *req, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char *n = h2o_mem_alloc_pool(&req->pool, nl), *v = h2o_mem_alloc_pool(&req->pool, vl);
+    memcpy(n, name, nl);
+    memcpy(v, value, vl);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n, nl, 1, NULL, v, vl);
+}

@@ -1,0 +1,21 @@
+/*
+ * http/respond — writers for successful responses.
+ */
+#ifndef KLIMA_HTTP_RESPOND_H
+#define KLIMA_HTTP_RESPOND_H
+
+#include <h2o.h>
+#include <jansson.h>
+
+/* Sends `body` (a complete byte string the caller keeps alive until the response is sent, e.g. static or pool memory)
+ * with the given status and content type. */
+void http_send_bytes(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len);
+
+/* Serializes `json` (compact, UTF-8) into the request's pool and sends it as application/json; steals the reference.
+ * If serialization fails, sends a 500 problem instead. */
+void http_send_json(h2o_req_t *req, int status, json_t *json);
+
+/* Adds a header by name (lower-case) with a value copied into the request's pool. */
+void http_add_header(h2o_req_t *req, const char *name, const char *value);
+
+#endif

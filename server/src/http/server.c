@@ -1,0 +1,295 @@
+/*
+ * http/server — listeners, worker threads, dispatch to the route table, graceful shutdown.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/strutil.h"
+#include "http/problem.h"
+#include "http/server.h"
+
+typedef struct server_handler {
+    h2o_handler_t super;
+} server_handler_t;
+
+/* Process-wide, written before the workers start and read-only afterwards. */
+static struct {
+    h2o_globalconf_t globalconf;
+    const http_route_t *routes;
+    size_t nroutes;
+    const http_server_hooks_t *hooks;
+    const config_t *cfg;
+    http_worker_t *workers;
+    unsigned nworkers;
+    pthread_barrier_t started;
+    int start_failed;
+} server;
+
+static __thread http_worker_t *current_worker;
+
+typedef struct shutdown_message {
+    h2o_multithread_message_t super;
+} shutdown_message_t;
+
+http_worker_t *http_worker_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(http_worker_t, ctx, req->conn->ctx);
+}
+
+http_worker_t *http_worker_current(void)
+{
+    return current_worker;
+}
+
+/* Bound to the request's pool: runs when h2o disposes the request, however it ended (response sent, client gone). */
+static void on_request_disposed(void *p)
+{
+    http_worker_t *w = *(http_worker_t **)p;
+    --w->inflight;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    http_worker_t *w = http_worker_of(req);
+    http_worker_t **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), on_request_disposed);
+    http_match_t match;
+
+    *slot = w;
+    ++w->inflight;
+    switch (http_router_match(server.routes, server.nroutes, req->method.base, req->method.len, req->path_normalized.base,
+                              req->path_normalized.len, &match)) {
+    case HTTP_ROUTE_FOUND:
+        return match.route->handler(req, &match);
+    case HTTP_ROUTE_METHOD_NOT_ALLOWED:
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, h2o_strdup(&req->pool, match.allow, SIZE_MAX).base,
+                       strlen(match.allow));
+        http_problem_sendf(req, HTTP_PROBLEM_METHOD_NOT_ALLOWED, NULL, "%.*s is not allowed here; this path accepts %s.",
+                           (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base, match.allow);
+        return 0;
+    case HTTP_ROUTE_NOT_FOUND:
+        break;
+    }
+    http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "There is no resource at this path. The API is described at /openapi.json.",
+                      NULL);
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    http_worker_t *w = listener->data;
+
+    if (err != NULL)
+        return;
+    /* accept a bounded batch per wake-up so one busy listener cannot starve the loop */
+    for (int i = 0; i < 32; ++i) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            break;
+        h2o_accept(&w->_accept_ctx, sock);
+    }
+}
+
+static void close_listeners(http_worker_t *w)
+{
+    for (size_t i = 0; i < w->_nlisteners; ++i) {
+        if (w->_listeners[i] != NULL) {
+            h2o_socket_read_stop(w->_listeners[i]);
+            h2o_socket_close(w->_listeners[i]);
+            w->_listeners[i] = NULL;
+        }
+    }
+}
+
+static void on_shutdown_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    http_worker_t *w = H2O_STRUCT_FROM_MEMBER(http_worker_t, _shutdown_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        free(m);
+    }
+    if (w->stopping)
+        return;
+    w->stopping = 1;
+    close_listeners(w);
+    h2o_context_request_shutdown(&w->ctx);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *worker_main(void *arg)
+{
+    http_worker_t *w = arg;
+    uint64_t deadline = 0;
+
+    current_worker = w;
+    w->loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->loop, &server.globalconf);
+    w->_accept_ctx.ctx = &w->ctx;
+    w->_accept_ctx.hosts = server.globalconf.hosts;
+    h2o_multithread_register_receiver(w->ctx.queue, &w->_shutdown_receiver, on_shutdown_message);
+    if (server.hooks->worker_start != NULL && (w->app = server.hooks->worker_start(w)) == NULL)
+        __atomic_store_n(&server.start_failed, 1, __ATOMIC_SEQ_CST);
+    pthread_barrier_wait(&server.started);
+    if (__atomic_load_n(&server.start_failed, __ATOMIC_SEQ_CST))
+        return NULL;
+    for (size_t i = 0; i < w->_nlisteners; ++i) {
+        w->_listeners[i] = h2o_evloop_socket_create(w->loop, w->_fds[i], H2O_SOCKET_FLAG_DONT_READ);
+        w->_listeners[i]->data = w;
+        h2o_socket_read_start(w->_listeners[i], on_accept);
+    }
+
+    while (1) {
+        h2o_evloop_run(w->loop, 100);
+        if (!w->stopping)
+            continue;
+        if (deadline == 0)
+            deadline = now_ms() + server.cfg->shutdown_timeout_ms;
+        if (w->inflight == 0 || now_ms() >= deadline)
+            break;
+    }
+    if (w->inflight != 0)
+        log_warn("worker %u: %llu requests still running at the shutdown deadline", w->id, (unsigned long long)w->inflight);
+    if (server.hooks->worker_stop != NULL)
+        server.hooks->worker_stop(w);
+    return NULL;
+}
+
+/* Opens one SO_REUSEPORT listening socket on addr ("host:port"). Returns the fd or -1 with err filled. */
+static int open_listener(const char *addr, char *err, size_t errlen)
+{
+    char host[256], port_s[8];
+    uint16_t port;
+    struct addrinfo hints = {0}, *res = NULL;
+    int fd = -1, on = 1, r;
+
+    if (str_parse_hostport(addr, host, sizeof(host), &port) != 0) {
+        str_fmt(err, errlen, "KLIMA_LISTEN: '%s' is not HOST:PORT", addr);
+        return -1;
+    }
+    str_fmt(port_s, sizeof(port_s), "%u", (unsigned)port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if ((r = getaddrinfo(host[0] != '\0' ? host : NULL, port_s, &hints, &res)) != 0) {
+        str_fmt(err, errlen, "KLIMA_LISTEN: cannot resolve '%s': %s", addr, gai_strerror(r));
+        return -1;
+    }
+    if ((fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+        listen(fd, 4096) != 0) {
+        str_fmt(err, errlen, "KLIMA_LISTEN: cannot listen on %s: %s", addr, strerror(errno));
+        if (fd != -1)
+            close(fd);
+        fd = -1;
+    } else {
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &on, sizeof(on));
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void setup_globalconf(void)
+{
+    h2o_hostconf_t *host;
+    h2o_pathconf_t *path;
+    server_handler_t *handler;
+
+    h2o_config_init(&server.globalconf);
+    server.globalconf.server_name = h2o_iovec_init(H2O_STRLIT("klimaspejl"));
+    server.globalconf.max_request_entity_size = 1024 * 1024;
+    server.globalconf.http2.max_concurrent_requests_per_connection = 100;
+    host = h2o_config_register_host(&server.globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    path = h2o_config_register_path(host, "/", 0);
+    handler = (server_handler_t *)h2o_create_handler(path, sizeof(*handler));
+    handler->super.on_req = on_req;
+}
+
+int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
+{
+    sigset_t sigs;
+    int sig, ret = -1;
+    char err[512];
+    unsigned started = 0;
+
+    server.cfg = cfg;
+    server.routes = routes;
+    server.nroutes = nroutes;
+    server.hooks = hooks;
+    server.nworkers = cfg->threads;
+    server.workers = calloc(server.nworkers, sizeof(*server.workers));
+    if (server.workers == NULL)
+        goto exit;
+    setup_globalconf();
+    signal(SIGPIPE, SIG_IGN);
+
+    for (unsigned t = 0; t < server.nworkers; ++t) {
+        http_worker_t *w = &server.workers[t];
+        w->id = t;
+        for (size_t i = 0; i < cfg->nlisten; ++i) {
+            if ((w->_fds[i] = open_listener(cfg->listen[i], err, sizeof(err))) == -1) {
+                log_error("%s", err);
+                goto exit;
+            }
+            w->_nlisteners = i + 1;
+        }
+    }
+
+    /* the workers inherit this mask; only this thread takes the signals, through sigwait */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    pthread_barrier_init(&server.started, NULL, server.nworkers + 1);
+    for (; started < server.nworkers; ++started) {
+        if (pthread_create(&server.workers[started]._thread, NULL, worker_main, &server.workers[started]) != 0) {
+            log_error("cannot start worker thread %u: %s", started, strerror(errno));
+            abort(); /* the barrier cannot be released with fewer threads */
+        }
+    }
+    pthread_barrier_wait(&server.started);
+    if (server.start_failed) {
+        log_error("a worker failed to start");
+        for (unsigned t = 0; t < started; ++t)
+            pthread_join(server.workers[t]._thread, NULL);
+        goto exit;
+    }
+    for (size_t i = 0; i < cfg->nlisten; ++i)
+        log_info("listening on http://%s (HTTP/1.1 and h2c), %u threads", cfg->listen[i], server.nworkers);
+
+    sigwait(&sigs, &sig);
+    log_info("%s received: finishing in-flight requests (up to %u ms); a second signal stops at once",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_timeout_ms);
+    pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    for (unsigned t = 0; t < server.nworkers; ++t) {
+        shutdown_message_t *m = calloc(1, sizeof(*m));
+        if (m == NULL)
+            abort();
+        h2o_multithread_send_message(&server.workers[t]._shutdown_receiver, &m->super);
+    }
+    for (unsigned t = 0; t < server.nworkers; ++t)
+        pthread_join(server.workers[t]._thread, NULL);
+    log_info("stopped");
+    ret = 0;
+
+exit:
+    return ret;
+}

@@ -1,0 +1,53 @@
+/*
+ * http/server — listeners and worker threads. Each worker has its own h2o evloop, h2o context and SO_REUSEPORT listening
+ * sockets; nothing is shared between workers on the request path. HTTP/1.1 and HTTP/2 with prior knowledge (h2c) are
+ * served on the same port.
+ */
+#ifndef KLIMA_HTTP_SERVER_H
+#define KLIMA_HTTP_SERVER_H
+
+#include <h2o.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "http/router.h"
+
+typedef struct http_worker http_worker_t;
+
+typedef struct http_server_hooks {
+    /* Called on each worker's thread before it accepts connections; the result is stored in worker->app. Returning NULL
+     * aborts the start. */
+    void *(*worker_start)(http_worker_t *worker);
+    /* Called on the worker's thread after its last request finished (or the shutdown deadline passed). */
+    void (*worker_stop)(http_worker_t *worker);
+} http_server_hooks_t;
+
+struct http_worker {
+    unsigned id;
+    h2o_context_t ctx;
+    h2o_evloop_t *loop;
+    void *app;           /* what hooks.worker_start returned */
+    uint64_t inflight;   /* requests accepted and not yet disposed */
+    int stopping;        /* shutdown requested: listeners closed */
+    /* private */
+    h2o_accept_ctx_t _accept_ctx;
+    h2o_socket_t *_listeners[CONFIG_MAX_LISTEN];
+    int _fds[CONFIG_MAX_LISTEN];
+    size_t _nlisteners;
+    h2o_multithread_receiver_t _shutdown_receiver;
+    pthread_t _thread;
+};
+
+/* Creates the listening sockets for every worker and address, starts the workers, then blocks until SIGINT or SIGTERM,
+ * stops accepting, lets in-flight requests finish within cfg->shutdown_timeout_ms and returns 0. A second signal exits
+ * the process at once. Returns -1 (with a message on stderr) if an address cannot be bound or a worker fails to start.
+ * routes must stay valid while the server runs. */
+int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks);
+
+/* The worker that is serving req. */
+http_worker_t *http_worker_of(h2o_req_t *req);
+
+/* The worker of the calling thread (NULL outside a worker thread). */
+http_worker_t *http_worker_current(void);
+
+#endif
