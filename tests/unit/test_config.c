@@ -1,1 +1,108 @@
-int main(void){return 0;}
+/* core/config */
+#include <stdlib.h>
+
+#include "core/config.h"
+#include "test.h"
+
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (const char *const *p = fake_env; p != NULL && *p != NULL; p += 2) {
+        if (strcmp(p[0], name) == 0)
+            return p[1];
+    }
+    return NULL;
+}
+
+static config_result_t load(const char *const *env, int argc, char **argv, config_t *cfg, char *err, size_t errlen)
+{
+    fake_env = env;
+    return config_load_with(cfg, argc, argv, fake_getenv, err, errlen);
+}
+
+static void test_defaults(void)
+{
+    config_t cfg;
+    char err[256] = "";
+    char *argv[] = {"serve"};
+    CHECK_INT(load(NULL, 1, argv, &cfg, err, sizeof(err)), CONFIG_OK);
+    CHECK_INT(cfg.nlisten, 1);
+    CHECK_STR(cfg.listen[0], "127.0.0.1:8080");
+    CHECK(cfg.threads >= 1);
+    CHECK_INT(cfg.db_conns, 2);
+    CHECK_INT(cfg.log_level, LOG_LEVEL_INFO);
+    CHECK_INT(cfg.dev_login, 0);
+    CHECK(cfg.tls_cert == NULL);
+    config_free(&cfg);
+}
+
+static void test_env_and_flags(void)
+{
+    config_t cfg;
+    char err[256] = "";
+    const char *env[] = {"KLIMA_THREADS", "3", "KLIMA_LISTEN", "127.0.0.1:1,[::1]:2", "KLIMA_DB_URL", "dbname=x",
+                         "KLIMA_DEV_LOGIN", "yes", NULL};
+    char *argv[] = {"serve", "--threads", "5", "--log-level=debug"};
+    CHECK_INT(load(env, 4, argv, &cfg, err, sizeof(err)), CONFIG_OK);
+    CHECK_INT(cfg.threads, 5); /* a flag wins over the environment */
+    CHECK_INT(cfg.nlisten, 2);
+    CHECK_STR(cfg.listen[1], "[::1]:2");
+    CHECK_STR(cfg.db_url, "dbname=x");
+    CHECK_STR(cfg.db_admin_url, "dbname=x"); /* defaults to db_url */
+    CHECK_INT(cfg.dev_login, 1);
+    CHECK_INT(cfg.log_level, LOG_LEVEL_DEBUG);
+    config_free(&cfg);
+}
+
+static void test_errors(void)
+{
+    config_t cfg;
+    char err[256] = "";
+    char *argv1[] = {"serve"};
+    const char *bad_threads[] = {"KLIMA_THREADS", "abc", NULL};
+    CHECK_INT(load(bad_threads, 1, argv1, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_THREADS") != NULL);
+    config_free(&cfg);
+
+    const char *bad_listen[] = {"KLIMA_LISTEN", "localhost", NULL};
+    CHECK_INT(load(bad_listen, 1, argv1, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_LISTEN") != NULL);
+    config_free(&cfg);
+
+    const char *bad_level[] = {"KLIMA_LOG_LEVEL", "loud", NULL};
+    CHECK_INT(load(bad_level, 1, argv1, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_LOG_LEVEL") != NULL);
+    config_free(&cfg);
+
+    const char *half_tls[] = {"KLIMA_TLS_CERT", "/x.pem", NULL};
+    CHECK_INT(load(half_tls, 1, argv1, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_TLS_KEY") != NULL);
+    config_free(&cfg);
+
+    char *argv_unknown[] = {"serve", "--nope"};
+    CHECK_INT(load(NULL, 2, argv_unknown, &cfg, err, sizeof(err)), CONFIG_ERR_USAGE);
+    CHECK(strstr(err, "--nope") != NULL);
+    config_free(&cfg);
+
+    char *argv_missing[] = {"serve", "--threads"};
+    CHECK_INT(load(NULL, 2, argv_missing, &cfg, err, sizeof(err)), CONFIG_ERR_USAGE);
+    config_free(&cfg);
+
+    char *argv_range[] = {"serve", "--db-conns=0"};
+    CHECK_INT(load(NULL, 2, argv_range, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "--db-conns") != NULL);
+    config_free(&cfg);
+
+    char *argv_help[] = {"serve", "--help"};
+    CHECK_INT(load(NULL, 2, argv_help, &cfg, err, sizeof(err)), CONFIG_HELP);
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    test_defaults();
+    test_env_and_flags();
+    test_errors();
+    return TEST_DONE();
+}

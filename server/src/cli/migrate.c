@@ -214,6 +214,11 @@ int cli_migrate_main(int argc, char **argv)
             goto exit;
         }
         PQclear(res);
+        /* a migration may SET LOCAL ROLE klima_owner; the record is written as the connecting role */
+        if (db_sync_exec(pg, "RESET ROLE", "migrate") != 0) {
+            db_sync_exec(pg, "ROLLBACK", "migrate");
+            goto exit;
+        }
         params[0] = files[i].version;
         params[1] = files[i].name;
         params[2] = sum;

@@ -361,6 +361,7 @@ typedef struct seed_ctx {
     uint32_t n_households, n_days, n_hours, n_months;
     int64_t start_day; /* days since epoch of the first day */
     int superuser;
+    int rebuild_pk; /* drop the energy primary key for the load and build it per month afterwards */
     seed_household_t *households;
     seed_hour_t *hours;
     seed_day_t *days;
@@ -581,9 +582,15 @@ static int copy_end(seed_ctx_t *ctx, seed_copy_t *c)
     return ok ? 0 : -1;
 }
 
+/* Drops NOTICEs ("... does not exist, skipping"): the summary line is the output. */
+static void quiet_notice(void *arg, const char *message)
+{
+}
+
 static PGconn *seed_connect(seed_ctx_t *ctx)
 {
     PGconn *conn = PQconnectdb(ctx->conninfo);
+    PQsetNoticeProcessor(conn, quiet_notice, NULL);
     if (PQstatus(conn) != CONNECTION_OK) {
         ctx_fail(ctx, "connect", PQerrorMessage(conn));
         PQfinish(conn);
@@ -602,7 +609,13 @@ static PGconn *seed_connect(seed_ctx_t *ctx)
 
 static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t *mo, uint32_t month_index)
 {
-    char sql[128];
+    char sql[160];
+    if (ctx->rebuild_pk) {
+        /* A partition left with its own key by an interrupted seed. */
+        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT IF EXISTS %s_pkey", mo->partition, mo->partition);
+        if (exec_ok(ctx, c->conn, sql) != 0)
+            return -1;
+    }
     str_fmt(sql, sizeof sql, "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN",
             mo->partition);
     if (copy_begin(ctx, c, sql) != 0)
@@ -642,7 +655,17 @@ static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t
         }
     }
     atomic_fetch_add(&ctx->rows_energy, rows);
-    return copy_end(ctx, c);
+    if (copy_end(ctx, c) != 0)
+        return -1;
+    if (ctx->rebuild_pk) {
+        /* Sorting a month once is cheaper than inserting it into a b-tree row by row; the other connection keeps
+         * loading meanwhile. seed_finish_pk attaches these indexes to the parent's key. */
+        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)",
+                mo->partition, mo->partition);
+        if (exec_ok(ctx, c->conn, sql) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int load_waste(seed_ctx_t *ctx, seed_copy_t *c)
@@ -822,6 +845,23 @@ done:
     atomic_fetch_add(&ctx->workers_done, 1);
     return NULL;
 }
+
+/* The energy table loses its primary key for the load (rebuild_pk); this restores it: the partitions' keys (built by
+ * the workers, or here for the empty ones) become partitions of the parent's key. Idempotent. */
+static const char seed_finish_pk_sql[] =
+    "DO $pk$ DECLARE p regclass; idx regclass; BEGIN"
+    " IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'core.energy_hourly'::regclass AND contype = 'p') THEN"
+    "  ALTER TABLE ONLY core.energy_hourly ADD CONSTRAINT energy_hourly_pkey PRIMARY KEY (household_id, hour_utc);"
+    " END IF;"
+    " FOR p IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'core.energy_hourly'::regclass LOOP"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = p AND contype = 'p') THEN"
+    "   EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (household_id, hour_utc)', p);"
+    "  END IF;"
+    "  SELECT conindid INTO idx FROM pg_constraint WHERE conrelid = p AND contype = 'p';"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = idx) THEN"
+    "   EXECUTE format('ALTER INDEX core.energy_hourly_pkey ATTACH PARTITION %s', idx);"
+    "  END IF;"
+    " END LOOP; END $pk$";
 
 static double now_s(void)
 {
@@ -1003,6 +1043,7 @@ int cli_seed_main(int argc, char **argv)
     build_calendar(&ctx);
 
     conn = PQconnectdb(ctx.conninfo);
+    PQsetNoticeProcessor(conn, quiet_notice, NULL);
     if (PQstatus(conn) != CONNECTION_OK) {
         ctx_fail(&ctx, "connect", PQerrorMessage(conn));
         goto fail;
@@ -1033,6 +1074,10 @@ int cli_seed_main(int argc, char **argv)
     }
     if (exec_ok(&ctx, conn, "SET synchronous_commit = off") != 0 || load_base(&ctx, conn, buf) != 0)
         goto fail;
+    /* Only the owner (or a superuser) may drop the key; the table is empty here (checked or truncated above). */
+    ctx.rebuild_pk = ctx.superuser && getenv("KLIMA_SEED_KEEP_PK") == NULL;
+    if (ctx.rebuild_pk && exec_ok(&ctx, conn, "ALTER TABLE core.energy_hourly DROP CONSTRAINT IF EXISTS energy_hourly_pkey") != 0)
+        goto fail;
 
     uint64_t base_rows = ctx.n_households + ctx.n_hours;
     uint64_t expected = base_rows + (uint64_t)ctx.n_households * ctx.n_hours +
@@ -1060,6 +1105,8 @@ int cli_seed_main(int argc, char **argv)
         fputc('\n', stderr);
     }
     if (atomic_load(&ctx.failed))
+        goto fail;
+    if (ctx.rebuild_pk && exec_ok(&ctx, conn, seed_finish_pk_sql) != 0)
         goto fail;
 
     double secs = now_s() - t0;

@@ -136,8 +136,10 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
 {
     db_pool_t *pool = c->pool;
 
-    if (c->state != CONN_DOWN && why != NULL)
+    if (why != NULL && c->state == CONN_READY)
         log_warn("database connection lost: %s", why);
+    else if (why != NULL)
+        log_debug("database connection attempt failed: %s", why);
     conn_close_socket(c);
     if (c->pg != NULL) {
         PQfinish(c->pg);

@@ -28,6 +28,7 @@ void http_send_bytes(h2o_req_t *req, int status, const char *content_type, const
 {
     req->res.status = status;
     req->res.reason = reason_of(status);
+    req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     h2o_send_inline(req, body, len);
 }
