@@ -4,10 +4,12 @@
  */
 #include "api/app.h"
 #include "api/meta.h"
+#include "api/openapi.h"
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", api_meta_healthz},
     {"GET", "/readyz", api_meta_readyz},
+    {"GET", "/openapi.json", api_openapi_get},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
