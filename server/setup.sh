@@ -21,10 +21,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KLIMA_PG_BIN=/usr/lib/postgresql/15/bin
 KLIMA_PG_PORT="${KLIMA_PG_PORT:-54329}"
 # Filled in by klima_pg_start; read by the scripts that source this file.
-# shellcheck disable=SC2034
 KLIMA_PG_DATA=""
 KLIMA_PG_SOCKDIR=""
-KLIMA_PG_STARTED_HERE=0
+export KLIMA_PG_STARTED_HERE=0
 
 klima_say() { printf '==> %s\n' "$*" >&2; }
 klima_warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -94,24 +93,36 @@ klima_build() {
     esac
     if [[ ! -f "$dir/CMakeCache.txt" ]]; then
         klima_say "configuring ${dir#"$ROOT"/} $*"
-        cmake -S "$ROOT" -B "$dir" "$@" >"$dir.configure.log" 2>&1 || {
-            cat "$dir.configure.log" >&2
+        mkdir -p "$dir"
+        if ! cmake -S "$ROOT" -B "$dir" "$@" >"$dir/configure.log" 2>&1; then
+            if grep -q 'CMake Error' "$dir/configure.log"; then
+                grep -A4 'CMake Error' "$dir/configure.log" | head -n 40 >&2
+            else
+                tail -n 30 "$dir/configure.log" >&2
+            fi
             rm -f "$dir/CMakeCache.txt"
-            klima_die "cmake configure of ${dir#"$ROOT"/} failed"
-        }
-        rm -f "$dir.configure.log"
+            klima_die "cmake configure of ${dir#"$ROOT"/} failed (full log: ${dir#"$ROOT"/}/configure.log)"
+        fi
     fi
     klima_say "building ${dir#"$ROOT"/}"
-    cmake --build "$dir" -j"$(nproc)" -- --no-print-directory >"$dir/build.log" 2>&1 || {
+    if ! cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1; then
         grep -E 'error|Error|undefined reference' "$dir/build.log" | head -n 60 >&2 || true
         klima_die "build of ${dir#"$ROOT"/} failed (full log: ${dir#"$ROOT"/}/build.log)"
-    }
+    fi
 }
 
 # Tells whether the postgres OS user can reach (traverse into) a directory.
 klima_pg_can_reach() {
     [[ $EUID -ne 0 ]] && return 0
     runuser -u postgres -- test -x "$1" -a -w "$1" 2>/dev/null
+}
+
+# klima_pg_running DATADIR SOCKDIR PORT: tells whether a postmaster serves DATADIR (or answers on SOCKDIR:PORT).
+klima_pg_running() {
+    local rc=0
+    "$KLIMA_PG_BIN/pg_isready" -q -h "$2" -p "$3" || rc=$?
+    # 0 = accepting connections, 1 = starting up or shutting down: either way a server is there.
+    ((rc <= 1)) || klima_as_pg "$KLIMA_PG_BIN/pg_ctl" status -D "$1" >/dev/null 2>&1
 }
 
 # klima_pg_start [DATADIR] [PORT]: a PostgreSQL 15 cluster for development and tests. The data dir defaults to
@@ -156,9 +167,10 @@ klima_pg_start() {
             cat "$sock/initdb.log" >&2
             klima_die "initdb failed"
         }
+        rm -f "$sock/initdb.log"
     fi
 
-    if klima_as_pg "$KLIMA_PG_BIN/pg_ctl" status -D "$data" >/dev/null 2>&1; then
+    if klima_pg_running "$data" "$sock" "$port"; then
         klima_say "reusing the running PostgreSQL ($data)"
     else
         klima_say "starting PostgreSQL on port $port (socket $sock)"
@@ -185,13 +197,16 @@ klima_pg_start() {
             -c "log_min_messages=warning"
             -c "log_min_error_statement=panic"
         )
-        klima_as_pg "$KLIMA_PG_BIN/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 -s \
-            -o "${opts[*]@Q}" || {
+        if klima_as_pg "$KLIMA_PG_BIN/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 -s \
+            -o "${opts[*]@Q}"; then
+            KLIMA_PG_STARTED_HERE=1
+        elif klima_pg_running "$data" "$sock" "$port"; then
+            # Another script (server/run, tests/run, benchmarks/run) started it at the same moment.
+            klima_say "reusing the PostgreSQL another script just started"
+        else
             tail -n 30 "$data/server.log" >&2 || true
             klima_die "PostgreSQL did not start (log: $data/server.log)"
-        }
-        # shellcheck disable=SC2034  # read by the sourcing script
-        KLIMA_PG_STARTED_HERE=1
+        fi
     fi
     local i
     for ((i = 0; i < 100; i++)); do

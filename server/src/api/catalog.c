@@ -1,0 +1,211 @@
+/*
+ * api/catalog — parse and look up the dataset catalog.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/catalog.h"
+#include "core/log.h"
+#include "core/strutil.h"
+
+const char api_catalog_sql[] =
+    "SELECT coalesce(json_agg(to_jsonb(d) || jsonb_build_object('columns', "
+    "(SELECT coalesce(jsonb_agg(to_jsonb(c) - 'dataset_id' ORDER BY c.position), '[]'::jsonb) "
+    "FROM meta.dataset_columns c WHERE c.dataset_id = d.id)) ORDER BY d.id), '[]'::json)::text FROM meta.datasets d";
+
+typedef struct name_flag {
+    const char *name;
+    unsigned flag;
+} name_flag_t;
+
+static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE}, {"lt", OP_LT},   {"lte", OP_LTE},
+                                       {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {NULL, 0}};
+static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
+static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
+static const char *const role_names[] = {"dimension", "measure", "flag"};
+
+const char *api_col_type_name(api_col_type_t t)
+{
+    return type_names[t];
+}
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < n; ++i) {
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static unsigned flags_of(json_t *arr, const name_flag_t *table)
+{
+    unsigned flags = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        for (const name_flag_t *t = table; t->name != NULL; ++t) {
+            if (json_is_string(v) && strcmp(json_string_value(v), t->name) == 0)
+                flags |= t->flag;
+        }
+    }
+    return flags;
+}
+
+/* A view name we are willing to paste into SQL: schema.name, lower-case letters, digits and underscores. */
+static int is_safe_view(const char *v)
+{
+    const char *dot = v != NULL ? strchr(v, '.') : NULL;
+    if (dot == NULL || dot == v || dot[1] == '\0' || strchr(dot + 1, '.') != NULL)
+        return 0;
+    for (const char *p = v; *p != '\0'; ++p) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Column names come from the catalog, which the CHECK constraint keeps to [a-z][a-z0-9_]*; checked again here because
+ * they are pasted into SQL as identifiers. */
+static int is_safe_ident(const char *s)
+{
+    if (s == NULL || !(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (const char *p = s; *p != '\0'; ++p) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int resolve_list(api_dataset_t *ds, json_t *arr, const api_column_t **out, size_t max, size_t *n)
+{
+    size_t i;
+    json_t *v;
+    *n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        const char *name = json_string_value(v);
+        const api_column_t *c = name != NULL ? api_dataset_column(ds, name, strlen(name)) : NULL;
+        if (c == NULL || *n == max)
+            return -1;
+        out[(*n)++] = c;
+    }
+    return 0;
+}
+
+static int parse_dataset(api_dataset_t *ds, json_t *row)
+{
+    json_t *cols = json_object_get(row, "columns"), *c;
+    size_t i;
+
+    ds->json = row;
+    ds->id = json_string_value(json_object_get(row, "id"));
+    ds->view = json_string_value(json_object_get(row, "source_view"));
+    ds->version = (uint64_t)json_integer_value(json_object_get(row, "version"));
+    ds->max_age = (unsigned)json_integer_value(json_object_get(row, "max_age_seconds"));
+    ds->personal = json_is_true(json_object_get(row, "personal"));
+    if (ds->id == NULL || !is_safe_view(ds->view) || !json_is_array(cols) || json_array_size(cols) == 0)
+        return -1;
+    ds->ncols = json_array_size(cols);
+    if ((ds->cols = calloc(ds->ncols, sizeof(*ds->cols))) == NULL)
+        return -1;
+    json_array_foreach(cols, i, c)
+    {
+        api_column_t *col = &ds->cols[i];
+        int t = lookup(type_names, 6, json_string_value(json_object_get(c, "type")));
+        int r = lookup(role_names, 3, json_string_value(json_object_get(c, "role")));
+        col->name = json_string_value(json_object_get(c, "name"));
+        if (!is_safe_ident(col->name) || t < 0 || r < 0)
+            return -1;
+        col->type = (api_col_type_t)t;
+        col->role = (api_col_role_t)r;
+        col->filterable = json_is_true(json_object_get(c, "filterable"));
+        col->groupable = json_is_true(json_object_get(c, "groupable"));
+        col->nullable = json_is_true(json_object_get(c, "nullable"));
+        col->local = json_is_string(json_object_get(c, "format")) && strcmp(json_string_value(json_object_get(c, "format")), "local") == 0;
+        col->ops = flags_of(json_object_get(c, "operators"), op_names);
+        /* between is offered wherever both ends of a range are */
+        if ((col->ops & (OP_GTE | OP_LTE)) == (OP_GTE | OP_LTE))
+            col->ops |= OP_BETWEEN;
+        col->aggs = flags_of(json_object_get(c, "aggregations"), agg_names);
+        col->enum_values = json_is_array(json_object_get(c, "enum_values")) ? json_object_get(c, "enum_values") : NULL;
+    }
+    if (resolve_list(ds, json_object_get(row, "primary_key"), ds->pk, 8, &ds->npk) != 0 ||
+        resolve_list(ds, json_object_get(row, "default_order"), ds->order, 8, &ds->norder) != 0)
+        return -1;
+    return 0;
+}
+
+api_catalog_t *api_catalog_parse(const char *text, size_t len)
+{
+    json_error_t err;
+    api_catalog_t *cat = calloc(1, sizeof(*cat));
+    size_t i;
+    json_t *row;
+
+    if (cat == NULL)
+        return NULL;
+    if ((cat->root = json_loadb(text, len, 0, &err)) == NULL || !json_is_array(cat->root)) {
+        log_error("catalog: not a JSON array: %s", err.text);
+        goto fail;
+    }
+    cat->n = json_array_size(cat->root);
+    if (cat->n > 0 && (cat->datasets = calloc(cat->n, sizeof(*cat->datasets))) == NULL)
+        goto fail;
+    json_array_foreach(cat->root, i, row)
+    {
+        if (parse_dataset(&cat->datasets[i], row) != 0) {
+            log_error("catalog: dataset #%zu (%s) is malformed", i, cat->datasets[i].id != NULL ? cat->datasets[i].id : "?");
+            goto fail;
+        }
+    }
+    return cat;
+fail:
+    api_catalog_free(cat);
+    return NULL;
+}
+
+void api_catalog_free(api_catalog_t *cat)
+{
+    if (cat == NULL)
+        return;
+    for (size_t i = 0; i < cat->n; ++i)
+        free(cat->datasets[i].cols);
+    free(cat->datasets);
+    json_decref(cat->root);
+    free(cat);
+}
+
+api_dataset_t *api_catalog_find(api_catalog_t *cat, const char *id, size_t len)
+{
+    for (size_t i = 0; cat != NULL && i < cat->n; ++i) {
+        if (strlen(cat->datasets[i].id) == len && memcmp(cat->datasets[i].id, id, len) == 0)
+            return &cat->datasets[i];
+    }
+    return NULL;
+}
+
+const api_column_t *api_dataset_column(const api_dataset_t *ds, const char *name, size_t len)
+{
+    for (size_t i = 0; i < ds->ncols; ++i) {
+        if (strlen(ds->cols[i].name) == len && memcmp(ds->cols[i].name, name, len) == 0)
+            return &ds->cols[i];
+    }
+    return NULL;
+}
+
+int api_catalog_apply_notify(api_catalog_t *cat, const char *payload)
+{
+    const char *sp = strchr(payload, ' ');
+    uint64_t v;
+    api_dataset_t *ds;
+
+    if (sp == NULL || (ds = api_catalog_find(cat, payload, (size_t)(sp - payload))) == NULL ||
+        str_to_uint(sp + 1, strlen(sp + 1), 0, UINT64_MAX, &v) != 0 || v == ds->version)
+        return 0;
+    ds->version = v;
+    json_object_set_new(ds->json, "version", json_integer((json_int_t)v));
+    return 1;
+}

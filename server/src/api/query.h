@@ -1,0 +1,103 @@
+/*
+ * api/query — the records query language: parses the query string of GET /v1/datasets/{id}/records (and the filters of
+ * /download) against the dataset's catalog entry, and builds the SQL with every value as a parameter. Pure: no I/O, no
+ * h2o; unit-tested and fuzzed.
+ *
+ *   col=op:value      filter (op: eq ne lt lte gt gte in between; a bare value means eq; in takes a,b,c; between a,b)
+ *   group_by=a,b      group on groupable columns (with bucket, the first date/datetime column is truncated)
+ *   measures=sum:x,avg:y,min:z,max:w,count
+ *   bucket=hour|day|week|month|year   and  tz=IANA zone (default Europe/Copenhagen) for the truncation
+ *   order=a,-b        dimension columns (aggregated: group columns); "-" for descending
+ *   limit=N           1..10000, default 100
+ *   cursor=...        opaque keyset cursor from a previous page
+ *   format=json|csv|ndjson|geojson, delimiter=,|; , bom=0|1
+ */
+#ifndef KLIMA_API_QUERY_H
+#define KLIMA_API_QUERY_H
+
+#include <stdint.h>
+
+#include "api/catalog.h"
+#include "core/qs.h"
+#include "core/sbuf.h"
+
+#define QUERY_MAX_FILTERS 16
+#define QUERY_MAX_GROUP 6
+#define QUERY_MAX_MEASURES 12
+#define QUERY_MAX_ORDER 8
+#define QUERY_MAX_IN 100
+#define QUERY_MAX_LIMIT 10000
+#define QUERY_DEFAULT_LIMIT 100
+#define QUERY_MAX_PARAMS (QUERY_MAX_FILTERS * 2 + QUERY_MAX_ORDER + 4)
+
+typedef enum api_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } api_format_t;
+typedef enum api_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH, BUCKET_YEAR } api_bucket_t;
+
+typedef struct api_filter {
+    const api_column_t *col;
+    unsigned op;         /* one OP_* */
+    const char *value;   /* eq..gte: the value; in: a PostgreSQL array literal; between: first bound */
+    const char *value2;  /* between: second bound */
+} api_filter_t;
+
+typedef struct api_measure {
+    unsigned agg; /* AGG_*, or 0 for count */
+    const api_column_t *col; /* NULL for count */
+    char alias[72];
+} api_measure_t;
+
+typedef struct api_order {
+    const api_column_t *col;
+    int desc;
+} api_order_t;
+
+typedef struct api_query {
+    const api_dataset_t *ds;
+    api_filter_t filters[QUERY_MAX_FILTERS];
+    size_t nfilters;
+    const api_column_t *group[QUERY_MAX_GROUP];
+    size_t ngroup;
+    api_measure_t measures[QUERY_MAX_MEASURES];
+    size_t nmeasures;
+    int aggregated; /* group_by or measures given */
+    api_order_t order[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8]; /* requested order + tie-breakers */
+    size_t norder, norder_requested;
+    unsigned limit;
+    api_bucket_t bucket;
+    const api_column_t *bucket_col;
+    char tz[65];
+    api_format_t format;
+    char delimiter;
+    int bom;
+    uint64_t qhash; /* of the canonical query (filters, grouping, measures, order, bucket, tz) */
+    /* keyset: values of the order columns of the last row of the previous page */
+    char *after[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
+    size_t nafter;
+} api_query_t;
+
+typedef enum api_query_status { QUERY_OK = 0, QUERY_INVALID = 400, QUERY_GONE = 410 } api_query_status_t;
+
+typedef struct api_query_error {
+    const char *param; /* the parameter at fault (points into the params or a literal) */
+    char detail[400];
+} api_query_error_t;
+
+/* Parses params for dataset ds into q. Strings in q point into params or into `scratch`, a buffer of at least
+ * `scratch_size` bytes that must outlive q (the caller passes request-pool memory; 64 KiB is plenty).
+ * `for_download`: limit/cursor/group_by/measures are refused (downloads stream everything that matches).
+ * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE with err filled. */
+api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, const qs_param_t *params, size_t nparams,
+                                   int for_download, char *scratch, size_t scratch_size, api_query_error_t *err);
+
+/* Appends the SQL for q to sql and sets values[0..*nvalues) to the text parameters ($1..). Fetches limit + 1 rows so the
+ * caller can tell whether another page follows. `copy`: no LIMIT, no keyset, all columns (for COPY (...) TO STDOUT). */
+void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues);
+
+/* The output columns of q in order: fills names (and, via out_types, each column's api_col_type_t; aggregates are
+ * COL_NUMBER, count COL_INTEGER). Returns the count. */
+size_t api_query_columns(const api_query_t *q, const char **names, api_col_type_t *types, size_t max);
+
+/* Encodes the cursor that continues after a row whose order-column values are keys[0..nkeys). Appends to out. */
+void api_query_cursor_encode(const api_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
+
+#endif
