@@ -30,7 +30,7 @@ COMMENT ON SCHEMA rollup IS 'Materialized rollups before anonymization; personal
 -- no factor at all.
 CREATE FUNCTION rollup.factor_g(item text, on_day date)
 RETURNS double precision
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT f.value
@@ -83,19 +83,15 @@ $fn$;
 
 -- Grid hours with the threshold of the dirtiest quarter of the local month (for the "dirty hours" tip).
 CREATE VIEW rollup.grid_hours AS
-    WITH g AS (
-        SELECT hour_utc, g_per_kwh::double precision AS g_per_kwh,
-               date_trunc('month', hour_utc AT TIME ZONE 'Europe/Copenhagen') AS month_local
-        FROM core.grid_intensity_hourly
-    ), p AS (
-        SELECT month_local, percentile_cont(0.75) WITHIN GROUP (ORDER BY g_per_kwh) AS p75
-        FROM g GROUP BY month_local
-    )
-    SELECT g.hour_utc, g.g_per_kwh, g.g_per_kwh >= p.p75 AS dirty
-    FROM g JOIN p USING (month_local);
+    SELECT g.hour_utc, g.g_per_kwh::double precision AS g_per_kwh, g.g_per_kwh >= p.p75 AS dirty
+    FROM core.grid_intensity_hourly g
+    JOIN (SELECT date_trunc('month', hour_utc AT TIME ZONE 'Europe/Copenhagen') AS month_local,
+                 percentile_cont(0.75) WITHIN GROUP (ORDER BY g_per_kwh) AS p75
+          FROM core.grid_intensity_hourly GROUP BY 1) p
+        ON p.month_local = date_trunc('month', g.hour_utc AT TIME ZONE 'Europe/Copenhagen');
 
 -- One row per household and local day with energy data. Electricity CO2e weights each hour by its grid intensity
--- (the 'electricity' emission factor of the day where an hour has none). "Dirty" hours are the top quarter of grid
+-- (the current 'electricity' emission factor where an hour has none). "Dirty" hours are the top quarter of grid
 -- intensity of the month.
 CREATE MATERIALIZED VIEW rollup.household_daily AS
     SELECT e.household_id,
@@ -104,9 +100,8 @@ CREATE MATERIALIZED VIEW rollup.household_daily AS
            sum(e.electricity_wh)::bigint AS electricity_wh,
            sum(e.heat_wh)::bigint AS heat_wh,
            sum(e.water_l::double precision) AS water_l,
-           sum(e.electricity_wh * coalesce(g.g_per_kwh,
-                   rollup.factor_g('electricity', (e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date))) / 1000.0
-               AS electricity_co2e_g,
+           sum(e.electricity_wh * coalesce(g.g_per_kwh, (SELECT rollup.factor_g('electricity', current_date))))
+               / 1000.0 AS electricity_co2e_g,
            coalesce(sum(e.electricity_wh) FILTER (WHERE g.dirty), 0)::bigint AS electricity_dirty_wh,
            coalesce(sum(e.electricity_wh * g.g_per_kwh) FILTER (WHERE g.dirty), 0) / 1000.0
                AS electricity_dirty_co2e_g,
@@ -136,14 +131,21 @@ CREATE MATERIALIZED VIEW rollup.household_monthly AS
                sum(kg::double precision) AS kg
         FROM core.waste_weighings
         GROUP BY 1, 2, 3
+    ), fx AS (
+        -- The factor of every item for every month with data, looked up once.
+        SELECT i.factor_item, mo.month, rollup.factor_g(i.factor_item, mo.month) AS g
+        FROM (SELECT factor_item FROM rollup.factor_items
+              UNION ALL SELECT 'district-heating' UNION ALL SELECT 'water') i
+        CROSS JOIN (SELECT month FROM en UNION SELECT month FROM wf
+                    UNION SELECT date_trunc('month', day)::date FROM core.mobility_daily) mo
     ), wa AS (
         SELECT wf.household_id, wf.month, sum(wf.kg) AS waste_kg,
-               sum(wf.kg * rollup.factor_g('waste-' || wf.fraction, wf.month)) / 1000.0 AS waste_co2e_kg,
+               sum(wf.kg * fx.g) / 1000.0 AS waste_co2e_kg,
                jsonb_object_agg(wf.fraction, jsonb_build_object(
-                   'kg', round(wf.kg::numeric, 3),
-                   'co2e_kg', round((wf.kg * rollup.factor_g('waste-' || wf.fraction, wf.month) / 1000.0)::numeric, 3))
+                   'kg', round(wf.kg::numeric, 3), 'co2e_kg', round((wf.kg * fx.g / 1000.0)::numeric, 3))
                    ORDER BY wf.fraction) AS waste
-        FROM wf GROUP BY 1, 2
+        FROM wf LEFT JOIN fx ON fx.factor_item = 'waste-' || wf.fraction AND fx.month = wf.month
+        GROUP BY 1, 2
     ), mm AS (
         SELECT household_id, date_trunc('month', day)::date AS month, mode,
                sum(trips)::integer AS trips, sum(km::double precision) AS km
@@ -151,12 +153,13 @@ CREATE MATERIALIZED VIEW rollup.household_monthly AS
         GROUP BY 1, 2, 3
     ), mo AS (
         SELECT mm.household_id, mm.month, sum(mm.trips)::integer AS mobility_trips, sum(mm.km) AS mobility_km,
-               sum(mm.km * rollup.factor_g(mm.mode, mm.month)) / 1000.0 AS mobility_co2e_kg,
+               sum(mm.km * fx.g) / 1000.0 AS mobility_co2e_kg,
                jsonb_object_agg(mm.mode, jsonb_build_object(
                    'trips', mm.trips, 'km', round(mm.km::numeric, 3),
-                   'co2e_kg', round((mm.km * rollup.factor_g(mm.mode, mm.month) / 1000.0)::numeric, 3))
+                   'co2e_kg', round((mm.km * fx.g / 1000.0)::numeric, 3))
                    ORDER BY mm.mode) AS mobility
-        FROM mm GROUP BY 1, 2
+        FROM mm LEFT JOIN fx ON fx.factor_item = mm.mode AND fx.month = mm.month
+        GROUP BY 1, 2
     ), keys AS (
         SELECT household_id, month FROM en
         UNION SELECT household_id, month FROM wa
@@ -172,9 +175,9 @@ CREATE MATERIALIZED VIEW rollup.household_monthly AS
            coalesce(en.electricity_dirty_kwh, 0) AS electricity_dirty_kwh,
            coalesce(en.electricity_dirty_co2e_kg, 0) AS electricity_dirty_co2e_kg,
            coalesce(en.heat_kwh, 0) AS heat_kwh,
-           coalesce(en.heat_kwh * rollup.factor_g('district-heating', k.month) / 1000.0, 0) AS heat_co2e_kg,
+           coalesce(en.heat_kwh * fh.g / 1000.0, 0) AS heat_co2e_kg,
            coalesce(en.water_l, 0) AS water_l,
-           coalesce(en.water_l * rollup.factor_g('water', k.month) / 1000.0, 0) AS water_co2e_kg,
+           coalesce(en.water_l * fw.g / 1000.0, 0) AS water_co2e_kg,
            coalesce(wa.waste_kg, 0) AS waste_kg,
            coalesce(wa.waste_co2e_kg, 0) AS waste_co2e_kg,
            coalesce(wa.waste, '{}') AS waste,
@@ -183,14 +186,15 @@ CREATE MATERIALIZED VIEW rollup.household_monthly AS
            coalesce(mo.mobility_co2e_kg, 0) AS mobility_co2e_kg,
            coalesce(mo.mobility, '{}') AS mobility,
            coalesce(en.electricity_co2e_kg, 0)
-             + coalesce(en.heat_kwh * rollup.factor_g('district-heating', k.month) / 1000.0, 0)
-             + coalesce(en.water_l * rollup.factor_g('water', k.month) / 1000.0, 0)
+             + coalesce(en.heat_kwh * fh.g / 1000.0, 0) + coalesce(en.water_l * fw.g / 1000.0, 0)
              + coalesce(wa.waste_co2e_kg, 0) + coalesce(mo.mobility_co2e_kg, 0) AS total_co2e_kg
     FROM keys k
     JOIN core.households h ON h.household_id = k.household_id
     LEFT JOIN en ON en.household_id = k.household_id AND en.month = k.month
     LEFT JOIN wa ON wa.household_id = k.household_id AND wa.month = k.month
     LEFT JOIN mo ON mo.household_id = k.household_id AND mo.month = k.month
+    LEFT JOIN fx fh ON fh.factor_item = 'district-heating' AND fh.month = k.month
+    LEFT JOIN fx fw ON fw.factor_item = 'water' AND fw.month = k.month
 WITH NO DATA;
 CREATE UNIQUE INDEX household_monthly_key ON rollup.household_monthly (household_id, month);
 
@@ -267,7 +271,7 @@ CREATE UNIQUE INDEX household_peer_monthly_key ON rollup.household_peer_monthly 
 -- Disclosure parameters and clip bounds of one dataset as one row.
 CREATE FUNCTION rollup.params(dataset text)
 RETURNS TABLE (k integer, dn integer, dp double precision, clips jsonb)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT d.k, d.dominance_n, d.dominance_pct::double precision / 100.0,
@@ -277,35 +281,43 @@ AS $fn$
 $fn$;
 
 -- energy-district-daily: cell = district x local day. No total of these cells is published, so only primary rules.
+-- The dominance test uses the bound explained at district_hourly.
 CREATE MATERIALIZED VIEW rollup.district_daily AS
     WITH p AS (
-        SELECT k, dn, dp, (clips->>'electricity_kwh')::float8 AS ce, (clips->>'heat_kwh')::float8 AS cq,
-               (clips->>'water_l')::float8 AS cw
-        FROM rollup.params('energy-district-daily')
-    ), c AS (
-        SELECT h.district_id, d.day, d.hours, d.electricity_wh / 1000.0 AS e, d.heat_wh / 1000.0 AS q,
-               d.water_l AS w
-        FROM rollup.household_daily d JOIN core.households h USING (household_id)
-    ), r AS (
-        SELECT c.*, row_number() OVER (PARTITION BY district_id, day ORDER BY e DESC) AS re,
-               row_number() OVER (PARTITION BY district_id, day ORDER BY q DESC) AS rq,
-               row_number() OVER (PARTITION BY district_id, day ORDER BY w DESC) AS rw
-        FROM c
+        SELECT k, dn, dp FROM rollup.params('energy-district-daily')
     ), a AS (
-        SELECT r.district_id, r.day, max(r.hours)::integer AS hours, count(*)::integer AS n, p.k, p.dp,
-               sum(e)::float8 AS e_sum, sum(least(e, p.ce))::float8 AS e_clip,
-               sum(e) FILTER (WHERE re <= p.dn)::float8 AS e_top,
-               sum(q)::float8 AS q_sum, sum(least(q, p.cq))::float8 AS q_clip,
-               sum(q) FILTER (WHERE rq <= p.dn)::float8 AS q_top,
-               sum(w)::float8 AS w_sum, sum(least(w, p.cw))::float8 AS w_clip,
-               sum(w) FILTER (WHERE rw <= p.dn)::float8 AS w_top
-        FROM r CROSS JOIN p
-        GROUP BY r.district_id, r.day, p.k, p.dp
+        SELECT h.district_id, d.day, max(d.hours)::integer AS hours, count(*)::integer AS n,
+               sum(d.electricity_wh / 1000.0)::float8 AS e_sum, max(d.electricity_wh / 1000.0)::float8 AS e_max,
+               sum(least(d.electricity_wh / 1000.0, c.ce))::float8 AS e_clip,
+               sum(d.heat_wh / 1000.0)::float8 AS q_sum, max(d.heat_wh / 1000.0)::float8 AS q_max,
+               sum(least(d.heat_wh / 1000.0, c.cq))::float8 AS q_clip,
+               sum(d.water_l) AS w_sum, max(d.water_l) AS w_max, sum(least(d.water_l, c.cw)) AS w_clip
+        FROM rollup.household_daily d JOIN core.households h USING (household_id)
+        CROSS JOIN (SELECT (clips->>'electricity_kwh')::float8 AS ce, (clips->>'heat_kwh')::float8 AS cq,
+                           (clips->>'water_l')::float8 AS cw
+                    FROM rollup.params('energy-district-daily')) c
+        GROUP BY h.district_id, d.day
     ), s AS (
-        SELECT a.*, CASE WHEN n < k THEN 'k'
-                         WHEN e_top > dp * e_sum OR q_top > dp * q_sum OR w_top > dp * w_sum THEN 'dominance'
-                    END AS reason
-        FROM a
+        -- As in district_hourly: the exact top-n only where dominance_n * max could exceed the threshold.
+        SELECT a.*, CASE
+            WHEN a.n < p.k THEN 'k'
+            WHEN (p.dn * a.e_max > p.dp * a.e_sum AND
+                  (SELECT sum(v) FROM (SELECT x.electricity_wh / 1000.0 AS v FROM rollup.household_daily x
+                                       JOIN core.households y USING (household_id)
+                                       WHERE y.district_id = a.district_id AND x.day = a.day
+                                       ORDER BY 1 DESC LIMIT p.dn) t) > p.dp * a.e_sum)
+              OR (p.dn * a.q_max > p.dp * a.q_sum AND
+                  (SELECT sum(v) FROM (SELECT x.heat_wh / 1000.0 AS v FROM rollup.household_daily x
+                                       JOIN core.households y USING (household_id)
+                                       WHERE y.district_id = a.district_id AND x.day = a.day
+                                       ORDER BY 1 DESC LIMIT p.dn) t) > p.dp * a.q_sum)
+              OR (p.dn * a.w_max > p.dp * a.w_sum AND
+                  (SELECT sum(v) FROM (SELECT x.water_l AS v FROM rollup.household_daily x
+                                       JOIN core.households y USING (household_id)
+                                       WHERE y.district_id = a.district_id AND x.day = a.day
+                                       ORDER BY 1 DESC LIMIT p.dn) t) > p.dp * a.w_sum)
+              THEN 'dominance' END AS reason
+        FROM a CROSS JOIN p
     )
     SELECT district_id, day, hours, n, e_sum, e_clip, q_sum, q_clip, w_sum, w_clip, reason,
            reason IS NOT NULL AS suppressed
@@ -327,12 +339,16 @@ CREATE MATERIALIZED VIEW rollup.district_hourly AS
     ), a AS (
         SELECT h.district_id, e.hour_utc, count(*)::integer AS n,
                sum(e.electricity_wh)::float8 AS e_sum, max(e.electricity_wh)::float8 AS e_max,
-               sum(least(e.electricity_wh, p.ce))::float8 AS e_clip,
+               sum(least(e.electricity_wh, c.ce))::float8 AS e_clip,
                sum(e.heat_wh)::float8 AS q_sum, max(e.heat_wh)::float8 AS q_max,
-               sum(least(e.heat_wh, p.cq))::float8 AS q_clip,
+               sum(least(e.heat_wh, c.cq))::float8 AS q_clip,
                sum(e.water_l::float8) AS w_sum, max(e.water_l)::float8 AS w_max,
-               sum(least(e.water_l::float8, p.cw)) AS w_clip
-        FROM core.energy_hourly e JOIN core.households h USING (household_id) CROSS JOIN p
+               sum(least(e.water_l::float8, c.cw)) AS w_clip
+        FROM core.energy_hourly e JOIN core.households h USING (household_id)
+        -- the clip bounds as constants (not a CTE) so the scan can run in parallel workers
+        CROSS JOIN (SELECT (clips->>'electricity_wh')::float8 AS ce, (clips->>'heat_wh')::float8 AS cq,
+                           (clips->>'water_l')::float8 AS cw
+                    FROM rollup.params('energy-district-hourly')) c
         GROUP BY h.district_id, e.hour_utc
     ), s AS (
         SELECT a.*, CASE

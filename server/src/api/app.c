@@ -13,6 +13,7 @@
 
 const db_statement_t api_statements[API_STMT__COUNT] = {
     [API_STMT_PING] = {"ping", "SELECT 1", 0},
+    [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
 };
 
 static const char *const notify_channels[] = {"klima_dataset_refreshed", "klima_consent_revoked", NULL};
@@ -76,16 +77,20 @@ static void call_on_result(void *data, db_status_t status, const PGresult *res)
     h2o_mem_release_shared(call);
 }
 
-int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state)
+/* stmt >= 0: a statement of the table; otherwise sql is run (prepared per connection on first use). */
+static int db_call(h2o_req_t *req, int stmt, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
 {
     api_worker_t *aw = api_worker_of(req);
     api_call_t *call = h2o_mem_alloc_shared(NULL, sizeof(*call), NULL);
     api_call_t **guard;
+    int r;
 
     call->req = req;
     call->cb = cb;
     call->state = state;
-    if (db_pool_query(aw->db, stmt, params, call_on_result, call) != 0) {
+    r = stmt >= 0 ? db_pool_query(aw->db, (size_t)stmt, params, call_on_result, call)
+                  : db_pool_query_sql(aw->db, sql, nparams, params, call_on_result, call);
+    if (r != 0) {
         h2o_mem_release_shared(call);
         send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database is not reachable right now; try again shortly.");
         return -1;
@@ -95,6 +100,16 @@ int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api
     guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), call_guard_dispose);
     *guard = call;
     return 0;
+}
+
+int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state)
+{
+    return db_call(req, (int)stmt, NULL, 0, params, cb, state);
+}
+
+int api_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
+{
+    return db_call(req, -1, sql, nparams, params, cb, state);
 }
 
 void api_db_error_reply(h2o_req_t *req, const PGresult *res)
@@ -110,6 +125,60 @@ void api_db_error_reply(h2o_req_t *req, const PGresult *res)
     http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The database rejected the query; the error has been logged.", NULL);
 }
 
+/* --- catalog ---------------------------------------------------------------------------------------------------- */
+
+static void catalog_holder_dispose(void *p)
+{
+    api_catalog_free(*(api_catalog_t **)p);
+}
+
+api_catalog_t *api_catalog_acquire(h2o_req_t *req)
+{
+    api_worker_t *aw = api_worker_of(req);
+    if (aw->catalog == NULL) {
+        send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE,
+                         "The dataset catalog has not been loaded yet (the database has not answered since the server "
+                         "started); try again shortly.");
+        return NULL;
+    }
+    h2o_mem_link_shared(&req->pool, aw->catalog);
+    return *aw->catalog;
+}
+
+static void on_catalog(void *data, db_status_t status, const PGresult *res)
+{
+    api_worker_t *aw = data;
+    api_catalog_t *cat;
+    api_catalog_t **holder;
+
+    aw->catalog_loading = 0;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        if (status == DB_QUERY_ERROR)
+            log_error("cannot load the dataset catalog: %s", PQresultErrorMessage(res));
+        return;
+    }
+    if ((cat = api_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
+        return;
+    holder = h2o_mem_alloc_shared(NULL, sizeof(*holder), catalog_holder_dispose);
+    *holder = cat;
+    if (aw->catalog != NULL)
+        h2o_mem_release_shared(aw->catalog);
+    else
+        log_debug("worker %u: catalog loaded, %zu datasets", aw->http->id, cat->n);
+    aw->catalog = holder;
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute (a safety net for a missed NOTIFY). */
+static void on_tick(h2o_timeout_entry_t *te)
+{
+    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, tick_entry, te);
+    if (!aw->catalog_loading && (aw->catalog == NULL || ++aw->ticks % 60 == 0)) {
+        if (db_pool_query(aw->db, API_STMT_CATALOG, NULL, on_catalog, aw) == 0)
+            aw->catalog_loading = 1;
+    }
+    h2o_timeout_link(aw->http->loop, &aw->tick_timeout, &aw->tick_entry);
+}
+
 /* --- notifications ------------------------------------------------------------------------------------------------- */
 
 static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -118,8 +187,11 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
     while (!h2o_linklist_is_empty(messages)) {
         notify_message_t *m = H2O_STRUCT_FROM_MEMBER(notify_message_t, super.link, messages->next);
         h2o_linklist_unlink(&m->super.link);
-        if (m->channel == 0)
+        if (m->channel == 0) {
             ++aw->datasets_generation;
+            if (aw->catalog != NULL)
+                api_catalog_apply_notify(*aw->catalog, m->payload);
+        }
         else
             ++aw->consents_revoked;
         log_debug("worker %u: %s %s", aw->http->id, notify_channels[m->channel], m->payload);
@@ -150,6 +222,8 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
 
 /* --- worker lifecycle ---------------------------------------------------------------------------------------------- */
 
+static void on_first_tick(h2o_timeout_entry_t *te);
+
 static void *worker_start(http_worker_t *w)
 {
     api_worker_t *aw = calloc(1, sizeof(*aw));
@@ -163,16 +237,42 @@ static void *worker_start(http_worker_t *w)
         return NULL;
     }
     h2o_multithread_register_receiver(w->ctx.queue, &aw->notify_receiver, on_notify_messages);
+    h2o_timeout_init(w->loop, &aw->tick_timeout, 1000);
+    aw->tick_entry.cb = on_tick;
+    h2o_timeout_link(w->loop, &aw->tick_timeout, &aw->tick_entry);
+    /* the first attempt as soon as a connection is up: the pool's own backoff makes this cheap */
+    h2o_timeout_init(w->loop, &aw->first_timeout, 50);
+    aw->first_entry.cb = on_first_tick;
+    h2o_timeout_link(w->loop, &aw->first_timeout, &aw->first_entry);
     __atomic_store_n(&app.workers[w->id], aw, __ATOMIC_RELEASE);
     return aw;
+}
+
+static void on_first_tick(h2o_timeout_entry_t *te)
+{
+    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, first_entry, te);
+    if (aw->catalog != NULL || aw->catalog_loading)
+        return;
+    if (db_pool_query(aw->db, API_STMT_CATALOG, NULL, on_catalog, aw) == 0)
+        aw->catalog_loading = 1;
+    else
+        h2o_timeout_link(aw->http->loop, &aw->first_timeout, &aw->first_entry);
 }
 
 /* The api_worker itself stays allocated (the listener thread may still address its receiver until api_stop). */
 static void worker_stop(http_worker_t *w)
 {
     api_worker_t *aw = w->app;
+    if (h2o_timeout_is_linked(&aw->tick_entry))
+        h2o_timeout_unlink(&aw->tick_entry);
+    if (h2o_timeout_is_linked(&aw->first_entry))
+        h2o_timeout_unlink(&aw->first_entry);
     db_pool_destroy(aw->db);
     aw->db = NULL;
+    if (aw->catalog != NULL) {
+        h2o_mem_release_shared(aw->catalog);
+        aw->catalog = NULL;
+    }
 }
 
 static const http_server_hooks_t hooks = {worker_start, worker_stop};

@@ -7,13 +7,14 @@
 
 #include <h2o.h>
 
+#include "api/catalog.h"
 #include "core/config.h"
 #include "db/pool.h"
 #include "http/router.h"
 #include "http/server.h"
 
 /* The statements the server runs, one table for every connection (prepared on first use per connection). */
-typedef enum api_stmt { API_STMT_PING, API_STMT__COUNT } api_stmt_t;
+typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT__COUNT } api_stmt_t;
 extern const db_statement_t api_statements[API_STMT__COUNT];
 
 /* The route table (api/routes.c) — the one place a route is registered; tests compare it with api-spec/openapi.yaml. */
@@ -26,6 +27,13 @@ typedef struct api_worker {
     h2o_multithread_receiver_t notify_receiver;
     uint64_t datasets_generation; /* bumped by NOTIFY klima_dataset_refreshed */
     uint64_t consents_revoked;    /* bumped by NOTIFY klima_consent_revoked */
+    api_catalog_t **catalog;      /* shared (refcounted) holder; NULL until first loaded */
+    h2o_timeout_t tick_timeout;
+    h2o_timeout_entry_t tick_entry;
+    unsigned ticks;
+    int catalog_loading;
+    h2o_timeout_t first_timeout;
+    h2o_timeout_entry_t first_entry;
 } api_worker_t;
 
 /* The api state of the worker serving req. */
@@ -39,6 +47,13 @@ typedef void (*api_db_cb)(h2o_req_t *req, void *state, db_status_t status, const
  * called; nothing the request owned is touched. Returns 0 when the query was queued; when the database is unavailable
  * it has already sent 503 + Retry-After and returns -1. Either way the handler then returns 0 to h2o. */
 int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state);
+
+/* The worker's current catalog, kept alive until req is done (a reload meanwhile does not pull it away). When the catalog
+ * has not been loaded yet (database not reached since start) it sends 503 + Retry-After and returns NULL. */
+api_catalog_t *api_catalog_acquire(h2o_req_t *req);
+
+/* Like api_db_query for SQL built by api/query.c (prepared per connection on first use). */
+int api_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state);
 
 /* Sends the problem for a query PostgreSQL rejected (logs the SQL error; statement timeouts become 503). */
 void api_db_error_reply(h2o_req_t *req, const PGresult *res);

@@ -4,12 +4,17 @@
  */
 #include "api/app.h"
 #include "api/meta.h"
+#include "api/datasets.h"
 #include "api/openapi.h"
+#include "api/records.h"
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", api_meta_healthz},
     {"GET", "/readyz", api_meta_readyz},
     {"GET", "/openapi.json", api_openapi_get},
+    {"GET", "/v1/datasets", api_datasets_list},
+    {"GET", "/v1/datasets/{id}", api_datasets_get},
+    {"GET", "/v1/datasets/{id}/records", api_records_get},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

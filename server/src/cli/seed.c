@@ -598,11 +598,37 @@ static PGconn *seed_connect(seed_ctx_t *ctx)
     }
     /* Bulk-load settings local to this session: the seed can be redone, so commits need not wait for the WAL flush. */
     if (exec_ok(ctx, conn, "SET synchronous_commit = off") != 0 ||
+        exec_ok(ctx, conn, "SET maintenance_work_mem = '256MB'") != 0 ||
+        exec_ok(ctx, conn, "SET max_parallel_maintenance_workers = 0") != 0 ||
         (ctx->superuser && exec_ok(ctx, conn, "SET session_replication_role = replica") != 0)) {
         PQfinish(conn);
         return NULL;
     }
     return conn;
+}
+
+/* With rebuild_pk, a table (empty: checked or truncated before) loses its primary key and is truncated inside the
+ * job's transaction, so the COPY can FREEZE and the key is built once by sorting (bulk_finish). If the job fails, the
+ * rollback restores the key. */
+static int bulk_prepare(seed_ctx_t *ctx, seed_copy_t *c, const char *table)
+{
+    char sql[160];
+    if (!ctx->rebuild_pk)
+        return 0;
+    str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT %s_pkey", table, table);
+    if (exec_ok(ctx, c->conn, sql) != 0)
+        return -1;
+    str_fmt(sql, sizeof sql, "TRUNCATE core.%s", table);
+    return exec_ok(ctx, c->conn, sql);
+}
+
+static int bulk_finish(seed_ctx_t *ctx, seed_copy_t *c, const char *table, const char *key)
+{
+    char sql[200];
+    if (!ctx->rebuild_pk)
+        return 0;
+    str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (%s)", table, table, key);
+    return exec_ok(ctx, c->conn, sql);
 }
 
 /* ---- generators --------------------------------------------------------------------------------------------------- */
@@ -611,13 +637,17 @@ static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t
 {
     char sql[160];
     if (ctx->rebuild_pk) {
-        /* A partition left with its own key by an interrupted seed. */
+        /* A partition left with its own key by an interrupted seed loses it; the (empty) partition is truncated in
+         * this transaction so that COPY FREEZE may write the rows frozen and all-visible. */
         str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT IF EXISTS %s_pkey", mo->partition, mo->partition);
         if (exec_ok(ctx, c->conn, sql) != 0)
             return -1;
+        str_fmt(sql, sizeof sql, "TRUNCATE core.%s", mo->partition);
+        if (exec_ok(ctx, c->conn, sql) != 0)
+            return -1;
     }
-    str_fmt(sql, sizeof sql, "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN",
-            mo->partition);
+    str_fmt(sql, sizeof sql, "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN%s",
+            mo->partition, ctx->rebuild_pk ? " WITH (FREEZE)" : "");
     if (copy_begin(ctx, c, sql) != 0)
         return -1;
     uint64_t rows = 0;
@@ -670,7 +700,10 @@ static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t
 
 static int load_waste(seed_ctx_t *ctx, seed_copy_t *c)
 {
-    if (copy_begin(ctx, c, "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN") != 0)
+    if (bulk_prepare(ctx, c, "waste_weighings") != 0 ||
+        copy_begin(ctx, c,
+                   ctx->rebuild_pk ? "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN WITH (FREEZE)"
+                                   : "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN") != 0)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *hh = &ctx->households[i];
@@ -733,13 +766,18 @@ static int load_waste(seed_ctx_t *ctx, seed_copy_t *c)
         }
         atomic_fetch_add(&ctx->rows_waste, rows);
     }
-    return copy_end(ctx, c);
+    if (copy_end(ctx, c) != 0)
+        return -1;
+    return bulk_finish(ctx, c, "waste_weighings", "household_id, collected_on, fraction");
 }
 
 static int load_mobility(seed_ctx_t *ctx, seed_copy_t *c)
 {
     static const double base_weight[MODE_COUNT] = {24, 30, 4, 8, 8, 5, 17, 4};
-    if (copy_begin(ctx, c, "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN") != 0)
+    if (bulk_prepare(ctx, c, "mobility_daily") != 0 ||
+        copy_begin(ctx, c,
+                   ctx->rebuild_pk ? "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN WITH (FREEZE)"
+                                   : "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN") != 0)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *hh = &ctx->households[i];
@@ -805,7 +843,9 @@ static int load_mobility(seed_ctx_t *ctx, seed_copy_t *c)
             atomic_fetch_add(&ctx->rows_mobility, rows);
         }
     }
-    return copy_end(ctx, c);
+    if (copy_end(ctx, c) != 0)
+        return -1;
+    return bulk_finish(ctx, c, "mobility_daily", "household_id, day, mode");
 }
 
 /* ---- the parallel phase ------------------------------------------------------------------------------------------- */

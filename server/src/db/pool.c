@@ -33,8 +33,12 @@ typedef struct entry {
     db_result_cb cb; /* NULL once called */
     void *data;
     entry_phase_t phase;
+    int stmt;     /* static statement prepared with this entry, or -1 */
+    int dyn_slot; /* dynamic-cache slot prepared with this entry, or -1 */
     uint64_t sent_at;
 } entry_t;
+
+#define DYN_CACHE_SIZE 256
 
 typedef enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_READY } conn_state_t;
 
@@ -47,6 +51,10 @@ typedef struct conn {
     entry_t *q; /* ring buffer */
     size_t q_head, q_len, q_cap;
     unsigned char *prepared; /* per statement */
+    struct {
+        uint64_t hash; /* 0 = empty */
+        char *sql;
+    } dyn[DYN_CACHE_SIZE]; /* dynamic SQL prepared on this connection as "d<hash>" */
     unsigned backoff_step;
     h2o_timeout_entry_t retry_entry;
     h2o_timeout_entry_t flush_entry;
@@ -147,6 +155,11 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
     }
     c->state = CONN_DOWN;
     memset(c->prepared, 0, pool->nstmts);
+    for (size_t i = 0; i < DYN_CACHE_SIZE; ++i) {
+        free(c->dyn[i].sql);
+        c->dyn[i].sql = NULL;
+        c->dyn[i].hash = 0;
+    }
     if (h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_unlink(&c->flush_entry);
     /* callbacks may queue new queries on other connections; this one is already DOWN so it is skipped */
@@ -231,6 +244,16 @@ static void conn_process_input(conn_t *c)
                 int is_query = e->phase == PHASE_QUERY_RESULT;
                 /* advance before the callback: it may queue a query on this connection and move the ring */
                 e->phase = is_query ? PHASE_QUERY_END : PHASE_PREPARE_END;
+                if (!is_query && st == PGRES_FATAL_ERROR) {
+                    /* the statement does not exist on this connection after all: prepare it again next time */
+                    if (e->stmt >= 0)
+                        c->prepared[e->stmt] = 0;
+                    if (e->dyn_slot >= 0) {
+                        free(c->dyn[e->dyn_slot].sql);
+                        c->dyn[e->dyn_slot].sql = NULL;
+                        c->dyn[e->dyn_slot].hash = 0;
+                    }
+                }
                 if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
                     /* PIPELINE_ABORTED: the Parse before this query failed; the first error is what the caller sees */
                     entry_finish(pool, e, DB_QUERY_ERROR, res);
@@ -412,7 +435,7 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool);
 }
 
-static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase)
+static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int stmt, int dyn_slot)
 {
     if (c->q_len == c->q_cap) {
         size_t ncap = c->q_cap * 2;
@@ -430,44 +453,107 @@ static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase
     e->cb = cb;
     e->data = data;
     e->phase = phase;
+    e->stmt = stmt;
+    e->dyn_slot = dyn_slot;
     e->sent_at = h2o_now(c->pool->loop);
     ++c->q_len;
     return 0;
 }
 
-int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data)
+static conn_t *pick_conn(db_pool_t *pool)
 {
     conn_t *best = NULL;
-    const db_statement_t *s = &pool->stmts[stmt];
-    int need_prepare;
-
     for (unsigned k = 0; k < pool->nconns; ++k) {
         conn_t *c = &pool->conns[(pool->rr + k) % pool->nconns];
         if (c->state == CONN_READY && (best == NULL || c->q_len < best->q_len))
             best = c;
     }
-    if (best == NULL)
-        return -1;
-    pool->rr = (pool->rr + 1) % pool->nconns;
+    if (best != NULL)
+        pool->rr = (pool->rr + 1) % pool->nconns;
+    return best;
+}
 
-    need_prepare = !best->prepared[stmt];
-    if (need_prepare && PQsendPrepare(best->pg, s->name, s->sql, s->nparams, NULL) != 1)
+/* Queues [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each time). */
+static int conn_submit(conn_t *c, const char *name, int need_prepare, const char *sql, int nparams, const char *const *params,
+                       db_result_cb cb, void *data, int stmt, int dyn_slot)
+{
+    if (name == NULL) {
+        if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
+            goto fail;
+    } else {
+        if (need_prepare && PQsendPrepare(c->pg, name, sql, nparams, NULL) != 1)
+            goto fail;
+        if (PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) != 1)
+            goto fail;
+    }
+    if (PQpipelineSync(c->pg) != 1)
         goto fail;
-    if (PQsendQueryPrepared(best->pg, s->name, s->nparams, params, NULL, NULL, 0) != 1)
+    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? stmt : -1,
+                  need_prepare ? dyn_slot : -1) != 0)
         goto fail;
-    if (PQpipelineSync(best->pg) != 1)
-        goto fail;
-    best->prepared[stmt] = 1;
-    if (conn_push(best, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT) != 0)
-        goto fail;
-    if (!h2o_timeout_is_linked(&best->flush_entry))
-        h2o_timeout_link(pool->loop, &pool->flush_timeout, &best->flush_entry);
+    if (!h2o_timeout_is_linked(&c->flush_entry))
+        h2o_timeout_link(c->pool->loop, &c->pool->flush_timeout, &c->flush_entry);
     return 0;
 
 fail:
     /* the connection's output is now in an unknown state: drop it (its queued entries fail) and refuse this query */
-    conn_reset(best, DB_UNAVAILABLE, PQerrorMessage(best->pg));
+    conn_reset(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
     return -1;
+}
+
+int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data)
+{
+    conn_t *c = pick_conn(pool);
+    const db_statement_t *s = &pool->stmts[stmt];
+    int need_prepare;
+
+    if (c == NULL)
+        return -1;
+    need_prepare = !c->prepared[stmt];
+    c->prepared[stmt] = 1;
+    if (conn_submit(c, s->name, need_prepare, s->sql, s->nparams, params, cb, data, (int)stmt, -1) != 0)
+        return -1;
+    return 0;
+}
+
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; ++p) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h != 0 ? h : 1;
+}
+
+int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+{
+    conn_t *c = pick_conn(pool);
+    uint64_t h = sql_hash(sql);
+    char name[24];
+    int need_prepare = 0;
+    const char *use_name = name;
+
+    if (c == NULL)
+        return -1;
+    size_t slot = (size_t)(h % DYN_CACHE_SIZE);
+    str_fmt(name, sizeof(name), "d%016llx", (unsigned long long)h);
+    if (c->dyn[slot].hash == h && strcmp(c->dyn[slot].sql, sql) == 0) {
+        need_prepare = 0;
+    } else if (c->dyn[slot].hash == 0) {
+        need_prepare = 1;
+    } else {
+        /* the slot holds another statement: run this one unnamed rather than evict (a plan stays warm) */
+        use_name = NULL;
+    }
+    if (need_prepare) {
+        /* recorded first: a query queued right behind this one on the same connection must not Parse it again */
+        c->dyn[slot].hash = h;
+        c->dyn[slot].sql = str_dup(sql);
+    }
+    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, -1, (int)slot) != 0)
+        return -1;
+    return 0;
 }
 
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)

@@ -1,0 +1,393 @@
+/*
+ * api/records — the records route and its output formats.
+ */
+#include <string.h>
+
+#include "api/app.h"
+#include "api/records.h"
+#include "core/log.h"
+#include "core/qs.h"
+#include "core/sbuf.h"
+#include "core/strutil.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+#define RECORDS_MAX_PARAMS 48
+#define RECORDS_MAX_COLS 64
+
+typedef struct records_state {
+    api_query_t *q;
+    char etag[64];
+} records_state_t;
+
+static uint64_t fnv1a(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; ++i) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+api_query_t *api_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
+{
+    api_catalog_t *cat = api_catalog_acquire(req);
+    const char *id, *qs = "";
+    size_t idlen, qslen = 0, nparams = 0, scratch_size;
+    api_dataset_t *ds;
+    qs_param_t *params;
+    api_query_t *q;
+    api_query_error_t err;
+    api_query_status_t st;
+
+    if (cat == NULL)
+        return NULL;
+    id = http_match_param(m, "id", &idlen);
+    if ((ds = api_catalog_find(cat, id, idlen)) == NULL) {
+        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
+                           (int)(idlen > 64 ? 64 : idlen), id);
+        return NULL;
+    }
+    if (req->query_at != SIZE_MAX) {
+        qs = req->path.base + req->query_at + 1;
+        qslen = req->path.len - req->query_at - 1;
+    }
+    params = h2o_mem_alloc_pool(&req->pool, sizeof(*params) * RECORDS_MAX_PARAMS);
+    char *decoded = h2o_mem_alloc_pool(&req->pool, qslen + 2 * RECORDS_MAX_PARAMS + 2);
+    switch (qs_parse(qs, qslen, params, RECORDS_MAX_PARAMS, &nparams, decoded)) {
+    case QS_OK:
+        break;
+    case QS_TOO_MANY:
+        http_problem_sendf(req, HTTP_PROBLEM_BAD_REQUEST, NULL, "At most %d query parameters.", RECORDS_MAX_PARAMS);
+        return NULL;
+    case QS_BAD_ESCAPE:
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST,
+                          "The query string has a malformed percent-escape (or an encoded NUL byte).", NULL);
+        return NULL;
+    case QS_BAD_UTF8:
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "A parameter is not valid UTF-8 once decoded.",
+                          str_is_utf8(params[nparams - 1].name, strlen(params[nparams - 1].name)) ? params[nparams - 1].name
+                                                                                                   : NULL);
+        return NULL;
+    }
+    q = h2o_mem_alloc_pool(&req->pool, sizeof(*q));
+    scratch_size = qslen * 3 + 8192;
+    st = api_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size, &err);
+    if (st == QUERY_GONE) {
+        http_problem_send(req, HTTP_PROBLEM_GONE, err.detail, err.param);
+        return NULL;
+    }
+    if (st != QUERY_OK) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, err.detail, err.param);
+        return NULL;
+    }
+    return q;
+}
+
+/* --- output -------------------------------------------------------------------------------------------------------- */
+
+/* Appends a PostgreSQL text value as JSON of the column's type. */
+static void json_value(sbuf_t *b, const PGresult *res, int row, int col, api_col_type_t type)
+{
+    const char *v;
+    int len;
+    if (PQgetisnull(res, row, col)) {
+        sbuf_append(b, "null", 4);
+        return;
+    }
+    v = PQgetvalue(res, row, col);
+    len = PQgetlength(res, row, col);
+    switch (type) {
+    case COL_INTEGER:
+    case COL_NUMBER:
+        /* float8 may print NaN or Infinity, which JSON cannot hold */
+        if (len == 0 || v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && len > 1 && v[1] == 'I'))
+            sbuf_append(b, "null", 4);
+        else
+            sbuf_append(b, v, (size_t)len);
+        return;
+    case COL_BOOLEAN:
+        sbuf_puts(b, v[0] == 't' ? "true" : "false");
+        return;
+    case COL_DATETIME: {
+        /* "2025-01-01 00:00:00+00" -> "2025-01-01T00:00:00Z"; local times keep no offset */
+        char tmp[64];
+        int n = len < (int)sizeof(tmp) - 1 ? len : (int)sizeof(tmp) - 1;
+        memcpy(tmp, v, (size_t)n);
+        tmp[n] = '\0';
+        if (n > 10 && tmp[10] == ' ')
+            tmp[10] = 'T';
+        if (n > 3 && strcmp(tmp + n - 3, "+00") == 0)
+            memcpy(tmp + n - 3, "Z", 2);
+        sbuf_putc(b, '"');
+        sbuf_json_escape(b, tmp, strlen(tmp));
+        sbuf_putc(b, '"');
+        return;
+    }
+    default:
+        sbuf_putc(b, '"');
+        sbuf_json_escape(b, v, (size_t)len);
+        sbuf_putc(b, '"');
+        return;
+    }
+}
+
+static void text_value(sbuf_t *b, const PGresult *res, int row, int col, api_col_type_t type, char delim)
+{
+    const char *v;
+    int len;
+    if (PQgetisnull(res, row, col))
+        return; /* an empty CSV field is NULL */
+    v = PQgetvalue(res, row, col);
+    len = PQgetlength(res, row, col);
+    if (type == COL_BOOLEAN) {
+        sbuf_puts(b, v[0] == 't' ? "true" : "false");
+    } else if (type == COL_DATETIME) {
+        char tmp[64];
+        int n = len < (int)sizeof(tmp) - 1 ? len : (int)sizeof(tmp) - 1;
+        memcpy(tmp, v, (size_t)n);
+        tmp[n] = '\0';
+        if (n > 10 && tmp[10] == ' ')
+            tmp[10] = 'T';
+        if (n > 3 && strcmp(tmp + n - 3, "+00") == 0)
+            memcpy(tmp + n - 3, "Z", 2);
+        sbuf_puts(b, tmp);
+    } else {
+        sbuf_csv_field(b, v, (size_t)len, delim);
+    }
+}
+
+static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char **names, const api_col_type_t *types,
+                            size_t ncols)
+{
+    sbuf_putc(b, '{');
+    for (size_t c = 0; c < ncols; ++c) {
+        sbuf_printf(b, "%s\"%s\":", c ? "," : "", names[c]);
+        json_value(b, res, row, (int)c, types[c]);
+    }
+    sbuf_putc(b, '}');
+}
+
+/* The URL of the next page: this request's path and query with cursor replaced. */
+static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
+{
+    const char *qs = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    size_t qslen = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0, i = 0;
+    int first = 1;
+    sbuf_append(out, req->path_normalized.base, req->path_normalized.len);
+    sbuf_putc(out, '?');
+    while (i < qslen) {
+        const char *amp = memchr(qs + i, '&', qslen - i);
+        size_t end = amp != NULL ? (size_t)(amp - qs) : qslen;
+        if (end > i && !(end - i >= 7 && memcmp(qs + i, "cursor=", 7) == 0) && !(end - i == 6 && memcmp(qs + i, "cursor", 6) == 0)) {
+            if (!first)
+                sbuf_putc(out, '&');
+            sbuf_append(out, qs + i, end - i);
+            first = 0;
+        }
+        i = end + 1;
+    }
+    sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
+}
+
+static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    records_state_t *st = data;
+    api_query_t *q = st->q;
+    const char *names[RECORDS_MAX_COLS];
+    api_col_type_t types[RECORDS_MAX_COLS];
+    size_t ncols = api_query_columns(q, names, types, RECORDS_MAX_COLS);
+    sbuf_t body = SBUF_INIT, cursor = SBUF_INIT, link = SBUF_INIT;
+    int rows, more;
+    const char *ctype = "application/json";
+
+    if (status != DB_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (state != NULL && strcmp(state, "22023") == 0 && msg != NULL && strstr(msg, "time zone") != NULL) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "tz", "'%s' is not a time zone PostgreSQL knows.", q->tz);
+        } else if (state != NULL && strncmp(state, "22", 2) == 0) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, NULL, "A value is out of range for its column: %s",
+                               msg != NULL ? msg : "");
+        } else if (state != NULL && strcmp(state, "57014") == 0) {
+            http_problem_send(req, HTTP_PROBLEM_QUERY_TOO_LARGE,
+                              "The query ran longer than the server allows. Narrow it: filter on a time column (e.g. "
+                              "hour_utc=gte:...), group fewer columns, or use a daily/monthly dataset.",
+                              NULL);
+        } else {
+            api_db_error_reply(req, res);
+        }
+        return;
+    }
+    rows = PQntuples(res);
+    more = rows > (int)q->limit;
+    if (more) {
+        const char *keys[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
+        int last = (int)q->limit - 1;
+        for (size_t i = 0; i < q->norder; ++i) {
+            int col = PQfnumber(res, q->order[i].col->name);
+            keys[i] = col >= 0 && !PQgetisnull(res, last, col) ? PQgetvalue(res, last, col) : NULL;
+        }
+        api_query_cursor_encode(q, keys, q->norder, &cursor);
+        next_link(req, cursor.data, &link);
+        rows = (int)q->limit;
+    }
+
+    switch (q->format) {
+    case FORMAT_JSON:
+        sbuf_printf(&body, "{\"dataset\":\"%s\",\"version\":%llu,\"count\":%d,\"data\":[", q->ds->id,
+                    (unsigned long long)q->ds->version, rows);
+        for (int r = 0; r < rows; ++r) {
+            if (r)
+                sbuf_putc(&body, ',');
+            json_object_row(&body, res, r, names, types, ncols);
+        }
+        sbuf_puts(&body, "],\"next_cursor\":");
+        if (more) {
+            sbuf_printf(&body, "\"%s\",\"links\":{\"next\":\"", cursor.data);
+            sbuf_json_escape(&body, link.data, link.len);
+            sbuf_puts(&body, "\"}}");
+        } else {
+            sbuf_puts(&body, "null,\"links\":{}}");
+        }
+        break;
+    case FORMAT_GEOJSON: {
+        int lon = PQfnumber(res, "_lon"), lat = PQfnumber(res, "_lat");
+        ctype = "application/geo+json";
+        sbuf_puts(&body, "{\"type\":\"FeatureCollection\",\"features\":[");
+        for (int r = 0; r < rows; ++r) {
+            if (r)
+                sbuf_putc(&body, ',');
+            sbuf_puts(&body, "{\"type\":\"Feature\",\"geometry\":");
+            if (lon >= 0 && lat >= 0 && !PQgetisnull(res, r, lon) && !PQgetisnull(res, r, lat))
+                sbuf_printf(&body, "{\"type\":\"Point\",\"coordinates\":[%s,%s]}", PQgetvalue(res, r, lon), PQgetvalue(res, r, lat));
+            else
+                sbuf_puts(&body, "null");
+            sbuf_puts(&body, ",\"properties\":");
+            json_object_row(&body, res, r, names, types, ncols);
+            sbuf_putc(&body, '}');
+        }
+        sbuf_printf(&body, "],\"dataset\":\"%s\",\"version\":%llu,\"next_cursor\":", q->ds->id, (unsigned long long)q->ds->version);
+        if (more)
+            sbuf_printf(&body, "\"%s\"}", cursor.data);
+        else
+            sbuf_puts(&body, "null}");
+        break;
+    }
+    case FORMAT_NDJSON:
+        ctype = "application/x-ndjson";
+        for (int r = 0; r < rows; ++r) {
+            json_object_row(&body, res, r, names, types, ncols);
+            sbuf_putc(&body, '\n');
+        }
+        break;
+    case FORMAT_CSV:
+        ctype = q->delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8; header=present";
+        if (q->bom)
+            sbuf_puts(&body, "\xef\xbb\xbf");
+        for (size_t c = 0; c < ncols; ++c) {
+            if (c)
+                sbuf_putc(&body, q->delimiter);
+            sbuf_puts(&body, names[c]);
+        }
+        sbuf_puts(&body, "\r\n");
+        for (int r = 0; r < rows; ++r) {
+            for (size_t c = 0; c < ncols; ++c) {
+                if (c)
+                    sbuf_putc(&body, q->delimiter);
+                text_value(&body, res, r, (int)c, types[c], q->delimiter);
+            }
+            sbuf_puts(&body, "\r\n");
+        }
+        break;
+    }
+    if (sbuf_failed(&body) || sbuf_failed(&cursor) || sbuf_failed(&link)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
+        goto exit;
+    }
+    if (more) {
+        sbuf_t lh = SBUF_INIT;
+        sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data);
+        if (!sbuf_failed(&lh))
+            http_add_header(req, "link", lh.data);
+        http_add_header(req, "x-next-cursor", cursor.data);
+        sbuf_free(&lh);
+    }
+    {
+        char cc[64];
+        str_fmt(cc, sizeof(cc), "public, max-age=%u", q->ds->max_age);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, h2o_strdup(&req->pool, cc, SIZE_MAX).base,
+                       strlen(cc));
+    }
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, st->etag, SIZE_MAX).base,
+                   strlen(st->etag));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    {
+        char ver[24];
+        str_fmt(ver, sizeof(ver), "%llu", (unsigned long long)q->ds->version);
+        http_add_header(req, "x-dataset-version", ver);
+    }
+    {
+        char *copy = h2o_mem_alloc_pool(&req->pool, body.len + 1);
+        memcpy(copy, body.data, body.len);
+        http_send_bytes(req, 200, ctype, copy, body.len);
+    }
+exit:
+    sbuf_free(&body);
+    sbuf_free(&cursor);
+    sbuf_free(&link);
+}
+
+/* Answers 304 when If-None-Match lists etag. */
+static int not_modified(h2o_req_t *req, const char *etag)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    size_t len = strlen(etag);
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (!((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, len) != NULL))
+        return 0;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base, len);
+    req->res.status = 304;
+    req->res.reason = "Not Modified";
+    h2o_send_inline(req, NULL, 0);
+    return 1;
+}
+
+int api_records_get(h2o_req_t *req, const http_match_t *m)
+{
+    api_query_t *q = api_records_prepare(req, m, 0);
+    records_state_t *st;
+    const char *values[QUERY_MAX_PARAMS + 4];
+    size_t nvalues = 0;
+    sbuf_t sql = SBUF_INIT;
+
+    if (q == NULL)
+        return 0;
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->q = q;
+    /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
+    str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
+            (unsigned long long)fnv1a(req->path.base, req->path.len));
+    if (not_modified(req, st->etag))
+        return 0;
+    api_query_sql(q, 0, &sql, values, &nvalues);
+    if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
+        sbuf_t wrapped = SBUF_INIT;
+        sbuf_printf(&wrapped,
+                    "SELECT t.*, g.lon AS _lon, g.lat AS _lat FROM (SELECT s.*, row_number() OVER () AS _rn FROM (%s) s) t "
+                    "LEFT JOIN api.districts g ON g.district_id = t.district_id ORDER BY t._rn",
+                    sql.data);
+        sbuf_free(&sql);
+        sql = wrapped;
+    }
+    if (sbuf_failed(&sql)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
+    } else {
+        api_db_query_sql(req, sql.data, (int)nvalues, values, on_records, st);
+    }
+    sbuf_free(&sql);
+    return 0;
+}
