@@ -230,6 +230,8 @@ static void *worker_start(http_worker_t *w)
     if (aw == NULL)
         return NULL;
     aw->http = w;
+    aw->conninfo = app.cfg->db_url != NULL ? app.cfg->db_url : "";
+    aw->downloads_max = app.cfg->downloads;
     aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, api_statements,
                             API_STMT__COUNT);
     if (aw->db == NULL) {

@@ -32,6 +32,8 @@ typedef struct api_worker {
     h2o_timeout_entry_t tick_entry;
     unsigned ticks;
     int catalog_loading;
+    const char *conninfo;      /* for the download connections */
+    unsigned downloads_active, downloads_max;
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;
 } api_worker_t;

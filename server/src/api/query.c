@@ -822,8 +822,20 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
             sbuf_puts(sql, "count(*) FILTER (WHERE \"suppressed\") AS \"suppressed_cells\", ");
         sbuf_puts(sql, "count(*) AS \"cells\"");
     } else {
-        for (size_t i = 0; i < q->ds->ncols; ++i)
-            sbuf_printf(sql, "%s\"%s\"", i ? ", " : "", q->ds->cols[i].name);
+        for (size_t i = 0; i < q->ds->ncols; ++i) {
+            const api_column_t *c = &q->ds->cols[i];
+            if (i)
+                sbuf_puts(sql, ", ");
+            /* COPY prints PostgreSQL's own text forms; give downloads the same ISO 8601 and true/false as /records */
+            if (copy && c->type == COL_DATETIME && !c->local)
+                sbuf_printf(sql, "to_char(\"%s\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"%s\"", c->name, c->name);
+            else if (copy && c->type == COL_DATETIME)
+                sbuf_printf(sql, "to_char(\"%s\", 'YYYY-MM-DD\"T\"HH24:MI:SS') AS \"%s\"", c->name, c->name);
+            else if (copy == 1 && c->type == COL_BOOLEAN)
+                sbuf_printf(sql, "\"%s\"::text AS \"%s\"", c->name, c->name);
+            else
+                sbuf_printf(sql, "\"%s\"", c->name);
+        }
     }
     sbuf_printf(sql, " FROM %s WHERE $1::text IS NOT NULL", q->ds->view);
     for (size_t i = 0; i < q->nfilters; ++i) {

@@ -90,7 +90,8 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
                                    int for_download, char *scratch, size_t scratch_size, api_query_error_t *err);
 
 /* Appends the SQL for q to sql and sets values[0..*nvalues) to the text parameters ($1..). Fetches limit + 1 rows so the
- * caller can tell whether another page follows. `copy`: no LIMIT, no keyset, all columns (for COPY (...) TO STDOUT). */
+ * caller can tell whether another page follows. `copy` (1 = CSV, 2 = NDJSON; 0 = neither): no LIMIT, no keyset, all
+ * columns with times as ISO 8601 text (and, for CSV, booleans as true/false), for COPY (...) TO STDOUT. */
 void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues);
 
 /* The output columns of q in order: fills names (and, via out_types, each column's api_col_type_t; aggregates are

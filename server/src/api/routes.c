@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/meta.h"
 #include "api/datasets.h"
+#include "api/download.h"
 #include "api/openapi.h"
 #include "api/records.h"
 
@@ -15,6 +16,7 @@ const http_route_t api_routes[] = {
     {"GET", "/v1/datasets", api_datasets_list},
     {"GET", "/v1/datasets/{id}", api_datasets_get},
     {"GET", "/v1/datasets/{id}/records", api_records_get},
+    {"GET", "/v1/datasets/{id}/download", api_download_get},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -194,9 +194,8 @@ static int two_digits(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 static int parse_date(const char *s, size_t len, int64_t *days, int *year, int *month)
 {
     uint64_t y, m, d;
-    if (len < 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 1970, 9999, &y) != 0 ||
-        two_digits(s + 5, 1, 12, &m) != 0 || two_digits(s + 8, 1, 31, &d) != 0 ||
-        (int)d > days_in_month((int64_t)y, (int)m))
+    if (len < 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 1970, 9999, &y) != 0 || two_digits(s + 5, 1, 12, &m) != 0 ||
+        two_digits(s + 8, 1, 31, &d) != 0 || (int)d > days_in_month((int64_t)y, (int)m))
         return -1;
     *days = ingest_days_from_civil((int64_t)y, (int)m, (int)d);
     if (year != NULL)
@@ -350,7 +349,7 @@ struct ingest_ctx {
     uint8_t last_ok[16];
     int have_last_ok;
     uint64_t months_known[2048 / 64]; /* bit per month since 1970-01 (years 1970-2140) */
-    char new_month[32]; /* set by emit_energy when a row opens a month not seen before */
+    char new_month[32];               /* set by emit_energy when a row opens a month not seen before */
     char why_buf[160];
 };
 
@@ -510,8 +509,8 @@ static const ingest_kind_t ingest_kinds[] = {
      "COPY core.energy_hourly (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN", 5, 1, emit_energy},
     {"waste", "household_id,collected_on,fraction,kg",
      "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN", 4, 1, emit_waste},
-    {"mobility", "household_id,day,mode,trips,km",
-     "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN", 5, 1, emit_mobility},
+    {"mobility", "household_id,day,mode,trips,km", "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN", 5, 1,
+     emit_mobility},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -562,24 +561,25 @@ static void describe_pg_error(ingest_ctx_t *ctx, const PGresult *res, uint64_t *
 
 static int copy_finish(ingest_ctx_t *ctx, uint64_t *line, const char **why)
 {
-    int ok = 1;
+    int sent, described = 0;
     PGresult *res;
     if (!ctx->in_copy)
         return 0;
     ctx->in_copy = 0;
-    if (copy_flush(ctx) != 0 || PQputCopyEnd(ctx->conn, NULL) != 1) {
-        ok = 0;
-        str_fmt(ctx->why_buf, sizeof ctx->why_buf, "%s", PQerrorMessage(ctx->conn));
-        *why = ctx->why_buf;
-    }
+    /* When the server has already rejected a row, sending fails; its error (with the COPY line) is still to be read. */
+    sent = copy_flush(ctx) == 0 && PQputCopyEnd(ctx->conn, NULL) == 1;
     while ((res = PQgetResult(ctx->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !described) {
             describe_pg_error(ctx, res, line, why);
-            ok = 0;
+            described = 1;
         }
         PQclear(res);
     }
-    return ok ? 0 : -1;
+    if (!sent && !described) {
+        str_fmt(ctx->why_buf, sizeof ctx->why_buf, "%s", PQerrorMessage(ctx->conn));
+        *why = ctx->why_buf;
+    }
+    return sent && !described ? 0 : -1;
 }
 
 static int exec_cmd(PGconn *conn, const char *sql)
@@ -795,8 +795,10 @@ int cli_ingest_main(int argc, char **argv)
                 goto bad_row;
             }
         }
-        if (ctx->copy_len > INGEST_COPY_BUF - INGEST_MAX_RECORD - 128 && copy_flush(ctx) != 0)
+        if (ctx->copy_len > INGEST_COPY_BUF - INGEST_MAX_RECORD - 128 && copy_flush(ctx) != 0) {
+            copy_finish(ctx, &fail_line, &why);
             goto db_error;
+        }
         ctx->new_month[0] = '\0';
         char *end = kind->emit(ctx, rec, ctx->copy_buf + ctx->copy_len, &why);
         if (end == NULL)

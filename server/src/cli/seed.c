@@ -39,7 +39,7 @@
  * metal 0.7p; the rest ends in residual (city-wide ~40-45 % of the weight is sorted). Weights vary by +-30 %.
  *
  * Mobility: trips per person per day Poisson with mean 2.7 on weekdays, 2.2 at weekends. Mode weights (Copenhagen
- * residents, bike-heavy): walk 24, bike 30, e-bike 4, bus 8, metro 8, S-train 5, car 17+4 (petrol, electric) for
+ * residents, bike-heavy): walk 20, bike 34, e-bike 4, bus 8, metro 8, S-train 5, car 17+4 (petrol, electric) for
  * car-owning households (~30 %), only 2 for the rest; e-bikes in 15 % of households; houses in outer districts use more
  * car and S-train, Indre By more walking. Rain x0.75 and frost x0.8 on the bike. Mean trip length: walk 1.2, bike 3.5,
  * e-bike 6, bus 4.5, metro 5, S-train 12, car 11 km (exponential-ish spread). One row per (household, day, mode used).
@@ -294,16 +294,16 @@ static const char *const band_names[] = {"1", "2", "3-4", "5+"};
 static const struct {
     double pop, apartments, detached_of_houses, outer;
 } districts[10] = {
-    {9.0, 0.99, 0.2, 0.0},   /* 1 Indre By */
-    {13.0, 0.97, 0.5, 0.2},  /* 2 Østerbro */
-    {12.5, 0.99, 0.3, 0.2},  /* 3 Nørrebro */
-    {13.0, 0.96, 0.3, 0.3},  /* 4 Vesterbro/Kongens Enghave */
-    {9.5, 0.82, 0.5, 0.6},   /* 5 Valby */
-    {6.5, 0.72, 0.6, 0.8},   /* 6 Vanløse */
-    {7.5, 0.65, 0.6, 0.9},   /* 7 Brønshøj-Husum */
-    {9.0, 0.92, 0.5, 0.6},   /* 8 Bispebjerg */
-    {10.0, 0.85, 0.6, 0.6},  /* 9 Amager Øst */
-    {12.0, 0.85, 0.5, 0.6},  /* 10 Amager Vest */
+    {9.0, 0.99, 0.2, 0.0},  /* 1 Indre By */
+    {13.0, 0.97, 0.5, 0.2}, /* 2 Østerbro */
+    {12.5, 0.99, 0.3, 0.2}, /* 3 Nørrebro */
+    {13.0, 0.96, 0.3, 0.3}, /* 4 Vesterbro/Kongens Enghave */
+    {9.5, 0.82, 0.5, 0.6},  /* 5 Valby */
+    {6.5, 0.72, 0.6, 0.8},  /* 6 Vanløse */
+    {7.5, 0.65, 0.6, 0.9},  /* 7 Brønshøj-Husum */
+    {9.0, 0.92, 0.5, 0.6},  /* 8 Bispebjerg */
+    {10.0, 0.85, 0.6, 0.6}, /* 9 Amager Øst */
+    {12.0, 0.85, 0.5, 0.6}, /* 10 Amager Vest */
 };
 
 enum { FR_RESIDUAL, FR_FOOD, FR_PAPER, FR_CARDBOARD, FR_PLASTIC, FR_GLASS, FR_METAL, FR_HAZARDOUS, FR_GARDEN, FR_COUNT };
@@ -328,10 +328,10 @@ typedef struct seed_household {
     uint8_t car;        /* 0 none, 1 petrol, 2 electric */
     uint8_t ebike;
     uint16_t area;
-    double elec_wh;  /* mean electricity per hour */
-    double heat_k;   /* space-heating Wh per K-hour */
-    double water_l;  /* mean water per hour */
-    double sorting;  /* sorting propensity */
+    double elec_wh; /* mean electricity per hour */
+    double heat_k;  /* space-heating Wh per K-hour */
+    double water_l; /* mean water per hour */
+    double sorting; /* sorting propensity */
 } seed_household_t;
 
 /* One entry per hour of the range. */
@@ -351,7 +351,7 @@ typedef struct seed_day {
 } seed_day_t;
 
 typedef struct seed_month {
-    char partition[32]; /* energy_hourly_YYYYMM */
+    char partition[32];            /* energy_hourly_YYYYMM */
     uint32_t first_hour, end_hour; /* [first, end) indices into hours */
 } seed_month_t;
 
@@ -440,10 +440,10 @@ static void build_households(seed_ctx_t *ctx)
 static void build_calendar(seed_ctx_t *ctx)
 {
     /* Relative electricity and water use by local hour; normalised to mean 1 below. */
-    static const double elec_wd[24] = {0.55, 0.48, 0.45, 0.44, 0.45, 0.55, 0.85, 1.15, 1.05, 0.85, 0.8, 0.8,
-                                       0.85, 0.8,  0.8,  0.9,  1.15, 1.6,  1.85, 1.7,  1.5,  1.3, 1.05, 0.75};
-    static const double elec_we[24] = {0.6,  0.52, 0.47, 0.45, 0.45, 0.47, 0.55, 0.75, 1.0, 1.15, 1.15, 1.1,
-                                       1.1,  1.0,  0.95, 1.0,  1.2,  1.6,  1.8,  1.65, 1.45, 1.3, 1.1,  0.8};
+    static const double elec_wd[24] = {0.55, 0.48, 0.45, 0.44, 0.45, 0.55, 0.85, 1.15, 1.05, 0.85, 0.8,  0.8,
+                                       0.85, 0.8,  0.8,  0.9,  1.15, 1.6,  1.85, 1.7,  1.5,  1.3,  1.05, 0.75};
+    static const double elec_we[24] = {0.6, 0.52, 0.47, 0.45, 0.45, 0.47, 0.55, 0.75, 1.0,  1.15, 1.15, 1.1,
+                                       1.1, 1.0,  0.95, 1.0,  1.2,  1.6,  1.8,  1.65, 1.45, 1.3,  1.1,  0.8};
     static const double water_wd[24] = {0.2, 0.1, 0.1, 0.1, 0.15, 0.4, 1.6, 2.4, 1.8, 1.0, 0.8, 0.8,
                                         0.9, 0.8, 0.7, 0.8, 1.0,  1.3, 1.6, 1.5, 1.3, 1.1, 0.8, 0.4};
     static const double water_we[24] = {0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.4, 1.0, 1.8, 2.2, 1.8, 1.3,
@@ -597,8 +597,7 @@ static PGconn *seed_connect(seed_ctx_t *ctx)
         return NULL;
     }
     /* Bulk-load settings local to this session: the seed can be redone, so commits need not wait for the WAL flush. */
-    if (exec_ok(ctx, conn, "SET synchronous_commit = off") != 0 ||
-        exec_ok(ctx, conn, "SET maintenance_work_mem = '256MB'") != 0 ||
+    if (exec_ok(ctx, conn, "SET synchronous_commit = off") != 0 || exec_ok(ctx, conn, "SET maintenance_work_mem = '256MB'") != 0 ||
         exec_ok(ctx, conn, "SET max_parallel_maintenance_workers = 0") != 0 ||
         (ctx->superuser && exec_ok(ctx, conn, "SET session_replication_role = replica") != 0)) {
         PQfinish(conn);
@@ -646,8 +645,9 @@ static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t
         if (exec_ok(ctx, c->conn, sql) != 0)
             return -1;
     }
+    /* Without the owner's rights, go through the parent: partitions created later carry no grants of their own. */
     str_fmt(sql, sizeof sql, "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN%s",
-            mo->partition, ctx->rebuild_pk ? " WITH (FREEZE)" : "");
+            ctx->rebuild_pk ? mo->partition : "energy_hourly", ctx->rebuild_pk ? " WITH (FREEZE)" : "");
     if (copy_begin(ctx, c, sql) != 0)
         return -1;
     uint64_t rows = 0;
@@ -690,8 +690,8 @@ static int load_energy_month(seed_ctx_t *ctx, seed_copy_t *c, const seed_month_t
     if (ctx->rebuild_pk) {
         /* Sorting a month once is cheaper than inserting it into a b-tree row by row; the other connection keeps
          * loading meanwhile. seed_finish_pk attaches these indexes to the parent's key. */
-        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)",
-                mo->partition, mo->partition);
+        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)", mo->partition,
+                mo->partition);
         if (exec_ok(ctx, c->conn, sql) != 0)
             return -1;
     }
@@ -773,7 +773,7 @@ static int load_waste(seed_ctx_t *ctx, seed_copy_t *c)
 
 static int load_mobility(seed_ctx_t *ctx, seed_copy_t *c)
 {
-    static const double base_weight[MODE_COUNT] = {24, 30, 4, 8, 8, 5, 17, 4};
+    static const double base_weight[MODE_COUNT] = {20, 34, 4, 8, 8, 5, 17, 4};
     if (bulk_prepare(ctx, c, "mobility_daily") != 0 ||
         copy_begin(ctx, c,
                    ctx->rebuild_pk ? "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN WITH (FREEZE)"
@@ -921,8 +921,7 @@ static void show_progress(seed_ctx_t *ctx, double t0, uint64_t base, uint64_t ex
     double el = now_s() - t0;
     double rate = el > 0 ? done / el : 0;
     double left = rate > 0 && expected > done ? (expected - done) / rate : 0;
-    fprintf(stderr, "\rseed: %.1f / ~%.1f M rows, %.2f M rows/s, %.0f s left   ", done / 1e6, expected / 1e6, rate / 1e6,
-            left);
+    fprintf(stderr, "\rseed: %.1f / ~%.1f M rows, %.2f M rows/s, %.0f s left   ", done / 1e6, expected / 1e6, rate / 1e6, left);
     fflush(stderr);
 }
 
@@ -932,8 +931,9 @@ static int load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
     seed_copy_t c = {conn, buf, 0};
     if (exec_ok(ctx, conn, "BEGIN") != 0)
         return -1;
-    if (copy_begin(ctx, &c, "COPY core.households (household_id, district_id, dwelling_type, occupant_band, floor_area_m2)"
-                            " FROM STDIN") != 0)
+    if (copy_begin(ctx, &c,
+                   "COPY core.households (household_id, district_id, dwelling_type, occupant_band, floor_area_m2)"
+                   " FROM STDIN") != 0)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *h = &ctx->households[i];
@@ -996,7 +996,8 @@ static int usage_error(const char *flag, const char *what)
     return CLI_EXIT_USAGE;
 }
 
-/* Parses the flags into ctx and *replace; returns CLI_EXIT_OK, or the exit code to return (help printed, or usage). */
+/* Parses the flags into ctx, *end_day, *jobs and *replace. Returns CLI_EXIT_OK, -1 after printing --help, or
+ * CLI_EXIT_USAGE after printing the error and the usage. */
 static int seed_parse_args(int argc, char **argv, seed_ctx_t *ctx, int64_t *end_day, uint32_t *jobs, int *replace)
 {
     uint64_t v;
@@ -1010,8 +1011,8 @@ static int seed_parse_args(int argc, char **argv, seed_ctx_t *ctx, int64_t *end_
             *replace = 1;
             continue;
         }
-        if (strcmp(a, "--households") != 0 && strcmp(a, "--days") != 0 && strcmp(a, "--seed") != 0 &&
-            strcmp(a, "--end") != 0 && strcmp(a, "--jobs") != 0)
+        if (strcmp(a, "--households") != 0 && strcmp(a, "--days") != 0 && strcmp(a, "--seed") != 0 && strcmp(a, "--end") != 0 &&
+            strcmp(a, "--jobs") != 0)
             return usage_error(a, "is not a known option");
         if (i + 1 >= argc)
             return usage_error(a, "needs a value");
@@ -1072,8 +1073,7 @@ int cli_seed_main(int argc, char **argv)
     ctx.grid = calloc(ctx.n_hours, sizeof *ctx.grid);
     ctx.months = calloc(ctx.n_days / 28 + 3, sizeof *ctx.months);
     buf = malloc(SEED_COPY_BUF);
-    if (ctx.households == NULL || ctx.hours == NULL || ctx.days == NULL || ctx.grid == NULL || ctx.months == NULL ||
-        buf == NULL) {
+    if (ctx.households == NULL || ctx.hours == NULL || ctx.days == NULL || ctx.grid == NULL || ctx.months == NULL || buf == NULL) {
         fputs("klimaspejl seed: out of memory\n", stderr);
         goto out;
     }
@@ -1120,8 +1120,8 @@ int cli_seed_main(int argc, char **argv)
         goto fail;
 
     uint64_t base_rows = ctx.n_households + ctx.n_hours;
-    uint64_t expected = base_rows + (uint64_t)ctx.n_households * ctx.n_hours +
-                        (uint64_t)ctx.n_households * ctx.n_days * 33 / 10 + (uint64_t)ctx.n_households * ctx.n_days * 5 / 10;
+    uint64_t expected = base_rows + (uint64_t)ctx.n_households * ctx.n_hours + (uint64_t)ctx.n_households * ctx.n_days * 33 / 10 +
+                        (uint64_t)ctx.n_households * ctx.n_days * 5 / 10;
     ctx.n_jobs = ctx.n_months + 2;
     if (n_threads > ctx.n_jobs)
         n_threads = ctx.n_jobs;

@@ -35,6 +35,8 @@ static const setting_t settings[] = {
     {"KLIMA_DB_CONNS", "--db-conns", KIND_UINT, OFF(db_conns), "2", 1, 64, "pipelined database connections per worker thread"},
     {"KLIMA_DB_TIMEOUT_MS", "--db-timeout-ms", KIND_UINT, OFF(db_timeout_ms), "5000", 100, 600000,
      "a query not answered within this many milliseconds gets 503"},
+    {"KLIMA_DOWNLOADS", "--downloads", KIND_UINT, OFF(downloads), "4", 1, 256,
+     "concurrent downloads per worker thread (each its own database connection); more get 503 + Retry-After"},
     {"KLIMA_KEYS_DIR", "--keys-dir", KIND_STRING, OFF(keys_dir), NULL, 0, 0, "directory of the token signing keys"},
     {"KLIMA_ISSUER", "--issuer", KIND_STRING, OFF(issuer), "http://localhost:8080", 0, 0, "issuer (iss) of consent tokens"},
     {"KLIMA_GEOIP_DB", "--geoip-db", KIND_STRING, OFF(geoip_db), NULL, 0, 0, "MaxMind country database (.mmdb)"},

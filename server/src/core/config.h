@@ -21,6 +21,7 @@ typedef struct config {
     char *db_read_urls;          /* comma-separated replica conninfos, or NULL */
     unsigned db_conns;           /* pipelined connections per worker thread */
     unsigned db_timeout_ms;      /* a query not answered within this gets 503 */
+    unsigned downloads;          /* concurrent COPY downloads per worker thread */
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
     int dev_login;
     char *oidc_issuer, *oidc_key, *oidc_client_id;

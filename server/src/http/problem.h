@@ -24,6 +24,7 @@ typedef enum http_problem_kind {
     HTTP_PROBLEM_DB_UNAVAILABLE,
     HTTP_PROBLEM_DB_TIMEOUT,
     HTTP_PROBLEM_SHUTTING_DOWN,
+    HTTP_PROBLEM_BUSY,
     HTTP_PROBLEM__COUNT
 } http_problem_kind_t;
 

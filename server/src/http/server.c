@@ -218,6 +218,13 @@ static void setup_globalconf(void)
     path = h2o_config_register_path(host, "/", 0);
     handler = (server_handler_t *)h2o_create_handler(path, sizeof(*handler));
     handler->super.on_req = on_req;
+    /* gzip for handlers that opt in (req->compress_hint = H2O_COMPRESS_HINT_ENABLE) or whose type h2o deems compressible,
+     * when the client accepts it; level 1: cheap on CPU, most of the gain on CSV and JSON */
+    h2o_compress_args_t compress = {0};
+    compress.min_size = 512;
+    compress.gzip.quality = 1;
+    compress.brotli.quality = -1;
+    h2o_compress_register(path, &compress);
 }
 
 int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
