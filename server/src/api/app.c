@@ -232,8 +232,10 @@ static void *worker_start(http_worker_t *w)
     aw->http = w;
     aw->conninfo = app.cfg->db_url != NULL ? app.cfg->db_url : "";
     aw->downloads_max = app.cfg->downloads;
-    aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, api_statements,
-                            API_STMT__COUNT);
+    aw->cache = api_cache_create((size_t)app.cfg->cache_mb * 1024 * 1024 / (app.cfg->threads > 0 ? app.cfg->threads : 1));
+    aw->download_timeout_ms = app.cfg->download_timeout_ms;
+    aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, app.cfg->statement_timeout_ms,
+                            api_statements, API_STMT__COUNT);
     if (aw->db == NULL) {
         free(aw);
         return NULL;
@@ -271,6 +273,8 @@ static void worker_stop(http_worker_t *w)
         h2o_timeout_unlink(&aw->first_entry);
     db_pool_destroy(aw->db);
     aw->db = NULL;
+    api_cache_destroy(aw->cache);
+    aw->cache = NULL;
     if (aw->catalog != NULL) {
         h2o_mem_release_shared(aw->catalog);
         aw->catalog = NULL;

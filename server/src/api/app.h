@@ -7,6 +7,7 @@
 
 #include <h2o.h>
 
+#include "api/cache.h"
 #include "api/catalog.h"
 #include "core/config.h"
 #include "db/pool.h"
@@ -33,7 +34,8 @@ typedef struct api_worker {
     unsigned ticks;
     int catalog_loading;
     const char *conninfo;      /* for the download connections */
-    unsigned downloads_active, downloads_max;
+    api_cache_t *cache;        /* public responses (records) */
+    unsigned downloads_active, downloads_max, download_timeout_ms;
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;
 } api_worker_t;

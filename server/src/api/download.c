@@ -228,7 +228,7 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
     }
     ++aw->downloads_active;
     d->aw = aw;
-    d->copy = db_copy_start(aw->http->loop, aw->conninfo, copy.data, values, nvalues, &copy_callbacks, d);
+    d->copy = db_copy_start(aw->http->loop, aw->conninfo, aw->download_timeout_ms, copy.data, values, nvalues, &copy_callbacks, d);
 exit:
     sbuf_free(&sql);
     sbuf_free(&copy);

@@ -191,6 +191,9 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
 }
 
+static void add_records_headers(h2o_req_t *req, unsigned max_age, uint64_t version, const char *etag, const char *link,
+                                const char *next_cursor);
+
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     records_state_t *st = data;
@@ -306,33 +309,11 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
         goto exit;
     }
-    if (more) {
-        sbuf_t lh = SBUF_INIT;
-        sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data);
-        if (!sbuf_failed(&lh))
-            http_add_header(req, "link", lh.data);
-        http_add_header(req, "x-next-cursor", cursor.data);
-        sbuf_free(&lh);
-    }
-    {
-        char cc[64];
-        str_fmt(cc, sizeof(cc), "public, max-age=%u", q->ds->max_age);
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, h2o_strdup(&req->pool, cc, SIZE_MAX).base,
-                       strlen(cc));
-    }
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, st->etag, SIZE_MAX).base,
-                   strlen(st->etag));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
-    {
-        char ver[24];
-        str_fmt(ver, sizeof(ver), "%llu", (unsigned long long)q->ds->version);
-        http_add_header(req, "x-dataset-version", ver);
-    }
-    {
-        char *copy = h2o_mem_alloc_pool(&req->pool, body.len + 1);
-        memcpy(copy, body.data, body.len);
-        http_send_bytes(req, 200, ctype, copy, body.len);
-    }
+    add_records_headers(req, q->ds->max_age, q->ds->version, st->etag, more ? link.data : NULL, more ? cursor.data : NULL);
+    api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, ctype, body.data, body.len, st->etag,
+                  more ? link.data : NULL, more ? cursor.data : NULL);
+    /* h2o_send_inline copies the body into the request's pool */
+    http_send_bytes(req, 200, ctype, body.data, body.len);
 exit:
     sbuf_free(&body);
     sbuf_free(&cursor);
@@ -356,9 +337,58 @@ static int not_modified(h2o_req_t *req, const char *etag)
     return 1;
 }
 
+/* The headers every successful records response carries. */
+static void add_records_headers(h2o_req_t *req, unsigned max_age, uint64_t version, const char *etag, const char *link,
+                                const char *next_cursor)
+{
+    char buf[64];
+    str_fmt(buf, sizeof(buf), "public, max-age=%u", max_age);
+    http_add_header(req, "cache-control", buf);
+    http_add_header(req, "etag", etag);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    str_fmt(buf, sizeof(buf), "%llu", (unsigned long long)version);
+    http_add_header(req, "x-dataset-version", buf);
+    if (link != NULL) {
+        sbuf_t lh = SBUF_INIT;
+        sbuf_printf(&lh, "<%s>; rel=\"next\"", link);
+        if (!sbuf_failed(&lh))
+            http_add_header(req, "link", lh.data);
+        sbuf_free(&lh);
+    }
+    if (next_cursor != NULL)
+        http_add_header(req, "x-next-cursor", next_cursor);
+    req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
+}
+
+/* Serves a cached response for this exact path and the dataset's current version, if there is one. */
+static int serve_cached(h2o_req_t *req, const http_match_t *m)
+{
+    api_worker_t *aw = api_worker_of(req);
+    const api_cache_entry_t *e;
+    api_dataset_t *ds;
+    const char *id;
+    size_t idlen;
+
+    if (aw->catalog == NULL || aw->cache == NULL)
+        return 0;
+    id = http_match_param(m, "id", &idlen);
+    if ((ds = api_catalog_find(*aw->catalog, id, idlen)) == NULL)
+        return 0;
+    if ((e = api_cache_get(aw->cache, req->path.base, req->path.len, ds->version)) == NULL)
+        return 0;
+    if (not_modified(req, e->etag))
+        return 1;
+    add_records_headers(req, ds->max_age, ds->version, e->etag, e->link, e->next_cursor);
+    http_send_bytes(req, 200, e->content_type, e->body, e->len);
+    return 1;
+}
+
 int api_records_get(h2o_req_t *req, const http_match_t *m)
 {
-    api_query_t *q = api_records_prepare(req, m, 0);
+    api_query_t *q;
+    if (serve_cached(req, m))
+        return 0;
+    q = api_records_prepare(req, m, 0);
     records_state_t *st;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;

@@ -1161,6 +1161,13 @@ int cli_seed_main(int argc, char **argv)
 
 fail:
     fprintf(stderr, "%sklimaspejl seed: %s\n", tty ? "\n" : "", ctx.err[0] ? ctx.err : "failed");
+    /* Give the energy table its key back (failed jobs rolled back; what committed stays, as the message says). */
+    if (ctx.rebuild_pk && PQstatus(conn) == CONNECTION_OK) {
+        PGresult *r = PQexec(conn, seed_finish_pk_sql);
+        PQclear(r);
+    }
+    if (ctx.rebuild_pk || atomic_load(&ctx.rows_energy) > 0)
+        fputs("klimaspejl seed: the data may be partly loaded; run again with --replace\n", stderr);
     rc = CLI_EXIT_FAIL;
 out:
     PQclear(res);

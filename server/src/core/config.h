@@ -22,6 +22,7 @@ typedef struct config {
     unsigned db_conns;           /* pipelined connections per worker thread */
     unsigned db_timeout_ms;      /* a query not answered within this gets 503 */
     unsigned downloads;          /* concurrent COPY downloads per worker thread */
+    unsigned statement_timeout_ms, download_timeout_ms;
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
     int dev_login;
     char *oidc_issuer, *oidc_key, *oidc_client_id;

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
+#include "db/connect.h"
 #include "db/copy.h"
 
 typedef enum copy_state { COPY_CONNECTING, COPY_RUNNING, COPY_PAUSED, COPY_DONE } copy_state_t;
@@ -309,8 +310,8 @@ static void copy_on_writable(h2o_socket_t *sock, const char *err)
         h2o_socket_notify_write(c->sock, copy_on_writable);
 }
 
-db_copy_t *db_copy_start(h2o_evloop_t *loop, const char *conninfo, const char *sql, const char *const *values, size_t nvalues,
-                         const db_copy_callbacks_t *cb, void *ctx)
+db_copy_t *db_copy_start(h2o_evloop_t *loop, const char *conninfo, unsigned statement_timeout_ms, const char *sql,
+                         const char *const *values, size_t nvalues, const db_copy_callbacks_t *cb, void *ctx)
 {
     db_copy_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -327,7 +328,7 @@ db_copy_t *db_copy_start(h2o_evloop_t *loop, const char *conninfo, const char *s
     for (size_t i = 0; i < nvalues; ++i)
         c->values[i] = values[i] != NULL ? str_dup(values[i]) : NULL;
     c->state = COPY_CONNECTING;
-    c->pg = PQconnectStart(conninfo != NULL ? conninfo : "");
+    c->pg = db_connect_start(conninfo, statement_timeout_ms);
     if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
         copy_finish(c, DB_UNAVAILABLE, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory", NULL);
         return NULL;

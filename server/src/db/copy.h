@@ -26,8 +26,8 @@ typedef struct db_copy_callbacks {
 /* Connects with conninfo and runs `sql` (a COPY ... TO STDOUT whose values are $1..$n placeholders; COPY takes no bind
  * parameters, so each $n is replaced by the escaped literal of values[n-1] once connected). Failures arrive through
  * on_end — possibly before this returns, in which case it returns NULL. */
-db_copy_t *db_copy_start(h2o_evloop_t *loop, const char *conninfo, const char *sql, const char *const *values, size_t nvalues,
-                         const db_copy_callbacks_t *cb, void *ctx);
+db_copy_t *db_copy_start(h2o_evloop_t *loop, const char *conninfo, unsigned statement_timeout_ms, const char *sql,
+                         const char *const *values, size_t nvalues, const db_copy_callbacks_t *cb, void *ctx);
 
 /* Continues after on_data. */
 void db_copy_resume(db_copy_t *c);

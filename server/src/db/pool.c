@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/strutil.h"
+#include "db/connect.h"
 #include "db/pool.h"
 
 typedef enum entry_phase {
@@ -69,7 +70,7 @@ struct db_pool {
     char *conninfo;
     conn_t *conns;
     unsigned nconns;
-    unsigned timeout_ms;
+    unsigned timeout_ms, statement_timeout_ms;
     const db_statement_t *stmts;
     size_t nstmts;
     h2o_timeout_t backoff[BACKOFF_STEPS];
@@ -342,7 +343,7 @@ static void conn_on_io(h2o_socket_t *sock, const char *err)
 
 static void conn_connect(conn_t *c)
 {
-    c->pg = PQconnectStart(c->pool->conninfo);
+    c->pg = db_connect_start(c->pool->conninfo, c->pool->statement_timeout_ms);
     if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
         c->state = CONN_CONNECTING; /* so conn_reset logs once */
         conn_reset(c, DB_UNAVAILABLE, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
@@ -375,7 +376,7 @@ static void pool_on_tick(h2o_timeout_entry_t *te)
 }
 
 db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
-                          const db_statement_t *stmts, size_t nstmts)
+                          unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts)
 {
     db_pool_t *pool = calloc(1, sizeof(*pool));
     if (pool == NULL)
@@ -384,6 +385,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     pool->conninfo = str_dup(conninfo != NULL ? conninfo : "");
     pool->nconns = nconns;
     pool->timeout_ms = timeout_ms;
+    pool->statement_timeout_ms = statement_timeout_ms;
     pool->stmts = stmts;
     pool->nstmts = nstmts;
     for (size_t i = 0; i < BACKOFF_STEPS; ++i)

@@ -39,10 +39,11 @@ typedef struct db_pool_stats {
     uint64_t last_ok_ms;        /* h2o_now of the last successful query, 0 if none */
 } db_pool_stats_t;
 
-/* Creates a pool of nconns connections on loop and starts connecting (asynchronously). Returns NULL only when memory is
- * exhausted. conninfo is copied. */
+/* Creates a pool of nconns connections on loop and starts connecting (asynchronously). timeout_ms bounds the wait for
+ * an answer (then DB_TIMEOUT and a reconnect); statement_timeout_ms is PostgreSQL's statement_timeout (0 = none).
+ * Returns NULL only when memory is exhausted. conninfo is copied. */
 db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
-                          const db_statement_t *stmts, size_t nstmts);
+                          unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts);
 
 /* Closes every connection. Callbacks of queries still in flight are called with DB_UNAVAILABLE first. */
 void db_pool_destroy(db_pool_t *pool);

@@ -1,0 +1,210 @@
+-- Every published cell of every household dataset, recomputed from core, satisfies the k rule and the dominance
+-- rule; no cell is dropped; published values equal the recomputation (noise off); and secondary suppression holds:
+-- no group of sibling cells with a published parent has exactly one suppressed cell (which would be the parent
+-- minus its published siblings). Runs on whatever data the database holds (seeded, real, or empty).
+BEGIN;
+SELECT plan(35);
+SET LOCAL work_mem = '256MB';
+
+-- The disclosure parameters of each dataset.
+CREATE TEMP TABLE p ON COMMIT DROP AS
+    SELECT id AS dataset, k, dominance_n AS dn, dominance_pct / 100.0 AS dp, noise_epsilon IS NULL AS exact
+    FROM meta.datasets WHERE personal;
+
+-- Factor of an item on a date, looked up independently of the rollups: the un-suffixed id valid on the day, else
+-- the most recent row of that id.
+CREATE FUNCTION pg_temp.g_per_unit(item text, d date) RETURNS float8 LANGUAGE sql STABLE AS $$
+    SELECT value * CASE WHEN unit LIKE 'kg %' THEN 1000.0 ELSE 1.0 END
+    FROM core.emission_factors WHERE factor_id = item
+    ORDER BY (valid_from <= d AND (valid_to IS NULL OR valid_to >= d)) DESC, valid_from DESC LIMIT 1
+$$;
+
+-- Per household and local day, straight from the hourly readings.
+CREATE TEMP TABLE hd ON COMMIT DROP AS
+    SELECT e.household_id, h.district_id, h.dwelling_type, h.occupant_band,
+           (e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day,
+           sum(e.electricity_wh) / 1000.0 AS e, sum(e.heat_wh) / 1000.0 AS q, sum(e.water_l::float8) AS w,
+           sum(e.electricity_wh * coalesce(g.g_per_kwh::float8, pg_temp.g_per_unit('electricity', current_date)))
+               / 1e6 AS e_co2
+    FROM core.energy_hourly e JOIN core.households h USING (household_id)
+    LEFT JOIN core.grid_intensity_hourly g ON g.hour_utc = e.hour_utc
+    GROUP BY 1, 2, 3, 4, 5;
+
+CREATE TEMP TABLE hm ON COMMIT DROP AS
+    WITH en AS (
+        SELECT household_id, date_trunc('month', day)::date AS month, sum(e) AS e, sum(q) AS q, sum(w) AS w,
+               sum(e_co2) AS e_co2
+        FROM hd GROUP BY 1, 2
+    ), wa AS (
+        SELECT household_id, date_trunc('month', collected_on)::date AS month,
+               sum(kg * pg_temp.g_per_unit('waste-' || fraction, date_trunc('month', collected_on)::date)) / 1000.0 AS co2
+        FROM core.waste_weighings GROUP BY 1, 2
+    ), mo AS (
+        SELECT household_id, date_trunc('month', day)::date AS month,
+               sum(km * pg_temp.g_per_unit(mode, date_trunc('month', day)::date)) / 1000.0 AS co2
+        FROM core.mobility_daily GROUP BY 1, 2
+    ), k AS (
+        SELECT household_id, month FROM en UNION SELECT household_id, month FROM wa
+        UNION SELECT household_id, month FROM mo
+    )
+    SELECT k.household_id, k.month, h.district_id, h.dwelling_type, h.occupant_band,
+           en.household_id IS NOT NULL AS has_energy, en.e, en.q, en.w, en.e_co2,
+           en.q * pg_temp.g_per_unit('district-heating', k.month) / 1000.0 AS q_co2,
+           en.w * pg_temp.g_per_unit('water', k.month) / 1000.0 AS w_co2,
+           wa.co2 AS waste_co2, mo.co2 AS mob_co2
+    FROM k JOIN core.households h USING (household_id)
+    LEFT JOIN en USING (household_id, month) LEFT JOIN wa USING (household_id, month)
+    LEFT JOIN mo USING (household_id, month);
+
+-- Contributions: (dataset, cell key, household, measure, value).
+CREATE TEMP TABLE contrib ON COMMIT DROP AS
+    SELECT 'energy-district-daily' AS dataset, district_id || '|' || day AS cell, household_id, m.measure, m.v
+    FROM hd CROSS JOIN LATERAL (VALUES ('electricity_kwh', e), ('heat_kwh', q), ('water_l', w)) m(measure, v)
+    UNION ALL
+    SELECT 'energy-peergroup-monthly', month || '|' || district_id || '|' || dwelling_type || '|' || occupant_band,
+           household_id, m.measure, m.v
+    FROM hm CROSS JOIN LATERAL (VALUES ('electricity_kwh', e), ('heat_kwh', q), ('water_l', w)) m(measure, v)
+    WHERE has_energy
+    UNION ALL
+    SELECT 'footprint-district-monthly', month || '|' || district_id || '|' || m.category, household_id, 'co2e_kg', m.v
+    FROM hm CROSS JOIN LATERAL (VALUES ('electricity', e_co2), ('district_heating', q_co2), ('water', w_co2),
+                                       ('waste', waste_co2), ('mobility', mob_co2),
+                                       ('total', coalesce(e_co2, 0) + coalesce(q_co2, 0) + coalesce(w_co2, 0)
+                                                 + coalesce(waste_co2, 0) + coalesce(mob_co2, 0))) m(category, v)
+    WHERE m.v IS NOT NULL
+    UNION ALL
+    SELECT 'waste-district-monthly', date_trunc('month', w.collected_on)::date || '|' || h.district_id || '|' || w.fraction,
+           w.household_id, 'kg', sum(w.kg::float8)
+    FROM core.waste_weighings w JOIN core.households h USING (household_id) GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT 'mobility-district-monthly', x.cell, x.household_id, m.measure, m.v
+    FROM (SELECT date_trunc('month', d.day)::date || '|' || h.district_id || '|' || d.mode AS cell, d.household_id,
+                 sum(d.trips)::float8 AS t, sum(d.km::float8) AS km
+          FROM core.mobility_daily d JOIN core.households h USING (household_id) GROUP BY 1, 2) x
+    CROSS JOIN LATERAL (VALUES ('trips', x.t), ('km', x.km)) m(measure, v);
+
+-- Recomputed cells: distinct households, total and the sum of the dominance_n largest contributions per measure.
+CREATE TEMP TABLE cells ON COMMIT DROP AS
+    SELECT r.dataset, r.cell, r.measure, count(DISTINCT r.household_id) AS n, sum(r.v) AS s,
+           sum(r.v) FILTER (WHERE r.rn <= p.dn) AS top
+    FROM (SELECT c.*, row_number() OVER (PARTITION BY dataset, cell, measure ORDER BY v DESC) AS rn FROM contrib c) r
+    JOIN p USING (dataset)
+    GROUP BY 1, 2, 3;
+
+-- Published cells in the same long form.
+CREATE TEMP TABLE pub ON COMMIT DROP AS
+    SELECT 'energy-district-daily' AS dataset, district_id || '|' || day AS cell, m.measure, m.v, suppressed
+    FROM api.energy_district_daily
+    CROSS JOIN LATERAL (VALUES ('electricity_kwh', electricity_kwh), ('heat_kwh', heat_kwh), ('water_l', water_l)) m(measure, v)
+    UNION ALL
+    SELECT 'energy-peergroup-monthly', month || '|' || district_id || '|' || dwelling_type || '|' || occupant_band,
+           m.measure, m.v, suppressed
+    FROM api.energy_peergroup_monthly
+    CROSS JOIN LATERAL (VALUES ('electricity_kwh', electricity_kwh), ('heat_kwh', heat_kwh), ('water_l', water_l)) m(measure, v)
+    UNION ALL
+    SELECT 'footprint-district-monthly', month || '|' || district_id || '|' || category, 'co2e_kg', co2e_kg, suppressed
+    FROM api.footprint_district_monthly
+    UNION ALL
+    SELECT 'waste-district-monthly', month || '|' || district_id || '|' || fraction, 'kg', kg, suppressed
+    FROM api.waste_district_monthly
+    UNION ALL
+    SELECT 'mobility-district-monthly', month || '|' || district_id || '|' || mode, m.measure, m.v, suppressed
+    FROM api.mobility_district_monthly CROSS JOIN LATERAL (VALUES ('trips', trips), ('km', km)) m(measure, v);
+
+-- Five datasets x (k, dominance, no dropped cell, no invented cell, values) = 25 tests.
+SELECT x.t FROM unnest(ARRAY['energy-district-daily', 'energy-peergroup-monthly', 'footprint-district-monthly',
+                             'waste-district-monthly', 'mobility-district-monthly']) WITH ORDINALITY AS u(d, i)
+CROSS JOIN LATERAL (VALUES
+    (1, is((SELECT count(*) FROM pub JOIN cells c USING (dataset, cell, measure) JOIN p USING (dataset)
+            WHERE pub.dataset = u.d AND NOT pub.suppressed AND c.n < p.k),
+           0::bigint, u.d || ': every published cell has at least k households')),
+    (2, is((SELECT count(*) FROM pub JOIN cells c USING (dataset, cell, measure) JOIN p USING (dataset)
+            WHERE pub.dataset = u.d AND NOT pub.suppressed AND c.top > p.dp * c.s),
+           0::bigint, u.d || ': no published cell is dominated by its largest contributors')),
+    (3, is((SELECT count(*) FROM cells c WHERE c.dataset = u.d
+            AND NOT EXISTS (SELECT 1 FROM pub WHERE pub.dataset = c.dataset AND pub.cell = c.cell
+                                                AND pub.measure = c.measure)),
+           0::bigint, u.d || ': every cell with data is present (suppressed, never dropped)')),
+    (4, is((SELECT count(*) FROM pub WHERE pub.dataset = u.d
+            AND NOT EXISTS (SELECT 1 FROM cells c WHERE c.dataset = pub.dataset AND c.cell = pub.cell
+                                                  AND c.measure = pub.measure)),
+           0::bigint, u.d || ': every published cell has data in core')),
+    (5, is((SELECT count(*) FROM pub JOIN cells c USING (dataset, cell, measure) JOIN p USING (dataset)
+            WHERE pub.dataset = u.d AND p.exact AND NOT pub.suppressed
+              AND abs(pub.v - c.s) > 1e-6 * greatest(1.0, abs(c.s))),
+           0::bigint, u.d || ': published values equal the sums recomputed from core (noise off)'))
+) AS x(j, t)
+ORDER BY u.i, x.j;
+
+-- energy-district-hourly (19 million readings at demo scale): one aggregation from core; the exact top-n is only
+-- needed where dominance_n * max exceeds the threshold, since the top-n sum is at most dominance_n * max.
+CREATE TEMP TABLE hourly ON COMMIT DROP AS
+    SELECT h.district_id, e.hour_utc,
+           count(*) AS n,   -- (household_id, hour_utc) is the primary key: rows are distinct households
+           sum(e.electricity_wh)::float8 AS es, max(e.electricity_wh)::float8 AS em,
+           sum(e.heat_wh)::float8 AS qs, max(e.heat_wh)::float8 AS qm,
+           sum(e.water_l::float8) AS ws, max(e.water_l)::float8 AS wm
+    FROM core.energy_hourly e JOIN core.households h USING (household_id)
+    GROUP BY 1, 2;
+
+CREATE FUNCTION pg_temp.top_hour(d smallint, t timestamptz, col text, n integer) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE r float8;
+BEGIN
+    EXECUTE format('SELECT sum(v) FROM (SELECT e.%I::float8 AS v FROM core.energy_hourly e JOIN core.households h '
+                   'USING (household_id) WHERE h.district_id = $1 AND e.hour_utc = $2 ORDER BY 1 DESC LIMIT $3) x', col)
+        INTO r USING d, t, n;
+    RETURN r;
+END
+$$;
+
+SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
+           CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND NOT v.suppressed AND c.n < p.k),
+          0::bigint, 'energy-district-hourly: every published cell has at least k households');
+SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
+           CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND NOT v.suppressed
+             AND ((p.dn * c.em > p.dp * c.es AND pg_temp.top_hour(c.district_id, c.hour_utc, 'electricity_wh', p.dn) > p.dp * c.es)
+               OR (p.dn * c.qm > p.dp * c.qs AND pg_temp.top_hour(c.district_id, c.hour_utc, 'heat_wh', p.dn) > p.dp * c.qs)
+               OR (p.dn * c.wm > p.dp * c.ws AND pg_temp.top_hour(c.district_id, c.hour_utc, 'water_l', p.dn) > p.dp * c.ws))),
+          0::bigint, 'energy-district-hourly: no published cell is dominated by its largest contributors');
+SELECT is((SELECT count(*) FROM hourly c WHERE NOT EXISTS
+              (SELECT 1 FROM api.energy_district_hourly v WHERE v.district_id = c.district_id AND v.hour_utc = c.hour_utc))
+          + (SELECT count(*) FROM api.energy_district_hourly v WHERE NOT EXISTS
+              (SELECT 1 FROM hourly c WHERE v.district_id = c.district_id AND v.hour_utc = c.hour_utc)),
+          0::bigint, 'energy-district-hourly: exactly the cells with data are present');
+SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
+           CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND p.exact AND NOT v.suppressed
+             AND (v.electricity_wh <> c.es OR v.heat_wh <> c.qs OR abs(v.water_l - c.ws) > 1e-6 * greatest(1.0, c.ws)
+                  OR v.n_households <> c.n)),
+          0::bigint, 'energy-district-hourly: published values equal the sums recomputed from core (noise off)');
+SELECT is((SELECT count(*) FROM pub p2 WHERE p2.suppressed AND p2.v IS NOT NULL)
+          + (SELECT count(*) FROM api.energy_district_hourly WHERE suppressed
+             AND num_nonnulls(n_households, electricity_wh, heat_wh, water_l, electricity_wh_per_household) > 0),
+          0::bigint, 'suppressed cells publish no value (null), only suppressed = true');
+
+-- Secondary suppression: groups of siblings whose parent is published must not have exactly one suppressed cell.
+SELECT is((SELECT count(*) FROM (
+              SELECT v.district_id, (v.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day
+              FROM api.energy_district_hourly v GROUP BY 1, 2 HAVING count(*) FILTER (WHERE v.suppressed) = 1) g
+           JOIN api.energy_district_daily d ON d.district_id = g.district_id AND d.day = g.day
+           WHERE NOT d.suppressed),
+          0::bigint, 'energy-district-hourly: no single suppressed hour in a district-day whose daily total is published');
+SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.energy_peergroup_monthly GROUP BY 1, 2
+                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g),
+          0::bigint, 'energy-peergroup-monthly: no single suppressed peer group in a district-month');
+SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.footprint_district_monthly GROUP BY 1, 2
+                                 HAVING count(*) FILTER (WHERE suppressed AND category <> 'total') = 1
+                                    AND bool_or(category = 'total' AND NOT suppressed)) g),
+          0::bigint, 'footprint-district-monthly: no single suppressed category next to a published total');
+SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.waste_district_monthly GROUP BY 1, 2
+                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g
+           JOIN api.footprint_district_monthly f USING (month, district_id)
+           WHERE f.category = 'waste' AND NOT f.suppressed),
+          0::bigint, 'waste-district-monthly: no single suppressed fraction next to a published waste CO2e');
+SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.mobility_district_monthly GROUP BY 1, 2
+                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g
+           JOIN api.footprint_district_monthly f USING (month, district_id)
+           WHERE f.category = 'mobility' AND NOT f.suppressed),
+          0::bigint, 'mobility-district-monthly: no single suppressed mode next to a published mobility CO2e');
+
+SELECT * FROM finish();
+ROLLBACK;
