@@ -109,7 +109,7 @@ CREATE MATERIALIZED VIEW rollup.household_daily AS
     FROM core.energy_hourly e
     LEFT JOIN rollup.grid_hours g ON g.hour_utc = e.hour_utc
     GROUP BY 1, 2
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX household_daily_key ON rollup.household_daily (household_id, day);
 
 -- One row per household and local month with any data: energy, waste per fraction, mobility per mode, CO2e per
@@ -195,7 +195,7 @@ CREATE MATERIALIZED VIEW rollup.household_monthly AS
     LEFT JOIN mo ON mo.household_id = k.household_id AND mo.month = k.month
     LEFT JOIN fx fh ON fh.factor_item = 'district-heating' AND fh.month = k.month
     LEFT JOIN fx fw ON fw.factor_item = 'water' AND fw.month = k.month
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX household_monthly_key ON rollup.household_monthly (household_id, month);
 
 -- Peer-group statistics of total and per-category CO2e per month, at each widening level:
@@ -230,7 +230,7 @@ CREATE MATERIALIZED VIEW rollup.peer_stats_monthly AS
     WHERE has_energy
     GROUP BY GROUPING SETS ((month, district_id, dwelling_type, occupant_band), (month, district_id, dwelling_type),
                             (month, district_id), (month))
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX peer_stats_monthly_key
     ON rollup.peer_stats_monthly (month, level, district_id, dwelling_type, occupant_band);
 
@@ -259,7 +259,7 @@ CREATE MATERIALIZED VIEW rollup.household_peer_monthly AS
            CASE WHEN level = 0 THEN occupant_band ELSE '*' END AS peer_occupant_band,
            100.0 * CASE level WHEN 0 THEN r0 WHEN 1 THEN r1 WHEN 2 THEN r2 ELSE r3 END AS percentile_rank
     FROM l
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX household_peer_monthly_key ON rollup.household_peer_monthly (household_id, month);
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ CREATE MATERIALIZED VIEW rollup.district_daily AS
     SELECT district_id, day, hours, n, e_sum, e_clip, q_sum, q_clip, w_sum, w_clip, reason,
            reason IS NOT NULL AS suppressed
     FROM s
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX district_daily_key ON rollup.district_daily (district_id, day);
 CREATE INDEX district_daily_day ON rollup.district_daily (day);
 
@@ -383,7 +383,7 @@ CREATE MATERIALIZED VIEW rollup.district_hourly AS
                                    THEN 'secondary' END) AS reason,
            g.reason IS NOT NULL OR (g.n_prim = 1 AND g.rn = 1 AND NOT coalesce(dd.suppressed, true)) AS suppressed
     FROM g LEFT JOIN rollup.district_daily dd ON dd.district_id = g.district_id AND dd.day = g.day
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX district_hourly_key ON rollup.district_hourly (district_id, hour_utc);
 CREATE INDEX district_hourly_hour ON rollup.district_hourly (hour_utc);
 
@@ -427,7 +427,7 @@ CREATE MATERIALIZED VIEW rollup.peergroup_monthly AS
            coalesce(reason, CASE WHEN n_prim = 1 AND rn = 1 THEN 'secondary' END) AS reason,
            reason IS NOT NULL OR (n_prim = 1 AND rn = 1) AS suppressed
     FROM g
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX peergroup_monthly_key
     ON rollup.peergroup_monthly (month, district_id, dwelling_type, occupant_band);
 
@@ -468,7 +468,7 @@ CREATE MATERIALIZED VIEW rollup.footprint_monthly AS
            coalesce(reason, CASE WHEN n_prim = 1 AND rn = 1 AND parent_pub THEN 'secondary' END) AS reason,
            reason IS NOT NULL OR (n_prim = 1 AND rn = 1 AND parent_pub) AS suppressed
     FROM g
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX footprint_monthly_key ON rollup.footprint_monthly (month, district_id, category);
 
 -- waste-district-monthly: cell = local month x district x fraction; a household counts in a cell if it delivered
@@ -501,7 +501,7 @@ CREATE MATERIALIZED VIEW rollup.waste_monthly AS
            g.reason IS NOT NULL OR (g.n_prim = 1 AND g.rn = 1 AND NOT coalesce(f.suppressed, true)) AS suppressed
     FROM g LEFT JOIN rollup.footprint_monthly f
         ON f.month = g.month AND f.district_id = g.district_id AND f.category = 'waste'
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX waste_monthly_key ON rollup.waste_monthly (month, district_id, fraction);
 
 -- mobility-district-monthly: cell = local month x district x mode; parent: the footprint's mobility CO2e.
@@ -539,7 +539,7 @@ CREATE MATERIALIZED VIEW rollup.mobility_monthly AS
            g.reason IS NOT NULL OR (g.n_prim = 1 AND g.rn = 1 AND NOT coalesce(f.suppressed, true)) AS suppressed
     FROM g LEFT JOIN rollup.footprint_monthly f
         ON f.month = g.month AND f.district_id = g.district_id AND f.category = 'mobility'
-WITH NO DATA;
+WITH DATA;
 CREATE UNIQUE INDEX mobility_monthly_key ON rollup.mobility_monthly (month, district_id, mode);
 
 -- ---------------------------------------------------------------------------------------------------------------
@@ -713,13 +713,17 @@ CREATE VIEW api.emission_factors AS
 -- ---------------------------------------------------------------------------------------------------------------
 -- Refresh bookkeeping
 
--- Every materialized view in refresh order (a view comes after the views it reads).
+-- Every materialized view in refresh order (a view comes after the views it reads). concurrent = false marks an
+-- intermediate that no reader ever queries (only other rollups read it, during their own refresh): it is refreshed
+-- plainly, which skips the row-by-row diff of REFRESH ... CONCURRENTLY and blocks nobody.
 CREATE TABLE meta.rollups (
     name text PRIMARY KEY,                 -- schema-qualified materialized view
-    refresh_order integer NOT NULL UNIQUE
+    refresh_order integer NOT NULL UNIQUE,
+    concurrent boolean NOT NULL DEFAULT true
 );
+INSERT INTO meta.rollups (name, refresh_order, concurrent) VALUES
+    ('rollup.household_daily', 10, false);
 INSERT INTO meta.rollups (name, refresh_order) VALUES
-    ('rollup.household_daily', 10),
     ('rollup.household_monthly', 20),
     ('rollup.peer_stats_monthly', 30),
     ('rollup.household_peer_monthly', 40),
@@ -758,7 +762,7 @@ INSERT INTO meta.dataset_rollups (dataset_id, rollup) VALUES
     ('mobility-district-monthly', 'rollup.mobility_monthly');
 
 -- Refreshes one materialized view: CONCURRENTLY (readers are not blocked) when it holds data, plainly when it has
--- never been populated or is empty (nothing to read yet, and much faster).
+-- never been populated or is empty (nothing to read yet, and much faster) or is not read by anyone (meta.rollups).
 CREATE FUNCTION meta.refresh_rollup(rollup_name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -767,7 +771,9 @@ AS $fn$
 DECLARE
     populated boolean;
     has_rows boolean;
+    concurrent boolean;
 BEGIN
+    SELECT r.concurrent INTO concurrent FROM meta.rollups r WHERE r.name = rollup_name;
     SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = rollup_name::regclass AND c.relkind = 'm';
     IF populated IS NULL THEN
         RAISE EXCEPTION 'not a materialized view: %', rollup_name;
@@ -775,7 +781,7 @@ BEGIN
     IF populated THEN
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', rollup_name::regclass) INTO has_rows;
     END IF;
-    IF populated AND has_rows THEN
+    IF populated AND has_rows AND coalesce(concurrent, true) THEN
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', rollup_name::regclass);
     ELSE
         EXECUTE format('REFRESH MATERIALIZED VIEW %s', rollup_name::regclass);

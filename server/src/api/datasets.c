@@ -12,8 +12,7 @@
 /* Fields of a catalog row that are internal to the server and not shown to users. */
 static const char *const internal_fields[] = {"source_view", "columns", "max_age_seconds", NULL};
 
-/* The language of descriptions: ?lang=da|en, else Accept-Language (da first), else English. */
-static const char *pick_lang(h2o_req_t *req)
+const char *api_datasets_lang(h2o_req_t *req)
 {
     ssize_t i;
     if (req->query_at != SIZE_MAX) {
@@ -63,8 +62,7 @@ static json_t *dataset_summary(const api_dataset_t *ds, const char *lang)
     return out;
 }
 
-/* The Frictionless Table Schema of a dataset, plus the API's query capabilities per field. */
-static json_t *table_schema(const api_dataset_t *ds, const char *lang)
+json_t *api_datasets_table_schema(const api_dataset_t *ds, const char *lang)
 {
     json_t *fields = json_array(), *schema = json_object(), *cols = json_object_get(ds->json, "columns"), *c;
     size_t i;
@@ -119,7 +117,7 @@ int api_datasets_list(h2o_req_t *req, const http_match_t *m)
 
     if (cat == NULL)
         return 0;
-    lang = pick_lang(req);
+    lang = api_datasets_lang(req);
     arr = json_array();
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(arr, dataset_summary(&cat->datasets[i], lang));
@@ -144,9 +142,9 @@ int api_datasets_get(h2o_req_t *req, const http_match_t *m)
                            (int)(idlen > 64 ? 64 : idlen), id);
         return 0;
     }
-    lang = pick_lang(req);
+    lang = api_datasets_lang(req);
     out = dataset_summary(ds, lang);
-    json_object_set_new(out, "schema", table_schema(ds, lang));
+    json_object_set_new(out, "schema", api_datasets_table_schema(ds, lang));
     add_cache_headers(req, 60);
     http_send_json(req, 200, out);
     return 0;

@@ -5,9 +5,21 @@
 #ifndef KLIMA_API_DATASETS_H
 #define KLIMA_API_DATASETS_H
 
+#include <jansson.h>
+
+#include "api/catalog.h"
 #include "http/router.h"
 
 int api_datasets_list(h2o_req_t *req, const http_match_t *m);
 int api_datasets_get(h2o_req_t *req, const http_match_t *m);
+
+/* The language of titles and descriptions for req: ?lang=da|en, else Accept-Language (Danish when it starts with da or
+ * nb), else English. Returns the static string "da" or "en". */
+const char *api_datasets_lang(h2o_req_t *req);
+
+/* The Frictionless Table Schema of ds (fields with type, format, unit, descriptions in lang, constraints, and the
+ * records API's capabilities under x-klimaspejl; primaryKey; missingValues). Returns a new reference the caller owns;
+ * shared by GET /v1/datasets/{id} and the Data Package. */
+json_t *api_datasets_table_schema(const api_dataset_t *ds, const char *lang);
 
 #endif

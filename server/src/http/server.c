@@ -57,6 +57,18 @@ static void on_request_disposed(void *p)
     --w->inflight;
 }
 
+/* h2o itself accepts very large header blocks; a public API has no use for them */
+#define HTTP_MAX_TARGET 8192
+#define HTTP_MAX_HEADER_BYTES 16384
+
+static size_t header_bytes(const h2o_req_t *req)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size; ++i)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return n;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_worker_t *w = http_worker_of(req);
@@ -65,6 +77,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     *slot = w;
     ++w->inflight;
+    if (req->path.len > HTTP_MAX_TARGET || header_bytes(req) > HTTP_MAX_HEADER_BYTES) {
+        req->http1_is_persistent = 0;
+        http_problem_sendf(req, HTTP_PROBLEM_HEADERS_TOO_LARGE, NULL,
+                           "The request line may be at most %d bytes and the header fields at most %d bytes in all.",
+                           HTTP_MAX_TARGET, HTTP_MAX_HEADER_BYTES);
+        return 0;
+    }
     switch (http_router_match(server.routes, server.nroutes, req->method.base, req->method.len, req->path_normalized.base,
                               req->path_normalized.len, &match)) {
     case HTTP_ROUTE_FOUND:
