@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/usage.h"
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/listen.h"
@@ -14,6 +15,14 @@
 const db_statement_t api_statements[API_STMT__COUNT] = {
     [API_STMT_PING] = {"ping", "SELECT 1", 0},
     [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
+    [API_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
+    [API_STMT_USAGE_GET] = {"usage_get",
+                            "SELECT to_char(day, 'YYYY-MM-DD'), dataset, format, country, "
+                            "coalesce(sum(count) FILTER (WHERE kind = 'download'), 0), "
+                            "coalesce(sum(count) FILTER (WHERE kind = 'query'), 0) FROM api.usage "
+                            "WHERE day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR dataset = $3::text) "
+                            "GROUP BY day, dataset, format, country ORDER BY day, dataset, format, country",
+                            3},
 };
 
 static const char *const notify_channels[] = {"klima_dataset_refreshed", "klima_consent_revoked", NULL};
@@ -248,6 +257,8 @@ static void *worker_start(http_worker_t *w)
     h2o_timeout_init(w->loop, &aw->first_timeout, 50);
     aw->first_entry.cb = on_first_tick;
     h2o_timeout_link(w->loop, &aw->first_timeout, &aw->first_entry);
+    if (api_usage_worker_start(aw) != 0)
+        log_warn("worker %u: out of memory for usage counters; this thread does not count usage", w->id);
     __atomic_store_n(&app.workers[w->id], aw, __ATOMIC_RELEASE);
     return aw;
 }
@@ -271,6 +282,7 @@ static void worker_stop(http_worker_t *w)
         h2o_timeout_unlink(&aw->tick_entry);
     if (h2o_timeout_is_linked(&aw->first_entry))
         h2o_timeout_unlink(&aw->first_entry);
+    api_usage_worker_stop(aw); /* its last send needs the pool */
     db_pool_destroy(aw->db);
     aw->db = NULL;
     api_cache_destroy(aw->cache);

@@ -15,7 +15,7 @@
 #include "http/server.h"
 
 /* The statements the server runs, one table for every connection (prepared on first use per connection). */
-typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT__COUNT } api_stmt_t;
+typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT_USAGE_ADD, API_STMT_USAGE_GET, API_STMT__COUNT } api_stmt_t;
 extern const db_statement_t api_statements[API_STMT__COUNT];
 
 /* The route table (api/routes.c) — the one place a route is registered; tests compare it with api-spec/openapi.yaml. */
@@ -36,6 +36,7 @@ typedef struct api_worker {
     const char *conninfo;      /* for the download connections */
     api_cache_t *cache;        /* public responses (records) */
     unsigned downloads_active, downloads_max, download_timeout_ms;
+    void *usage;               /* api/usage.c's counters (opaque); NULL when counting is off */
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;
 } api_worker_t;

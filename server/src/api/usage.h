@@ -36,9 +36,9 @@ int api_usage_worker_start(api_worker_t *aw);
  * second until PostgreSQL answered), and releases aw->usage. Call from the worker stop hook before aw->db is destroyed. */
 void api_usage_worker_stop(api_worker_t *aw);
 
-/* GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&dataset=ID&format=json|csv — the counts, ordered by day, dataset, kind,
- * format, country. from/to default to the last 30 days (UTC); the span is at most 366 days. Bad input gets a 400
- * problem naming the parameter. */
+/* GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&dataset=ID — a JSON array of {day, dataset, format, country, downloads,
+ * queries}, ordered by day, dataset, format, country (api-spec/openapi.yaml). to defaults to today (UTC), from to 29 days
+ * before to; the span is at most 366 days. Bad input gets a 400 problem naming the parameter. */
 int api_usage_get(h2o_req_t *req, const http_match_t *m);
 
 #endif

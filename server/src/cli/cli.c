@@ -10,7 +10,7 @@ const cli_command_t cli_commands[] = {
     {"serve", "run the HTTP server (klimaspejl serve --help lists the settings)", cli_serve_main},
     {"migrate", "apply sql/migrations in order, each once, in its own transaction", cli_migrate_main},
     {"seed", "generate a deterministic synthetic city: --households N --days D --seed S", cli_seed_main},
-    {"ingest", "load a real-data CSV file: ingest energy|waste|mobility FILE.csv", cli_ingest_main},
+    {"ingest", "load a real-data CSV file: ingest households|energy|waste|mobility FILE.csv", cli_ingest_main},
     {"refresh", "refresh the published rollups, bump dataset versions and notify servers", cli_refresh_main},
     {"version", "print the version", cli_version_main},
     {"help", "print this list", cli_help_main},

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "geo/geoip.h"
 #include "http/server.h"
 
 int cli_serve_main(int argc, char **argv)
@@ -34,12 +35,20 @@ int cli_serve_main(int argc, char **argv)
     log_set_level(cfg.log_level);
     if (cfg.db_url == NULL)
         log_warn("KLIMA_DB_URL is not set: using libpq's defaults (PGHOST, PGDATABASE, ...)");
+    if (geo_open(cfg.geoip_db, cfg.trusted_proxies, err, sizeof(err)) != 0) {
+        fprintf(stderr, "klimaspejl serve: %s\n", err);
+        ret = CLI_EXIT_USAGE;
+        goto exit;
+    }
+    if (cfg.geoip_db == NULL || cfg.geoip_db[0] == '\0')
+        log_info("KLIMA_GEOIP_DB is not set: usage statistics count every client as country ZZ (unknown)");
     if ((hooks = api_start(&cfg)) == NULL)
         goto exit;
     if (http_server_run(&cfg, api_routes, api_nroutes, hooks) == 0)
         ret = CLI_EXIT_OK;
     api_stop();
 exit:
+    geo_close();
     config_free(&cfg);
     return ret;
 }
