@@ -69,6 +69,24 @@ const char *api_usage_format_name(api_format_t format)
     return format_names[format];
 }
 
+/* Content types of the records formats, by prefix (a cached response keeps only its content type). */
+static const struct {
+    const char *prefix;
+    const char *format;
+} type_formats[] = {
+    {"application/json", "json"},  {"application/geo+json", "geojson"}, {"application/x-ndjson", "ndjson"},
+    {"text/csv", "csv"},           {"text/tab-separated-values", "csv"},
+};
+
+const char *api_usage_format_of_type(const char *content_type)
+{
+    for (size_t i = 0; content_type != NULL && i < sizeof(type_formats) / sizeof(type_formats[0]); ++i) {
+        if (strncmp(content_type, type_formats[i].prefix, strlen(type_formats[i].prefix)) == 0)
+            return type_formats[i].format;
+    }
+    return "other";
+}
+
 /* --- calendar ------------------------------------------------------------------------------------------------------- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (the usual era-based formula). */

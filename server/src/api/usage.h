@@ -28,6 +28,10 @@ void api_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, c
 /* The name of an output format as it is counted ("json", "csv", "ndjson", "geojson"). A static string. */
 const char *api_usage_format_name(api_format_t format);
 
+/* The same name from a response's content type (for responses served from the cache): "application/json" -> "json",
+ * "text/csv; ..." -> "csv", ...; "other" when unknown. A static string. */
+const char *api_usage_format_of_type(const char *content_type);
+
 /* Creates aw's counters (aw->usage) and starts the periodic send on aw's loop. Call from the worker start hook after
  * aw->db and aw->http are set. Returns 0, or -1 when memory is exhausted (aw->usage stays NULL and counting is off). */
 int api_usage_worker_start(api_worker_t *aw);

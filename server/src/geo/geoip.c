@@ -374,9 +374,11 @@ int geo_open(const char *mmdb_path, const char *trusted_proxies, char *err, size
     if (trusted_proxies != NULL && trusted_proxies[0] != '\0' && proxies_parse(trusted_proxies, err, errlen) != 0)
         goto fail;
     if (mmdb_path != NULL && mmdb_path[0] != '\0') {
+        errno = 0;
         if ((status = MMDB_open(mmdb_path, MMDB_MODE_MMAP, &geo.mmdb)) != MMDB_SUCCESS) {
-            if (status == MMDB_IO_ERROR)
-                str_fmt(err, errlen, "KLIMA_GEOIP_DB: cannot open '%s': %s", mmdb_path, strerror(errno));
+            int saved = errno;
+            if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) && saved != 0)
+                str_fmt(err, errlen, "KLIMA_GEOIP_DB: cannot open '%s': %s", mmdb_path, strerror(saved));
             else
                 str_fmt(err, errlen, "KLIMA_GEOIP_DB: '%s' is not a MaxMind database: %s", mmdb_path, MMDB_strerror(status));
             goto fail;

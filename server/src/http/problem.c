@@ -20,6 +20,7 @@ const http_problem_info_t http_problem_table[HTTP_PROBLEM__COUNT] = {
     [HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported media type"},
     [HTTP_PROBLEM_TOO_MANY_REQUESTS] = {"too-many-requests", 429, "Too many requests"},
     [HTTP_PROBLEM_HEADERS_TOO_LARGE] = {"headers-too-large", 431, "Request header fields too large"},
+    [HTTP_PROBLEM_URI_TOO_LONG] = {"uri-too-long", 414, "URI too long"},
     [HTTP_PROBLEM_INTERNAL] = {"internal-error", 500, "Internal server error"},
     [HTTP_PROBLEM_DB_UNAVAILABLE] = {"database-unavailable", 503, "Database unavailable"},
     [HTTP_PROBLEM_DB_TIMEOUT] = {"database-timeout", 503, "Database did not answer in time"},

@@ -77,11 +77,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     *slot = w;
     ++w->inflight;
-    if (req->path.len > HTTP_MAX_TARGET || header_bytes(req) > HTTP_MAX_HEADER_BYTES) {
+    if (req->path.len > HTTP_MAX_TARGET) {
         req->http1_is_persistent = 0;
-        http_problem_sendf(req, HTTP_PROBLEM_HEADERS_TOO_LARGE, NULL,
-                           "The request line may be at most %d bytes and the header fields at most %d bytes in all.",
-                           HTTP_MAX_TARGET, HTTP_MAX_HEADER_BYTES);
+        http_problem_sendf(req, HTTP_PROBLEM_URI_TOO_LONG, NULL,
+                           "The path and query may be at most %d bytes; for long filters use fewer values per 'in' list.",
+                           HTTP_MAX_TARGET);
+        return 0;
+    }
+    if (header_bytes(req) > HTTP_MAX_HEADER_BYTES) {
+        req->http1_is_persistent = 0;
+        http_problem_sendf(req, HTTP_PROBLEM_HEADERS_TOO_LARGE, NULL, "The header fields may be at most %d bytes in all.",
+                           HTTP_MAX_HEADER_BYTES);
         return 0;
     }
     switch (http_router_match(server.routes, server.nroutes, req->method.base, req->method.len, req->path_normalized.base,
