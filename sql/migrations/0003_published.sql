@@ -69,7 +69,8 @@ CREATE FUNCTION meta.publish(raw double precision, clipped double precision, sup
                              epsilon double precision, clip double precision, dataset text, version bigint,
                              cell_key text, col text)
 RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE   -- STABLE, not IMMUTABLE, so that it is inlined: the cell key is then built only
+                                    -- when noise is on (text concatenation is only STABLE)
 AS $fn$
     SELECT CASE WHEN suppressed THEN NULL
                 WHEN epsilon IS NULL THEN raw
@@ -570,11 +571,11 @@ CREATE VIEW api.energy_district_hourly AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'electricity_wh') AS ce,
+                        WHERE c.dataset_id = 'energy-district-hourly' AND c.name = 'electricity_wh') AS ce,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'heat_wh') AS cq,
+                        WHERE c.dataset_id = 'energy-district-hourly' AND c.name = 'heat_wh') AS cq,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'water_l') AS cw
+                        WHERE c.dataset_id = 'energy-district-hourly' AND c.name = 'water_l') AS cw
                 FROM meta.datasets x WHERE x.id = 'energy-district-hourly') ds;
 
 CREATE VIEW api.energy_district_daily AS
@@ -601,11 +602,11 @@ CREATE VIEW api.energy_district_daily AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'electricity_kwh') AS ce,
+                        WHERE c.dataset_id = 'energy-district-daily' AND c.name = 'electricity_kwh') AS ce,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'heat_kwh') AS cq,
+                        WHERE c.dataset_id = 'energy-district-daily' AND c.name = 'heat_kwh') AS cq,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'water_l') AS cw
+                        WHERE c.dataset_id = 'energy-district-daily' AND c.name = 'water_l') AS cw
                 FROM meta.datasets x WHERE x.id = 'energy-district-daily') ds;
 
 CREATE VIEW api.energy_peergroup_monthly AS
@@ -635,11 +636,11 @@ CREATE VIEW api.energy_peergroup_monthly AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'electricity_kwh') AS ce,
+                        WHERE c.dataset_id = 'energy-peergroup-monthly' AND c.name = 'electricity_kwh') AS ce,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'heat_kwh') AS cq,
+                        WHERE c.dataset_id = 'energy-peergroup-monthly' AND c.name = 'heat_kwh') AS cq,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'water_l') AS cw
+                        WHERE c.dataset_id = 'energy-peergroup-monthly' AND c.name = 'water_l') AS cw
                 FROM meta.datasets x WHERE x.id = 'energy-peergroup-monthly') ds;
 
 CREATE VIEW api.waste_district_monthly AS
@@ -656,7 +657,7 @@ CREATE VIEW api.waste_district_monthly AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'kg') AS ck
+                        WHERE c.dataset_id = 'waste-district-monthly' AND c.name = 'kg') AS ck
                 FROM meta.datasets x WHERE x.id = 'waste-district-monthly') ds;
 
 CREATE VIEW api.mobility_district_monthly AS
@@ -678,9 +679,9 @@ CREATE VIEW api.mobility_district_monthly AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'trips') AS ct,
+                        WHERE c.dataset_id = 'mobility-district-monthly' AND c.name = 'trips') AS ct,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'km') AS ck
+                        WHERE c.dataset_id = 'mobility-district-monthly' AND c.name = 'km') AS ck
                 FROM meta.datasets x WHERE x.id = 'mobility-district-monthly') ds;
 
 CREATE VIEW api.footprint_district_monthly AS
@@ -697,7 +698,7 @@ CREATE VIEW api.footprint_district_monthly AS
     JOIN core.districts d ON d.district_id = r.district_id
     CROSS JOIN (SELECT x.id, x.version, x.noise_epsilon AS eps,
                        (SELECT c.noise_clip FROM meta.dataset_columns c
-                        WHERE c.dataset_id = x.id AND c.name = 'co2e_kg') AS cc
+                        WHERE c.dataset_id = 'footprint-district-monthly' AND c.name = 'co2e_kg') AS cc
                 FROM meta.datasets x WHERE x.id = 'footprint-district-monthly') ds;
 
 -- Not personal: published as they are.

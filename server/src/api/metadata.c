@@ -211,8 +211,8 @@ static const struct {
 /* meta.datasets.update_frequency (ISO 8601 duration) -> EU frequency vocabulary. */
 static const struct {
     const char *duration, *eu;
-} frequencies[] = {{"PT1H", EU_AUTH "frequency/HOURLY"}, {"P1D", EU_AUTH "frequency/DAILY"},
-                   {"P1W", EU_AUTH "frequency/WEEKLY"},  {"P1M", EU_AUTH "frequency/MONTHLY"},
+} frequencies[] = {{"PT1H", EU_AUTH "frequency/HOURLY"},   {"P1D", EU_AUTH "frequency/DAILY"},
+                   {"P1W", EU_AUTH "frequency/WEEKLY"},    {"P1M", EU_AUTH "frequency/MONTHLY"},
                    {"P3M", EU_AUTH "frequency/QUARTERLY"}, {"P1Y", EU_AUTH "frequency/ANNUAL"}};
 
 /* Copenhagen (GeoNames) and Denmark (EU country authority): the coverage of every dataset. */
@@ -237,13 +237,13 @@ static json_t *typed(const char *value, const char *type)
 static json_t *jsonld_context(void)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#", "dct",
-                     "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/", "vcard",
-                     "http://www.w3.org/2006/vcard/ns#", "xsd", "http://www.w3.org/2001/XMLSchema#", "schema",
-                     "https://schema.org/", "owl", "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#");
+                     "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/", "vcard", "http://www.w3.org/2006/vcard/ns#",
+                     "xsd", "http://www.w3.org/2001/XMLSchema#", "schema", "https://schema.org/", "owl",
+                     "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#");
 }
 
-static json_t *distribution(const char *base, const api_dataset_t *ds, const char *suffix, const char *url_fmt,
-                            const char *media, const char *filetype, const char *title_da, const char *title_en)
+static json_t *distribution(const char *base, const api_dataset_t *ds, const char *suffix, const char *url_fmt, const char *media,
+                            const char *filetype, const char *title_da, const char *title_en)
 {
     char idfmt[96];
     json_t *d = json_object(), *url = url_of(base, url_fmt, ds->id);
@@ -280,8 +280,9 @@ static json_t *dcat_dataset(const char *base, const api_dataset_t *ds)
     if (field(ds, "license_url") != NULL)
         json_object_set_new(d, "dct:license", iri(field(ds, "license_url")));
     json_object_set_new(d, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
-    json_object_set_new(d, "dcat:contactPoint", json_pack("{s:s, s:s, s:o}", "@type", "vcard:Organization", "vcard:fn", "klimaspejl",
-                                                          "vcard:hasURL", ref_of(base, "/%s", "")));
+    json_object_set_new(d, "dcat:contactPoint",
+                        json_pack("{s:s, s:s, s:o}", "@type", "vcard:Organization", "vcard:fn", "klimaspejl", "vcard:hasURL",
+                                  ref_of(base, "/%s", "")));
     for (size_t i = 0; theme != NULL && i < sizeof(themes) / sizeof(themes[0]); ++i) {
         if (strcmp(themes[i].theme, theme) == 0)
             json_array_append_new(themes_arr, iri(themes[i].eu));
@@ -339,8 +340,8 @@ static json_t *schema_org_dataset(const char *base, const api_dataset_t *ds)
     json_object_set_new(d, "@id", url_of(base, "/v1/datasets/%s#schema-org", ds->id));
     json_object_set_new(d, "@type", json_string("schema:Dataset"));
     json_object_set(d, "schema:name", json_object_get(ds->json, "title_en"));
-    json_object_set_new(d, "schema:alternateName", json_pack("{s:O?, s:s}", "@value", json_object_get(ds->json, "title_da"),
-                                                             "@language", "da"));
+    json_object_set_new(d, "schema:alternateName",
+                        json_pack("{s:O?, s:s}", "@value", json_object_get(ds->json, "title_da"), "@language", "da"));
     json_object_set(d, "schema:description", json_object_get(ds->json, "description_en"));
     json_object_set_new(d, "schema:url", url_of(base, "/v1/datasets/%s", ds->id));
     json_object_set_new(d, "schema:sameAs", ref_of(base, "/v1/datasets/%s", ds->id));
@@ -351,8 +352,8 @@ static json_t *schema_org_dataset(const char *base, const api_dataset_t *ds)
     json_object_set(d, "schema:keywords", json_object_get(ds->json, "keywords"));
     json_object_set_new(d, "schema:version", json_string(ver));
     json_object_set_new(d, "schema:inLanguage", json_pack("[s, s]", "da", "en"));
-    json_object_set_new(d, "schema:creator", json_pack("{s:s, s:s?}", "@type", "schema:Organization", "schema:name",
-                                                       field(ds, "publisher")));
+    json_object_set_new(d, "schema:creator",
+                        json_pack("{s:s, s:s?}", "@type", "schema:Organization", "schema:name", field(ds, "publisher")));
     if (field(ds, "citation") != NULL)
         json_object_set_new(d, "schema:citation", json_string(field(ds, "citation")));
     if (start != NULL && end != NULL) {
@@ -372,12 +373,11 @@ static json_t *schema_org_dataset(const char *base, const api_dataset_t *ds)
         json_array_append_new(vars, v);
     }
     json_object_set_new(d, "schema:variableMeasured", vars);
-    json_object_set_new(
-        d, "schema:distribution",
-        json_pack("[{s:s, s:s, s:o}, {s:s, s:s, s:o}]", "@type", "schema:DataDownload", "schema:encodingFormat", "text/csv",
-                  "schema:contentUrl", url_of(base, "/v1/datasets/%s/download?format=csv", ds->id), "@type", "schema:DataDownload",
-                  "schema:encodingFormat", "application/x-ndjson", "schema:contentUrl",
-                  url_of(base, "/v1/datasets/%s/download?format=ndjson", ds->id)));
+    json_object_set_new(d, "schema:distribution",
+                        json_pack("[{s:s, s:s, s:o}, {s:s, s:s, s:o}]", "@type", "schema:DataDownload", "schema:encodingFormat",
+                                  "text/csv", "schema:contentUrl", url_of(base, "/v1/datasets/%s/download?format=csv", ds->id),
+                                  "@type", "schema:DataDownload", "schema:encodingFormat", "application/x-ndjson",
+                                  "schema:contentUrl", url_of(base, "/v1/datasets/%s/download?format=ndjson", ds->id)));
     json_object_set_new(d, "schema:includedInDataCatalog", ref_of(base, "/v1/catalog.jsonld%s", "#catalog"));
     return d;
 }
@@ -417,8 +417,9 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     catalog = json_object();
     json_object_set_new(catalog, "@id", url_of(base, "/v1/catalog.jsonld%s", "#catalog"));
     json_object_set_new(catalog, "@type", json_string("dcat:Catalog"));
-    json_object_set_new(catalog, "dct:title", lang_pair(json_string("klimaspejl — Københavns klimadata"),
-                                                        json_string("klimaspejl — Copenhagen climate data")));
+    json_object_set_new(
+        catalog, "dct:title",
+        lang_pair(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
     json_object_set_new(catalog, "dct:description",
                         lang_pair(json_string("Anonymiserede data om energi, affald og transport i København, med de "
                                               "emissionsfaktorer, der gør dem til CO2e."),
@@ -440,7 +441,8 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     service = json_object();
     json_object_set_new(service, "@id", url_of(base, "/v1/%s", "#api"));
     json_object_set_new(service, "@type", json_string("dcat:DataService"));
-    json_object_set_new(service, "dct:title", lang_pair(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
+    json_object_set_new(service, "dct:title",
+                        lang_pair(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
     json_object_set_new(service, "dct:description",
                         lang_pair(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
                                   json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));

@@ -1,0 +1,72 @@
+/*
+ * auth/keyring — the token signing keys: every <kid>.pem private key in KLIMA_KEYS_DIR. Each key is bound to exactly one
+ * algorithm by its type (EC P-256 -> ES256, RSA >= 2048 bits -> RS256); a token naming another algorithm for that kid is
+ * refused. All keys verify; the newest (latest file mtime, ties broken by the greater kid) signs, so a new key can be
+ * added and published before it signs, and an old one kept until its last token has expired (rotation without downtime).
+ * A keyring is immutable after loading and may be shared by every thread.
+ */
+#ifndef KLIMA_AUTH_KEYRING_H
+#define KLIMA_AUTH_KEYRING_H
+
+#include <stddef.h>
+
+#include <jwt.h>
+
+#define AUTH_KID_MAX 64
+
+typedef enum auth_alg { AUTH_ALG_ES256, AUTH_ALG_RS256 } auth_alg_t;
+
+typedef struct auth_key {
+    char kid[AUTH_KID_MAX + 1];
+    auth_alg_t alg;
+    jwt_alg_t jwt_alg;
+    char *private_pem; /* NUL-terminated; for signing */
+    char *public_pem;  /* NUL-terminated SubjectPublicKeyInfo PEM; for verifying */
+    long mtime;
+} auth_key_t;
+
+typedef struct auth_keyring {
+    auth_key_t *keys;
+    size_t nkeys;
+    const auth_key_t *signing; /* the newest key */
+    char *jwks;                /* the JSON Web Key Set ({"keys":[...]}, public parts only), built once at load */
+    size_t jwks_len;
+} auth_keyring_t;
+
+/* The JOSE name of alg ("ES256", "RS256"). */
+const char *auth_alg_name(auth_alg_t alg);
+
+/* Parses a JOSE algorithm name; returns 0 and stores it, or -1 for anything else (including "none" and HS*). */
+int auth_alg_parse(const char *name, auth_alg_t *out);
+
+/* Loads every <kid>.pem of dir (kid: 1..64 of [A-Za-z0-9._-]). Returns a keyring owned by the caller
+ * (auth_keyring_free), or NULL with a one-line reason in err when dir cannot be read, holds no key, or a file is not a
+ * supported private key. */
+auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen);
+
+/* The key with this kid, or NULL. */
+const auth_key_t *auth_keyring_find(const auth_keyring_t *kr, const char *kid);
+
+/* Releases kr (NULL is fine). */
+void auth_keyring_free(auth_keyring_t *kr);
+
+/* Generates a new key of alg in dir as <kid>.pem (mode 0600, created exclusively); the kid is the UTC time plus a
+ * random suffix, so keys sort by age. Writes the kid to kid_out. Returns 0, or -1 with a reason in err. */
+int auth_keygen(const char *dir, auth_alg_t alg, char *kid_out, size_t kid_size, char *err, size_t errlen);
+
+/* base64url without padding of in[0..len) into out (NUL-terminated); returns the length, or -1 if out is too small. */
+int auth_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outsize);
+
+/* Decodes base64url (no padding, no other characters) into out; returns the length, or -1 if malformed or too big. */
+int auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize);
+
+/* Fills buf with len cryptographically random bytes; returns 0, or -1. */
+int auth_random(unsigned char *buf, size_t len);
+
+/* A random URL-safe secret of nbytes random bytes, base64url encoded into out; returns 0, or -1. */
+int auth_random_token(size_t nbytes, char *out, size_t outsize);
+
+/* SHA-256 of s[0..len) as 32 bytes into out. */
+void auth_sha256(const void *s, size_t len, unsigned char out[32]);
+
+#endif
