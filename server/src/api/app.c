@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/usage.h"
 #include "core/log.h"
 #include "core/strutil.h"
@@ -201,8 +202,10 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             if (aw->catalog != NULL)
                 api_catalog_apply_notify(*aw->catalog, m->payload);
         }
-        else
+        else {
             ++aw->consents_revoked;
+            api_auth_on_revoked(aw, m->payload);
+        }
         log_debug("worker %u: %s %s", aw->http->id, notify_channels[m->channel], m->payload);
         free(m);
     }
@@ -257,6 +260,8 @@ static void *worker_start(http_worker_t *w)
     h2o_timeout_init(w->loop, &aw->first_timeout, 50);
     aw->first_entry.cb = on_first_tick;
     h2o_timeout_link(w->loop, &aw->first_timeout, &aw->first_entry);
+    if (api_auth_worker_start(aw) != 0)
+        log_warn("worker %u: out of memory for the token cache; personal routes answer 503 on this thread", w->id);
     if (api_usage_worker_start(aw) != 0)
         log_warn("worker %u: out of memory for usage counters; this thread does not count usage", w->id);
     __atomic_store_n(&app.workers[w->id], aw, __ATOMIC_RELEASE);
@@ -287,6 +292,7 @@ static void worker_stop(http_worker_t *w)
     aw->db = NULL;
     api_cache_destroy(aw->cache);
     aw->cache = NULL;
+    api_auth_worker_stop(aw);
     if (aw->catalog != NULL) {
         h2o_mem_release_shared(aw->catalog);
         aw->catalog = NULL;
@@ -297,7 +303,13 @@ static const http_server_hooks_t hooks = {worker_start, worker_stop};
 
 const http_server_hooks_t *api_start(const config_t *cfg)
 {
+    char err[512];
+
     app.cfg = cfg;
+    if (api_auth_start(cfg, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return NULL;
+    }
     app.nworkers = cfg->threads;
     app.workers = calloc(cfg->threads, sizeof(*app.workers));
     if (app.workers == NULL)
@@ -310,4 +322,5 @@ const http_server_hooks_t *api_start(const config_t *cfg)
 void api_stop(void)
 {
     db_listen_stop();
+    api_auth_stop();
 }

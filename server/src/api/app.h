@@ -36,6 +36,7 @@ typedef struct api_worker {
     const char *conninfo;      /* for the download connections */
     api_cache_t *cache;        /* public responses (records) */
     unsigned downloads_active, downloads_max, download_timeout_ms;
+    void *auth;                /* api/auth.c's token cache (opaque); NULL when out of memory */
     void *usage;               /* api/usage.c's counters (opaque); NULL when counting is off */
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;

@@ -86,6 +86,8 @@ static void start_response(download_t *d)
     http_add_header(req, "etag", d->etag);
     str_fmt(cc, sizeof(cc), "public, max-age=%u", q->ds->max_age);
     http_add_header(req, "cache-control", cc);
+    str_fmt(cc, sizeof(cc), "%llu", (unsigned long long)q->ds->version);
+    http_add_header(req, "x-dataset-version", cc);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
     req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
     h2o_start_response(req, &d->super);

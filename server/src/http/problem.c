@@ -26,6 +26,9 @@ const http_problem_info_t http_problem_table[HTTP_PROBLEM__COUNT] = {
     [HTTP_PROBLEM_DB_TIMEOUT] = {"database-timeout", 503, "Database did not answer in time"},
     [HTTP_PROBLEM_SHUTTING_DOWN] = {"shutting-down", 503, "Server is shutting down"},
     [HTTP_PROBLEM_BUSY] = {"busy", 503, "Server busy"},
+    [HTTP_PROBLEM_INVALID_TOKEN] = {"invalid-token", 401, "Invalid or missing token"},
+    [HTTP_PROBLEM_INSUFFICIENT_SCOPE] = {"insufficient-scope", 403, "Insufficient scope"},
+    [HTTP_PROBLEM_CONSENT_UNAVAILABLE] = {"consent-unavailable", 503, "Consent service unavailable"},
 };
 
 void http_problem_send(h2o_req_t *req, http_problem_kind_t kind, const char *detail, const char *parameter)

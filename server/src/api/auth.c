@@ -1,0 +1,261 @@
+/*
+ * api/auth — bearer-token authentication and the consent service's shared state.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/auth.h"
+#include "auth/cache.h"
+#include "auth/scope.h"
+#include "auth/token.h"
+#include "core/log.h"
+#include "core/strutil.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+#define AUTH_CACHE_ENTRIES 16384 /* per worker; ~3 MiB */
+
+static const char consent_check_sql[] = "SELECT status, extract(epoch FROM expires_at)::bigint FROM api.consent_check($1::uuid, "
+                                        "$2::uuid, $3::text)";
+
+static struct {
+    auth_keyring_t *keyring;
+    const char *issuer;
+    int dev_login;
+    int secure_cookies;
+} auth;
+
+typedef struct auth_worker {
+    auth_cache_t *cache;
+    uint64_t revocations; /* bumped per revocation; a check that raced one is not cached */
+} auth_worker_t;
+
+int api_auth_start(const config_t *cfg, char *err, size_t errlen)
+{
+    auth.issuer = cfg->issuer != NULL ? cfg->issuer : "http://localhost:8080";
+    auth.dev_login = cfg->dev_login;
+    auth.secure_cookies = cfg->tls_cert != NULL && cfg->tls_cert[0] != '\0';
+    if (cfg->keys_dir == NULL || cfg->keys_dir[0] == '\0') {
+        log_warn("KLIMA_KEYS_DIR is not set: the consent service (OAuth, personal routes) is off; create a key with "
+                 "`klimaspejl keygen`");
+        return 0;
+    }
+    if ((auth.keyring = auth_keyring_load(cfg->keys_dir, err, errlen)) == NULL)
+        return -1;
+    log_info("consent service: %zu key(s), signing with %s (%s)", auth.keyring->nkeys, auth.keyring->signing->kid,
+             auth_alg_name(auth.keyring->signing->alg));
+    return 0;
+}
+
+void api_auth_stop(void)
+{
+    auth_keyring_free(auth.keyring);
+    auth.keyring = NULL;
+}
+
+const auth_keyring_t *api_auth_keyring(void)
+{
+    return auth.keyring;
+}
+
+const char *api_auth_issuer(void)
+{
+    return auth.issuer;
+}
+
+int api_auth_dev_login(void)
+{
+    return auth.dev_login;
+}
+
+int api_auth_secure_cookies(void)
+{
+    return auth.secure_cookies;
+}
+
+const auth_keyring_t *api_auth_keyring_or_reply(h2o_req_t *req)
+{
+    if (auth.keyring == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_CONSENT_UNAVAILABLE,
+                          "The consent service is not configured on this server (no signing key: KLIMA_KEYS_DIR).", NULL);
+        return NULL;
+    }
+    return auth.keyring;
+}
+
+int api_auth_worker_start(api_worker_t *aw)
+{
+    auth_worker_t *w = calloc(1, sizeof(*w));
+    if (w == NULL || (w->cache = auth_cache_create(AUTH_CACHE_ENTRIES)) == NULL) {
+        free(w);
+        return -1;
+    }
+    aw->auth = w;
+    return 0;
+}
+
+void api_auth_worker_stop(api_worker_t *aw)
+{
+    auth_worker_t *w = aw->auth;
+    if (w == NULL)
+        return;
+    auth_cache_destroy(w->cache);
+    free(w);
+    aw->auth = NULL;
+}
+
+void api_auth_on_revoked(api_worker_t *aw, const char *consent_id)
+{
+    auth_worker_t *w = aw->auth;
+    if (w == NULL)
+        return;
+    ++w->revocations;
+    auth_cache_drop_consent(w->cache, consent_id);
+}
+
+/* --- replies ------------------------------------------------------------------------------------------------------- */
+
+/* 401 invalid_token (RFC 6750 3.1) naming the failed check; description is a short ASCII phrase without quotes. */
+static void reply_invalid(h2o_req_t *req, const char *description, const char *detail)
+{
+    char h[192];
+    str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"invalid_token\", error_description=\"%s\"", description);
+    http_add_header(req, "www-authenticate", h);
+    http_problem_sendf(req, HTTP_PROBLEM_INVALID_TOKEN, NULL, "Token check failed: %s. %s", description, detail);
+}
+
+static void reply_scope(h2o_req_t *req, const char *scope)
+{
+    char h[192];
+    str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"insufficient_scope\", scope=\"%s\"", scope);
+    http_add_header(req, "www-authenticate", h);
+    http_problem_sendf(req, HTTP_PROBLEM_INSUFFICIENT_SCOPE, NULL,
+                       "This route needs the scope %s, which the citizen's consent for this app does not include.", scope);
+}
+
+static void finish(h2o_req_t *req, const auth_claims_t *c, uint32_t need, const char *scope, api_auth_cb cb, void *state)
+{
+    api_principal_t who;
+    if ((c->scopes & need) != need) {
+        reply_scope(req, scope);
+        return;
+    }
+    memcpy(who.household, c->sub, sizeof(who.household));
+    memcpy(who.client, c->aud, sizeof(who.client));
+    memcpy(who.consent, c->cid, sizeof(who.consent));
+    who.scopes = c->scopes;
+    cb(req, state, &who);
+}
+
+/* --- the consent check (cache misses) ---------------------------------------------------------------------------------- */
+
+typedef struct pending {
+    unsigned char hash[32];
+    auth_claims_t claims;
+    uint64_t revocations;
+    uint32_t need;
+    const char *scope;
+    api_auth_cb cb;
+    void *state;
+} pending_t;
+
+static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    pending_t *p = data;
+    auth_worker_t *w = api_worker_of(req)->auth;
+    const char *st;
+    uint64_t until = 0;
+
+    if (status != DB_OK || PQntuples(res) != 1) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    st = PQgetvalue(res, 0, 0);
+    if (strcmp(st, "active") != 0) {
+        if (strcmp(st, "revoked") == 0)
+            reply_invalid(req, "consent revoked", "The citizen or the app has revoked the consent behind this token.");
+        else if (strcmp(st, "expired") == 0)
+            reply_invalid(req, "consent expired", "The consent behind this token has expired.");
+        else
+            reply_invalid(req, "unknown consent",
+                          "No consent of this household for this client exists (the client may have been removed).");
+        return;
+    }
+    if (!PQgetisnull(res, 0, 1))
+        str_to_uint(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), 0, UINT64_MAX, &until);
+    /* cache until the token or the consent ends, whichever is first — unless a revocation arrived meanwhile */
+    if (w != NULL && w->revocations == p->revocations) {
+        int64_t exp = p->claims.exp + AUTH_TOKEN_LEEWAY;
+        if (until != 0 && (int64_t)until < exp)
+            exp = (int64_t)until;
+        auth_cache_put(w->cache, p->hash, &p->claims, exp);
+    }
+    finish(req, &p->claims, p->need, p->scope, p->cb, p->state);
+}
+
+void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *state)
+{
+    api_worker_t *aw = api_worker_of(req);
+    auth_worker_t *w = aw->auth;
+    const auth_keyring_t *kr;
+    ssize_t i;
+    h2o_iovec_t v;
+    unsigned char hash[32];
+    const auth_claims_t *hit;
+    auth_claims_t claims;
+    auth_token_result_t r;
+    uint32_t need = scope != NULL ? auth_scope_bit(scope, strlen(scope)) : 0;
+    int64_t now = (int64_t)time(NULL);
+    pending_t *p;
+
+    if ((kr = api_auth_keyring_or_reply(req)) == NULL)
+        return;
+    if (w == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_CONSENT_UNAVAILABLE, "This server thread has no token cache (out of memory).", NULL);
+        return;
+    }
+    if ((i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1)) == -1) {
+        http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
+        http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN,
+                          "This route needs a consent token: send `Authorization: Bearer <access token>`.", NULL);
+        return;
+    }
+    v = req->headers.entries[i].value;
+    if (v.len < 7 || !h2o_lcstris(v.base, 6, H2O_STRLIT("bearer")) || v.base[6] != ' ') {
+        http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
+        http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN, "Only the Bearer scheme is accepted here.", NULL);
+        return;
+    }
+    v.base += 7;
+    v.len -= 7;
+    while (v.len > 0 && v.base[0] == ' ') {
+        ++v.base;
+        --v.len;
+    }
+    if (v.len > AUTH_TOKEN_MAX_LEN) {
+        reply_invalid(req, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
+        return;
+    }
+    auth_sha256(v.base, v.len, hash);
+    if ((hit = auth_cache_get(w->cache, hash, now)) != NULL) {
+        finish(req, hit, need, scope, cb, state);
+        return;
+    }
+    if ((r = auth_token_verify(kr, auth.issuer, NULL, v.base, v.len, now, &claims)) != AUTH_TOKEN_OK) {
+        reply_invalid(req, auth_token_result_name(r), auth_token_result_detail(r));
+        return;
+    }
+    p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+    memcpy(p->hash, hash, sizeof(hash));
+    p->claims = claims;
+    p->revocations = w->revocations;
+    p->need = need;
+    p->scope = scope;
+    p->cb = cb;
+    p->state = state;
+    {
+        const char *params[3] = {p->claims.cid, p->claims.sub, p->claims.aud};
+        api_db_query_sql(req, consent_check_sql, 3, params, on_consent_check, p);
+    }
+}
