@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!opened) {
         char err[256];
-        if (geo_open(KLIMA_SOURCE_DIR "/tests/fixtures/geoip/test-country.mmdb", "10.0.0.0/8,fd00::/8,127.0.0.1,81.0.0.0/24",
-                     err, sizeof(err)) != 0)
+        if (geo_open(KLIMA_SOURCE_DIR "/tests/fixtures/geoip/test-country.mmdb", "10.0.0.0/8,fd00::/8,127.0.0.1,81.0.0.0/24", err,
+                     sizeof(err)) != 0)
             abort();
         opened = 1;
     }

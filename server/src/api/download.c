@@ -6,6 +6,7 @@
 #include "api/app.h"
 #include "api/download.h"
 #include "api/records.h"
+#include "api/usage.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
@@ -77,6 +78,8 @@ static void start_response(download_t *d)
     const char *ext = q->format == FORMAT_CSV ? "csv" : "ndjson";
 
     d->started = 1;
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        api_usage_count(req, q->ds->id, "download", api_usage_format_name(q->format));
     req->res.status = 200;
     req->res.reason = "OK";
     http_add_header(req, "content-type",

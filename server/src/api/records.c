@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/records.h"
+#include "api/usage.h"
 #include "core/log.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
@@ -312,6 +313,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     add_records_headers(req, q->ds->max_age, q->ds->version, st->etag, more ? link.data : NULL, more ? cursor.data : NULL);
     api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, ctype, body.data, body.len, st->etag,
                   more ? link.data : NULL, more ? cursor.data : NULL);
+    api_usage_count(req, q->ds->id, "query", api_usage_format_name(q->format));
     /* h2o_send_inline copies the body into the request's pool */
     http_send_bytes(req, 200, ctype, body.data, body.len);
 exit:
@@ -379,6 +381,7 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m)
     if (not_modified(req, e->etag))
         return 1;
     add_records_headers(req, ds->max_age, ds->version, e->etag, e->link, e->next_cursor);
+    api_usage_count(req, ds->id, "query", api_usage_format_of_type(e->content_type));
     http_send_bytes(req, 200, e->content_type, e->body, e->len);
     return 1;
 }

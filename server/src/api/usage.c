@@ -27,7 +27,7 @@
 #define USAGE_STOP_WAIT_MS 1000
 /* GET /v1/usage */
 #define USAGE_DEFAULT_DAYS 30
-#define USAGE_MAX_DAYS 366
+#define USAGE_MAX_DAYS 366 /* to - from */
 #define USAGE_MAX_PARAMS 8
 
 typedef struct usage_key {
@@ -74,8 +74,8 @@ static const struct {
     const char *prefix;
     const char *format;
 } type_formats[] = {
-    {"application/json", "json"},  {"application/geo+json", "geojson"}, {"application/x-ndjson", "ndjson"},
-    {"text/csv", "csv"},           {"text/tab-separated-values", "csv"},
+    {"application/json", "json"}, {"application/geo+json", "geojson"},  {"application/x-ndjson", "ndjson"},
+    {"text/csv", "csv"},          {"text/tab-separated-values", "csv"},
 };
 
 const char *api_usage_format_of_type(const char *content_type)
@@ -207,8 +207,8 @@ static void table_to_json(const usage_table_t *t, sbuf_t *out)
         day_format(e->key.day, day);
         sbuf_printf(out, "%s{\"day\":\"%s\",\"dataset\":\"", first ? "" : ",", day);
         sbuf_json_escape(out, e->key.dataset, strlen(e->key.dataset));
-        sbuf_printf(out, "\",\"kind\":\"%s\",\"format\":\"%s\",\"country\":\"%s\",\"count\":%llu}", e->key.kind,
-                    e->key.format, e->key.country, (unsigned long long)e->count);
+        sbuf_printf(out, "\",\"kind\":\"%s\",\"format\":\"%s\",\"country\":\"%s\",\"count\":%llu}", e->key.kind, e->key.format,
+                    e->key.country, (unsigned long long)e->count);
         first = 0;
     }
     sbuf_putc(out, ']');
@@ -360,9 +360,8 @@ void api_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, c
         xff += xff_len - USAGE_XFF_MAX;
         xff_len = USAGE_XFF_MAX;
     }
+    /* only the country goes into the counter; the address stays in this stack frame */
     geo_country_of(peer, xff, xff_len, key.country);
-    /* the address is gone from here on: only the country is counted */
-    memset(&ss, 0, sizeof(ss));
     if (table_add(u->counting, &key, 1, API_USAGE_MAX_KEYS) != 0)
         ++u->dropped;
     if (u->counting->nkeys >= API_USAGE_MAX_KEYS)
@@ -504,8 +503,8 @@ static int usage_params_or_reply(h2o_req_t *req, usage_params_t *p)
         http_problem_sendf(req, HTTP_PROBLEM_BAD_REQUEST, NULL, "At most %d query parameters.", USAGE_MAX_PARAMS);
         return -1;
     case QS_BAD_ESCAPE:
-        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The query string has a malformed percent-escape (or an encoded NUL byte).",
-                          NULL);
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST,
+                          "The query string has a malformed percent-escape (or an encoded NUL byte).", NULL);
         return -1;
     case QS_BAD_UTF8:
         http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "A query parameter is not valid UTF-8 once decoded.", NULL);
@@ -556,9 +555,9 @@ int api_usage_get(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'from' must not be after 'to'.", "from");
         return 0;
     }
-    if (to - from + 1 > USAGE_MAX_DAYS) {
+    if (to - from > USAGE_MAX_DAYS) {
         http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, p.to != NULL ? "to" : "from",
-                           "From 'from' to 'to' is at most %d days.", USAGE_MAX_DAYS);
+                           "'to' may be at most %d days after 'from'.", USAGE_MAX_DAYS);
         return 0;
     }
     if (p.dataset != NULL) {

@@ -42,7 +42,7 @@ void api_usage_worker_stop(api_worker_t *aw);
 
 /* GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&dataset=ID — a JSON array of {day, dataset, format, country, downloads,
  * queries}, ordered by day, dataset, format, country (api-spec/openapi.yaml). to defaults to today (UTC), from to 29 days
- * before to; the span is at most 366 days. Bad input gets a 400 problem naming the parameter. */
+ * before to; to is at most 366 days after from. Bad input gets a 400 problem naming the parameter. */
 int api_usage_get(h2o_req_t *req, const http_match_t *m);
 
 #endif

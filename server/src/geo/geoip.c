@@ -176,18 +176,18 @@ static const struct {
     uint8_t bytes[16];
     unsigned prefix;
 } non_public[] = {
-    {AF_INET, {0}, 8},                             /* this network */
-    {AF_INET, {10}, 8},                            /* RFC 1918 */
-    {AF_INET, {100, 64}, 10},                      /* RFC 6598 shared address space */
-    {AF_INET, {127}, 8},                           /* loopback */
-    {AF_INET, {169, 254}, 16},                     /* link-local */
-    {AF_INET, {172, 16}, 12},                      /* RFC 1918 */
-    {AF_INET, {192, 168}, 16},                     /* RFC 1918 */
-    {AF_INET, {224}, 3},                           /* multicast and reserved */
-    {AF_INET6, {0}, 127},                          /* :: and ::1 */
-    {AF_INET6, {0xfc}, 7},                         /* unique local */
-    {AF_INET6, {0xfe, 0x80}, 10},                  /* link-local */
-    {AF_INET6, {0xff}, 8},                         /* multicast */
+    {AF_INET, {0}, 8},            /* this network */
+    {AF_INET, {10}, 8},           /* RFC 1918 */
+    {AF_INET, {100, 64}, 10},     /* RFC 6598 shared address space */
+    {AF_INET, {127}, 8},          /* loopback */
+    {AF_INET, {169, 254}, 16},    /* link-local */
+    {AF_INET, {172, 16}, 12},     /* RFC 1918 */
+    {AF_INET, {192, 168}, 16},    /* RFC 1918 */
+    {AF_INET, {224}, 3},          /* multicast and reserved */
+    {AF_INET6, {0}, 127},         /* :: and ::1 */
+    {AF_INET6, {0xfc}, 7},        /* unique local */
+    {AF_INET6, {0xfe, 0x80}, 10}, /* link-local */
+    {AF_INET6, {0xff}, 8},        /* multicast */
 };
 
 static int is_public(const geo_addr_t *a)
@@ -224,8 +224,8 @@ static int range_parse(const char *s, size_t len, geo_range_t *r, char *err, siz
         /* a range written in IPv4-mapped form counts its prefix over 128 bits; ours is over the 32 it maps */
         unsigned written_bits = memchr(s, ':', alen) != NULL ? 128 : 32, offset = written_bits - addr_bits(&r->net);
         if (str_to_uint(slash + 1, len - alen - 1, offset, written_bits, &prefix) != 0) {
-            str_fmt(err, errlen, "KLIMA_TRUSTED_PROXIES: '%.*s' has a bad prefix length (expected /%u to /%u)", shown, s,
-                    offset, written_bits);
+            str_fmt(err, errlen, "KLIMA_TRUSTED_PROXIES: '%.*s' has a bad prefix length (expected /%u to /%u)", shown, s, offset,
+                    written_bits);
             return -1;
         }
         r->prefix = (unsigned)prefix - offset;
@@ -239,8 +239,8 @@ static int range_parse(const char *s, size_t len, geo_range_t *r, char *err, siz
         if (memcmp(masked.net.bytes, r->net.bytes, sizeof(r->net.bytes)) != 0) {
             char text[INET6_ADDRSTRLEN];
             inet_ntop(r->net.family, masked.net.bytes, text, sizeof(text));
-            str_fmt(err, errlen, "KLIMA_TRUSTED_PROXIES: '%.*s' has bits set after its prefix length (did you mean %s/%u?)",
-                    shown, s, text, r->prefix);
+            str_fmt(err, errlen, "KLIMA_TRUSTED_PROXIES: '%.*s' has bits set after its prefix length (did you mean %s/%u?)", shown,
+                    s, text, r->prefix);
             return -1;
         }
     }
