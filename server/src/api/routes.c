@@ -3,11 +3,13 @@
  * api-spec/openapi.yaml and every path there is here (tests/integration checks both directions).
  */
 #include "api/app.h"
+#include "api/consents.h"
 #include "api/meta.h"
 #include "api/datasets.h"
 #include "api/download.h"
 #include "api/factors.h"
 #include "api/metadata.h"
+#include "api/oauth.h"
 #include "api/openapi.h"
 #include "api/records.h"
 #include "api/usage.h"
@@ -24,6 +26,15 @@ const http_route_t api_routes[] = {
     {"GET", "/v1/datasets/{id}/datapackage.json", api_metadata_datapackage},
     {"GET", "/v1/catalog.jsonld", api_metadata_catalog},
     {"GET", "/v1/emission-factors", api_factors_get},
+    {"GET", "/.well-known/jwks.json", api_oauth_jwks},
+    {"GET", "/.well-known/oauth-authorization-server", api_oauth_metadata},
+    {"GET", "/oauth/authorize", api_oauth_authorize},
+    {"POST", "/oauth/login", api_oauth_login},
+    {"POST", "/oauth/consent", api_oauth_consent},
+    {"POST", "/oauth/token", api_oauth_token},
+    {"POST", "/oauth/revoke", api_oauth_revoke},
+    {"GET", "/v1/me/consents", api_consents_list},
+    {"DELETE", "/v1/me/consents/{id}", api_consents_delete},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
