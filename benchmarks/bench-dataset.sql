@@ -45,3 +45,12 @@ VALUES ('bench-rows', 1, 'district_id', 'integer', NULL, 'bydel', 'district', 'd
         ARRAY['sum', 'avg']),
        ('bench-rows', 6, 'suppressed', 'boolean', NULL, 'undertrykt', 'suppressed', 'flag', false, false, '{}', '{}')
 ON CONFLICT DO NOTHING;
+-- B6: Platformatic DB 2.61.0 does not introspect views ("No tables found"), so its peer gets a plain table copy of
+-- the published view api.energy_district_daily, with the view's primary key, in schema public (bench-only too).
+DROP TABLE IF EXISTS public.energy_district_daily;
+CREATE TABLE public.energy_district_daily AS SELECT * FROM api.energy_district_daily;
+ALTER TABLE public.energy_district_daily ADD PRIMARY KEY (district_id, day);
+ANALYZE public.energy_district_daily;
+-- Platformatic reads the primary key from information_schema, which shows it only to the table's owner here: the
+-- copy is owned by klima_api (the role both servers use), in this bench database only.
+ALTER TABLE public.energy_district_daily OWNER TO klima_api;

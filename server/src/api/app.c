@@ -8,6 +8,7 @@
 #include "api/auth.h"
 #include "api/usage.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/strutil.h"
 #include "db/listen.h"
 #include "http/problem.h"
@@ -16,6 +17,9 @@
 const db_statement_t api_statements[API_STMT__COUNT] = {
     [API_STMT_PING] = {"ping", "SELECT 1", 0},
     [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
+    [API_STMT_FEEDBACK_ADD] = {"feedback_add",
+                               "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)", 7},
+    [API_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0},
     [API_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
     [API_STMT_USAGE_GET] = {"usage_get",
                             "SELECT to_char(day, 'YYYY-MM-DD'), dataset, format, country, "
@@ -244,6 +248,7 @@ static void *worker_start(http_worker_t *w)
     aw->http = w;
     aw->conninfo = app.cfg->db_url != NULL ? app.cfg->db_url : "";
     aw->downloads_max = app.cfg->downloads;
+    aw->feedback_limit = ratelimit_create(4096, 6, 5);
     aw->cache = api_cache_create((size_t)app.cfg->cache_mb * 1024 * 1024 / (app.cfg->threads > 0 ? app.cfg->threads : 1));
     aw->download_timeout_ms = app.cfg->download_timeout_ms;
     aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, app.cfg->statement_timeout_ms,
@@ -292,6 +297,8 @@ static void worker_stop(http_worker_t *w)
     aw->db = NULL;
     api_cache_destroy(aw->cache);
     aw->cache = NULL;
+    ratelimit_destroy(aw->feedback_limit);
+    aw->feedback_limit = NULL;
     api_auth_worker_stop(aw);
     if (aw->catalog != NULL) {
         h2o_mem_release_shared(aw->catalog);

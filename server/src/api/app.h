@@ -15,7 +15,8 @@
 #include "http/server.h"
 
 /* The statements the server runs, one table for every connection (prepared on first use per connection). */
-typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT_USAGE_ADD, API_STMT_USAGE_GET, API_STMT__COUNT } api_stmt_t;
+typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT_USAGE_ADD, API_STMT_USAGE_GET, API_STMT_FEEDBACK_ADD, API_STMT_FEEDBACK_STATS,
+                       API_STMT__COUNT } api_stmt_t;
 extern const db_statement_t api_statements[API_STMT__COUNT];
 
 /* The route table (api/routes.c) — the one place a route is registered; tests compare it with api-spec/openapi.yaml. */
@@ -35,6 +36,7 @@ typedef struct api_worker {
     int catalog_loading;
     const char *conninfo;      /* for the download connections */
     api_cache_t *cache;        /* public responses (records) */
+    struct ratelimit *feedback_limit; /* POST /v1/feedback per client (daily-salted address hash) */
     unsigned downloads_active, downloads_max, download_timeout_ms;
     void *auth;                /* api/auth.c's token cache (opaque); NULL when out of memory */
     void *usage;               /* api/usage.c's counters (opaque); NULL when counting is off */

@@ -224,8 +224,10 @@ static void redirect_to(h2o_req_t *req, sbuf_t *url)
     }
     loc = h2o_mem_alloc_pool(&req->pool, url->len + 1);
     memcpy(loc, url->data, url->len + 1);
+    /* not h2o_send_redirect: it drops the headers set so far (the cookies) */
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_redirect(req, 303, "See Other", loc, url->len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc, url->len);
+    http_send_bytes(req, 303, "text/plain; charset=utf-8", "", 0);
     sbuf_free(url);
 }
 

@@ -7,6 +7,7 @@
 #include "api/meta.h"
 #include "api/datasets.h"
 #include "api/download.h"
+#include "api/feedback.h"
 #include "api/factors.h"
 #include "api/metadata.h"
 #include "api/oauth.h"
@@ -35,6 +36,8 @@ const http_route_t api_routes[] = {
     {"POST", "/oauth/revoke", api_oauth_revoke},
     {"GET", "/v1/me/consents", api_consents_list},
     {"DELETE", "/v1/me/consents/{id}", api_consents_delete},
+    {"POST", "/v1/feedback", api_feedback_post},
+    {"GET", "/v1/feedback/stats", api_feedback_stats},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +136,32 @@ int auth_random_token(size_t nbytes, char *out, size_t outsize)
     return auth_b64url_encode(buf, nbytes, out, outsize) < 0 ? -1 : 0;
 }
 
+/* OpenSSL 3's one-shot SHA256() fetches the algorithm on every call; on the token cache's hot path that lookup costs
+ * more than hashing a token, so each thread keeps a fetched digest and a context. */
+static void sha256_ctx_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static pthread_key_t sha256_key;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_init(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    pthread_key_create(&sha256_key, sha256_ctx_free);
+}
+
 void auth_sha256(const void *s, size_t len, unsigned char out[32])
 {
-    SHA256(s, len, out);
+    EVP_MD_CTX *ctx;
+    pthread_once(&sha256_once, sha256_init);
+    if ((ctx = pthread_getspecific(sha256_key)) == NULL && (ctx = EVP_MD_CTX_new()) != NULL)
+        pthread_setspecific(sha256_key, ctx);
+    if (ctx == NULL || sha256_md == NULL || !EVP_DigestInit_ex2(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, s, len) ||
+        !EVP_DigestFinal_ex(ctx, out, NULL))
+        SHA256(s, len, out);
 }
 
 /* --- keys ---------------------------------------------------------------------------------------------------------- */

@@ -36,6 +36,9 @@ int cli_migrate_main(int argc, char **argv);
 int cli_seed_main(int argc, char **argv);
 int cli_ingest_main(int argc, char **argv);
 int cli_refresh_main(int argc, char **argv);
+int cli_keygen_main(int argc, char **argv);
+int cli_client_main(int argc, char **argv);
+int cli_token_main(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_help_main(int argc, char **argv);
 

@@ -8,6 +8,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <maxminddb.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +34,8 @@ typedef struct geo_range {
     geo_addr_t net;
     unsigned prefix; /* bits */
 } geo_range_t;
+
+static unsigned char geo_secret[32];
 
 static struct {
     int has_db;
@@ -326,18 +332,19 @@ static void country_lookup(const geo_addr_t *a, char out[3])
         memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
 }
 
-void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len, char out[3])
+/* The client's address: the peer, or — when the peer is a trusted proxy — the first untrusted hop of X-Forwarded-For
+ * from the right. Returns -1 when the peer address is unusable. */
+static int resolve_client(const struct sockaddr *peer, const char *xff, size_t xff_len, geo_addr_t *client)
 {
-    geo_addr_t client, hop;
+    geo_addr_t hop;
     size_t end = xff_len;
     unsigned hops = 0;
 
-    memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
-    if (addr_from_sockaddr(peer, &client) != 0)
-        return;
+    if (addr_from_sockaddr(peer, client) != 0)
+        return -1;
     /* Only a trusted proxy's word is taken: entries are appended on the right, so the rightmost ones come from the
      * proxies nearest to us and everything left of the first untrusted hop may be invented by the client. */
-    if (xff != NULL && is_trusted(&client)) {
+    if (xff != NULL && is_trusted(client)) {
         while (end > 0 && hops < GEO_MAX_HOPS) {
             size_t start = end, s, e;
             while (start > 0 && xff[start - 1] != ',')
@@ -352,7 +359,7 @@ void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len
                 ++hops;
                 if (addr_parse_entry(xff + s, e - s, &hop) != 0)
                     break; /* malformed: keep the last good address */
-                client = hop;
+                *client = hop;
                 if (!is_trusted(&hop))
                     break;
             }
@@ -361,13 +368,43 @@ void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len
             end = start - 1;
         }
     }
+    return 0;
+}
+
+void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len, char out[3])
+{
+    geo_addr_t client;
+
+    memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
+    if (resolve_client(peer, xff, xff_len, &client) != 0)
+        return;
     country_lookup(&client, out);
 }
 
-/* --- lifecycle ------------------------------------------------------------------------------------------------------ */
+uint64_t geo_client_hash(const struct sockaddr *peer, const char *xff, size_t xff_len)
+{
+    geo_addr_t client;
+    unsigned char md[SHA256_DIGEST_LENGTH], buf[32 + 8 + sizeof(client)];
+    uint64_t day = (uint64_t)time(NULL) / 86400, h;
+
+    if (resolve_client(peer, xff, xff_len, &client) != 0)
+        return 0;
+    /* salt = a secret drawn at start + the UTC day: hashes change daily and never leave the process */
+    memcpy(buf, geo_secret, 32);
+    memcpy(buf + 32, &day, 8);
+    memcpy(buf + 40, &client, sizeof(client));
+    SHA256(buf, sizeof(buf), md);
+    memcpy(&h, md, sizeof(h));
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return h;
+}
 
 int geo_open(const char *mmdb_path, const char *trusted_proxies, char *err, size_t errlen)
 {
+    if (RAND_bytes(geo_secret, sizeof(geo_secret)) != 1) {
+        snprintf(err, errlen, "cannot draw the random secret for client hashing");
+        return -1;
+    }
     int status;
 
     geo_close();

@@ -9,6 +9,7 @@
 #define KLIMA_GEO_GEOIP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* The code for "unknown": no database, a private or reserved address, an address the database does not know. */
@@ -29,6 +30,11 @@ void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len
 
 /* 1 when a country database is open (lookups can answer more than "ZZ"). */
 int geo_has_database(void);
+
+/* A 64-bit keyed hash of the client address (resolved as for geo_country_of) for rate limiting: keyed with a secret
+ * drawn at geo_open and the UTC day, so it changes daily and means nothing outside this process. Never stored. 0 when
+ * the peer address is unusable. */
+uint64_t geo_client_hash(const struct sockaddr *peer, const char *xff, size_t xff_len);
 
 /* Closes the database and forgets the proxies (after the workers stopped). Safe to call when geo_open failed or never
  * ran. */

@@ -1,0 +1,221 @@
+/*
+ * api/feedback — citizen feedback.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/feedback.h"
+#include "core/ratelimit.h"
+#include "core/strutil.h"
+#include "geo/geoip.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+static const char *const topics[] = {"dataset", "dashboard", "data-error", "idea", NULL};
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; ++s)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+int api_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
+                          json_t **root, api_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
+{
+    json_error_t jerr;
+    const char *key;
+    json_t *v;
+    int ok_topic = 0;
+
+    memset(out, 0, sizeof(*out));
+    *param = NULL;
+    /* jansson refuses invalid UTF-8 and NUL bytes in strings */
+    if ((*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+        str_fmt(detail, detail_size, "The body is not valid JSON in UTF-8: %s", jerr.text);
+        return -1;
+    }
+    if (!json_is_object(*root)) {
+        str_fmt(detail, detail_size, "The body must be a JSON object with topic, and message and/or rating.");
+        return -1;
+    }
+    json_object_foreach(*root, key, v)
+    {
+        if (strcmp(key, "topic") == 0) {
+            out->topic = json_string_value(v);
+        } else if (strcmp(key, "dataset") == 0) {
+            if (!json_is_null(v) && (out->dataset = json_string_value(v)) == NULL) {
+                *param = "dataset";
+                str_fmt(detail, detail_size, "'dataset' must be a dataset id (a string).");
+                return -1;
+            }
+        } else if (strcmp(key, "rating") == 0) {
+            if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5)) {
+                *param = "rating";
+                str_fmt(detail, detail_size, "'rating' must be a whole number from 1 to 5.");
+                return -1;
+            }
+            out->rating = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+        } else if (strcmp(key, "message") == 0) {
+            if (!json_is_null(v) && (out->message = json_string_value(v)) == NULL) {
+                *param = "message";
+                str_fmt(detail, detail_size, "'message' must be a string.");
+                return -1;
+            }
+        } else {
+            *param = "body";
+            str_fmt(detail, detail_size, "Unknown field in the body; the fields are topic, dataset, rating and message.");
+            return -1;
+        }
+    }
+    for (const char *const *t = topics; out->topic != NULL && *t != NULL; ++t)
+        ok_topic |= strcmp(*t, out->topic) == 0;
+    if (!ok_topic) {
+        *param = "topic";
+        str_fmt(detail, detail_size, "'topic' must be one of dataset, dashboard, data-error, idea.");
+        return -1;
+    }
+    if (out->dataset != NULL && !dataset_known(out->dataset, ctx)) {
+        *param = "dataset";
+        str_fmt(detail, detail_size, "There is no such dataset; GET /v1/datasets lists them.");
+        return -1;
+    }
+    if (out->message != NULL) {
+        size_t chars = utf8_chars(out->message);
+        /* the text is stored as given (it is never rendered as HTML by klimaspejl); only its size is limited */
+        if (chars > FEEDBACK_MAX_MESSAGE) {
+            *param = "message";
+            str_fmt(detail, detail_size, "'message' may be at most %d characters; it has %zu.", FEEDBACK_MAX_MESSAGE, chars);
+            return -1;
+        }
+        const char *p = out->message;
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+            ++p;
+        if (*p == '\0')
+            out->message = NULL;
+    }
+    if (out->message == NULL && out->rating == 0) {
+        *param = "message";
+        str_fmt(detail, detail_size, "Give a message, a rating (1-5), or both.");
+        return -1;
+    }
+    return 0;
+}
+
+static int catalog_has(const char *id, void *ctx)
+{
+    return api_catalog_find(ctx, id, strlen(id)) != NULL;
+}
+
+typedef struct feedback_state {
+    json_t *root; /* released when the request's pool is cleared */
+} feedback_state_t;
+
+static void feedback_state_dispose(void *p)
+{
+    json_decref(((feedback_state_t *)p)->root);
+}
+
+static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    if (status != DB_OK || PQntuples(res) != 1) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    char ts[40];
+    str_fmt(ts, sizeof(ts), "%s", PQgetvalue(res, 0, 1));
+    if (strlen(ts) > 10 && ts[10] == ' ')
+        ts[10] = 'T';
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    http_send_json(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
+}
+
+/* The client's X-Forwarded-For header (the first one; enough for rate limiting and the country). */
+static void client_of(h2o_req_t *req, struct sockaddr_storage *ss, const struct sockaddr **peer, const char **xff, size_t *xff_len)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    memset(ss, 0, sizeof(*ss));
+    *peer = NULL;
+    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)ss) != 0)
+        *peer = (const struct sockaddr *)ss;
+    *xff = i != -1 ? req->headers.entries[i].value.base : NULL;
+    *xff_len = i != -1 ? req->headers.entries[i].value.len : 0;
+}
+
+int api_feedback_post(h2o_req_t *req, const http_match_t *m)
+{
+    api_worker_t *aw = api_worker_of(req);
+    api_catalog_t *cat;
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    struct sockaddr_storage ss;
+    const struct sockaddr *peer;
+    const char *xff, *param;
+    size_t xff_len;
+    unsigned retry;
+    char detail[300], country[3], rating[4], retry_s[16];
+    feedback_state_t *st;
+    api_feedback_input_t in;
+
+    if (ct == -1 || !(req->headers.entries[ct].value.len >= 16 &&
+                      h2o_lcstris(req->headers.entries[ct].value.base, 16, H2O_STRLIT("application/json")))) {
+        http_problem_send(req, HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "Send the feedback as application/json.", NULL);
+        return 0;
+    }
+    if (req->entity.len > FEEDBACK_MAX_BODY) {
+        http_problem_sendf(req, HTTP_PROBLEM_PAYLOAD_TOO_LARGE, NULL, "The body may be at most %d bytes.", FEEDBACK_MAX_BODY);
+        return 0;
+    }
+    client_of(req, &ss, &peer, &xff, &xff_len);
+    if (aw->feedback_limit != NULL &&
+        !ratelimit_take(aw->feedback_limit, geo_client_hash(peer, xff, xff_len), h2o_now(aw->http->loop), &retry)) {
+        str_fmt(retry_s, sizeof(retry_s), "%u", retry);
+        http_add_header(req, "retry-after", retry_s);
+        http_add_header(req, "ratelimit-policy", "5;w=60");
+        http_problem_sendf(req, HTTP_PROBLEM_TOO_MANY_REQUESTS, NULL,
+                           "Thank you — but that is a lot of feedback at once. Try again in %u s.", retry);
+        return 0;
+    }
+    if ((cat = api_catalog_acquire(req)) == NULL)
+        return 0;
+    st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
+    st->root = NULL;
+    if (api_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root, &in,
+                              &param, detail, sizeof(detail)) != 0) {
+        http_problem_send(req, param != NULL ? HTTP_PROBLEM_INVALID_PARAMETER : HTTP_PROBLEM_BAD_REQUEST, detail, param);
+        return 0;
+    }
+    geo_country_of(peer, xff, xff_len, country);
+    str_fmt(rating, sizeof(rating), "%d", in.rating);
+    const char *params[7] = {in.topic, in.dataset, in.rating != 0 ? rating : NULL, in.message != NULL ? in.message : "",
+                             country, NULL, NULL};
+    api_db_query(req, API_STMT_FEEDBACK_ADD, params, on_added, st);
+    return 0;
+}
+
+static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    json_t *rows;
+    if (status != DB_OK) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    rows = json_array();
+    for (int r = 0; r < PQntuples(res); ++r) {
+        json_t *row = json_pack("{s:s, s:s, s:I}", "month", PQgetvalue(res, r, 0), "topic", PQgetvalue(res, r, 1), "count",
+                                (json_int_t)strtoll(PQgetvalue(res, r, 3), NULL, 10));
+        json_object_set_new(row, "rating", PQgetisnull(res, r, 2) ? json_null() : json_integer(strtol(PQgetvalue(res, r, 2), NULL, 10)));
+        json_array_append_new(rows, row);
+    }
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=300"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    http_send_json(req, 200, json_pack("{s:o}", "rows", rows));
+}
+
+int api_feedback_stats(h2o_req_t *req, const http_match_t *m)
+{
+    api_db_query(req, API_STMT_FEEDBACK_STATS, NULL, on_stats, NULL);
+    return 0;
+}

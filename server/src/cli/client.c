@@ -1,0 +1,203 @@
+/*
+ * cli/client — `klimaspejl client add|list|remove`: the registered apps (meta.clients). Removing a client revokes its
+ * consents first, so servers refuse its tokens at once (NOTIFY klima_consent_revoked).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "auth/keyring.h"
+#include "cli/cli.h"
+#include "core/sbuf.h"
+#include "db/sync.h"
+
+#define WHO "client"
+
+static void client_usage(FILE *out)
+{
+    fprintf(out, "usage: klimaspejl client add --name NAME --redirect-uri URI [--redirect-uri URI...] [--confidential]\n"
+                 "                             [--origin ORIGIN...] [--first-party]\n"
+                 "       klimaspejl client list\n"
+                 "       klimaspejl client remove CLIENT_ID\n"
+                 "  add prints the client_id and, for --confidential, the secret (shown once, stored only as a hash).\n"
+                 "  --first-party marks the city's own apps, the only ones that may be granted consents:manage.\n"
+                 "  Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
+}
+
+/* Appends s as an element of a PostgreSQL array literal (quoted, with " and \ escaped). */
+static void array_elem(sbuf_t *b, const char *s)
+{
+    if (b->len > 1)
+        sbuf_putc(b, ',');
+    sbuf_putc(b, '"');
+    for (; *s != '\0'; ++s) {
+        if (*s == '"' || *s == '\\')
+            sbuf_putc(b, '\\');
+        sbuf_putc(b, *s);
+    }
+    sbuf_putc(b, '"');
+}
+
+/* A redirect URI must be absolute (https, or http only for localhost/loopback), or a private-use scheme for native
+ * apps (RFC 8252), and carry no fragment. */
+static int redirect_ok(const char *u)
+{
+    if (strchr(u, '#') != NULL || strpbrk(u, " \t\r\n\"<>") != NULL)
+        return 0;
+    if (strncmp(u, "https://", 8) == 0)
+        return u[8] != '\0';
+    if (strncmp(u, "http://localhost", 16) == 0 || strncmp(u, "http://127.0.0.1", 16) == 0 || strncmp(u, "http://[::1]", 12) == 0)
+        return 1;
+    /* private-use scheme: reverse domain name with a dot, e.g. dk.kk.klima:/cb */
+    const char *colon = strchr(u, ':');
+    return colon != NULL && colon > u && memchr(u, '.', (size_t)(colon - u)) != NULL && strncmp(u, "http", 4) != 0;
+}
+
+static int client_add(PGconn *pg, int argc, char **argv)
+{
+    const char *name = NULL;
+    int confidential = 0, first_party = 0, ret = CLI_EXIT_FAIL;
+    sbuf_t uris = SBUF_INIT, origins = SBUF_INIT;
+    char id[40], secret[48], hash_hex[67];
+    PGresult *res = NULL;
+
+    sbuf_putc(&uris, '{');
+    sbuf_putc(&origins, '{');
+    for (int i = 2; i < argc; ++i) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (strcmp(argv[i], "--redirect-uri") == 0 && i + 1 < argc) {
+            if (!redirect_ok(argv[++i])) {
+                fprintf(stderr, "klimaspejl client: --redirect-uri %s: must be https://..., http://localhost..., or a "
+                                "private-use scheme (com.example.app:/cb), without a fragment\n", argv[i]);
+                ret = CLI_EXIT_USAGE;
+                goto exit;
+            }
+            array_elem(&uris, argv[i]);
+        } else if (strcmp(argv[i], "--origin") == 0 && i + 1 < argc)
+            array_elem(&origins, argv[++i]);
+        else if (strcmp(argv[i], "--confidential") == 0)
+            confidential = 1;
+        else if (strcmp(argv[i], "--first-party") == 0)
+            first_party = 1;
+        else {
+            fprintf(stderr, "klimaspejl client add: unknown argument %s\n", argv[i]);
+            client_usage(stderr);
+            ret = CLI_EXIT_USAGE;
+            goto exit;
+        }
+    }
+    sbuf_putc(&uris, '}');
+    sbuf_putc(&origins, '}');
+    if (name == NULL || uris.len <= 2) {
+        fprintf(stderr, "klimaspejl client add: --name and at least one --redirect-uri are required\n");
+        client_usage(stderr);
+        ret = CLI_EXIT_USAGE;
+        goto exit;
+    }
+    if (sbuf_failed(&uris) || sbuf_failed(&origins) || auth_random_token(12, id, sizeof(id)) != 0 ||
+        auth_random_token(32, secret, sizeof(secret)) != 0) {
+        fprintf(stderr, "klimaspejl client: out of memory or randomness\n");
+        goto exit;
+    }
+    {
+        unsigned char h[32];
+        static const char digits[] = "0123456789abcdef";
+        auth_sha256(secret, strlen(secret), h);
+        hash_hex[0] = '\\';
+        hash_hex[1] = 'x';
+        for (int k = 0; k < 32; ++k) {
+            hash_hex[2 + 2 * k] = digits[h[k] >> 4];
+            hash_hex[3 + 2 * k] = digits[h[k] & 15];
+        }
+        hash_hex[66] = '\0';
+    }
+    {
+        const char *params[6] = {id, name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL, origins.data};
+        const char *fp = first_party ? "t" : "f";
+        const char *all[7] = {params[0], params[1], params[2], params[3], params[4], params[5], fp};
+        res = PQexecParams(pg,
+                           "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
+                           "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",
+                           7, NULL, all, NULL, NULL, 0);
+    }
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "klimaspejl client add: %s", PQerrorMessage(pg));
+        goto exit;
+    }
+    printf("client_id %s\n", id);
+    if (confidential)
+        printf("client_secret %s\n(shown once: store it now; only its hash is kept)\n", secret);
+    ret = CLI_EXIT_OK;
+exit:
+    PQclear(res);
+    sbuf_free(&uris);
+    sbuf_free(&origins);
+    return ret;
+}
+
+static int client_list(PGconn *pg)
+{
+    PGresult *res = PQexec(pg, "SELECT client_id, CASE WHEN public THEN 'public' ELSE 'confidential' END, "
+                               "CASE WHEN first_party THEN 'first-party' ELSE 'third-party' END, name, "
+                               "array_to_string(redirect_uris, ' '), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+                               "FROM meta.clients ORDER BY created_at, client_id");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "klimaspejl client list: %s", PQerrorMessage(pg));
+        PQclear(res);
+        return CLI_EXIT_FAIL;
+    }
+    for (int i = 0; i < PQntuples(res); ++i)
+        printf("%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+               PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+    PQclear(res);
+    return CLI_EXIT_OK;
+}
+
+static int client_remove(PGconn *pg, const char *id)
+{
+    const char *params[1] = {id};
+    PGresult *res = PQexecParams(pg, "SELECT meta.client_remove($1)", 1, NULL, params, NULL, NULL, 0);
+    int ret = CLI_EXIT_FAIL;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fprintf(stderr, "klimaspejl client remove: %s", PQerrorMessage(pg));
+    else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+        fprintf(stderr, "klimaspejl client remove: no client %s\n", id);
+    else {
+        printf("removed %s (its consents are revoked)\n", id);
+        ret = CLI_EXIT_OK;
+    }
+    PQclear(res);
+    return ret;
+}
+
+int cli_client_main(int argc, char **argv)
+{
+    PGconn *pg;
+    int ret;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        client_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 && strcmp(argv[1], "remove") != 0) {
+        fprintf(stderr, "klimaspejl client: unknown action %s\n", argv[1]);
+        client_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "remove") == 0 && argc != 3) {
+        fprintf(stderr, "klimaspejl client remove: give exactly one CLIENT_ID\n");
+        return CLI_EXIT_USAGE;
+    }
+    if ((pg = db_sync_connect(cli_admin_conninfo(), WHO)) == NULL)
+        return CLI_EXIT_FAIL;
+    if (strcmp(argv[1], "add") == 0)
+        ret = client_add(pg, argc, argv);
+    else if (strcmp(argv[1], "list") == 0)
+        ret = client_list(pg);
+    else
+        ret = client_remove(pg, argv[2]);
+    PQfinish(pg);
+    return ret;
+}
