@@ -116,7 +116,7 @@ async function refusedEverywhere(port, token, { conns = 6, within = 1000 } = {})
             for (const r of rs) assert.match(String(r.headers['www-authenticate']), /error="invalid_token"/);
             return Date.now() - t0;
         }
-        if (Date.now() - t0 > within) assert.fail(`token still accepted after ${within} ms: ${rs.map((r) => r.status)}`);
+        if (Date.now() - t0 > within) assert.fail(`token still accepted after ${within} ms: ${rs.map((r) => `${r.status} ${r.body.slice(0, 120)}`).join(" | ")}`);
         await sleep(25);
     }
 }

@@ -15,6 +15,7 @@ const cli_command_t cli_commands[] = {
     {"keygen", "write a new token signing key into KLIMA_KEYS_DIR: keygen [--alg ES256|RS256]", cli_keygen_main},
     {"client", "register apps for the consent flow: client add|list|remove", cli_client_main},
     {"token", "mint a consent and its token: token --household ID --scope \"a b\" --client ID [--ttl S]", cli_token_main},
+    {"feedback", "list citizen feedback for staff: feedback list [--since DATE] [--topic T]", cli_feedback_main},
     {"version", "print the version", cli_version_main},
     {"help", "print this list", cli_help_main},
     {NULL, NULL, NULL},

@@ -36,6 +36,7 @@ int cli_migrate_main(int argc, char **argv);
 int cli_seed_main(int argc, char **argv);
 int cli_ingest_main(int argc, char **argv);
 int cli_refresh_main(int argc, char **argv);
+int cli_feedback_main(int argc, char **argv);
 int cli_keygen_main(int argc, char **argv);
 int cli_client_main(int argc, char **argv);
 int cli_token_main(int argc, char **argv);

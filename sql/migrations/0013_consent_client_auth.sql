@@ -1,4 +1,4 @@
--- 0012_consent_client_auth — fixes core.client_auth from 0011: in a LANGUAGE sql function an unqualified name that is
+-- 0013_consent_client_auth — fixes core.client_auth from 0011: in a LANGUAGE sql function an unqualified name that is
 -- both a column and a parameter means the column, so `c.secret_hash = secret_hash` compared the stored hash with
 -- itself and a confidential client passed without its secret. Parameters are now qualified by the function's name.
 
