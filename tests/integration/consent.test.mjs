@@ -155,8 +155,17 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
         confidential = c.id;
         secret = c.secret;
         household = psql(DB_ADMIN_URL, 'SELECT household_id FROM api.dev_households(1)');
-        srv = await startServer({ env: { KLIMA_KEYS_DIR: keysDir, KLIMA_DEV_LOGIN: '1', KLIMA_ISSUER: ISSUER }, threads: '2' });
+        srv = await startServer({
+            env: { KLIMA_KEYS_DIR: keysDir, KLIMA_DEV_LOGIN: '1', KLIMA_ISSUER: ISSUER, KLIMA_LOG_LEVEL: 'info' },
+            threads: '2',
+        });
         port = srv.port;
+        // every worker's pool and the LISTEN connection (revocations) must be up before the flow starts
+        for (let ok = 0, t0 = Date.now(); ok < 8 || !srv.output().includes('listening for database notifications'); ) {
+            ok = (await request(port, { path: '/readyz' })).status === 200 ? ok + 1 : 0;
+            if (Date.now() - t0 > 20_000) assert.fail(`the server did not become ready:\n${srv.output()}`);
+            if (ok === 0 || ok >= 8) await sleep(50);
+        }
     });
     after(async () => {
         if (srv && srv.exited() === null) assertCleanExit(assert, await srv.stop());

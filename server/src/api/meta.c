@@ -28,6 +28,9 @@ static void on_ping(h2o_req_t *req, void *state, db_status_t status, const PGres
 
 int api_meta_readyz(h2o_req_t *req, const http_match_t *m)
 {
+    /* ready = this worker can serve datasets: its catalog is loaded and the database answers now */
+    if (api_catalog_acquire(req) == NULL)
+        return 0;
     api_db_query(req, API_STMT_PING, NULL, on_ping, NULL);
     return 0;
 }

@@ -9,7 +9,8 @@
 /* GET /healthz: the process is alive (no database involved). */
 int api_meta_healthz(h2o_req_t *req, const http_match_t *m);
 
-/* GET /readyz: runs a real query through this worker's pool; 200 when it succeeds, 503 problem otherwise. */
+/* GET /readyz: 200 when this worker has its dataset catalog and a real query through its pool succeeds now; 503 problem
+ * with Retry-After otherwise. */
 int api_meta_readyz(h2o_req_t *req, const http_match_t *m);
 
 #endif
