@@ -19,7 +19,7 @@ typedef struct download {
     h2o_req_t *req;     /* NULL once the request is gone */
     api_worker_t *aw;
     db_copy_t *copy;    /* NULL once finished or cancelled */
-    api_query_t *q;
+    api_stream_opts_t o; /* strings in the request's pool */
     int started;        /* response headers sent */
     int bom_pending;
     int finished;       /* the COPY ended; the last batch may still be in flight */
@@ -73,25 +73,23 @@ static void on_stop(h2o_generator_t *g, h2o_req_t *req)
 static void start_response(download_t *d)
 {
     h2o_req_t *req = d->req;
-    const api_query_t *q = d->q;
-    char disp[160], cc[48];
-    const char *ext = q->format == FORMAT_CSV ? "csv" : "ndjson";
+    char disp[200];
 
     d->started = 1;
-    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        api_usage_count(req, q->ds->id, "download", api_usage_format_name(q->format));
+    if (d->o.usage_dataset != NULL && !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        api_usage_count(req, d->o.usage_dataset, "download", d->o.usage_format);
     req->res.status = 200;
     req->res.reason = "OK";
-    http_add_header(req, "content-type",
-                    q->format == FORMAT_CSV ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson");
-    str_fmt(disp, sizeof(disp), "attachment; filename=\"%s-v%llu.%s\"", q->ds->id, (unsigned long long)q->ds->version, ext);
+    http_add_header(req, "content-type", d->o.content_type);
+    str_fmt(disp, sizeof(disp), "attachment; filename=\"%s\"", d->o.filename);
     http_add_header(req, "content-disposition", disp);
-    http_add_header(req, "etag", d->etag);
-    str_fmt(cc, sizeof(cc), "public, max-age=%u", q->ds->max_age);
-    http_add_header(req, "cache-control", cc);
-    str_fmt(cc, sizeof(cc), "%llu", (unsigned long long)q->ds->version);
-    http_add_header(req, "x-dataset-version", cc);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    if (d->o.etag != NULL)
+        http_add_header(req, "etag", d->o.etag);
+    http_add_header(req, "cache-control", d->o.cache_control);
+    if (d->o.version != NULL)
+        http_add_header(req, "x-dataset-version", d->o.version);
+    if (d->o.public_cors)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
     req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
     h2o_start_response(req, &d->super);
 }
@@ -138,7 +136,7 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
     download_release_slot(d);
     if (d->started) {
         /* headers are out: the only honest signal left is to abort the stream (no partial data passes as complete) */
-        log_warn("download of %s aborted: %s", d->q->ds->id, message != NULL ? message : "database error");
+        log_warn("download of %s aborted: %s", d->o.log_label, message != NULL ? message : "database error");
         h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
         return;
     }
@@ -146,7 +144,7 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
         http_problem_send(req, HTTP_PROBLEM_QUERY_TOO_LARGE, "The download ran longer than the server allows; narrow it with filters.",
                           NULL);
     } else if (status == DB_QUERY_ERROR) {
-        log_error("download of %s failed: %s", d->q->ds->id, message != NULL ? message : "");
+        log_error("download of %s failed: %s", d->o.log_label, message != NULL ? message : "");
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The database rejected the download query; the error has been logged.", NULL);
     } else {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("5"));
@@ -166,15 +164,55 @@ static uint64_t fnv1a(const char *s, size_t len)
     return h;
 }
 
-int api_download_get(h2o_req_t *req, const http_match_t *m)
+static const char *pool_str(h2o_req_t *req, const char *s)
+{
+    return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
+}
+
+void api_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const api_stream_opts_t *o)
 {
     api_worker_t *aw = api_worker_of(req);
+    download_t *d = h2o_mem_alloc_shared(&req->pool, sizeof(*d), download_dispose);
+
+    memset(d, 0, sizeof(*d));
+    d->super.proceed = on_proceed;
+    d->super.stop = on_stop;
+    d->req = req;
+    d->o = *o;
+    d->o.content_type = pool_str(req, o->content_type);
+    d->o.filename = pool_str(req, o->filename);
+    d->o.cache_control = pool_str(req, o->cache_control);
+    d->o.etag = pool_str(req, o->etag);
+    d->o.version = pool_str(req, o->version);
+    d->o.log_label = pool_str(req, o->log_label);
+    d->o.usage_dataset = pool_str(req, o->usage_dataset);
+    d->bom_pending = o->bom;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        /* the headers a GET would carry, without running the COPY */
+        start_response(d);
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    if (aw->downloads_active >= aw->downloads_max) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("5"));
+        http_problem_sendf(req, HTTP_PROBLEM_BUSY, NULL,
+                           "All %u download slots of this server thread are busy; try again in a few seconds.", aw->downloads_max);
+        return;
+    }
+    ++aw->downloads_active;
+    d->aw = aw;
+    d->copy = db_copy_start(aw->http->loop, aw->conninfo, aw->download_timeout_ms, copy_sql, values, nvalues, &copy_callbacks, d);
+}
+
+int api_download_get(h2o_req_t *req, const http_match_t *m)
+{
     api_query_t *q;
-    download_t *d;
     sbuf_t sql = SBUF_INIT, copy = SBUF_INIT;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
     ssize_t inm;
+    char etag[64], filename[128], cc[48], version[24];
+    api_stream_opts_t o = {0};
 
     /* downloads default to CSV; /records defaults to JSON */
     if ((q = api_records_prepare(req, m, 1)) == NULL)
@@ -186,39 +224,18 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be csv or ndjson for downloads.", "format");
         return 0;
     }
-    d = h2o_mem_alloc_shared(&req->pool, sizeof(*d), download_dispose);
-    memset(d, 0, sizeof(*d));
-    d->super.proceed = on_proceed;
-    d->super.stop = on_stop;
-    d->req = req;
-    d->q = q;
-    d->bom_pending = q->format == FORMAT_CSV && q->bom;
-    str_fmt(d->etag, sizeof(d->etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
+    str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
             (unsigned long long)fnv1a(req->path.base, req->path.len));
-
     if ((inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1)) != -1) {
         h2o_iovec_t v = req->headers.entries[inm].value;
-        if ((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, d->etag, strlen(d->etag)) != NULL) {
-            http_add_header(req, "etag", d->etag);
+        if ((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, strlen(etag)) != NULL) {
+            http_add_header(req, "etag", etag);
             req->res.status = 304;
             req->res.reason = "Not Modified";
             h2o_send_inline(req, NULL, 0);
             return 0;
         }
     }
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
-        /* the headers a GET would carry, without running the COPY */
-        start_response(d);
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-        return 0;
-    }
-    if (aw->downloads_active >= aw->downloads_max) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("5"));
-        http_problem_sendf(req, HTTP_PROBLEM_BUSY, NULL,
-                           "All %u download slots of this server thread are busy; try again in a few seconds.", aw->downloads_max);
-        return 0;
-    }
-
     api_query_sql(q, q->format == FORMAT_CSV ? 1 : 2, &sql, values, &nvalues);
     if (q->format == FORMAT_CSV)
         sbuf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER E'%s')", sql.data,
@@ -231,9 +248,21 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
         goto exit;
     }
-    ++aw->downloads_active;
-    d->aw = aw;
-    d->copy = db_copy_start(aw->http->loop, aw->conninfo, aw->download_timeout_ms, copy.data, values, nvalues, &copy_callbacks, d);
+    str_fmt(filename, sizeof(filename), "%s-v%llu.%s", q->ds->id, (unsigned long long)q->ds->version,
+            q->format == FORMAT_CSV ? "csv" : "ndjson");
+    str_fmt(cc, sizeof(cc), "public, max-age=%u", q->ds->max_age);
+    str_fmt(version, sizeof(version), "%llu", (unsigned long long)q->ds->version);
+    o.content_type = q->format == FORMAT_CSV ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson";
+    o.filename = filename;
+    o.cache_control = cc;
+    o.etag = etag;
+    o.version = version;
+    o.log_label = q->ds->id;
+    o.usage_dataset = q->ds->id;
+    o.usage_format = api_usage_format_name(q->format);
+    o.bom = q->format == FORMAT_CSV && q->bom;
+    o.public_cors = 1;
+    api_stream_copy(req, copy.data, values, nvalues, &o);
 exit:
     sbuf_free(&sql);
     sbuf_free(&copy);

@@ -11,4 +11,23 @@
 
 int api_download_get(h2o_req_t *req, const http_match_t *m);
 
+/* What a streamed COPY response says about itself. Strings are copied. */
+typedef struct api_stream_opts {
+    const char *content_type;
+    const char *filename;      /* Content-Disposition: attachment; filename="..." */
+    const char *cache_control;
+    const char *etag;          /* or NULL */
+    const char *version;       /* X-Dataset-Version, or NULL */
+    const char *log_label;     /* names the stream in log lines (never a household id) */
+    const char *usage_dataset; /* counted in /v1/usage as a download of this dataset, or NULL */
+    const char *usage_format;  /* a static string, with usage_dataset */
+    int bom;                   /* start with a UTF-8 byte-order mark */
+    int public_cors;           /* Access-Control-Allow-Origin: * */
+} api_stream_opts_t;
+
+/* Streams `copy_sql` (a COPY ... TO STDOUT with $n placeholders for values) to the client with backpressure, on its
+ * own connection, within the worker's download slots (503 busy beyond them). HEAD gets the headers only. Sends every
+ * answer itself, including errors before the first byte as problem+json. */
+void api_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const api_stream_opts_t *o);
+
 #endif
