@@ -53,7 +53,7 @@ static int is_digits(const char *s, size_t n)
     return n > 0;
 }
 
-static int valid_date(const char *s, size_t len)
+int api_query_valid_date(const char *s, size_t len)
 {
     uint64_t y, m, d;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -68,11 +68,11 @@ static int valid_date(const char *s, size_t len)
 }
 
 /* YYYY-MM-DD[THH:MM[:SS[.f+]]][Z|±HH:MM]; `local` columns take no zone. */
-static int valid_datetime(const char *s, int local)
+int api_query_valid_datetime(const char *s, int local)
 {
     size_t len = strlen(s), i = 10;
     uint64_t v;
-    if (len < 10 || !valid_date(s, 10))
+    if (len < 10 || !api_query_valid_date(s, 10))
         return 0;
     if (len == 10)
         return 1;
@@ -141,9 +141,9 @@ static int valid_value(const api_column_t *c, const char *s)
     case COL_BOOLEAN:
         return strcmp(s, "true") == 0 || strcmp(s, "false") == 0;
     case COL_DATE:
-        return valid_date(s, len);
+        return api_query_valid_date(s, len);
     case COL_DATETIME:
-        return valid_datetime(s, c->local);
+        return api_query_valid_datetime(s, c->local);
     case COL_STRING:
         if (len > 200)
             return 0;

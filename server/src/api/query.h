@@ -98,6 +98,12 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
  * COL_NUMBER, count COL_INTEGER). Returns the count. */
 size_t api_query_columns(const api_query_t *q, const char **names, api_col_type_t *types, size_t max);
 
+/* Whether s[0..len) is a calendar date YYYY-MM-DD. */
+int api_query_valid_date(const char *s, size_t len);
+
+/* Whether s is YYYY-MM-DD[THH:MM[:SS[.f]]] followed, unless local, by an optional Z or ±HH:MM. */
+int api_query_valid_datetime(const char *s, int local);
+
 /* Encodes the cursor that continues after a row whose order-column values are keys[0..nkeys). Appends to out. */
 void api_query_cursor_encode(const api_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
 

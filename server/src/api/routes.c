@@ -8,6 +8,7 @@
 #include "api/datasets.h"
 #include "api/download.h"
 #include "api/feedback.h"
+#include "api/me.h"
 #include "api/factors.h"
 #include "api/metadata.h"
 #include "api/oauth.h"
@@ -38,6 +39,11 @@ const http_route_t api_routes[] = {
     {"DELETE", "/v1/me/consents/{id}", api_consents_delete},
     {"POST", "/v1/feedback", api_feedback_post},
     {"GET", "/v1/feedback/stats", api_feedback_stats},
+    {"GET", "/v1/me/summary", api_me_summary},
+    {"GET", "/v1/me/energy", api_me_energy},
+    {"GET", "/v1/me/waste", api_me_waste},
+    {"GET", "/v1/me/mobility", api_me_mobility},
+    {"GET", "/v1/me/export", api_me_export},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,559 @@
+/*
+ * api/me — personal routes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/datasets.h"
+#include "api/download.h"
+#include "api/me.h"
+#include "api/query.h"
+#include "core/qs.h"
+#include "core/sbuf.h"
+#include "core/strutil.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+/* --- feedback: words, the KP2035 path, tips -------------------------------------------------------------------------- */
+
+double api_me_kp2035_target(int year)
+{
+    if (year <= 2019)
+        return 10.0;
+    if (year <= 2030)
+        return 10.0 - 2.5 * (year - 2019) / 11.0;
+    if (year <= 2035)
+        return 7.5 - 2.5 * (year - 2030) / 5.0;
+    return 5.0;
+}
+
+static double num(json_t *obj, const char *path)
+{
+    /* dotted path lookup: "categories.electricity.co2e_kg" */
+    char key[64];
+    const char *p = path;
+    json_t *cur = obj;
+    while (cur != NULL && *p != '\0') {
+        const char *dot = strchr(p, '.');
+        size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+        if (len >= sizeof(key))
+            return 0;
+        memcpy(key, p, len);
+        key[len] = '\0';
+        cur = json_object_get(cur, key);
+        p += len + (dot != NULL);
+    }
+    return json_is_number(cur) ? json_number_value(cur) : 0;
+}
+
+/* Danish writes decimals with a comma: "5.3 kg" -> "5,3 kg" (a point between two digits). */
+static void decimal_comma(char *s)
+{
+    for (char *p = s + 1; *p != '\0' && p[1] != '\0'; ++p) {
+        if (*p == '.' && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
+            *p = ',';
+    }
+}
+
+typedef struct tip {
+    const char *id;
+    double kg;
+    char da[400], en[400];
+} tip_t;
+
+static int tip_cmp(const void *a, const void *b)
+{
+    double x = ((const tip_t *)a)->kg, y = ((const tip_t *)b)->kg;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void api_me_feedback(json_t *s, const char *lang)
+{
+    int da = strcmp(lang, "da") == 0;
+    const char *rating = json_string_value(json_object_get(json_object_get(s, "peers"), "rating"));
+    const char *month = json_string_value(json_object_get(s, "month"));
+    int year = month != NULL ? (int)strtol(month, NULL, 10) : 2025;
+    double total = num(s, "total_co2e_kg"), per_person = num(s, "co2e_kg_per_person"), median = num(s, "peers.total_co2e_kg.median"),
+           p20 = num(s, "peers.total_co2e_kg.efficient_p20");
+    char text[400];
+    tip_t tips[6];
+    size_t ntips = 0;
+
+    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison */
+    if (rating != NULL && strcmp(rating, "great") == 0)
+        str_fmt(text, sizeof(text),
+                da ? "Flot! I udleder mindre end de mest effektive 20 %% af lignende hjem (%.0f kg mod %.0f kg). Bliv ved med det."
+                   : "Great! You emit less than the most efficient 20%% of similar homes (%.0f kg against %.0f kg). Keep it up.",
+                total, p20);
+    else if (rating != NULL && strcmp(rating, "good") == 0)
+        str_fmt(text, sizeof(text),
+                da ? "Godt! I ligger under middel for lignende hjem (%.0f kg mod %.0f kg). De mest effektive når ned på %.0f kg."
+                   : "Good! You are below the middle of similar homes (%.0f kg against %.0f kg). The most efficient reach %.0f kg.",
+                total, median, p20);
+    else
+        str_fmt(text, sizeof(text),
+                da ? "I udleder mere end lignende hjem (%.0f kg mod %.0f kg i midten). Tipsene herunder viser, hvor I sparer mest."
+                   : "You emit more than similar homes (%.0f kg against %.0f kg in the middle). The tips below show where you save most.",
+                total, median);
+    if (da)
+        decimal_comma(text);
+    json_object_set_new(json_object_get(s, "peers"), "rating_text", json_string(text));
+
+    /* KP2035: annualise the month's per-person figure and set it against the year's path value */
+    double annual_t = per_person * 12.0 / 1000.0, target = api_me_kp2035_target(year);
+    json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
+                           "target_2035_t_per_person_year", 5.0, "baseline_2019_t_per_person_year", 10.0,
+                           "covered_t_per_person_year_estimate", round(annual_t * 100) / 100);
+    json_object_set_new(kp, "covered_categories", json_pack("[s,s,s,s,s]", "electricity", "district_heating", "water", "waste", "mobility"));
+    json_object_set_new(kp, "covered_share_note",
+                        json_string(da ? "Kategorierne her dækker kun en del af det forbrugsbaserede aftryk: mad, ting, rejser og "
+                                         "offentligt forbrug er ikke med. Tallet er månedens udledning pr. person gange 12."
+                                       : "These categories cover only part of the consumption-based footprint: food, goods, travel "
+                                         "and public consumption are not included. The figure is the month's emissions per person "
+                                         "times 12."));
+    json_object_set_new(s, "kp2035", kp);
+
+    /* tips, each from this household's own figures */
+    double dirty_kwh = num(s, "categories.electricity.dirty_hours_kwh"), dirty_kg = num(s, "categories.electricity.dirty_hours_co2e_kg"),
+           avg_g = num(s, "categories.electricity.avg_g_per_kwh"), elec_kg = num(s, "categories.electricity.co2e_kg"),
+           elec_median = num(s, "peers.categories.electricity.co2e_kg_median"), heat_kg = num(s, "categories.district_heating.co2e_kg"),
+           heat_median = num(s, "peers.categories.district_heating.co2e_kg_median"),
+           car_kg = num(s, "categories.mobility.modes.car-petrol.co2e_kg"), car_km = num(s, "categories.mobility.modes.car-petrol.km"),
+           residual_kg = num(s, "categories.waste.fractions.residual.co2e_kg");
+    if (dirty_kwh > 0 && dirty_kg > dirty_kwh * avg_g / 1000.0) {
+        /* moving the dirtiest-hours use to hours of average intensity */
+        tip_t *t = &tips[ntips++];
+        t->id = "shift-dirty-hours";
+        t->kg = dirty_kg - dirty_kwh * avg_g / 1000.0;
+        str_fmt(t->da, sizeof(t->da),
+                "%.0f kWh af jeres strøm blev brugt i månedens mest CO2-tunge timer. Flyt vask, opvask og opladning til timer "
+                "med grønnere strøm, og spar omkring %.1f kg CO2e om måneden.",
+                dirty_kwh, t->kg);
+        str_fmt(t->en, sizeof(t->en),
+                "%.0f kWh of your electricity was used in the month's most carbon-intensive hours. Move laundry, dishwashing "
+                "and charging to greener hours and save about %.1f kg CO2e a month.",
+                dirty_kwh, t->kg);
+    }
+    if (heat_kg > 0) {
+        /* 1 degree lower indoors saves about 5 % of space heating (a common rule of thumb: an assumption) */
+        tip_t *t = &tips[ntips++];
+        t->id = "heating-one-degree";
+        t->kg = 0.05 * heat_kg + (heat_kg > heat_median && heat_median > 0 ? 0.5 * (heat_kg - heat_median) : 0);
+        str_fmt(t->da, sizeof(t->da),
+                "Fjernvarmen gav %.1f kg CO2e%s. Skru en grad ned og luk for radiatorer i rum, I ikke bruger: omkring %.1f kg "
+                "CO2e om måneden.",
+                heat_kg, heat_kg > heat_median && heat_median > 0 ? ", mere end i lignende hjem" : "", t->kg);
+        str_fmt(t->en, sizeof(t->en),
+                "District heating came to %.1f kg CO2e%s. Turn down one degree and close radiators in rooms you do not use: "
+                "about %.1f kg CO2e a month.",
+                heat_kg, heat_kg > heat_median && heat_median > 0 ? ", more than similar homes" : "", t->kg);
+    }
+    if (car_kg > 0) {
+        /* a fifth of the petrol-car kilometres by bike or public transport */
+        tip_t *t = &tips[ntips++];
+        t->id = "car-to-bike";
+        t->kg = 0.2 * car_kg;
+        str_fmt(t->da, sizeof(t->da),
+                "I kørte %.0f km i benzin- eller dieselbil (%.1f kg CO2e). Tag hver femte af de ture på cykel, med metro eller "
+                "S-tog, og spar omkring %.1f kg CO2e om måneden.",
+                car_km, car_kg, t->kg);
+        str_fmt(t->en, sizeof(t->en),
+                "You drove %.0f km by petrol or diesel car (%.1f kg CO2e). Make one in five of those trips by bike, metro or "
+                "S-train and save about %.1f kg CO2e a month.",
+                car_km, car_kg, t->kg);
+    }
+    if (elec_kg > elec_median && elec_median > 0) {
+        tip_t *t = &tips[ntips++];
+        t->id = "electricity-standby";
+        t->kg = 0.5 * (elec_kg - elec_median);
+        str_fmt(t->da, sizeof(t->da),
+                "Elforbruget gav %.1f kg CO2e mod %.1f kg i lignende hjem. Sluk standby og udskift de ældste apparater, og "
+                "spar omkring %.1f kg CO2e om måneden.",
+                elec_kg, elec_median, t->kg);
+        str_fmt(t->en, sizeof(t->en),
+                "Electricity came to %.1f kg CO2e against %.1f kg in similar homes. Switch off standby and replace the "
+                "oldest appliances to save about %.1f kg CO2e a month.",
+                elec_kg, elec_median, t->kg);
+    }
+    if (residual_kg > 0) {
+        /* a third of the residual waste sorted out (food and plastic mostly): an assumption */
+        tip_t *t = &tips[ntips++];
+        t->id = "sort-residual-waste";
+        t->kg = residual_kg / 3.0;
+        str_fmt(t->da, sizeof(t->da),
+                "Restaffaldet gav %.1f kg CO2e. Sorter madaffald og plast fra, og spar omkring %.1f kg CO2e om måneden.",
+                residual_kg, t->kg);
+        str_fmt(t->en, sizeof(t->en),
+                "Residual waste came to %.1f kg CO2e. Sort out food waste and plastic and save about %.1f kg CO2e a month.",
+                residual_kg, t->kg);
+    }
+    qsort(tips, ntips, sizeof(tips[0]), tip_cmp);
+    for (size_t i = 0; i < ntips; ++i)
+        decimal_comma(tips[i].da);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < ntips && i < 3; ++i) {
+        json_array_append_new(arr, json_pack("{s:s, s:f, s:s}", "id", tips[i].id, "saving_co2e_kg_per_month",
+                                             round(tips[i].kg * 100) / 100, "text", da ? tips[i].da : tips[i].en));
+    }
+    json_object_set_new(s, "tips", arr);
+    json_object_set_new(s, "lang", json_string(da ? "da" : "en"));
+}
+
+/* --- shared ------------------------------------------------------------------------------------------------------------ */
+
+#define ME_MAX_PARAMS 12
+
+typedef struct me_params {
+    qs_param_t p[ME_MAX_PARAMS];
+    size_t n;
+} me_params_t;
+
+/* Decodes the query string; unknown names are refused (allowed is a NULL-terminated list). Sends 400 and returns -1. */
+static int me_parse(h2o_req_t *req, me_params_t *mp, const char *const *allowed)
+{
+    const char *qs = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    size_t qslen = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
+    char *buf = h2o_mem_alloc_pool(&req->pool, qslen + 2 * ME_MAX_PARAMS + 2);
+
+    if (qs_parse(qs, qslen, mp->p, ME_MAX_PARAMS, &mp->n, buf) != QS_OK) {
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The query string is malformed (escapes, UTF-8 or too many parameters).", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < mp->n; ++i) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a != NULL; ++a)
+            ok |= strcmp(*a, mp->p[i].name) == 0;
+        for (size_t j = 0; j < i && ok; ++j)
+            ok = strcmp(mp->p[j].name, mp->p[i].name) != 0;
+        if (!ok) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, mp->p[i].name, "'%s' is unknown or repeated here.", mp->p[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *me_get(const me_params_t *mp, const char *name)
+{
+    for (size_t i = 0; i < mp->n; ++i) {
+        if (strcmp(mp->p[i].name, name) == 0)
+            return mp->p[i].value;
+    }
+    return NULL;
+}
+
+/* 22023 from the api functions names the parameter in the error's COLUMN field. */
+static void me_db_error(h2o_req_t *req, const PGresult *res)
+{
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "22023") == 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+                          PQresultErrorField(res, PG_DIAG_COLUMN_NAME));
+        return;
+    }
+    api_db_error_reply(req, res);
+}
+
+static void personal_headers(h2o_req_t *req)
+{
+    /* personal data: never in a shared cache */
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("private, no-store"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Authorization, Accept-Language"));
+}
+
+/* --- /v1/me/summary ---------------------------------------------------------------------------------------------------- */
+
+typedef struct summary_state {
+    const char *month; /* YYYY-MM */
+    const char *lang;
+} summary_state_t;
+
+static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    summary_state_t *st = data;
+    json_t *s;
+    if (status != DB_OK) {
+        me_db_error(req, res);
+        return;
+    }
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, "month",
+                           st->lang[0] == 'd' ? "Der er ingen data for jeres husstand i %s (endnu). Vælg en anden måned."
+                                              : "There is no data for your household in %s (yet). Choose another month.",
+                           st->month);
+        return;
+    }
+    if ((s = json_loadb(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 0, NULL)) == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The summary could not be read.", NULL);
+        return;
+    }
+    api_me_feedback(s, st->lang);
+    personal_headers(req);
+    http_send_json(req, 200, s);
+}
+
+static void summary_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+{
+    summary_state_t *st = data;
+    char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
+    str_fmt(first_day, 11, "%.7s-01", st->month);
+    const char *params[2] = {who->household, first_day};
+    api_db_query_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
+}
+
+int api_me_summary(h2o_req_t *req, const http_match_t *m)
+{
+    static const char *const allowed[] = {"month", "lang", NULL};
+    me_params_t mp;
+    summary_state_t *st;
+    const char *month, *lang;
+
+    if (me_parse(req, &mp, allowed) != 0)
+        return 0;
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    month = me_get(&mp, "month");
+    lang = me_get(&mp, "lang");
+    if (lang != NULL && strcmp(lang, "da") != 0 && strcmp(lang, "en") != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'lang' must be da or en.", "lang");
+        return 0;
+    }
+    st->lang = lang != NULL ? lang : api_datasets_lang(req);
+    if (month == NULL) {
+        /* the last whole month, Copenhagen time (approximated in UTC: the summary is per local month either way) */
+        time_t now = time(NULL) - 86400 * 3;
+        struct tm tm;
+        char *buf = h2o_mem_alloc_pool(&req->pool, 8);
+        gmtime_r(&now, &tm);
+        if (tm.tm_mon == 0) {
+            tm.tm_mon = 12;
+            tm.tm_year -= 1;
+        }
+        str_fmt(buf, 8, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon);
+        month = buf;
+    } else {
+        char day[11];
+        str_fmt(day, sizeof(day), "%.7s-01", month);
+        if (strlen(month) != 7 || !api_query_valid_date(day, 10)) {
+            http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
+            return 0;
+        }
+    }
+    st->month = month;
+    api_auth_require(req, "summary:read", summary_authorized, st);
+    return 0;
+}
+
+/* --- /v1/me/energy|waste|mobility -------------------------------------------------------------------------------------- */
+
+typedef struct series_state {
+    const char *kind;
+    const char *from, *to, *resolution, *tz;
+    int csv;
+} series_state_t;
+
+/* Appends a result value as JSON by its PostgreSQL type. */
+static void pg_json_value(sbuf_t *b, const PGresult *res, int r, int c)
+{
+    const char *v;
+    if (PQgetisnull(res, r, c)) {
+        sbuf_puts(b, "null");
+        return;
+    }
+    v = PQgetvalue(res, r, c);
+    switch (PQftype(res, c)) {
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+    case 700: /* float4 */
+    case 701: /* float8 */
+    case 1700: /* numeric */
+        if (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && v[1] == 'I'))
+            sbuf_puts(b, "null");
+        else
+            sbuf_puts(b, v);
+        return;
+    case 16: /* bool */
+        sbuf_puts(b, v[0] == 't' ? "true" : "false");
+        return;
+    case 1184: /* timestamptz "YYYY-MM-DD HH:MM:SS+00" */
+    case 1114: { /* timestamp */
+        char tmp[48];
+        str_fmt(tmp, sizeof(tmp), "%s", v);
+        size_t n = strlen(tmp);
+        if (n > 10 && tmp[10] == ' ')
+            tmp[10] = 'T';
+        if (n > 3 && strcmp(tmp + n - 3, "+00") == 0)
+            memcpy(tmp + n - 3, "Z", 2);
+        sbuf_putc(b, '"');
+        sbuf_puts(b, tmp);
+        sbuf_putc(b, '"');
+        return;
+    }
+    default:
+        sbuf_putc(b, '"');
+        sbuf_json_escape(b, v, strlen(v));
+        sbuf_putc(b, '"');
+    }
+}
+
+static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    series_state_t *st = data;
+    sbuf_t b = SBUF_INIT;
+    int rows, cols;
+
+    if (status != DB_OK) {
+        me_db_error(req, res);
+        return;
+    }
+    rows = PQntuples(res);
+    cols = PQnfields(res);
+    if (st->csv) {
+        for (int c = 0; c < cols; ++c)
+            sbuf_printf(&b, "%s%s", c ? "," : "", PQfname(res, c));
+        sbuf_puts(&b, "\r\n");
+        for (int r = 0; r < rows; ++r) {
+            for (int c = 0; c < cols; ++c) {
+                if (c)
+                    sbuf_putc(&b, ',');
+                if (!PQgetisnull(res, r, c)) {
+                    sbuf_t one = SBUF_INIT;
+                    pg_json_value(&one, res, r, c);
+                    /* strip JSON quotes from the scalar, then quote for CSV as needed */
+                    const char *v = one.data;
+                    size_t len = one.len;
+                    if (len >= 2 && v[0] == '"') {
+                        ++v;
+                        len -= 2;
+                    }
+                    sbuf_csv_field(&b, v, len, ',');
+                    sbuf_free(&one);
+                }
+            }
+            sbuf_puts(&b, "\r\n");
+        }
+    } else {
+        sbuf_printf(&b, "{\"kind\":\"%s\",\"resolution\":\"%s\",\"tz\":\"", st->kind, st->resolution);
+        sbuf_json_escape(&b, st->tz, strlen(st->tz));
+        sbuf_puts(&b, "\",\"from\":\"");
+        sbuf_json_escape(&b, st->from, strlen(st->from));
+        sbuf_puts(&b, "\",\"to\":\"");
+        sbuf_json_escape(&b, st->to, strlen(st->to));
+        sbuf_printf(&b, "\",\"count\":%d,\"rows\":[", rows);
+        for (int r = 0; r < rows; ++r) {
+            sbuf_puts(&b, r ? ",{" : "{");
+            for (int c = 0; c < cols; ++c) {
+                sbuf_printf(&b, "%s\"%s\":", c ? "," : "", PQfname(res, c));
+                pg_json_value(&b, res, r, c);
+            }
+            sbuf_putc(&b, '}');
+        }
+        sbuf_puts(&b, "]}");
+    }
+    if (sbuf_failed(&b)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
+    } else {
+        personal_headers(req);
+        req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
+        http_send_bytes(req, 200, st->csv ? "text/csv; charset=utf-8; header=present" : "application/json", b.data, b.len);
+    }
+    sbuf_free(&b);
+}
+
+static void series_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+{
+    series_state_t *st = data;
+    char sql[160];
+    /* a bare date means the start of that day in tz (a local day), a time with an offset means that instant */
+    str_fmt(sql, sizeof(sql),
+            "SELECT * FROM api.me_%s($1::uuid, CASE WHEN length($2) = 10 THEN $2::date::timestamp AT TIME ZONE $5 ELSE "
+            "$2::timestamptz END, CASE WHEN length($3) = 10 THEN $3::date::timestamp AT TIME ZONE $5 ELSE $3::timestamptz END, "
+            "$4, $5)",
+            st->kind);
+    const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
+    api_db_query_sql(req, sql, 5, params, on_series, st);
+}
+
+static int series(h2o_req_t *req, const char *kind, const char *scope, const char *default_resolution)
+{
+    static const char *const allowed[] = {"from", "to", "resolution", "tz", "format", NULL};
+    me_params_t mp;
+    series_state_t *st;
+    const char *format;
+
+    if (me_parse(req, &mp, allowed) != 0)
+        return 0;
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->kind = kind;
+    st->from = me_get(&mp, "from");
+    st->to = me_get(&mp, "to");
+    st->resolution = me_get(&mp, "resolution");
+    st->tz = me_get(&mp, "tz");
+    format = me_get(&mp, "format");
+    if (st->resolution == NULL)
+        st->resolution = default_resolution;
+    if (st->tz == NULL)
+        st->tz = "Europe/Copenhagen";
+    const char *names[2] = {"from", "to"};
+    const char *vals[2] = {st->from, st->to};
+    for (int i = 0; i < 2; ++i) {
+        if (vals[i] == NULL || !api_query_valid_datetime(vals[i], 0)) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i],
+                               "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.", names[i]);
+            return 0;
+        }
+    }
+    if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be json or csv.", "format");
+        return 0;
+    }
+    st->csv = format != NULL && strcmp(format, "csv") == 0;
+    api_auth_require(req, scope, series_authorized, st);
+    return 0;
+}
+
+int api_me_energy(h2o_req_t *req, const http_match_t *m)
+{
+    return series(req, "energy", "energy:read", "hour");
+}
+
+int api_me_waste(h2o_req_t *req, const http_match_t *m)
+{
+    return series(req, "waste", "waste:read", "day");
+}
+
+int api_me_mobility(h2o_req_t *req, const http_match_t *m)
+{
+    return series(req, "mobility", "mobility:read", "day");
+}
+
+/* --- /v1/me/export ----------------------------------------------------------------------------------------------------- */
+
+static void export_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+{
+    api_stream_opts_t o = {0};
+    const char *params[1] = {who->household};
+    o.content_type = "application/x-ndjson";
+    o.filename = "klimaspejl-export.ndjson";
+    o.cache_control = "private, no-store";
+    o.log_label = "a household export";
+    /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
+     * batches with backpressure, so memory stays flat for years of hourly data */
+    api_stream_copy(req,
+                    "COPY (SELECT json_build_object('kind', kind, 'record', record) FROM api.me_export($1::uuid)) "
+                    "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')",
+                    params, 1, &o);
+}
+
+int api_me_export(h2o_req_t *req, const http_match_t *m)
+{
+    static const char *const allowed[] = {NULL};
+    me_params_t mp;
+    if (me_parse(req, &mp, allowed) != 0)
+        return 0;
+    api_auth_require(req, "export:read", export_authorized, NULL);
+    return 0;
+}
