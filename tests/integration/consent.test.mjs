@@ -13,6 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import * as jose from 'jose';
 
 import { DB_ADMIN_URL, assertCleanExit, psql, request, runCli, sleep, startServer } from './harness.mjs';
+import { SpecChecker, assertMatchesSpec, loadSpec } from './openapi-check.mjs';
+
+// Every token-endpoint and personal-route answer is checked against api-spec/openapi.yaml.
+const checker = new SpecChecker(loadSpec());
 
 const ISSUER = 'http://klimaspejl.test';
 const REDIRECT = 'http://localhost:9/cb';
@@ -101,11 +105,15 @@ async function tokenRequest(port, form, headers = {}) {
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         body: new URLSearchParams(form).toString(),
     });
+    assertMatchesSpec(assert, checker, 'POST', '/oauth/token', r);
     return { status: r.status, headers: r.headers, json: JSON.parse(r.body) };
 }
 
-const bearer = (port, token, p = '/v1/me/consents', method = 'GET') =>
-    request(port, { path: p, method, headers: { authorization: `Bearer ${token}` } });
+async function bearer(port, token, p = '/v1/me/consents', method = 'GET') {
+    const r = await request(port, { path: p, method, headers: { authorization: `Bearer ${token}` } });
+    if (r.status !== 431) assertMatchesSpec(assert, checker, method, p, r);
+    return r;
+}
 
 // Polls every connection until all refuse the token (or 1 s passes); returns the milliseconds it took.
 async function refusedEverywhere(port, token, { conns = 6, within = 1000 } = {}) {

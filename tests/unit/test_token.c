@@ -96,7 +96,8 @@ int main(void)
     CHECK(strstr(kr->jwks, "PRIVATE") == NULL && strstr(kr->jwks, "\"d\"") == NULL);
 
     /* round trip */
-    tok = auth_token_sign(kr, ISS, SUB, AUD, CID, auth_scope_bit("energy:read", 11) | auth_scope_bit("summary:read", 12), now, 3600);
+    tok =
+        auth_token_sign(kr, ISS, SUB, AUD, CID, auth_scope_bit("energy:read", 11) | auth_scope_bit("summary:read", 12), now, 3600);
     CHECK(tok != NULL);
     CHECK_INT(auth_token_verify(kr, ISS, AUD, tok, strlen(tok), now, &c), AUTH_TOKEN_OK);
     CHECK_STR(c.sub, SUB);
@@ -176,8 +177,9 @@ int main(void)
         CHECK_INT(verify(kr, longlived, now), AUTH_TOKEN_BAD_CLAIMS);
         free(longlived);
         /* aud that is no client id (e.g. a session token) */
-        char *sess = sign_with(es, JWT_ALG_ES256, kid, claims_json((long)now, (long)now, (long)now + 600, "klimaspejl:session", ISS),
-                               es->private_pem, strlen(es->private_pem));
+        char *sess =
+            sign_with(es, JWT_ALG_ES256, kid, claims_json((long)now, (long)now, (long)now + 600, "klimaspejl:session", ISS),
+                      es->private_pem, strlen(es->private_pem));
         CHECK_INT(auth_token_verify(kr, ISS, NULL, sess, strlen(sess), now, &c), AUTH_TOKEN_BAD_AUDIENCE);
         free(sess);
     }

@@ -32,9 +32,11 @@
 #define CONSENT_MAX_DAYS 1096
 
 static const char client_sql[] = "SELECT name, $2::text = ANY (redirect_uris), first_party FROM api.oauth_client($1::text)";
-static const char dev_households_sql[] = "SELECT household_id, district, dwelling_type, occupant_band FROM api.dev_households(" DEV_HOUSEHOLDS ")";
+static const char dev_households_sql[] =
+    "SELECT household_id, district, dwelling_type, occupant_band FROM api.dev_households(" DEV_HOUSEHOLDS ")";
 static const char dev_household_ok_sql[] = "SELECT 1 FROM api.dev_households(" DEV_HOUSEHOLDS ") WHERE household_id = $1::uuid";
-static const char code_create_sql[] = "SELECT api.oauth_code_create($1::bytea, $2::uuid, $3::text, $4::text, $5::text[], $6::integer, $7::text)";
+static const char code_create_sql[] =
+    "SELECT api.oauth_code_create($1::bytea, $2::uuid, $3::text, $4::text, $5::text[], $6::integer, $7::text)";
 static const char code_redeem_sql[] = "SELECT status, detail, consent_id, household_id, array_to_string(scopes, ' '), "
                                       "extract(epoch FROM expires_at)::bigint FROM api.oauth_code_redeem($1::bytea, $2::text, "
                                       "$3::bytea, $4::text, $5::text, $6::bytea)";
@@ -47,15 +49,50 @@ static const char revoke_sql[] = "SELECT api.oauth_revoke($1::bytea, $2::uuid, $
 
 /* Every parameter the endpoints read; a repeated one is an error (RFC 6749 3.1). */
 typedef enum param_id {
-    P_RESPONSE_TYPE, P_CLIENT_ID, P_REDIRECT_URI, P_STATE, P_SCOPE, P_CODE_CHALLENGE, P_CODE_CHALLENGE_METHOD, P_LANG,
-    P_CSRF, P_DECISION, P_DAYS, P_HOUSEHOLD, P_Q, P_GRANT_TYPE, P_CODE, P_CODE_VERIFIER, P_REFRESH_TOKEN, P_CLIENT_SECRET,
-    P_TOKEN, P_TOKEN_TYPE_HINT, P__COUNT
+    P_RESPONSE_TYPE,
+    P_CLIENT_ID,
+    P_REDIRECT_URI,
+    P_STATE,
+    P_SCOPE,
+    P_CODE_CHALLENGE,
+    P_CODE_CHALLENGE_METHOD,
+    P_LANG,
+    P_CSRF,
+    P_DECISION,
+    P_DAYS,
+    P_HOUSEHOLD,
+    P_Q,
+    P_GRANT_TYPE,
+    P_CODE,
+    P_CODE_VERIFIER,
+    P_REFRESH_TOKEN,
+    P_CLIENT_SECRET,
+    P_TOKEN,
+    P_TOKEN_TYPE_HINT,
+    P__COUNT
 } param_id_t;
 
 static const char *const param_names[P__COUNT] = {
-    "response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method", "lang",
-    "csrf", "decision", "days", "household", "q", "grant_type", "code", "code_verifier", "refresh_token", "client_secret",
-    "token", "token_type_hint",
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+    "lang",
+    "csrf",
+    "decision",
+    "days",
+    "household",
+    "q",
+    "grant_type",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "client_secret",
+    "token",
+    "token_type_hint",
 };
 
 typedef struct params {
@@ -110,7 +147,8 @@ static int params_of_form_or_reply(h2o_req_t *req, params_t *p)
         return -1;
     }
     if (params_parse(req, req->entity.base != NULL ? req->entity.base : "", req->entity.len, p) != 0) {
-        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The form body is not valid UTF-8 application/x-www-form-urlencoded.", NULL);
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The form body is not valid UTF-8 application/x-www-form-urlencoded.",
+                          NULL);
         return -1;
     }
     return 0;
@@ -188,12 +226,24 @@ static void html_escape(sbuf_t *b, const char *s)
 {
     for (; *s != '\0'; ++s) {
         switch (*s) {
-        case '&': sbuf_puts(b, "&amp;"); break;
-        case '<': sbuf_puts(b, "&lt;"); break;
-        case '>': sbuf_puts(b, "&gt;"); break;
-        case '"': sbuf_puts(b, "&quot;"); break;
-        case '\'': sbuf_puts(b, "&#39;"); break;
-        default: sbuf_putc(b, *s); break;
+        case '&':
+            sbuf_puts(b, "&amp;");
+            break;
+        case '<':
+            sbuf_puts(b, "&lt;");
+            break;
+        case '>':
+            sbuf_puts(b, "&gt;");
+            break;
+        case '"':
+            sbuf_puts(b, "&quot;");
+            break;
+        case '\'':
+            sbuf_puts(b, "&#39;");
+            break;
+        default:
+            sbuf_putc(b, *s);
+            break;
         }
     }
 }
@@ -324,10 +374,12 @@ static const char *session_household(h2o_req_t *req, const auth_keyring_t *kr)
 
     if (tok == NULL || auth_jws_verify(kr, tok, strlen(tok), &claims) != AUTH_TOKEN_OK)
         return NULL;
-    if (json_is_string(json_object_get(claims, "aud")) && strcmp(json_string_value(json_object_get(claims, "aud")), SESSION_AUD) == 0 &&
-        json_is_string(json_object_get(claims, "iss")) && strcmp(json_string_value(json_object_get(claims, "iss")), api_auth_issuer()) == 0 &&
-        json_integer_value(json_object_get(claims, "exp")) > now && (sub = json_string_value(json_object_get(claims, "sub"))) != NULL &&
-        auth_uuid_valid(sub)) {
+    if (json_is_string(json_object_get(claims, "aud")) &&
+        strcmp(json_string_value(json_object_get(claims, "aud")), SESSION_AUD) == 0 &&
+        json_is_string(json_object_get(claims, "iss")) &&
+        strcmp(json_string_value(json_object_get(claims, "iss")), api_auth_issuer()) == 0 &&
+        json_integer_value(json_object_get(claims, "exp")) > now &&
+        (sub = json_string_value(json_object_get(claims, "sub"))) != NULL && auth_uuid_valid(sub)) {
         char *copy = h2o_mem_alloc_pool(&req->pool, 37);
         memcpy(copy, sub, 37);
         out = copy;
@@ -390,8 +442,9 @@ static const char *text(const char *lang, const char *key)
 
 static void page_head(sbuf_t *b, const char *lang, const char *title)
 {
-    sbuf_printf(b, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                   "content=\"width=device-width, initial-scale=1\"><title>",
+    sbuf_printf(b,
+                "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                "content=\"width=device-width, initial-scale=1\"><title>",
                 lang);
     html_escape(b, title);
     sbuf_puts(b, " — klimaspejl</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;"
@@ -455,7 +508,8 @@ static void render_consent(h2o_req_t *req, authz_t *a)
     sbuf_puts(&b, "</p></main></body></html>\n");
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, lang, 2);
     http_add_header(req, "x-frame-options", "DENY");
-    http_add_header(req, "content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    http_add_header(req, "content-security-policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
     send_sbuf(req, 200, "text/html; charset=utf-8", &b);
 }
 
@@ -532,7 +586,8 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
     }
     if (p->v[P_CODE_CHALLENGE] == NULL || p->v[P_CODE_CHALLENGE_METHOD] == NULL ||
         strcmp(p->v[P_CODE_CHALLENGE_METHOD], "S256") != 0 || !is_b64url(p->v[P_CODE_CHALLENGE], 43, 43)) {
-        redirect_error(req, ru, st, "invalid_request", "PKCE is required: code_challenge (43 characters) and code_challenge_method=S256");
+        redirect_error(req, ru, st, "invalid_request",
+                       "PKCE is required: code_challenge (43 characters) and code_challenge_method=S256");
         return;
     }
     if (p->v[P_SCOPE] == NULL || auth_scope_parse(p->v[P_SCOPE], 1, &a->scopes) != 0 || a->scopes == 0) {
@@ -569,7 +624,8 @@ static void authorize_start(h2o_req_t *req, authz_t *a)
         return;
     }
     if (p->v[P_CLIENT_ID] == NULL || !auth_client_id_valid(p->v[P_CLIENT_ID])) {
-        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "client_id is required: the id of a registered client.", "client_id");
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "client_id is required: the id of a registered client.",
+                          "client_id");
         return;
     }
     if (p->v[P_REDIRECT_URI] == NULL || p->v[P_REDIRECT_URI][0] == '\0') {
@@ -930,8 +986,8 @@ int api_oauth_token(h2o_req_t *req, const http_match_t *m)
         }
         auth_sha256(p.v[P_CODE_VERIFIER], strlen(p.v[P_CODE_VERIFIER]), h);
         auth_b64url_encode(h, 32, challenge, 48);
-        const char *params[6] = {hash_param(req, p.v[P_CODE]), g->client.client_id, g->client.secret_hash, p.v[P_REDIRECT_URI],
-                                 challenge, hash_param(req, refresh)};
+        const char *params[6] = {hash_param(req, p.v[P_CODE]), g->client.client_id, g->client.secret_hash,
+                                 p.v[P_REDIRECT_URI],          challenge,           hash_param(req, refresh)};
         api_db_query_sql(req, code_redeem_sql, 6, params, on_grant, g);
     } else if (strcmp(gt, "refresh_token") == 0) {
         if (p.v[P_REFRESH_TOKEN] == NULL) {
@@ -1036,7 +1092,8 @@ int api_oauth_metadata(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(j, "response_modes_supported", json_pack("[s]", "query"));
     json_object_set_new(j, "grant_types_supported", json_pack("[s, s]", "authorization_code", "refresh_token"));
     json_object_set_new(j, "code_challenge_methods_supported", json_pack("[s]", "S256"));
-    json_object_set_new(j, "token_endpoint_auth_methods_supported", json_pack("[s, s, s]", "none", "client_secret_basic", "client_secret_post"));
+    json_object_set_new(j, "token_endpoint_auth_methods_supported",
+                        json_pack("[s, s, s]", "none", "client_secret_basic", "client_secret_post"));
     json_object_set_new(j, "revocation_endpoint_auth_methods_supported",
                         json_pack("[s, s, s]", "none", "client_secret_basic", "client_secret_post"));
     json_object_set_new(j, "ui_locales_supported", json_pack("[s, s]", "da", "en"));

@@ -199,7 +199,8 @@ static json_t *make_jwk(EVP_PKEY *pkey, const char *kid, auth_alg_t alg)
     char ea[1400], eb[1400];
 
     if (alg == AUTH_ALG_ES256) {
-        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &a) || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b))
+        if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &a) ||
+            !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b))
             goto exit;
         if (bn_b64url(a, 32, ea, sizeof(ea)) < 0 || bn_b64url(b, 32, eb, sizeof(eb)) < 0)
             goto exit;
@@ -278,7 +279,8 @@ static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *
     key->jwt_alg = alg_table[key->alg].jwt_alg;
     str_fmt(key->kid, sizeof(key->kid), "%s", kid);
     key->mtime = (long)st.st_mtime;
-    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) || (key->public_pem = bio_to_string(out)) == NULL) {
+    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) ||
+        (key->public_pem = bio_to_string(out)) == NULL) {
         str_fmt(err, errlen, "%s: cannot derive the public key", path);
         goto exit;
     }
@@ -335,8 +337,8 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         if (len <= 4 || strcmp(e->d_name + len - 4, ".pem") != 0 || e->d_name[0] == '.')
             continue;
         if (!kid_valid(e->d_name, len - 4)) {
-            str_fmt(err, errlen, "KLIMA_KEYS_DIR %s: %s: the key id (file name without .pem) must be 1-64 of A-Z a-z 0-9 . _ -", dir,
-                    e->d_name);
+            str_fmt(err, errlen, "KLIMA_KEYS_DIR %s: %s: the key id (file name without .pem) must be 1-64 of A-Z a-z 0-9 . _ -",
+                    dir, e->d_name);
             goto fail;
         }
         memcpy(kid, e->d_name, len - 4);

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 typedef struct auth_scope {
-    const char *name;     /* e.g. "energy:read" */
-    const char *text_da;  /* plain words for the consent screen */
+    const char *name;    /* e.g. "energy:read" */
+    const char *text_da; /* plain words for the consent screen */
     const char *text_en;
     int first_party_only; /* granted only to the city's own (first-party) clients */
 } auth_scope_t;

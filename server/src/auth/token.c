@@ -64,8 +64,8 @@ int auth_uuid_valid(const char *s)
     return 1;
 }
 
-char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid,
-                      uint32_t scopes, int64_t now, unsigned ttl)
+char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid, uint32_t scopes,
+                      int64_t now, unsigned ttl)
 {
     const auth_key_t *key = kr->signing;
     jwt_t *jwt = NULL;

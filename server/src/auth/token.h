@@ -57,8 +57,8 @@ int auth_uuid_valid(const char *s);
 
 /* Signs an access token for (household sub, client aud, consent cid, scope mask) issued by iss at now, valid ttl seconds
  * (1..3600), with the keyring's signing key. Returns a malloc'ed token the caller frees, or NULL. */
-char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid,
-                      uint32_t scopes, int64_t now, unsigned ttl);
+char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid, uint32_t scopes,
+                      int64_t now, unsigned ttl);
 
 /* Signs claims_json (a JSON object of claims) with the keyring's signing key (header alg, kid, typ). For tokens other
  * than access tokens, e.g. the consent flow's session cookie. Returns a malloc'ed token, or NULL. */

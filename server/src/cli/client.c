@@ -69,8 +69,10 @@ static int client_add(PGconn *pg, int argc, char **argv)
             name = argv[++i];
         else if (strcmp(argv[i], "--redirect-uri") == 0 && i + 1 < argc) {
             if (!redirect_ok(argv[++i])) {
-                fprintf(stderr, "klimaspejl client: --redirect-uri %s: must be https://..., http://localhost..., or a "
-                                "private-use scheme (com.example.app:/cb), without a fragment\n", argv[i]);
+                fprintf(stderr,
+                        "klimaspejl client: --redirect-uri %s: must be https://..., http://localhost..., or a "
+                        "private-use scheme (com.example.app:/cb), without a fragment\n",
+                        argv[i]);
                 ret = CLI_EXIT_USAGE;
                 goto exit;
             }
@@ -149,8 +151,8 @@ static int client_list(PGconn *pg)
         return CLI_EXIT_FAIL;
     }
     for (int i = 0; i < PQntuples(res); ++i)
-        printf("%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-               PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
+        printf("%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+               PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
     PQclear(res);
     return CLI_EXIT_OK;
 }
