@@ -250,8 +250,15 @@ static void me_db_error(h2o_req_t *req, const PGresult *res)
 {
     const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (state != NULL && strcmp(state, "22023") == 0) {
-        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
-                          PQresultErrorField(res, PG_DIAG_COLUMN_NAME));
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), *col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+        /* a bad zone can fail the local-date conversion before the function's own check names it */
+        if (col == NULL && msg != NULL && strstr(msg, "time zone") != NULL)
+            col = "tz";
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, msg, col);
+        return;
+    }
+    if (state != NULL && strncmp(state, "22", 2) == 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), NULL);
         return;
     }
     api_db_error_reply(req, res);
@@ -466,12 +473,12 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
 static void series_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
 {
     series_state_t *st = data;
-    char sql[160];
+    char sql[640];
     /* a bare date means the start of that day in tz (a local day), a time with an offset means that instant */
     str_fmt(sql, sizeof(sql),
-            "SELECT * FROM api.me_%s($1::uuid, CASE WHEN length($2) = 10 THEN $2::date::timestamp AT TIME ZONE $5 ELSE "
-            "$2::timestamptz END, CASE WHEN length($3) = 10 THEN $3::date::timestamp AT TIME ZONE $5 ELSE $3::timestamptz END, "
-            "$4, $5)",
+            "SELECT * FROM api.me_%s($1::uuid, CASE WHEN length($2::text) = 10 THEN $2::text::date::timestamp AT TIME ZONE "
+            "$5::text ELSE $2::text::timestamptz END, CASE WHEN length($3::text) = 10 THEN $3::text::date::timestamp AT TIME "
+            "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
     const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
     api_db_query_sql(req, sql, 5, params, on_series, st);
