@@ -206,11 +206,17 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             if (aw->catalog != NULL)
                 api_catalog_apply_notify(*aw->catalog, m->payload);
         }
-        else {
+        else if (m->channel == 1) {
             ++aw->consents_revoked;
             api_auth_on_revoked(aw, m->payload);
+        } else {
+            /* the listener (re)connected: notifications may have been missed meanwhile */
+            api_auth_on_revoked(aw, NULL);
+            if (aw->catalog != NULL)
+                aw->ticks = 59; /* reload the catalog (versions) at the next tick */
         }
-        log_debug("worker %u: %s %s", aw->http->id, notify_channels[m->channel], m->payload);
+        log_debug("worker %u: %s %s", aw->http->id, m->channel >= 0 && m->channel < 2 ? notify_channels[m->channel] : "(listener connected)",
+                  m->payload);
         free(m);
     }
 }
@@ -218,8 +224,8 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
 /* Runs on the listener thread: one message per worker. */
 static void on_notify(const char *channel, const char *payload, void *ctx)
 {
-    int ch = -1;
-    for (int i = 0; notify_channels[i] != NULL; ++i) {
+    int ch = channel == NULL ? 2 : -1; /* 2: the listener (re)connected */
+    for (int i = 0; channel != NULL && notify_channels[i] != NULL; ++i) {
         if (strcmp(channel, notify_channels[i]) == 0)
             ch = i;
     }
@@ -231,7 +237,7 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
         if (aw == NULL || (m = calloc(1, sizeof(*m))) == NULL)
             continue;
         m->channel = ch;
-        str_fmt(m->payload, sizeof(m->payload), "%s", payload);
+        str_fmt(m->payload, sizeof(m->payload), "%s", payload != NULL ? payload : "");
         h2o_multithread_send_message(&aw->notify_receiver, &m->super);
     }
 }

@@ -111,6 +111,16 @@ void api_auth_on_revoked(api_worker_t *aw, const char *consent_id)
     if (w == NULL)
         return;
     ++w->revocations;
+    if (consent_id == NULL) {
+        /* the listener (re)connected: a revocation may have gone by unheard, so every cached verdict is dropped and
+         * tokens are checked against the database again */
+        auth_cache_t *fresh = auth_cache_create(AUTH_CACHE_ENTRIES);
+        if (fresh != NULL) {
+            auth_cache_destroy(w->cache);
+            w->cache = fresh;
+        }
+        return;
+    }
     auth_cache_drop_consent(w->cache, consent_id);
 }
 

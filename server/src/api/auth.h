@@ -60,7 +60,8 @@ const auth_keyring_t *api_auth_keyring_or_reply(h2o_req_t *req);
 int api_auth_worker_start(api_worker_t *aw);
 void api_auth_worker_stop(api_worker_t *aw);
 
-/* A consent was revoked (NOTIFY payload: its id): drops this worker's cached tokens of it. */
+/* A consent was revoked (NOTIFY payload: its id): drops this worker's cached tokens of it. consent_id NULL: the
+ * notification listener (re)connected and may have missed revocations: drops every cached token. */
 void api_auth_on_revoked(api_worker_t *aw, const char *consent_id);
 
 #endif

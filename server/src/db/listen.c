@@ -59,8 +59,11 @@ static void *listen_main(void *arg)
 
     while (1) {
         struct pollfd fds[2] = {{listener.stop_pipe[0], POLLIN, 0}, {-1, POLLIN, 0}};
-        if (pg == NULL && (pg = listen_connect()) != NULL)
+        if (pg == NULL && (pg = listen_connect()) != NULL) {
             backoff_ms = 100;
+            /* tell the receivers: whatever was notified while we were away is lost, they resynchronise */
+            listener.cb(NULL, NULL, listener.ctx);
+        }
         if (pg != NULL)
             fds[1].fd = PQsocket(pg);
         if (poll(fds, 2, pg != NULL ? -1 : backoff_ms) < 0)

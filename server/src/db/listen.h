@@ -6,7 +6,8 @@
 #ifndef KLIMA_DB_LISTEN_H
 #define KLIMA_DB_LISTEN_H
 
-/* Called on the listener thread for each notification; channel and payload are valid only during the call. */
+/* Called on the listener thread for each notification; channel and payload are valid only during the call. After each
+ * (re)connection it is called once with channel and payload NULL: notifications sent meanwhile were missed. */
 typedef void (*db_listen_cb)(const char *channel, const char *payload, void *ctx);
 
 /* Starts the listener thread: connects with conninfo (copied), LISTENs on every channel of the NULL-terminated list
