@@ -7,6 +7,9 @@
 #include "core/log.h"
 #include "geo/geoip.h"
 #include "http/server.h"
+#include "http/static.h"
+#include "core/strutil.h"
+#include <stdlib.h>
 
 int cli_serve_main(int argc, char **argv)
 {
@@ -42,6 +45,19 @@ int cli_serve_main(int argc, char **argv)
     }
     if (cfg.geoip_db == NULL || cfg.geoip_db[0] == '\0')
         log_info("KLIMA_GEOIP_DB is not set: usage statistics count every client as country ZZ (unknown)");
+    {
+        char dir[4096];
+        const char *web = getenv("KLIMA_WEB_DIR");
+        if (web == NULL || *web == '\0') {
+            str_fmt(dir, sizeof(dir), "%s/clients/web", KLIMA_SOURCE_DIR);
+            web = dir;
+        }
+        if (http_static_load(web, err, sizeof(err)) != 0) {
+            fprintf(stderr, "klimaspejl serve: %s\n", err);
+            goto exit;
+        }
+        log_info("web pages: %zu files from %s", http_static_count(), web);
+    }
     if ((hooks = api_start(&cfg)) == NULL)
         goto exit;
     if (http_server_run(&cfg, api_routes, api_nroutes, hooks) == 0)

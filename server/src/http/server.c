@@ -16,6 +16,7 @@
 #include "core/strutil.h"
 #include "http/problem.h"
 #include "http/server.h"
+#include "http/static.h"
 
 typedef struct server_handler {
     h2o_handler_t super;
@@ -101,6 +102,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                            (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base, match.allow);
         return 0;
     case HTTP_ROUTE_NOT_FOUND:
+        if (http_static_serve(req))
+            return 0;
         break;
     }
     http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "There is no resource at this path. The API is described at /openapi.json.",
