@@ -228,7 +228,8 @@ int main(void)
         CHECK_INT(ok, n + nv);
         printf("token of %zu bytes: cache hit (SHA-256 + lookup) %.2f us, full ES256 verification %.1f us (%.0fx)\n", strlen(tok),
                hit_us, verify_us, verify_us / hit_us);
-        CHECK(hit_us <= 2.0);
+        /* a ratio measured in one run, not a wall-clock bound: the machine is shared and this also runs under ASan */
+        CHECK(hit_us * 50.0 <= verify_us);
         auth_cache_destroy(cache);
     }
 
