@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import path from 'node:path';
 
-import { assertCleanExit, DB_ADMIN_URL, psql, request, ROOT, runCli, sleep, startServer } from './harness.mjs';
+import { assertCleanExit, DB_ADMIN_URL, psql, request, ROOT, runCli, sleep, startServer, waitReady } from './harness.mjs';
 
 const json = { 'content-type': 'application/json' };
 
@@ -33,11 +33,7 @@ describe('citizen feedback', () => {
             env: { KLIMA_TRUSTED_PROXIES: '127.0.0.1', KLIMA_GEOIP_DB: path.join(ROOT, 'tests/fixtures/geoip/test-country.mmdb') },
         });
         // both workers have their catalog (the dataset check needs it)
-        for (let i = 0; i < 100; ++i) {
-            const ready = await Promise.all([1, 2, 3, 4].map(() => request(srv.port, { path: '/readyz' })));
-            if (ready.every((r) => r.status === 200)) break;
-            await sleep(100);
-        }
+        await waitReady(srv.port);
     });
     after(async () => {
         if (srv) assertCleanExit(assert, await srv.stop());

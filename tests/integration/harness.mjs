@@ -221,6 +221,17 @@ export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads
     return handle;
 }
 
+// Waits until every worker answers /readyz with 200 (its dataset catalog is loaded and the database answers): several
+// parallel requests so that each worker thread is likely to be asked. Gives up silently after timeoutMs.
+export async function waitReady(port, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        const ready = await Promise.all([1, 2, 3, 4].map(() => request(port, { path: '/readyz' }).catch(() => ({ status: 0 }))));
+        if (ready.every((r) => r.status === 200)) return;
+        await sleep(100);
+    }
+}
+
 // Asserts a stopped server's result: exit code 0 by itself (no signal) and no sanitizer report in its output.
 export function assertCleanExit(assert, result) {
     assert.equal(result.signal, null, `server was killed by ${result.signal}; output:\n${result.output.slice(-4000)}`);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { assertCleanExit, DB_ADMIN_URL, PG_BIN, request, ROOT, sleep, startServer } from './harness.mjs';
+import { assertCleanExit, DB_ADMIN_URL, PG_BIN, request, ROOT, sleep, startServer, waitReady } from './harness.mjs';
 
 // a deterministic PRNG so a failure can be replayed
 function rng(seed) {
@@ -36,11 +36,7 @@ describe('hostile input and private usage statistics', () => {
         srv = await startServer({
             env: { KLIMA_TRUSTED_PROXIES: '127.0.0.1,::1', KLIMA_GEOIP_DB: path.join(ROOT, 'tests/fixtures/geoip/test-country.mmdb') },
         });
-        for (let i = 0; i < 100; ++i) {
-            const ready = await Promise.all([1, 2, 3, 4].map(() => request(srv.port, { path: '/readyz' })));
-            if (ready.every((r) => r.status === 200)) break;
-            await sleep(100);
-        }
+        await waitReady(srv.port);
     });
     after(async () => {
         if (srv) {

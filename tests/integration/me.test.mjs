@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { assertCleanExit, DB_ADMIN_URL, psql, request, runCli, sleep, startServer } from './harness.mjs';
+import { assertCleanExit, DB_ADMIN_URL, psql, request, runCli, sleep, startServer, waitReady } from './harness.mjs';
 
 const ALL = 'summary:read energy:read waste:read mobility:read export:read';
 
@@ -51,11 +51,7 @@ describe('citizen routes', () => {
         household = psql(DB_ADMIN_URL, 'SELECT household_id FROM core.households ORDER BY household_id LIMIT 1').trim();
         token = mint(env, household, client, ALL);
         srv = await startServer({ env: { KLIMA_KEYS_DIR: keys } });
-        for (let i = 0; i < 100; ++i) {
-            const ready = await Promise.all([1, 2, 3, 4].map(() => request(srv.port, { path: '/readyz' })));
-            if (ready.every((r) => r.status === 200)) break;
-            await sleep(100);
-        }
+        await waitReady(srv.port);
     });
     after(async () => {
         if (srv) assertCleanExit(assert, await srv.stop());

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/cache.h"
+#include "core/strutil.h"
 
 typedef struct node {
     struct node *lru_prev, *lru_next; /* most recent at head */
@@ -23,16 +24,6 @@ struct api_cache {
     size_t bytes, max_bytes, entries;
     uint64_t hits, misses;
 };
-
-static uint64_t hash_key(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 api_cache_t *api_cache_create(size_t max_bytes)
 {
@@ -97,7 +88,7 @@ void api_cache_destroy(api_cache_t *c)
 
 const api_cache_entry_t *api_cache_get(api_cache_t *c, const char *key, size_t keylen, uint64_t version)
 {
-    uint64_t h = hash_key(key, keylen);
+    uint64_t h = str_hash64(key, keylen);
     for (node_t *n = c->buckets[h % c->nbuckets]; n != NULL; n = n->bucket_next) {
         if (n->hash != h || n->keylen != keylen || memcmp(n->key, key, keylen) != 0)
             continue;
@@ -132,7 +123,7 @@ void api_cache_put(api_cache_t *c, const char *key, size_t keylen, uint64_t vers
     size_t strs = keylen + 1 + strlen(etag) + 1 + (link != NULL ? strlen(link) + 1 : 0) +
                   (next_cursor != NULL ? strlen(next_cursor) + 1 : 0);
     size_t cost = sizeof(node_t) + len + strs;
-    uint64_t h = hash_key(key, keylen);
+    uint64_t h = str_hash64(key, keylen);
     node_t *n;
     char *w;
 

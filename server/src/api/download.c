@@ -154,16 +154,6 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
 
 static const db_copy_callbacks_t copy_callbacks = {on_copy_data, on_copy_end};
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static const char *pool_str(h2o_req_t *req, const char *s)
 {
     return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
@@ -225,7 +215,7 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
-            (unsigned long long)fnv1a(req->path.base, req->path.len));
+            (unsigned long long)str_hash64(req->path.base, req->path.len));
     if ((inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1)) != -1) {
         h2o_iovec_t v = req->headers.entries[inm].value;
         if ((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, strlen(etag)) != NULL) {

@@ -21,16 +21,6 @@ typedef struct records_state {
     char etag[64];
 } records_state_t;
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 api_query_t *api_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
 {
     api_catalog_t *cat = api_catalog_acquire(req);
@@ -88,6 +78,19 @@ api_query_t *api_records_prepare(h2o_req_t *req, const http_match_t *m, int for_
 
 /* --- output -------------------------------------------------------------------------------------------------------- */
 
+/* PostgreSQL's "2025-01-01 00:00:00+00" (the server's sessions run in UTC) as ISO 8601 "2025-01-01T00:00:00Z"; local
+ * times ("2025-01-01 01:00:00") keep no offset. */
+static void iso_datetime(const char *v, int len, char *out, size_t size)
+{
+    int n = len < (int)size - 1 ? len : (int)size - 1;
+    memcpy(out, v, (size_t)n);
+    out[n] = '\0';
+    if (n > 10 && out[10] == ' ')
+        out[10] = 'T';
+    if (n > 3 && strcmp(out + n - 3, "+00") == 0)
+        memcpy(out + n - 3, "Z", 2);
+}
+
 /* Appends a PostgreSQL text value as JSON of the column's type. */
 static void json_value(sbuf_t *b, const PGresult *res, int row, int col, api_col_type_t type)
 {
@@ -112,15 +115,8 @@ static void json_value(sbuf_t *b, const PGresult *res, int row, int col, api_col
         sbuf_puts(b, v[0] == 't' ? "true" : "false");
         return;
     case COL_DATETIME: {
-        /* "2025-01-01 00:00:00+00" -> "2025-01-01T00:00:00Z"; local times keep no offset */
         char tmp[64];
-        int n = len < (int)sizeof(tmp) - 1 ? len : (int)sizeof(tmp) - 1;
-        memcpy(tmp, v, (size_t)n);
-        tmp[n] = '\0';
-        if (n > 10 && tmp[10] == ' ')
-            tmp[10] = 'T';
-        if (n > 3 && strcmp(tmp + n - 3, "+00") == 0)
-            memcpy(tmp + n - 3, "Z", 2);
+        iso_datetime(v, len, tmp, sizeof(tmp));
         sbuf_putc(b, '"');
         sbuf_json_escape(b, tmp, strlen(tmp));
         sbuf_putc(b, '"');
@@ -146,13 +142,7 @@ static void text_value(sbuf_t *b, const PGresult *res, int row, int col, api_col
         sbuf_puts(b, v[0] == 't' ? "true" : "false");
     } else if (type == COL_DATETIME) {
         char tmp[64];
-        int n = len < (int)sizeof(tmp) - 1 ? len : (int)sizeof(tmp) - 1;
-        memcpy(tmp, v, (size_t)n);
-        tmp[n] = '\0';
-        if (n > 10 && tmp[10] == ' ')
-            tmp[10] = 'T';
-        if (n > 3 && strcmp(tmp + n - 3, "+00") == 0)
-            memcpy(tmp + n - 3, "Z", 2);
+        iso_datetime(v, len, tmp, sizeof(tmp));
         sbuf_puts(b, tmp);
     } else {
         sbuf_csv_field(b, v, (size_t)len, delim);
@@ -403,7 +393,7 @@ int api_records_get(h2o_req_t *req, const http_match_t *m)
     st->q = q;
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
     str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
-            (unsigned long long)fnv1a(req->path.base, req->path.len));
+            (unsigned long long)str_hash64(req->path.base, req->path.len));
     if (not_modified(req, st->etag))
         return 0;
     api_query_sql(q, 0, &sql, values, &nvalues);

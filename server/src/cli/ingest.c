@@ -247,17 +247,6 @@ static int parse_hour(const char *s, size_t len, int64_t *utc_hour)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 8-4-4-4-12 hex digits -> 16 bytes. */
 static int parse_uuid(const char *s, size_t len, uint8_t out[16])
 {
@@ -271,7 +260,7 @@ static int parse_uuid(const char *s, size_t len, uint8_t out[16])
             ++i;
             continue;
         }
-        int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+        int hi = str_hexval((unsigned char)s[i]), lo = str_hexval((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[b++] = (uint8_t)(hi << 4 | lo);

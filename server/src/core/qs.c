@@ -6,17 +6,6 @@
 #include "core/qs.h"
 #include "core/strutil.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..len) to dst (NUL-terminated); returns the decoded length or -1 on a bad escape. */
 static long decode(const char *s, size_t len, char *dst)
 {
@@ -27,7 +16,7 @@ static long decode(const char *s, size_t len, char *dst)
             c = ' ';
         } else if (c == '%') {
             int hi, lo;
-            if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+            if (i + 2 >= len || (hi = str_hexval((unsigned char)s[i + 1])) < 0 || (lo = str_hexval((unsigned char)s[i + 2])) < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
             if (c == '\0')

@@ -518,20 +518,12 @@ int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_re
     return 0;
 }
 
-static uint64_t sql_hash(const char *sql)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; ++p) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return h != 0 ? h : 1;
-}
-
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
     conn_t *c = pick_conn(pool);
-    uint64_t h = sql_hash(sql);
+    uint64_t h = str_hash64(sql, strlen(sql));
+    if (h == 0)
+        h = 1; /* 0 marks an empty cache slot */
     char name[24];
     int need_prepare = 0;
     const char *use_name = name;

@@ -78,12 +78,7 @@ static int add_file(const char *path, const char *rel, char *err, size_t errlen)
     sf->url = str_dup(url);
     sf->type = type_of(rel);
     sf->asset = strncmp(rel, "assets/", 7) == 0;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < sf->len; ++i) {
-        h ^= (unsigned char)sf->body[i];
-        h *= 1099511628211ULL;
-    }
-    str_fmt(sf->etag, sizeof(sf->etag), "\"%016llx\"", (unsigned long long)h);
+    str_fmt(sf->etag, sizeof(sf->etag), "\"%016llx\"", (unsigned long long)str_hash64(sf->body, sf->len));
     total_bytes += sf->len;
     ++nfiles;
     return 0;
