@@ -17,7 +17,7 @@ typedef struct api_cache_entry {
     const char *body;
     size_t len;
     const char *etag;
-    const char *link;        /* Link header value, or NULL */
+    const char *link;        /* the whole Link header value (<url>; rel="next"), or NULL */
     const char *next_cursor; /* X-Next-Cursor value, or NULL */
 } api_cache_entry_t;
 

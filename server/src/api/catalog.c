@@ -132,6 +132,8 @@ static int parse_dataset(api_dataset_t *ds, json_t *row)
         col->aggs = flags_of(json_object_get(c, "aggregations"), agg_names);
         col->enum_values = json_is_array(json_object_get(c, "enum_values")) ? json_object_get(c, "enum_values") : NULL;
     }
+    str_fmt(ds->cache_control, sizeof(ds->cache_control), "public, max-age=%u", ds->max_age);
+    str_fmt(ds->version_str, sizeof(ds->version_str), "%llu", (unsigned long long)ds->version);
     if (resolve_list(ds, json_object_get(row, "primary_key"), ds->pk, 8, &ds->npk) != 0 ||
         resolve_list(ds, json_object_get(row, "default_order"), ds->order, 8, &ds->norder) != 0)
         return -1;
@@ -206,6 +208,7 @@ int api_catalog_apply_notify(api_catalog_t *cat, const char *payload)
         str_to_uint(sp + 1, strlen(sp + 1), 0, UINT64_MAX, &v) != 0 || v == ds->version)
         return 0;
     ds->version = v;
+    str_fmt(ds->version_str, sizeof(ds->version_str), "%llu", (unsigned long long)v);
     json_object_set_new(ds->json, "version", json_integer((json_int_t)v));
     return 1;
 }

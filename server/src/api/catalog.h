@@ -43,6 +43,9 @@ typedef struct api_dataset {
     const api_column_t *order[8]; /* default order */
     size_t norder;
     json_t *json; /* the catalog row as loaded (metadata routes render from it); owns the strings above */
+    /* ready-made header values (kept current with version), so a cached response formats nothing */
+    char cache_control[40];
+    char version_str[24];
 } api_dataset_t;
 
 typedef struct api_catalog {

@@ -182,7 +182,7 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
 }
 
-static void add_records_headers(h2o_req_t *req, unsigned max_age, uint64_t version, const char *etag, const char *link,
+static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, const char *etag, const char *link_header,
                                 const char *next_cursor);
 
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
@@ -300,7 +300,14 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
         goto exit;
     }
-    add_records_headers(req, q->ds->max_age, q->ds->version, st->etag, more ? link.data : NULL, more ? cursor.data : NULL);
+    if (more) {
+        /* from here on `link` holds the Link header value, as the cache keeps it */
+        sbuf_t lh = SBUF_INIT;
+        sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data);
+        sbuf_free(&link);
+        link = lh;
+    }
+    add_records_headers(req, q->ds, st->etag, more ? link.data : NULL, more ? cursor.data : NULL);
     api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, ctype, body.data, body.len, st->etag,
                   more ? link.data : NULL, more ? cursor.data : NULL);
     api_usage_count(req, q->ds->id, "query", api_usage_format_name(q->format));
@@ -329,26 +336,22 @@ static int not_modified(h2o_req_t *req, const char *etag)
     return 1;
 }
 
-/* The headers every successful records response carries. */
-static void add_records_headers(h2o_req_t *req, unsigned max_age, uint64_t version, const char *etag, const char *link,
+/* The headers every successful records response carries. ds's strings live as long as the catalog, which the request
+ * holds (api_catalog_acquire or serve_cached link it to the request's pool); link_header is a complete Link value. */
+static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, const char *etag, const char *link_header,
                                 const char *next_cursor)
 {
-    char buf[64];
-    str_fmt(buf, sizeof(buf), "public, max-age=%u", max_age);
-    http_add_header(req, "cache-control", buf);
-    http_add_header(req, "etag", etag);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, ds->cache_control, strlen(ds->cache_control));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base, strlen(etag));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
-    str_fmt(buf, sizeof(buf), "%llu", (unsigned long long)version);
-    http_add_header(req, "x-dataset-version", buf);
-    if (link != NULL) {
-        sbuf_t lh = SBUF_INIT;
-        sbuf_printf(&lh, "<%s>; rel=\"next\"", link);
-        if (!sbuf_failed(&lh))
-            http_add_header(req, "link", lh.data);
-        sbuf_free(&lh);
-    }
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-dataset-version"), 0, NULL, ds->version_str,
+                          strlen(ds->version_str));
+    if (link_header != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LINK, NULL, h2o_strdup(&req->pool, link_header, SIZE_MAX).base,
+                       strlen(link_header));
     if (next_cursor != NULL)
-        http_add_header(req, "x-next-cursor", next_cursor);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-next-cursor"), 0, NULL,
+                              h2o_strdup(&req->pool, next_cursor, SIZE_MAX).base, strlen(next_cursor));
     req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
 }
 
@@ -368,9 +371,11 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m)
         return 0;
     if ((e = api_cache_get(aw->cache, req->path.base, req->path.len, ds->version)) == NULL)
         return 0;
+    /* the dataset's strings are used without copying: keep the catalog until the response is done */
+    h2o_mem_link_shared(&req->pool, aw->catalog);
     if (not_modified(req, e->etag))
         return 1;
-    add_records_headers(req, ds->max_age, ds->version, e->etag, e->link, e->next_cursor);
+    add_records_headers(req, ds, e->etag, e->link, e->next_cursor);
     api_usage_count(req, ds->id, "query", api_usage_format_of_type(e->content_type));
     http_send_bytes(req, 200, e->content_type, e->body, e->len);
     return 1;
