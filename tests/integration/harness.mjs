@@ -218,6 +218,9 @@ export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads
         }
         await sleep(100);
     }
+    // Readiness (catalog loaded, database answering) follows liveness within moments when the database is up; a server
+    // started against a missing database simply stays unready, which the tests that want that check themselves.
+    await waitReady(port, 5_000);
     return handle;
 }
 
