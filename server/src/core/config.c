@@ -54,6 +54,8 @@ static const setting_t settings[] = {
     {"KLIMA_TLS_CERT", "--tls-cert", KIND_STRING, OFF(tls_cert), NULL, 0, 0, "TLS certificate chain (PEM); enables HTTPS"},
     {"KLIMA_TLS_KEY", "--tls-key", KIND_STRING, OFF(tls_key), NULL, 0, 0, "TLS private key (PEM)"},
     {"KLIMA_LOG_LEVEL", "--log-level", KIND_LOG_LEVEL, OFF(log_level), "info", 0, 0, "error, warn, info or debug"},
+    {"KLIMA_ACCESS_LOG", "--access-log", KIND_BOOL, OFF(access_log), "1", 0, 0,
+     "1 = one JSON line per request on stdout (route, status, duration, bytes, country; never an address)"},
     {"KLIMA_CACHE_MB", "--cache-mb", KIND_UINT, OFF(cache_mb), "64", 0, 65536, "response cache size per process, MiB"},
     {"KLIMA_PERSONAL_COUNTRIES", "--personal-countries", KIND_STRING, OFF(personal_countries), NULL, 0, 0,
      "comma-separated ISO country codes allowed on personal routes (empty = all)"},

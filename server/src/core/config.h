@@ -28,6 +28,7 @@ typedef struct config {
     char *oidc_issuer, *oidc_key, *oidc_client_id;
     char *tls_cert, *tls_key;
     config_log_level_t log_level;
+    int access_log;              /* 1 = one JSON line per request on stdout */
     unsigned cache_mb;
     char *personal_countries;
     unsigned shutdown_timeout_ms; /* how long in-flight requests may take after SIGTERM */

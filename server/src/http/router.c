@@ -58,6 +58,8 @@ http_route_result_t http_router_match(const http_route_t *routes, size_t nroutes
             out->allow[0] = '\0';
             return HTTP_ROUTE_FOUND;
         }
+        if (!path_known)
+            out->route = r; /* for 405: a route of this path (its pattern names the path) */
         path_known = 1;
         /* collect the Allow list; GET implies HEAD */
         const char *add[2] = {r->method, strcmp(r->method, "GET") == 0 ? "HEAD" : NULL};

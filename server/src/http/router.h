@@ -37,7 +37,8 @@ struct http_route {
 typedef enum http_route_result { HTTP_ROUTE_FOUND, HTTP_ROUTE_NOT_FOUND, HTTP_ROUTE_METHOD_NOT_ALLOWED } http_route_result_t;
 
 /* Finds the route for method + path (path without the query string). On HTTP_ROUTE_METHOD_NOT_ALLOWED, out->allow lists
- * the methods the path accepts. */
+ * the methods the path accepts and out->route is the first route of that path (for its pattern; not to be called);
+ * on HTTP_ROUTE_NOT_FOUND out->route is NULL. */
 http_route_result_t http_router_match(const http_route_t *routes, size_t nroutes, const char *method, size_t method_len,
                                       const char *path, size_t path_len, http_match_t *out);
 

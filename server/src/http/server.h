@@ -20,6 +20,13 @@ typedef struct http_server_hooks {
     void *(*worker_start)(http_worker_t *worker);
     /* Called on the worker's thread after its last request finished (or the shutdown deadline passed). */
     void (*worker_stop)(http_worker_t *worker);
+    /* Optional: a registry created for cfg->threads workers. The server registers its request families in it
+     * (klimaspejl_http_requests_total{route,method,status}, klimaspejl_http_request_duration_seconds{route}) and
+     * counts every request when it is disposed, on the worker's thread. */
+    struct metrics *metrics;
+    /* Optional, for the access log (cfg->access_log): writes the client's ISO country code ("ZZ" when unknown) to out.
+     * Called on the request's thread while the request is being routed. NULL logs "ZZ". */
+    void (*country_of)(h2o_req_t *req, char out[3]);
 } http_server_hooks_t;
 
 struct http_worker {
@@ -30,6 +37,7 @@ struct http_worker {
     uint64_t inflight;   /* requests accepted and not yet disposed */
     int stopping;        /* shutdown requested: listeners closed */
     /* private */
+    struct http_accesslog *_accesslog; /* NULL when the access log is off */
     h2o_accept_ctx_t _accept_ctx;
     h2o_socket_t *_listeners[CONFIG_MAX_LISTEN];
     int _fds[CONFIG_MAX_LISTEN];

@@ -1,0 +1,53 @@
+/*
+ * http/accesslog — one JSON line per request, buffered per worker thread and written with a single write(2).
+ * A line holds the time, route pattern, method, status, duration, bytes sent, client country and protocol — never an
+ * address, a query string, a token or a household id (DESIGN section 4, "Privacy of requests"). The buffer is no larger
+ * than PIPE_BUF, so each write is atomic on a pipe and lines of different workers never interleave.
+ * Not thread-safe: one log per worker thread.
+ */
+#ifndef KLIMA_HTTP_ACCESSLOG_H
+#define KLIMA_HTTP_ACCESSLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#define HTTP_ACCESSLOG_FLUSH_MS 100
+
+typedef struct http_accesslog http_accesslog_t;
+
+typedef struct http_accesslog_entry {
+    struct timeval at;    /* when the request began (wall clock) */
+    const char *route;    /* the route pattern, "static", "not_found", ... */
+    const char *method;   /* a method name from a fixed table ("GET", ..., "other") */
+    int status;           /* 0 when no response was started */
+    uint64_t duration_us;
+    uint64_t bytes;       /* body bytes sent */
+    const char *country;  /* ISO 3166-1 alpha-2; anything else is written as "ZZ" */
+    int version;          /* h2o's req->version: 0x100, 0x101, 0x200 */
+} http_accesslog_entry_t;
+
+/* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when it does not fit. */
+size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e);
+
+/* A log writing to fd (not closed by the log). NULL when out of memory. */
+http_accesslog_t *http_accesslog_create(int fd);
+
+/* Writes what is buffered and releases the log. NULL is ignored. */
+void http_accesslog_destroy(http_accesslog_t *l);
+
+/* Buffers e's line; writes the buffer first when the line would not fit. */
+void http_accesslog_append(http_accesslog_t *l, const http_accesslog_entry_t *e);
+
+/* Writes the buffer when it holds lines older than HTTP_ACCESSLOG_FLUSH_MS (now_ms: a monotonic millisecond clock, e.g.
+ * h2o_now). Call once per event-loop iteration. */
+void http_accesslog_tick(http_accesslog_t *l, uint64_t now_ms);
+
+/* Writes the buffer now. A failed or short write drops the rest of the buffer (a log must never block the server on a
+ * reader that went away); the loss is counted in http_accesslog_dropped. */
+void http_accesslog_flush(http_accesslog_t *l);
+
+/* Bytes dropped because a write failed. */
+uint64_t http_accesslog_dropped(const http_accesslog_t *l);
+
+#endif
