@@ -34,6 +34,7 @@ int main(void)
     CHECK_INT(match("GET", "/healthz/", &m), HTTP_ROUTE_NOT_FOUND);
     CHECK_INT(match("GET", "/health", &m), HTTP_ROUTE_NOT_FOUND);
     CHECK_INT(match("GET", "/", &m), HTTP_ROUTE_NOT_FOUND);
+    CHECK(m.route == NULL);
 
     CHECK_INT(match("GET", "/v1/datasets/energy-district-hourly/records", &m), HTTP_ROUTE_FOUND);
     CHECK(m.route == &routes[3]);
@@ -48,6 +49,7 @@ int main(void)
 
     CHECK_INT(match("POST", "/healthz", &m), HTTP_ROUTE_METHOD_NOT_ALLOWED);
     CHECK_STR(m.allow, "GET, HEAD");
+    CHECK(m.route == &routes[0]); /* a route of the path, for its pattern (metrics label) */
     CHECK_INT(match("PUT", "/v1/me/consents/abc", &m), HTTP_ROUTE_METHOD_NOT_ALLOWED);
     CHECK_STR(m.allow, "DELETE");
     CHECK_INT(match("DELETE", "/v1/me/consents/abc", &m), HTTP_ROUTE_FOUND);

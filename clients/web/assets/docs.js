@@ -58,6 +58,12 @@ function start() {
             status.textContent = err ? t('failed', { e: String(err) }) : t('loaded');
         },
     );
+    // Redoc's code samples scroll sideways; a keyboard user must be able to focus them to scroll (WCAG 2.1.1)
+    const focusable = () => {
+        for (const pre of document.querySelectorAll('#redoc pre:not([tabindex])')) pre.setAttribute('tabindex', '0');
+    };
+    new MutationObserver(focusable).observe(document.getElementById('redoc'), { childList: true, subtree: true });
+    focusable();
 }
 
 if (document.readyState === 'complete') start();

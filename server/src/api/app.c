@@ -6,6 +6,7 @@
 
 #include "api/app.h"
 #include "api/auth.h"
+#include "api/meta.h"
 #include "api/usage.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
@@ -190,6 +191,7 @@ static void on_tick(h2o_timeout_entry_t *te)
         if (db_pool_query(aw->db, API_STMT_CATALOG, NULL, on_catalog, aw) == 0)
             aw->catalog_loading = 1;
     }
+    api_meta_metrics_publish(aw);
     h2o_timeout_link(aw->http->loop, &aw->tick_timeout, &aw->tick_entry);
 }
 
@@ -312,7 +314,7 @@ static void worker_stop(http_worker_t *w)
     }
 }
 
-static const http_server_hooks_t hooks = {worker_start, worker_stop};
+static http_server_hooks_t hooks = {worker_start, worker_stop};
 
 const http_server_hooks_t *api_start(const config_t *cfg)
 {
@@ -327,6 +329,9 @@ const http_server_hooks_t *api_start(const config_t *cfg)
     app.workers = calloc(cfg->threads, sizeof(*app.workers));
     if (app.workers == NULL)
         return NULL;
+    if ((hooks.metrics = api_meta_metrics_start(cfg->threads)) == NULL)
+        log_warn("out of memory for the metrics registry: /metrics answers 500");
+    hooks.country_of = api_meta_country_of;
     if (db_listen_start(cfg->db_url, notify_channels, on_notify, NULL) != 0)
         log_warn("cannot start the notification listener; cache invalidation will wait for expiry");
     return &hooks;
@@ -336,4 +341,6 @@ void api_stop(void)
 {
     db_listen_stop();
     api_auth_stop();
+    api_meta_metrics_stop();
+    hooks.metrics = NULL;
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "api/auth.h"
+#include "api/meta.h"
 #include "auth/cache.h"
 #include "auth/scope.h"
 #include "auth/token.h"
@@ -127,9 +128,10 @@ void api_auth_on_revoked(api_worker_t *aw, const char *consent_id)
 /* --- replies ------------------------------------------------------------------------------------------------------- */
 
 /* 401 invalid_token (RFC 6750 3.1) naming the failed check; description is a short ASCII phrase without quotes. */
-static void reply_invalid(h2o_req_t *req, const char *description, const char *detail)
+static void reply_invalid(h2o_req_t *req, api_token_rejection_t why, const char *description, const char *detail)
 {
     char h[192];
+    api_meta_count_token_rejection(req, why);
     str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"invalid_token\", error_description=\"%s\"", description);
     http_add_header(req, "www-authenticate", h);
     http_problem_sendf(req, HTTP_PROBLEM_INVALID_TOKEN, NULL, "Token check failed: %s. %s", description, detail);
@@ -138,6 +140,7 @@ static void reply_invalid(h2o_req_t *req, const char *description, const char *d
 static void reply_scope(h2o_req_t *req, const char *scope)
 {
     char h[192];
+    api_meta_count_token_rejection(req, API_TOKEN_REJECT_INSUFFICIENT_SCOPE);
     str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"insufficient_scope\", scope=\"%s\"", scope);
     http_add_header(req, "www-authenticate", h);
     http_problem_sendf(req, HTTP_PROBLEM_INSUFFICIENT_SCOPE, NULL,
@@ -184,11 +187,11 @@ static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, con
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "active") != 0) {
         if (strcmp(st, "revoked") == 0)
-            reply_invalid(req, "consent revoked", "The citizen or the app has revoked the consent behind this token.");
+            reply_invalid(req, API_TOKEN_REJECT_CONSENT_REVOKED, "consent revoked", "The citizen or the app has revoked the consent behind this token.");
         else if (strcmp(st, "expired") == 0)
-            reply_invalid(req, "consent expired", "The consent behind this token has expired.");
+            reply_invalid(req, API_TOKEN_REJECT_CONSENT_EXPIRED, "consent expired", "The consent behind this token has expired.");
         else
-            reply_invalid(req, "unknown consent",
+            reply_invalid(req, API_TOKEN_REJECT_UNKNOWN_CONSENT, "unknown consent",
                           "No consent of this household for this client exists (the client may have been removed).");
         return;
     }
@@ -226,6 +229,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         return;
     }
     if ((i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1)) == -1) {
+        api_meta_count_token_rejection(req, API_TOKEN_REJECT_MISSING);
         http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
         http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN,
                           "This route needs a consent token: send `Authorization: Bearer <access token>`.", NULL);
@@ -233,6 +237,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
     }
     v = req->headers.entries[i].value;
     if (v.len < 7 || !h2o_lcstris(v.base, 6, H2O_STRLIT("bearer")) || v.base[6] != ' ') {
+        api_meta_count_token_rejection(req, API_TOKEN_REJECT_NOT_BEARER);
         http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
         http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN, "Only the Bearer scheme is accepted here.", NULL);
         return;
@@ -244,7 +249,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         --v.len;
     }
     if (v.len > AUTH_TOKEN_MAX_LEN) {
-        reply_invalid(req, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
+        reply_invalid(req, API_TOKEN_REJECT_MALFORMED, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
         return;
     }
     auth_sha256(v.base, v.len, hash);
@@ -253,7 +258,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         return;
     }
     if ((r = auth_token_verify(kr, auth.issuer, NULL, v.base, v.len, now, &claims)) != AUTH_TOKEN_OK) {
-        reply_invalid(req, auth_token_result_name(r), auth_token_result_detail(r));
+        reply_invalid(req, api_meta_token_rejection_of(r), auth_token_result_name(r), auth_token_result_detail(r));
         return;
     }
     p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));

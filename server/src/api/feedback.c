@@ -7,6 +7,7 @@
 
 #include "api/app.h"
 #include "api/feedback.h"
+#include "api/meta.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"
 #include "geo/geoip.h"
@@ -171,6 +172,7 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
     client_of(req, &ss, &peer, &xff, &xff_len);
     if (aw->feedback_limit != NULL &&
         !ratelimit_take(aw->feedback_limit, geo_client_hash(peer, xff, xff_len), h2o_now(aw->http->loop), &retry)) {
+        api_meta_count_ratelimit_hit(req);
         str_fmt(retry_s, sizeof(retry_s), "%u", retry);
         http_add_header(req, "retry-after", retry_s);
         http_add_header(req, "ratelimit-policy", "5;w=60");

@@ -1,8 +1,14 @@
 /*
- * api/meta — service routes.
+ * api/meta — service routes and the metrics registry.
  */
+#include <string.h>
+#include <sys/socket.h>
+
 #include "api/app.h"
 #include "api/meta.h"
+#include "api/usage.h"
+#include "core/sbuf.h"
+#include "geo/geoip.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -32,5 +38,183 @@ int api_meta_readyz(h2o_req_t *req, const http_match_t *m)
     if (api_catalog_acquire(req) == NULL)
         return 0;
     api_db_query(req, API_STMT_PING, NULL, on_ping, NULL);
+    return 0;
+}
+
+/* --- metrics --------------------------------------------------------------------------------------------------------- */
+
+static const char *const conn_states[] = {"ready", "total"};
+static const char *const query_results[] = {"ok", "failed"};
+static const char *const token_reasons[API_TOKEN_REJECT__COUNT] = {
+    [API_TOKEN_REJECT_MISSING] = "missing",
+    [API_TOKEN_REJECT_NOT_BEARER] = "not_bearer",
+    [API_TOKEN_REJECT_MALFORMED] = "malformed",
+    [API_TOKEN_REJECT_BAD_ALG] = "unsupported_alg",
+    [API_TOKEN_REJECT_UNKNOWN_KID] = "unknown_kid",
+    [API_TOKEN_REJECT_ALG_MISMATCH] = "alg_mismatch",
+    [API_TOKEN_REJECT_BAD_SIGNATURE] = "bad_signature",
+    [API_TOKEN_REJECT_BAD_ISSUER] = "wrong_issuer",
+    [API_TOKEN_REJECT_BAD_AUDIENCE] = "wrong_audience",
+    [API_TOKEN_REJECT_EXPIRED] = "expired",
+    [API_TOKEN_REJECT_NOT_YET_VALID] = "not_yet_valid",
+    [API_TOKEN_REJECT_BAD_CLAIMS] = "bad_claims",
+    [API_TOKEN_REJECT_CONSENT_REVOKED] = "consent_revoked",
+    [API_TOKEN_REJECT_CONSENT_EXPIRED] = "consent_expired",
+    [API_TOKEN_REJECT_UNKNOWN_CONSENT] = "unknown_consent",
+    [API_TOKEN_REJECT_INSUFFICIENT_SCOPE] = "insufficient_scope",
+};
+static const char *const versions[] = {KLIMA_VERSION};
+
+/* The api's families; registration order is render order (http/server adds its request families after these). */
+enum {
+    M_DB_CONNECTIONS,
+    M_DB_QUERIES,
+    M_DB_IN_FLIGHT,
+    M_CACHE_HITS,
+    M_CACHE_MISSES,
+    M_CACHE_BYTES,
+    M_TOKEN_REJECTIONS,
+    M_RATELIMIT_HITS,
+    M_DOWNLOADS_ACTIVE,
+    M_USAGE_FLUSH_LAG,
+    M_BUILD_INFO,
+    M__COUNT
+};
+
+#define LABEL(n, v) {{n, v, sizeof(v) / sizeof(v[0])}}
+
+static const metrics_family_t families[M__COUNT] = {
+    [M_DB_CONNECTIONS] = {"klimaspejl_db_connections", "PostgreSQL connections of the request pools: ready (in pipeline mode) and total.",
+                          METRICS_GAUGE, METRICS_MERGE_SUM, 0, 1, LABEL("state", conn_states)},
+    [M_DB_QUERIES] = {"klimaspejl_db_queries_total", "Queries answered by PostgreSQL through the request pools, by result.",
+                      METRICS_COUNTER, METRICS_MERGE_SUM, 0, 1, LABEL("result", query_results), .show_zero = 1},
+    [M_DB_IN_FLIGHT] = {"klimaspejl_db_in_flight", "Queries sent on the pipelined connections and not yet answered (pipeline depth).",
+                        METRICS_GAUGE, METRICS_MERGE_SUM},
+    [M_CACHE_HITS] = {"klimaspejl_cache_hits_total", "Records responses served from the response cache.", METRICS_COUNTER},
+    [M_CACHE_MISSES] = {"klimaspejl_cache_misses_total", "Records requests the response cache could not answer.", METRICS_COUNTER},
+    [M_CACHE_BYTES] = {"klimaspejl_cache_bytes", "Bytes held by the response caches.", METRICS_GAUGE, METRICS_MERGE_SUM},
+    [M_TOKEN_REJECTIONS] = {"klimaspejl_token_rejections_total", "Bearer tokens refused on personal routes, by the check that failed.",
+                            METRICS_COUNTER, METRICS_MERGE_SUM, 0, 1, LABEL("reason", token_reasons), .show_zero = 1},
+    [M_RATELIMIT_HITS] = {"klimaspejl_ratelimit_hits_total", "Requests refused with 429 by a rate limit.", METRICS_COUNTER},
+    [M_DOWNLOADS_ACTIVE] = {"klimaspejl_downloads_active", "Dataset downloads streaming now.", METRICS_GAUGE, METRICS_MERGE_SUM},
+    [M_USAGE_FLUSH_LAG] = {"klimaspejl_usage_flush_lag_seconds",
+                           "Seconds since the usage counts were last all saved to PostgreSQL (the oldest worker); normally under 5.",
+                           METRICS_GAUGE, METRICS_MERGE_MAX, 0.001},
+    [M_BUILD_INFO] = {"klimaspejl_build_info", "The running version (value 1).", METRICS_GAUGE, METRICS_MERGE_MAX, 0, 1,
+                      LABEL("version", versions)},
+};
+
+static struct {
+    metrics_t *m;
+    int id[M__COUNT];
+} meta;
+
+metrics_t *api_meta_metrics_start(unsigned nworkers)
+{
+    if ((meta.m = metrics_create(nworkers)) == NULL)
+        return NULL;
+    for (size_t i = 0; i < M__COUNT; ++i) {
+        if ((meta.id[i] = metrics_register(meta.m, &families[i])) < 0) {
+            metrics_destroy(meta.m);
+            meta.m = NULL;
+            return NULL;
+        }
+    }
+    metrics_set(meta.m, 0, meta.id[M_BUILD_INFO], 0, 1);
+    return meta.m;
+}
+
+void api_meta_metrics_stop(void)
+{
+    metrics_destroy(meta.m);
+    meta.m = NULL;
+}
+
+void api_meta_metrics_publish(api_worker_t *aw)
+{
+    unsigned w = aw->http->id;
+    db_pool_stats_t db;
+    api_cache_stats_t cache = {0};
+    uint64_t saved_at = api_usage_saved_at_ms(aw), now = h2o_now(aw->http->loop);
+
+    if (meta.m == NULL)
+        return;
+    if (aw->db != NULL) {
+        db_pool_get_stats(aw->db, &db);
+        metrics_set(meta.m, w, meta.id[M_DB_CONNECTIONS], 0, db.connections_ready);
+        metrics_set(meta.m, w, meta.id[M_DB_CONNECTIONS], 1, db.connections_total);
+        metrics_set(meta.m, w, meta.id[M_DB_QUERIES], 0, (int64_t)db.queries_ok);
+        metrics_set(meta.m, w, meta.id[M_DB_QUERIES], 1, (int64_t)db.queries_failed);
+        metrics_set(meta.m, w, meta.id[M_DB_IN_FLIGHT], 0, (int64_t)db.in_flight);
+    }
+    if (aw->cache != NULL)
+        api_cache_get_stats(aw->cache, &cache);
+    metrics_set(meta.m, w, meta.id[M_CACHE_HITS], 0, (int64_t)cache.hits);
+    metrics_set(meta.m, w, meta.id[M_CACHE_MISSES], 0, (int64_t)cache.misses);
+    metrics_set(meta.m, w, meta.id[M_CACHE_BYTES], 0, (int64_t)cache.bytes);
+    metrics_set(meta.m, w, meta.id[M_DOWNLOADS_ACTIVE], 0, aw->downloads_active);
+    metrics_set(meta.m, w, meta.id[M_USAGE_FLUSH_LAG], 0, saved_at != 0 && now > saved_at ? (int64_t)(now - saved_at) : 0);
+}
+
+api_token_rejection_t api_meta_token_rejection_of(auth_token_result_t r)
+{
+    static const api_token_rejection_t of_result[AUTH_TOKEN__COUNT] = {
+        [AUTH_TOKEN_OK] = API_TOKEN_REJECT_MALFORMED, /* not a rejection; never asked */
+        [AUTH_TOKEN_MALFORMED] = API_TOKEN_REJECT_MALFORMED,
+        [AUTH_TOKEN_BAD_ALG] = API_TOKEN_REJECT_BAD_ALG,
+        [AUTH_TOKEN_UNKNOWN_KID] = API_TOKEN_REJECT_UNKNOWN_KID,
+        [AUTH_TOKEN_ALG_MISMATCH] = API_TOKEN_REJECT_ALG_MISMATCH,
+        [AUTH_TOKEN_BAD_SIGNATURE] = API_TOKEN_REJECT_BAD_SIGNATURE,
+        [AUTH_TOKEN_BAD_ISSUER] = API_TOKEN_REJECT_BAD_ISSUER,
+        [AUTH_TOKEN_BAD_AUDIENCE] = API_TOKEN_REJECT_BAD_AUDIENCE,
+        [AUTH_TOKEN_EXPIRED] = API_TOKEN_REJECT_EXPIRED,
+        [AUTH_TOKEN_NOT_YET_VALID] = API_TOKEN_REJECT_NOT_YET_VALID,
+        [AUTH_TOKEN_BAD_CLAIMS] = API_TOKEN_REJECT_BAD_CLAIMS,
+    };
+    return (unsigned)r < AUTH_TOKEN__COUNT ? of_result[r] : API_TOKEN_REJECT_MALFORMED;
+}
+
+void api_meta_count_token_rejection(h2o_req_t *req, api_token_rejection_t why)
+{
+    if (meta.m != NULL)
+        metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_TOKEN_REJECTIONS], (size_t)why, 1);
+}
+
+void api_meta_count_ratelimit_hit(h2o_req_t *req)
+{
+    if (meta.m != NULL)
+        metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_RATELIMIT_HITS], 0, 1);
+}
+
+void api_meta_country_of(h2o_req_t *req, char out[3])
+{
+    struct sockaddr_storage ss;
+    const struct sockaddr *peer = NULL;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+
+    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
+        peer = (const struct sockaddr *)&ss;
+    geo_country_of(peer, i != -1 ? req->headers.entries[i].value.base : NULL, i != -1 ? req->headers.entries[i].value.len : 0, out);
+}
+
+int api_meta_metrics(h2o_req_t *req, const http_match_t *m)
+{
+    sbuf_t text = SBUF_INIT;
+    char *body;
+
+    if (meta.m == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The metrics registry could not be created (out of memory).", NULL);
+        return 0;
+    }
+    api_meta_metrics_publish(api_worker_of(req)); /* this worker's gauges are exact; the others' at most a second old */
+    if (metrics_render(meta.m, &text) != 0 || (body = h2o_mem_alloc_pool(&req->pool, text.len)) == NULL) {
+        sbuf_free(&text);
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory while rendering the metrics.", NULL);
+        return 0;
+    }
+    memcpy(body, text.data, text.len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    http_send_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", body, text.len);
+    sbuf_free(&text);
     return 0;
 }

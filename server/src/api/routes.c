@@ -19,6 +19,7 @@
 const http_route_t api_routes[] = {
     {"GET", "/healthz", api_meta_healthz},
     {"GET", "/readyz", api_meta_readyz},
+    {"GET", "/metrics", api_meta_metrics},
     {"GET", "/openapi.json", api_openapi_get},
     {"GET", "/v1/datasets", api_datasets_list},
     {"GET", "/v1/datasets/{id}", api_datasets_get},

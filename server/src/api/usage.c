@@ -54,6 +54,7 @@ typedef struct api_usage {
     int in_flight; /* an api.usage_add of `sending` is waiting for its answer */
     int stopped;   /* the worker stopped with a send in flight: its callback frees this */
     uint64_t dropped;
+    uint64_t saved_at_ms; /* h2o_now when every count was last saved (api_usage_saved_at_ms) */
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     usage_table_t tables[2];
@@ -242,6 +243,8 @@ static void on_flushed(void *data, db_status_t status, const PGresult *res)
                  : status == DB_TIMEOUT   ? "timeout"
                                           : "database unavailable");
     }
+    if (status == DB_OK && u->aw->http != NULL)
+        u->saved_at_ms = h2o_now(u->aw->http->loop);
     table_clear(u->sending);
     if (u->stopped) {
         free(u);
@@ -259,6 +262,8 @@ static void usage_flush(api_usage_t *u)
     const char *params[1];
     usage_table_t *t;
 
+    if (!u->in_flight && u->counting->nkeys == 0)
+        u->saved_at_ms = h2o_now(u->aw->http->loop); /* nothing waits to be saved */
     if (u->in_flight || u->counting->nkeys == 0 || u->aw->db == NULL)
         return;
     if (u->dropped != 0) {
@@ -380,6 +385,7 @@ int api_usage_worker_start(api_worker_t *aw)
     u->aw = aw;
     u->counting = &u->tables[0];
     u->sending = &u->tables[1];
+    u->saved_at_ms = h2o_now(aw->http->loop);
     h2o_timeout_init(aw->http->loop, &u->flush_timeout, API_USAGE_FLUSH_MS);
     u->flush_entry.cb = on_flush_timer;
     h2o_timeout_link(aw->http->loop, &u->flush_timeout, &u->flush_entry);
@@ -422,6 +428,12 @@ void api_usage_worker_stop(api_worker_t *aw)
         return;
     }
     free(u);
+}
+
+uint64_t api_usage_saved_at_ms(const api_worker_t *aw)
+{
+    const api_usage_t *u = aw->usage;
+    return u != NULL ? u->saved_at_ms : 0;
 }
 
 /* --- GET /v1/usage -------------------------------------------------------------------------------------------------- */

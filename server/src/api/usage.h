@@ -40,6 +40,11 @@ int api_usage_worker_start(api_worker_t *aw);
  * second until PostgreSQL answered), and releases aw->usage. Call from the worker stop hook before aw->db is destroyed. */
 void api_usage_worker_stop(api_worker_t *aw);
 
+/* The h2o_now (ms) at which aw's counts were last all saved: the last successful send, or the last flush tick that found
+ * nothing to send. now minus this is the usage-flush lag (normally under API_USAGE_FLUSH_MS). 0 when counting is off.
+ * Call on aw's thread. */
+uint64_t api_usage_saved_at_ms(const api_worker_t *aw);
+
 /* GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&dataset=ID — a JSON array of {day, dataset, format, country, downloads,
  * queries}, ordered by day, dataset, format, country (api-spec/openapi.yaml). to defaults to today (UTC), from to 29 days
  * before to; to is at most 366 days after from. Bad input gets a 400 problem naming the parameter. */

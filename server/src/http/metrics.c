@@ -185,12 +185,17 @@ static void put_escaped(sbuf_t *out, const char *s, int quote)
     sbuf_append(out, run, (size_t)(s - run));
 }
 
+/* An integer, or with scale as a fixed-point number with as many decimals as the unit needs (1e-6 -> 6). */
 static void put_number(sbuf_t *out, const family_t *f, int64_t v)
 {
-    if (f->def.scale == 0)
+    int decimals = 0;
+    if (f->def.scale == 0) {
         sbuf_printf(out, "%lld", (long long)v);
-    else
-        sbuf_printf(out, "%.9g", (double)v * f->def.scale);
+        return;
+    }
+    for (double s = f->def.scale; s < 0.999999 && decimals < 12; s *= 10)
+        ++decimals;
+    sbuf_printf(out, "%.*f", decimals, (double)v * f->def.scale);
 }
 
 /* `{a="x",b="y"` for series s, plus `,` + extra when given; closes the brace. Nothing at all for no labels. */
