@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { h2request, request, runCli, sleep, startServer, waitReady } from './harness.mjs';
+import { assertCleanExit, h2request, request, runCli, sleep, startServer, waitReady } from './harness.mjs';
 
 const RECORDS = '/v1/datasets/{id}/records';
 
@@ -84,7 +84,7 @@ describe('GET /metrics and the access log', () => {
         datasetId = datasets.map((d) => d.id).find((id) => /district/.test(id)) || datasets[0].id;
     });
     after(async () => {
-        if (srv && srv.exited() === null) await srv.stop();
+        if (srv && srv.exited() === null) assertCleanExit(assert, await srv.stop());
         fs.rmSync(keysDir, { recursive: true, force: true });
     });
 
@@ -221,7 +221,7 @@ describe('GET /metrics and the access log', () => {
             await sleep(300);
             assert.equal(out, '');
         } finally {
-            await quiet.stop();
+            assertCleanExit(assert, await quiet.stop());
         }
     });
 });

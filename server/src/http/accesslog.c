@@ -19,29 +19,15 @@ struct http_accesslog {
     uint64_t last_tick_ms;
     uint64_t dropped;
     time_t cached_sec; /* the second `cached_ts` shows */
-    char cached_ts[20]; /* "YYYY-MM-DDTHH:MM:SS" */
+    char cached_ts[19]; /* "YYYY-MM-DDTHH:MM:SS", not NUL-terminated */
     char buf[ACCESSLOG_BUF];
 };
 
-/* A bounded appender: writes nothing past end and remembers that it ran out. */
-typedef struct out {
-    char *p, *end;
-    int full;
-} out_t;
+/* The writers below do not check for room: format_with checks once, up front, against the longest line the entry can
+ * make. Copies of string literals have constant sizes, so the compiler turns them into plain stores. */
+#define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
 
-static void put(out_t *o, const char *s, size_t n)
-{
-    if (o->full || (size_t)(o->end - o->p) < n) {
-        o->full = 1;
-        return;
-    }
-    memcpy(o->p, s, n);
-    o->p += n;
-}
-
-#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
-
-static void put_u64(out_t *o, uint64_t v)
+static char *put_u64(char *p, uint64_t v)
 {
     char tmp[20];
     size_t n = 0;
@@ -49,94 +35,106 @@ static void put_u64(out_t *o, uint64_t v)
         tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    put(o, tmp + sizeof(tmp) - n, n);
+    memcpy(p, tmp + sizeof(tmp) - n, n);
+    return p + n;
 }
 
 /* v as exactly `digits` digits (zero-padded; v < 10^digits). */
-static void put_fixed(out_t *o, unsigned v, int digits)
+static char *put_fixed(char *p, unsigned v, int digits)
 {
-    char tmp[8];
     for (int i = digits - 1; i >= 0; --i) {
-        tmp[i] = (char)('0' + v % 10);
+        p[i] = (char)('0' + v % 10);
         v /= 10;
     }
-    put(o, tmp, (size_t)digits);
+    return p + digits;
 }
 
-/* s as the inside of a JSON string; route patterns and method names are plain ASCII, anything else is escaped. */
-static void put_json(out_t *o, const char *s)
+/* s as the inside of a JSON string (at most 6 bytes per input byte); route patterns and method names are plain ASCII,
+ * anything else is escaped. */
+static char *put_json(char *p, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    for (; *s != '\0'; ++s) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            put(o, e, 2);
-        } else if (c < 0x20) {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            put(o, e, 6);
+    for (size_t i = 0; i < len; ++i) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+        } else if (c >= 0x20) {
+            *p++ = '\\';
+            *p++ = (char)c;
         } else {
-            put(o, (const char *)&c, 1);
+            PUT_LIT(p, "\\u00");
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
         }
     }
+    return p;
 }
 
-static void format_second(time_t sec, char out[20])
+static void format_second(time_t sec, char out[19])
 {
     struct tm tm;
-    out_t o = {out, out + 20, 0};
+    char *p = out;
     gmtime_r(&sec, &tm);
-    put_fixed(&o, (unsigned)(tm.tm_year + 1900) % 10000, 4);
-    PUT_LIT(&o, "-");
-    put_fixed(&o, (unsigned)tm.tm_mon + 1, 2);
-    PUT_LIT(&o, "-");
-    put_fixed(&o, (unsigned)tm.tm_mday, 2);
-    PUT_LIT(&o, "T");
-    put_fixed(&o, (unsigned)tm.tm_hour, 2);
-    PUT_LIT(&o, ":");
-    put_fixed(&o, (unsigned)tm.tm_min, 2);
-    PUT_LIT(&o, ":");
-    put_fixed(&o, (unsigned)tm.tm_sec, 2);
+    p = put_fixed(p, (unsigned)(tm.tm_year + 1900) % 10000, 4);
+    *p++ = '-';
+    p = put_fixed(p, (unsigned)tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_fixed(p, (unsigned)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_fixed(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_fixed(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    put_fixed(p, (unsigned)tm.tm_sec, 2);
 }
+
+/* Everything of a line but the route and method, with the longest numbers: the room check's constant part. */
+#define LINE_FIXED_MAX 200
 
 static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *e, const char ts_second[19])
 {
-    out_t o = {buf, buf + size, 0};
+    const char *route = e->route != NULL ? e->route : "", *method = e->method != NULL ? e->method : "";
+    size_t route_len = strlen(route), method_len = strlen(method);
     const char *c = e->country;
     int country_ok = c != NULL && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] == '\0';
+    char *p = buf;
 
-    PUT_LIT(&o, "{\"ts\":\"");
-    put(&o, ts_second, 19);
-    PUT_LIT(&o, ".");
-    put_fixed(&o, (unsigned)(e->at.tv_usec / 1000) % 1000, 3);
-    PUT_LIT(&o, "Z\",\"route\":\"");
-    put_json(&o, e->route != NULL ? e->route : "");
-    PUT_LIT(&o, "\",\"method\":\"");
-    put_json(&o, e->method != NULL ? e->method : "");
-    PUT_LIT(&o, "\",\"status\":");
-    put_u64(&o, e->status > 0 ? (uint64_t)e->status : 0);
-    PUT_LIT(&o, ",\"duration_ms\":");
-    put_u64(&o, e->duration_us / 1000);
-    PUT_LIT(&o, ".");
-    put_fixed(&o, (unsigned)(e->duration_us % 1000), 3);
-    PUT_LIT(&o, ",\"bytes\":");
-    put_u64(&o, e->bytes);
-    PUT_LIT(&o, ",\"country\":\"");
-    put(&o, country_ok ? c : "ZZ", 2);
-    PUT_LIT(&o, "\",\"proto\":\"");
+    if (route_len > size || method_len > size || size < LINE_FIXED_MAX + 6 * (route_len + method_len))
+        return 0;
+    PUT_LIT(p, "{\"ts\":\"");
+    memcpy(p, ts_second, 19);
+    p += 19;
+    *p++ = '.';
+    p = put_fixed(p, (unsigned)(e->at.tv_usec / 1000) % 1000, 3);
+    PUT_LIT(p, "Z\",\"route\":\"");
+    p = put_json(p, route, route_len);
+    PUT_LIT(p, "\",\"method\":\"");
+    p = put_json(p, method, method_len);
+    PUT_LIT(p, "\",\"status\":");
+    p = put_u64(p, e->status > 0 ? (uint64_t)e->status : 0);
+    PUT_LIT(p, ",\"duration_ms\":");
+    p = put_u64(p, e->duration_us / 1000);
+    *p++ = '.';
+    p = put_fixed(p, (unsigned)(e->duration_us % 1000), 3);
+    PUT_LIT(p, ",\"bytes\":");
+    p = put_u64(p, e->bytes);
+    PUT_LIT(p, ",\"country\":\"");
+    memcpy(p, country_ok ? c : "ZZ", 2);
+    p += 2;
+    PUT_LIT(p, "\",\"proto\":\"");
     if (e->version >= 0x200)
-        PUT_LIT(&o, "2");
+        PUT_LIT(p, "2");
     else if (e->version == 0x100)
-        PUT_LIT(&o, "1.0");
+        PUT_LIT(p, "1.0");
     else
-        PUT_LIT(&o, "1.1");
-    PUT_LIT(&o, "\"}\n");
-    return o.full ? 0 : (size_t)(o.p - buf);
+        PUT_LIT(p, "1.1");
+    PUT_LIT(p, "\"}\n");
+    return (size_t)(p - buf);
 }
 
 size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e)
 {
-    char ts[20];
+    char ts[19];
     format_second(e->at.tv_sec, ts);
     return format_with(buf, size, e, ts);
 }

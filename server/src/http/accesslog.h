@@ -27,7 +27,8 @@ typedef struct http_accesslog_entry {
     int version;          /* h2o's req->version: 0x100, 0x101, 0x200 */
 } http_accesslog_entry_t;
 
-/* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when it does not fit. */
+/* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when buf is smaller than the
+ * longest line e could make (200 bytes plus 6 per byte of route and method); nothing is written then. */
 size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e);
 
 /* A log writing to fd (not closed by the log). NULL when out of memory. */
