@@ -88,15 +88,18 @@ describe('citizen feedback', () => {
     test('a flood from one client gets 429 with Retry-After; another client is unaffected', async () => {
         const one = { ...json, 'x-forwarded-for': '81.0.200.1' };
         const statuses = [];
-        let last;
+        let refused = null;
         for (let i = 0; i < 12; ++i) {
-            last = await post(srv.port, JSON.stringify({ topic: 'idea', rating: 3 }), one);
-            statuses.push(last.status);
+            const r = await post(srv.port, JSON.stringify({ topic: 'idea', rating: 3 }), one);
+            statuses.push(r.status);
+            if (r.status === 429) refused = r;
         }
+        // each server thread keeps its own buckets (5 at once, 6 a minute), and the 12 posts are spread over the
+        // threads: at least the first 3 pass and at least 2 are refused
         assert.ok(statuses.slice(0, 3).every((s) => s === 201), statuses.join(','));
-        assert.ok(statuses.includes(429), statuses.join(','));
-        const limited = last.status === 429 ? last : null;
-        assert.ok(limited, 'the last of 12 quick posts is limited');
+        assert.ok(statuses.filter((s) => s === 429).length >= 2, statuses.join(','));
+        const limited = refused;
+        assert.ok(limited, 'a refused post was seen');
         assert.match(String(limited.headers['retry-after']), /^[1-9][0-9]*$/);
         assertProblem(limited, 429);
         assert.equal((await post(srv.port, JSON.stringify({ topic: 'idea', rating: 3 }), { ...json, 'x-forwarded-for': '81.0.201.1' })).status, 201);

@@ -105,11 +105,14 @@ describe('GET /metrics and the access log', () => {
             [{ route: 'not_found', method: 'GET', status: '404' }, 2],
             [{ route: RECORDS, method: 'GET', status: '200' }, 1],
         ];
-        // requests are counted when h2o disposes them, a moment after the client has the response
+        // requests are counted when h2o disposes them, a moment after the client has the response; the cache and pool
+        // figures of the worker that did not answer the scrape are copied once a second
+        const cacheLookups = (p) => sum(p.samples, 'klimaspejl_cache_hits_total') + sum(p.samples, 'klimaspejl_cache_misses_total');
         let now;
         for (let tries = 0; ; ++tries) {
             now = await scrape(port);
-            if (want.every(([labels, n]) => count(now, labels) - count(before, labels) === n) || tries === 20) break;
+            const counted = want.every(([labels, n]) => count(now, labels) - count(before, labels) === n);
+            if ((counted && cacheLookups(now) >= 1) || tries === 60) break;
             await sleep(50);
         }
         for (const [labels, n] of want) {
@@ -154,7 +157,7 @@ describe('GET /metrics and the access log', () => {
             assert.ok(now.types.has(name), `family ${name}`);
             assert.ok(now.samples.some((s) => s.name === name), `a sample of ${name}`);
         }
-        assert.ok(sum(now.samples, 'klimaspejl_cache_hits_total') + sum(now.samples, 'klimaspejl_cache_misses_total') >= 1);
+        assert.ok(cacheLookups(now) >= 1, 'the records query went through the response cache');
         const lag = sum(now.samples, 'klimaspejl_usage_flush_lag_seconds');
         assert.ok(lag >= 0 && lag < 30, `usage flush lag ${lag} s`);
         assert.ok(now.samples.some((s) => s.name === 'klimaspejl_build_info' && /^\d+\.\d+\.\d+/.test(s.labels.version) && s.value === 1));

@@ -9,29 +9,28 @@ static const char *const routes[] = {"/a", "q\"uote", "back\\slash", "new\nline"
 static const char *const statuses[] = {"200", "404"};
 static const char *const hroutes[] = {"/a", "/b"};
 
-static const char expected[] =
-    "# HELP t_requests_total Requests.\\nSecond \\\\ line, \"quoted\".\n"
-    "# TYPE t_requests_total counter\n"
-    "t_requests_total{route=\"/a\",status=\"200\"} 5\n"
-    "t_requests_total{route=\"q\\\"uote\",status=\"404\"} 1\n"
-    "t_requests_total{route=\"back\\\\slash\",status=\"200\"} 1\n"
-    "t_requests_total{route=\"new\\nline\",status=\"404\"} 4\n"
-    "# HELP t_conns Connections.\n"
-    "# TYPE t_conns gauge\n"
-    "t_conns 5\n"
-    "# HELP t_lag_seconds Lag.\n"
-    "# TYPE t_lag_seconds gauge\n"
-    "t_lag_seconds 1.500\n"
-    "# HELP t_duration_seconds Duration.\n"
-    "# TYPE t_duration_seconds histogram\n"
-    "t_duration_seconds_bucket{route=\"/a\",le=\"0.001\"} 2\n"
-    "t_duration_seconds_bucket{route=\"/a\",le=\"0.01\"} 3\n"
-    "t_duration_seconds_bucket{route=\"/a\",le=\"+Inf\"} 4\n"
-    "t_duration_seconds_sum{route=\"/a\"} 0.026500\n"
-    "t_duration_seconds_count{route=\"/a\"} 4\n"
-    "# HELP t_hits_total Hits.\n"
-    "# TYPE t_hits_total counter\n"
-    "t_hits_total 0\n";
+static const char expected[] = "# HELP t_requests_total Requests.\\nSecond \\\\ line, \"quoted\".\n"
+                               "# TYPE t_requests_total counter\n"
+                               "t_requests_total{route=\"/a\",status=\"200\"} 5\n"
+                               "t_requests_total{route=\"q\\\"uote\",status=\"404\"} 1\n"
+                               "t_requests_total{route=\"back\\\\slash\",status=\"200\"} 1\n"
+                               "t_requests_total{route=\"new\\nline\",status=\"404\"} 4\n"
+                               "# HELP t_conns Connections.\n"
+                               "# TYPE t_conns gauge\n"
+                               "t_conns 5\n"
+                               "# HELP t_lag_seconds Lag.\n"
+                               "# TYPE t_lag_seconds gauge\n"
+                               "t_lag_seconds 1.500\n"
+                               "# HELP t_duration_seconds Duration.\n"
+                               "# TYPE t_duration_seconds histogram\n"
+                               "t_duration_seconds_bucket{route=\"/a\",le=\"0.001\"} 2\n"
+                               "t_duration_seconds_bucket{route=\"/a\",le=\"0.01\"} 3\n"
+                               "t_duration_seconds_bucket{route=\"/a\",le=\"+Inf\"} 4\n"
+                               "t_duration_seconds_sum{route=\"/a\"} 0.026500\n"
+                               "t_duration_seconds_count{route=\"/a\"} 4\n"
+                               "# HELP t_hits_total Hits.\n"
+                               "# TYPE t_hits_total counter\n"
+                               "t_hits_total 0\n";
 
 static void test_registry(void)
 {
@@ -42,7 +41,8 @@ static void test_registry(void)
                             .nlabels = 2,
                             .labels = {{"route", routes, 4}, {"status", statuses, 2}}};
     metrics_family_t conns = {.name = "t_conns", .help = "Connections.", .type = METRICS_GAUGE, .merge = METRICS_MERGE_SUM};
-    metrics_family_t lag = {.name = "t_lag_seconds", .help = "Lag.", .type = METRICS_GAUGE, .merge = METRICS_MERGE_MAX, .scale = 0.001};
+    metrics_family_t lag = {
+        .name = "t_lag_seconds", .help = "Lag.", .type = METRICS_GAUGE, .merge = METRICS_MERGE_MAX, .scale = 0.001};
     metrics_family_t dur = {.name = "t_duration_seconds",
                             .help = "Duration.",
                             .type = METRICS_HISTOGRAM,
@@ -53,7 +53,8 @@ static void test_registry(void)
                             .buckets = {1000, 10000}};
     metrics_family_t hits = {.name = "t_hits_total", .help = "Hits.", .type = METRICS_COUNTER};
     metrics_family_t bad_buckets = {.name = "t_bad", .help = "Bad.", .type = METRICS_HISTOGRAM, .nbuckets = 2, .buckets = {10, 5}};
-    metrics_family_t bad_label = {.name = "t_bad", .help = "Bad.", .type = METRICS_COUNTER, .nlabels = 1, .labels = {{"x", routes, 0}}};
+    metrics_family_t bad_label = {
+        .name = "t_bad", .help = "Bad.", .type = METRICS_COUNTER, .nlabels = 1, .labels = {{"x", routes, 0}}};
     int r, c, l, d, h;
     unsigned idx[2];
     sbuf_t out = SBUF_INIT;

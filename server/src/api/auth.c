@@ -187,7 +187,8 @@ static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, con
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "active") != 0) {
         if (strcmp(st, "revoked") == 0)
-            reply_invalid(req, API_TOKEN_REJECT_CONSENT_REVOKED, "consent revoked", "The citizen or the app has revoked the consent behind this token.");
+            reply_invalid(req, API_TOKEN_REJECT_CONSENT_REVOKED, "consent revoked",
+                          "The citizen or the app has revoked the consent behind this token.");
         else if (strcmp(st, "expired") == 0)
             reply_invalid(req, API_TOKEN_REJECT_CONSENT_EXPIRED, "consent expired", "The consent behind this token has expired.");
         else

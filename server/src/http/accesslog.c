@@ -18,7 +18,7 @@ struct http_accesslog {
     uint64_t first_ms; /* now_ms of the tick after which the oldest buffered line arrived; 0 = empty */
     uint64_t last_tick_ms;
     uint64_t dropped;
-    time_t cached_sec; /* the second `cached_ts` shows */
+    time_t cached_sec;  /* the second `cached_ts` shows */
     char cached_ts[19]; /* "YYYY-MM-DDTHH:MM:SS", not NUL-terminated */
     char buf[ACCESSLOG_BUF];
 };

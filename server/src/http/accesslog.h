@@ -17,14 +17,14 @@
 typedef struct http_accesslog http_accesslog_t;
 
 typedef struct http_accesslog_entry {
-    struct timeval at;    /* when the request began (wall clock) */
-    const char *route;    /* the route pattern, "static", "not_found", ... */
-    const char *method;   /* a method name from a fixed table ("GET", ..., "other") */
-    int status;           /* 0 when no response was started */
+    struct timeval at;  /* when the request began (wall clock) */
+    const char *route;  /* the route pattern, "static", "not_found", ... */
+    const char *method; /* a method name from a fixed table ("GET", ..., "other") */
+    int status;         /* 0 when no response was started */
     uint64_t duration_us;
-    uint64_t bytes;       /* body bytes sent */
-    const char *country;  /* ISO 3166-1 alpha-2; anything else is written as "ZZ" */
-    int version;          /* h2o's req->version: 0x100, 0x101, 0x200 */
+    uint64_t bytes;      /* body bytes sent */
+    const char *country; /* ISO 3166-1 alpha-2; anything else is written as "ZZ" */
+    int version;         /* h2o's req->version: 0x100, 0x101, 0x200 */
 } http_accesslog_entry_t;
 
 /* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when buf is smaller than the

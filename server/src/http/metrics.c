@@ -143,7 +143,7 @@ void metrics_observe(metrics_t *m, unsigned worker, int id, size_t series, uint6
         return;
     while (b < f->def.nbuckets && value > f->def.buckets[b])
         ++b;
-    slot_add(p + b, 1);                    /* non-cumulative; b == nbuckets is +Inf */
+    slot_add(p + b, 1);                       /* non-cumulative; b == nbuckets is +Inf */
     slot_add(p + f->def.nbuckets + 1, value); /* the sum */
 }
 
@@ -163,8 +163,7 @@ static int64_t merged(const metrics_t *m, const family_t *f, size_t series, size
 
 int64_t metrics_value(const metrics_t *m, int id, size_t series)
 {
-    if (id < 0 || (size_t)id >= m->nfamilies || series >= m->families[id].nseries ||
-        m->families[id].def.type == METRICS_HISTOGRAM)
+    if (id < 0 || (size_t)id >= m->nfamilies || series >= m->families[id].nseries || m->families[id].def.type == METRICS_HISTOGRAM)
         return 0;
     return merged(m, &m->families[id], series, 0);
 }

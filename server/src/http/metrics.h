@@ -68,8 +68,8 @@ size_t metrics_series(const metrics_t *m, int id, const unsigned *idx);
 
 /* Called on worker `worker`'s thread only (each series of a worker has one writer). Out-of-range ids, workers or
  * series are ignored. */
-void metrics_add(metrics_t *m, unsigned worker, int id, size_t series, uint64_t n);       /* counters (and gauges) */
-void metrics_set(metrics_t *m, unsigned worker, int id, size_t series, int64_t value);    /* gauges, mirrored counters */
+void metrics_add(metrics_t *m, unsigned worker, int id, size_t series, uint64_t n);         /* counters (and gauges) */
+void metrics_set(metrics_t *m, unsigned worker, int id, size_t series, int64_t value);      /* gauges, mirrored counters */
 void metrics_observe(metrics_t *m, unsigned worker, int id, size_t series, uint64_t value); /* histograms */
 
 /* The merged value of a counter or gauge series (for tests and for callers that expose derived values). */

@@ -485,5 +485,9 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
     ret = 0;
 
 exit:
+    free(server.route_values);
+    free(server.route_label);
+    server.route_values = NULL;
+    server.route_label = NULL;
     return ret;
 }
