@@ -51,8 +51,12 @@ BEGIN
     SELECT * INTO st FROM rollup.peer_stats_monthly s
     WHERE s.month = m AND s.level = peer.level AND s.district_id = peer.peer_district_id
       AND s.dwelling_type = peer.peer_dwelling_type AND s.occupant_band = peer.peer_occupant_band;
+    -- last year's month counts only when it is (almost) complete: a month in which the data starts late would show
+    -- a spurious rise
     SELECT * INTO prev FROM rollup.household_monthly h
-    WHERE h.household_id = household AND h.month = (m - interval '1 year')::date AND h.has_energy;
+    WHERE h.household_id = household AND h.month = (m - interval '1 year')::date AND h.has_energy
+      AND h.hours >= 0.9 * extract(epoch FROM (((m - interval '1 year') + interval '1 month')::timestamp AT TIME ZONE 'Europe/Copenhagen')
+                                              - ((m - interval '1 year')::timestamp AT TIME ZONE 'Europe/Copenhagen')) / 3600;
     IF FOUND THEN
         last_year := jsonb_build_object(
             'month', to_char(prev.month, 'YYYY-MM'),
