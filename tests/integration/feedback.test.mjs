@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { assertCleanExit, DB_ADMIN_URL, psql, request, ROOT, runCli, sleep, startServer, waitReady } from './harness.mjs';
@@ -28,15 +30,41 @@ describe('citizen feedback', () => {
     let n = 0;
     const from = () => ({ ...json, 'x-forwarded-for': `81.0.${Math.floor(++n / 250)}.${n % 250}` });
 
+    // a consent token of one household (data-error reports linked to it)
+    let keys;
+    let household;
+    let token;
+    let narrowToken;
+
     before(async () => {
+        keys = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-keys-'));
+        const env = { KLIMA_KEYS_DIR: keys, KLIMA_DB_ADMIN_URL: DB_ADMIN_URL };
+        assert.equal(runCli(['keygen'], { env }).status, 0);
+        const c = runCli(['client', 'add', '--name', 'Feedback test', '--redirect-uri', 'http://127.0.0.1:9/cb'], { env });
+        assert.equal(c.status, 0, c.stderr);
+        const client = /client_id\s+(\S+)/.exec(c.stdout)[1];
+        household = psql(DB_ADMIN_URL, 'SELECT household_id FROM core.households ORDER BY md5(household_id::text) DESC LIMIT 1').trim();
+        const mint = (scope) => {
+            const r = runCli(['token', '--household', household, '--scope', scope, '--client', client], { env });
+            assert.equal(r.status, 0, r.stderr);
+            return r.stdout.trim().split('\n').pop().trim();
+        };
+        token = mint('summary:read');
+        narrowToken = mint('energy:read');
         srv = await startServer({
-            env: { KLIMA_TRUSTED_PROXIES: '127.0.0.1', KLIMA_GEOIP_DB: path.join(ROOT, 'tests/fixtures/geoip/test-country.mmdb') },
+            env: {
+                KLIMA_TRUSTED_PROXIES: '127.0.0.1',
+                KLIMA_GEOIP_DB: path.join(ROOT, 'tests/fixtures/geoip/test-country.mmdb'),
+                KLIMA_KEYS_DIR: keys,
+                KLIMA_ACCESS_LOG: '1',
+            },
         });
         // both workers have their catalog (the dataset check needs it)
         await waitReady(srv.port);
     });
     after(async () => {
         if (srv) assertCleanExit(assert, await srv.stop());
+        if (keys) fs.rmSync(keys, { recursive: true, force: true });
     });
 
     test('valid feedback is stored with a country and no address; stats count it', async () => {
@@ -103,6 +131,41 @@ describe('citizen feedback', () => {
         assert.match(String(limited.headers['retry-after']), /^[1-9][0-9]*$/);
         assertProblem(limited, 429);
         assert.equal((await post(srv.port, JSON.stringify({ topic: 'idea', rating: 3 }), { ...json, 'x-forwarded-for': '81.0.201.1' })).status, 201);
+    });
+
+    test('a data-error report with a consent token is linked to the household; without one it stays anonymous', async () => {
+        const tag = `data-error-${process.pid}-${Date.now()}`;
+        const bearer = (t) => ({ ...from(), authorization: `Bearer ${t}` });
+        const linked = await post(srv.port, JSON.stringify({ topic: 'data-error', message: `${tag} linked: March heating is doubled` }), bearer(token));
+        assert.equal(linked.status, 201, linked.body);
+        assert.ok(!linked.body.includes(household), 'the receipt does not echo the household');
+        const anon = await post(srv.port, JSON.stringify({ topic: 'data-error', message: `${tag} anonymous` }), from());
+        assert.equal(anon.status, 201, anon.body);
+        // a valid token with another topic is verified but not stored: that feedback stays anonymous
+        const idea = await post(srv.port, JSON.stringify({ topic: 'idea', message: `${tag} idea with token` }), bearer(token));
+        assert.equal(idea.status, 201, idea.body);
+        // a bad token is 401 (WWW-Authenticate), a token without summary:read is 403; neither is stored
+        const bad = await post(srv.port, JSON.stringify({ topic: 'data-error', message: `${tag} bad token` }), bearer(`${token}x`));
+        assertProblem(bad, 401);
+        assert.match(String(bad.headers['www-authenticate']), /^Bearer/);
+        assertProblem(await post(srv.port, JSON.stringify({ topic: 'data-error', message: `${tag} garbage` }), bearer('not-a-jwt')), 401);
+        const narrow = await post(srv.port, JSON.stringify({ topic: 'data-error', message: `${tag} narrow` }), bearer(narrowToken));
+        assertProblem(narrow, 403);
+        // a bad body is still 400 before the token is looked at
+        assertProblem(await post(srv.port, JSON.stringify({ topic: 'data-error' }), bearer(token)), 400, 'message');
+        const rows = psql(DB_ADMIN_URL, `SELECT split_part(message, ' ', 2), coalesce(household_id::text, '-'), client_id IS NOT NULL
+                                         FROM core.feedback WHERE message LIKE '${tag}%' ORDER BY feedback_id`).split('\n');
+        assert.deepEqual(rows, [`linked:|${household}|t`, 'anonymous|-|f', 'idea|-|f']);
+        // staff see the household of the linked report, and only there
+        const r = runCli(['feedback', 'list', '--topic', 'data-error', '--limit', '20'], { env: { KLIMA_DB_ADMIN_URL: DB_ADMIN_URL } });
+        assert.equal(r.status, 0, r.stderr);
+        const lines = r.stdout.split('\n').filter((l) => l.includes(tag));
+        assert.equal(lines.length, 2, r.stdout);
+        assert.ok(lines.some((l) => l.split('\t')[6] === household && l.includes('linked:')), r.stdout);
+        assert.ok(lines.some((l) => l.split('\t')[6] === 'anonymous' && l.includes(`${tag} anonymous`)), r.stdout);
+        // the household id never reaches the server's output (access log and errors)
+        assert.ok(!srv.output().includes(household), 'the household id is not logged');
+        assert.ok(!srv.output().includes(token), 'the token is not logged');
     });
 
     test('klimaspejl feedback list shows messages escaped, one line each', async () => {

@@ -277,6 +277,7 @@ export async function startPgCluster() {
     ].join(' ');
     const cluster = {
         dir,
+        data,
         port,
         conninfo: (db = 'postgres') => `host=${dir} port=${port} dbname=${db} user=postgres`,
         start() {
@@ -296,4 +297,51 @@ export async function startPgCluster() {
     };
     cluster.start();
     return cluster;
+}
+
+// A streaming replica of a throw-away cluster (startPgCluster): `pg_basebackup -R` over the primary's socket (initdb's
+// trust rules allow local replication), started on a port of its own. Same handle as startPgCluster; wal_level=replica
+// and max_wal_senders are PostgreSQL 15's defaults, so the primary needs no change.
+export async function startPgReplica(primary) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-replica-'));
+    const data = path.join(dir, 'pg');
+    if (IS_ROOT) {
+        const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+        const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+        fs.chownSync(dir, Number(pw.stdout), Number(gid.stdout));
+    }
+    const port = await freePort();
+    asPg(path.join(PG_BIN, 'pg_basebackup'), ['-D', data, '-R', '-X', 'stream', '-c', 'fast', '-d', primary.conninfo('postgres')]);
+    const opts = [
+        `-c port=${port}`,
+        `-c unix_socket_directories=${dir}`,
+        "-c listen_addresses=''",
+        '-c shared_buffers=32MB',
+        '-c max_connections=50',
+        '-c fsync=off',
+        '-c hot_standby=on',
+        '-c hot_standby_feedback=on',
+    ].join(' ');
+    const replica = {
+        dir,
+        data,
+        port,
+        conninfo: (db = 'postgres') => `host=${dir} port=${port} dbname=${db} user=postgres`,
+        start() {
+            asPg(path.join(PG_BIN, 'pg_ctl'), ['start', '-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-s', '-o', opts]);
+        },
+        stop() {
+            asPg(path.join(PG_BIN, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-s']);
+        },
+        destroy() {
+            try {
+                replica.stop();
+            } catch {
+                // already stopped
+            }
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+    replica.start();
+    return replica;
 }

@@ -99,8 +99,45 @@ static void test_errors(void)
     config_free(&cfg);
 }
 
+/* KLIMA_RATE_* (QUOTA/SECONDS or 0) and KLIMA_PERSONAL_COUNTRIES (two-letter codes) */
+static void test_rates_and_countries(void)
+{
+    config_t cfg;
+    char err[256] = "";
+    char *argv[] = {"serve", "--rate-open", "100/10", "--personal-countries", "dk, se"};
+    const char *env[] = {"KLIMA_RATE_SERVICE", "0", "KLIMA_RATE_LIMIT", "0", NULL};
+    const char *bad_rate[] = {"KLIMA_RATE_OPEN", "100", NULL};
+    const char *bad_window[] = {"KLIMA_RATE_DOWNLOAD", "5/0", NULL};
+    const char *bad_country[] = {"KLIMA_PERSONAL_COUNTRIES", "DNK", NULL};
+
+    CHECK_INT(load(NULL, 1, argv, &cfg, err, sizeof(err)), CONFIG_OK);
+    CHECK_INT(cfg.rate_limit, 1);
+    CHECK_INT(cfg.rate_open.quota, 3000);
+    CHECK_INT(cfg.rate_open.window_s, 60);
+    CHECK_INT(cfg.rate_feedback.quota, 5);
+    CHECK_INT(cfg.rate_service.quota, 0);
+    CHECK_INT(cfg.rate_client_factor, 10);
+    config_free(&cfg);
+    CHECK_INT(load(env, 5, argv, &cfg, err, sizeof(err)), CONFIG_OK);
+    CHECK_INT(cfg.rate_limit, 0);
+    CHECK_INT(cfg.rate_open.quota, 100);
+    CHECK_INT(cfg.rate_open.window_s, 10);
+    CHECK_STR(cfg.personal_countries, "dk, se");
+    config_free(&cfg);
+    CHECK_INT(load(bad_rate, 1, argv, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_RATE_OPEN") != NULL);
+    config_free(&cfg);
+    CHECK_INT(load(bad_window, 1, argv, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_RATE_DOWNLOAD") != NULL);
+    config_free(&cfg);
+    CHECK_INT(load(bad_country, 1, argv, &cfg, err, sizeof(err)), CONFIG_ERR_VALUE);
+    CHECK(strstr(err, "KLIMA_PERSONAL_COUNTRIES") != NULL);
+    config_free(&cfg);
+}
+
 int main(void)
 {
+    test_rates_and_countries();
     test_defaults();
     test_env_and_flags();
     test_errors();

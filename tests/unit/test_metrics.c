@@ -139,6 +139,13 @@ static void test_accesslog_format(void)
     CHECK_STR(buf, "{\"ts\":\"2026-01-01T01:02:03.045Z\",\"route\":\"a\\\"b\\\\c\\u000a\",\"method\":\"GET\",\"status\":0,"
                    "\"duration_ms\":0.005,\"bytes\":918,\"country\":\"ZZ\",\"proto\":\"1.1\"}\n");
 
+    /* an authenticated request names its app (the client id) after the country */
+    e.client = "dashboard-app1";
+    n = http_accesslog_format(buf, sizeof(buf), &e);
+    buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+    CHECK_STR(buf, "{\"ts\":\"2026-01-01T01:02:03.045Z\",\"route\":\"a\\\"b\\\\c\\u000a\",\"method\":\"GET\",\"status\":0,"
+                   "\"duration_ms\":0.005,\"bytes\":918,\"country\":\"ZZ\",\"client\":\"dashboard-app1\",\"proto\":\"1.1\"}\n");
+
     /* too small a buffer: nothing */
     CHECK_INT(http_accesslog_format(buf, 40, &e), 0);
 }

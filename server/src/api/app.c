@@ -6,6 +6,7 @@
 
 #include "api/app.h"
 #include "api/auth.h"
+#include "api/gate.h"
 #include "api/meta.h"
 #include "api/usage.h"
 #include "core/log.h"
@@ -20,7 +21,7 @@ const db_statement_t api_statements[API_STMT__COUNT] = {
     [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
     [API_STMT_FEEDBACK_ADD] = {"feedback_add",
                                "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)", 7},
-    [API_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0},
+    [API_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0, DB_TARGET_READ},
     [API_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
     [API_STMT_USAGE_GET] = {"usage_get",
                             "SELECT to_char(day, 'YYYY-MM-DD'), dataset, format, country, "
@@ -28,7 +29,7 @@ const db_statement_t api_statements[API_STMT__COUNT] = {
                             "coalesce(sum(count) FILTER (WHERE kind = 'query'), 0) FROM api.usage "
                             "WHERE day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR dataset = $3::text) "
                             "GROUP BY day, dataset, format, country ORDER BY day, dataset, format, country",
-                            3},
+                            3, DB_TARGET_READ},
 };
 
 static const char *const notify_channels[] = {"klima_dataset_refreshed", "klima_consent_revoked", NULL};
@@ -92,8 +93,10 @@ static void call_on_result(void *data, db_status_t status, const PGresult *res)
     h2o_mem_release_shared(call);
 }
 
-/* stmt >= 0: a statement of the table; otherwise sql is run (prepared per connection on first use). */
-static int db_call(h2o_req_t *req, int stmt, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
+/* stmt >= 0: a statement of the table (routed by its target); otherwise sql is run on target (prepared per connection on
+ * first use). */
+static int db_call(h2o_req_t *req, int stmt, db_target_t target, const char *sql, int nparams, const char *const *params, api_db_cb cb,
+                   void *state)
 {
     api_worker_t *aw = api_worker_of(req);
     api_call_t *call = h2o_mem_alloc_shared(NULL, sizeof(*call), NULL);
@@ -103,8 +106,8 @@ static int db_call(h2o_req_t *req, int stmt, const char *sql, int nparams, const
     call->req = req;
     call->cb = cb;
     call->state = state;
-    r = stmt >= 0 ? db_pool_query(aw->db, (size_t)stmt, params, call_on_result, call)
-                  : db_pool_query_sql(aw->db, sql, nparams, params, call_on_result, call);
+    r = stmt >= 0 ? db_route_query(aw->route, (size_t)stmt, params, call_on_result, call)
+                  : db_route_query_sql(aw->route, target, sql, nparams, params, call_on_result, call);
     if (r != 0) {
         h2o_mem_release_shared(call);
         send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database is not reachable right now; try again shortly.");
@@ -119,12 +122,17 @@ static int db_call(h2o_req_t *req, int stmt, const char *sql, int nparams, const
 
 int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state)
 {
-    return db_call(req, (int)stmt, NULL, 0, params, cb, state);
+    return db_call(req, (int)stmt, DB_TARGET_PRIMARY, NULL, 0, params, cb, state);
 }
 
 int api_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
 {
-    return db_call(req, -1, sql, nparams, params, cb, state);
+    return db_call(req, -1, DB_TARGET_PRIMARY, sql, nparams, params, cb, state);
+}
+
+int api_db_read_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
+{
+    return db_call(req, -1, DB_TARGET_READ, sql, nparams, params, cb, state);
 }
 
 void api_db_error_reply(h2o_req_t *req, const PGresult *res)
@@ -134,6 +142,11 @@ void api_db_error_reply(h2o_req_t *req, const PGresult *res)
 
     if (state != NULL && strcmp(state, "57014") == 0) {
         send_unavailable(req, HTTP_PROBLEM_DB_TIMEOUT, "The query took longer than the server allows.");
+        return;
+    }
+    if (state != NULL && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strcmp(state, "40001") == 0)) {
+        /* the database is shutting down or restarting, or a replica cancelled the query: try again, not a server bug */
+        send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database is restarting; try again shortly.");
         return;
     }
     log_error("query failed: %s %s", state != NULL ? state : "-", msg != NULL ? msg : "(no message)");
@@ -205,6 +218,7 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
         h2o_linklist_unlink(&m->super.link);
         if (m->channel == 0) {
             ++aw->datasets_generation;
+            db_route_fence(aw->route); /* no replica serves this dataset until it has replayed the refresh */
             if (aw->catalog != NULL)
                 api_catalog_apply_notify(*aw->catalog, m->payload);
         }
@@ -214,6 +228,7 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
         } else {
             /* the listener (re)connected: notifications may have been missed meanwhile */
             api_auth_on_revoked(aw, NULL);
+            db_route_fence(aw->route);
             if (aw->catalog != NULL)
                 aw->ticks = 59; /* reload the catalog (versions) at the next tick */
         }
@@ -256,15 +271,16 @@ static void *worker_start(http_worker_t *w)
     aw->http = w;
     aw->conninfo = app.cfg->db_url != NULL ? app.cfg->db_url : "";
     aw->downloads_max = app.cfg->downloads;
-    aw->feedback_limit = ratelimit_create(4096, 6, 5);
     aw->cache = api_cache_create((size_t)app.cfg->cache_mb * 1024 * 1024 / (app.cfg->threads > 0 ? app.cfg->threads : 1));
     aw->download_timeout_ms = app.cfg->download_timeout_ms;
-    aw->db = db_pool_create(w->loop, app.cfg->db_url, app.cfg->db_conns, app.cfg->db_timeout_ms, app.cfg->statement_timeout_ms,
-                            api_statements, API_STMT__COUNT);
-    if (aw->db == NULL) {
+    aw->route = db_route_create(w->loop, app.cfg->db_url, app.cfg->db_read_urls, app.cfg->db_conns, app.cfg->db_timeout_ms,
+                                app.cfg->statement_timeout_ms, api_statements, API_STMT__COUNT);
+    if (aw->route == NULL) {
+        api_cache_destroy(aw->cache);
         free(aw);
         return NULL;
     }
+    aw->db = db_route_primary(aw->route);
     h2o_multithread_register_receiver(w->ctx.queue, &aw->notify_receiver, on_notify_messages);
     h2o_timeout_init(w->loop, &aw->tick_timeout, 1000);
     aw->tick_entry.cb = on_tick;
@@ -273,6 +289,8 @@ static void *worker_start(http_worker_t *w)
     h2o_timeout_init(w->loop, &aw->first_timeout, 50);
     aw->first_entry.cb = on_first_tick;
     h2o_timeout_link(w->loop, &aw->first_timeout, &aw->first_entry);
+    if (api_gate_worker_start(aw) != 0)
+        log_warn("worker %u: out of memory for the rate limits; this thread serves without them", w->id);
     if (api_auth_worker_start(aw) != 0)
         log_warn("worker %u: out of memory for the token cache; personal routes answer 503 on this thread", w->id);
     if (api_usage_worker_start(aw) != 0)
@@ -301,12 +319,12 @@ static void worker_stop(http_worker_t *w)
     if (h2o_timeout_is_linked(&aw->first_entry))
         h2o_timeout_unlink(&aw->first_entry);
     api_usage_worker_stop(aw); /* its last send needs the pool */
-    db_pool_destroy(aw->db);
+    db_route_destroy(aw->route);
+    aw->route = NULL;
     aw->db = NULL;
+    api_gate_worker_stop(aw); /* after the pool: its last callbacks (origin loads) still reach the gate */
     api_cache_destroy(aw->cache);
     aw->cache = NULL;
-    ratelimit_destroy(aw->feedback_limit);
-    aw->feedback_limit = NULL;
     api_auth_worker_stop(aw);
     if (aw->catalog != NULL) {
         h2o_mem_release_shared(aw->catalog);
@@ -321,7 +339,19 @@ const http_server_hooks_t *api_start(const config_t *cfg)
     char err[512];
 
     app.cfg = cfg;
-    if (api_auth_start(cfg, err, sizeof(err)) != 0) {
+    {
+        char *urls[DB_ROUTE_MAX_REPLICAS];
+        int n = db_route_split_urls(cfg->db_read_urls, urls, DB_ROUTE_MAX_REPLICAS);
+        if (n < 0) {
+            log_error("KLIMA_DB_READ_URLS: at most %d comma-separated connection strings", DB_ROUTE_MAX_REPLICAS);
+            return NULL;
+        }
+        if (n > 0)
+            log_info("reads that tolerate replication lag go to %d replica(s); writes and fresh reads to the primary", n);
+        while (n > 0)
+            free(urls[--n]);
+    }
+    if (api_auth_start(cfg, err, sizeof(err)) != 0 || api_gate_start(cfg, err, sizeof(err)) != 0) {
         log_error("%s", err);
         return NULL;
     }
@@ -332,6 +362,8 @@ const http_server_hooks_t *api_start(const config_t *cfg)
     if ((hooks.metrics = api_meta_metrics_start(cfg->threads)) == NULL)
         log_warn("out of memory for the metrics registry: /metrics answers 500");
     hooks.country_of = api_meta_country_of;
+    hooks.gate = api_gate_check;
+    hooks.options = api_gate_options;
     if (db_listen_start(cfg->db_url, notify_channels, on_notify, NULL) != 0)
         log_warn("cannot start the notification listener; cache invalidation will wait for expiry");
     return &hooks;

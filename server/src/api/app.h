@@ -11,10 +11,12 @@
 #include "api/catalog.h"
 #include "core/config.h"
 #include "db/pool.h"
+#include "db/route.h"
 #include "http/router.h"
 #include "http/server.h"
 
-/* The statements the server runs, one table for every connection (prepared on first use per connection). */
+/* The statements the server runs, one table for every connection (prepared on first use per connection). Each entry's
+ * target says whether a read replica may answer it (DB_TARGET_READ) or only the primary (the default). */
 typedef enum api_stmt { API_STMT_PING, API_STMT_CATALOG, API_STMT_USAGE_ADD, API_STMT_USAGE_GET, API_STMT_FEEDBACK_ADD, API_STMT_FEEDBACK_STATS,
                        API_STMT__COUNT } api_stmt_t;
 extern const db_statement_t api_statements[API_STMT__COUNT];
@@ -25,7 +27,8 @@ extern const size_t api_nroutes;
 
 typedef struct api_worker {
     http_worker_t *http;
-    db_pool_t *db;
+    db_route_t *route;         /* the primary and the read replicas (KLIMA_DB_READ_URLS) */
+    db_pool_t *db;             /* the primary's pool (owned by route): writes and reads that must be fresh */
     h2o_multithread_receiver_t notify_receiver;
     uint64_t datasets_generation; /* bumped by NOTIFY klima_dataset_refreshed */
     uint64_t consents_revoked;    /* bumped by NOTIFY klima_consent_revoked */
@@ -34,9 +37,9 @@ typedef struct api_worker {
     h2o_timeout_entry_t tick_entry;
     unsigned ticks;
     int catalog_loading;
-    const char *conninfo;      /* for the download connections */
+    const char *conninfo;      /* the primary's (downloads ask db_route_read_conninfo, which may name a replica) */
     api_cache_t *cache;        /* public responses (records) */
-    struct ratelimit *feedback_limit; /* POST /v1/feedback per client (daily-salted address hash) */
+    void *gate;                /* api/gate.c's buckets and CORS origins (opaque); NULL when out of memory */
     unsigned downloads_active, downloads_max, download_timeout_ms;
     void *auth;                /* api/auth.c's token cache (opaque); NULL when out of memory */
     void *usage;               /* api/usage.c's counters (opaque); NULL when counting is off */
@@ -60,8 +63,13 @@ int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api
  * has not been loaded yet (database not reached since start) it sends 503 + Retry-After and returns NULL. */
 api_catalog_t *api_catalog_acquire(h2o_req_t *req);
 
-/* Like api_db_query for SQL built by api/query.c (prepared per connection on first use). */
+/* Like api_db_query for SQL built at run time (prepared per connection on first use), on the primary: writes, and reads
+ * that must see the latest commit (consent and token checks, OAuth codes and clients). */
 int api_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state);
+
+/* Like api_db_query_sql for a read that a streaming replica may answer (open data, a household's own series): it goes to
+ * a healthy replica when KLIMA_DB_READ_URLS names any, else to the primary (see db/route.h). */
+int api_db_read_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state);
 
 /* Sends the problem for a query PostgreSQL rejected (logs the SQL error; statement timeouts become 503). */
 void api_db_error_reply(h2o_req_t *req, const PGresult *res);

@@ -8,6 +8,7 @@
 #include "api/auth.h"
 #include "api/meta.h"
 #include "auth/cache.h"
+#include "auth/oidc.h"
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "core/log.h"
@@ -22,6 +23,7 @@ static const char consent_check_sql[] = "SELECT status, extract(epoch FROM expir
 
 static struct {
     auth_keyring_t *keyring;
+    auth_oidc_t *oidc; /* the citizens' identity provider, or NULL */
     const char *issuer;
     int dev_login;
     int secure_cookies;
@@ -30,6 +32,10 @@ static struct {
 typedef struct auth_worker {
     auth_cache_t *cache;
     uint64_t revocations; /* bumped per revocation; a check that raced one is not cached */
+    /* the last token hashed on this thread and its hash: the rate limiter and the route's own check hash it once */
+    size_t memo_len;
+    unsigned char memo_hash[32];
+    char memo_token[AUTH_TOKEN_MAX_LEN];
 } auth_worker_t;
 
 int api_auth_start(const config_t *cfg, char *err, size_t errlen)
@@ -37,13 +43,24 @@ int api_auth_start(const config_t *cfg, char *err, size_t errlen)
     auth.issuer = cfg->issuer != NULL ? cfg->issuer : "http://localhost:8080";
     auth.dev_login = cfg->dev_login;
     auth.secure_cookies = cfg->tls_cert != NULL && cfg->tls_cert[0] != '\0';
+    if (cfg->oidc_issuer != NULL || cfg->oidc_key != NULL || cfg->oidc_client_id != NULL ||
+        cfg->oidc_authorization_endpoint != NULL) {
+        /* any OIDC setting asks for the production login: all of them must be right, or the server does not start */
+        if ((auth.oidc = auth_oidc_load(cfg->oidc_issuer, cfg->oidc_key, cfg->oidc_client_id, cfg->oidc_authorization_endpoint, err,
+                                        errlen)) == NULL)
+            return -1;
+        log_info("citizen login: OpenID Connect identity provider %s (%s)", auth.oidc->issuer, auth_alg_name(auth.oidc->alg));
+    }
     if (cfg->keys_dir == NULL || cfg->keys_dir[0] == '\0') {
         log_warn("KLIMA_KEYS_DIR is not set: the consent service (OAuth, personal routes) is off; create a key with "
                  "`klimaspejl keygen`");
         return 0;
     }
-    if ((auth.keyring = auth_keyring_load(cfg->keys_dir, err, errlen)) == NULL)
+    if ((auth.keyring = auth_keyring_load(cfg->keys_dir, err, errlen)) == NULL) {
+        auth_oidc_free(auth.oidc);
+        auth.oidc = NULL;
         return -1;
+    }
     log_info("consent service: %zu key(s), signing with %s (%s)", auth.keyring->nkeys, auth.keyring->signing->kid,
              auth_alg_name(auth.keyring->signing->alg));
     return 0;
@@ -53,6 +70,8 @@ void api_auth_stop(void)
 {
     auth_keyring_free(auth.keyring);
     auth.keyring = NULL;
+    auth_oidc_free(auth.oidc);
+    auth.oidc = NULL;
 }
 
 const auth_keyring_t *api_auth_keyring(void)
@@ -68,6 +87,11 @@ const char *api_auth_issuer(void)
 int api_auth_dev_login(void)
 {
     return auth.dev_login;
+}
+
+const auth_oidc_t *api_auth_oidc(void)
+{
+    return auth.oidc;
 }
 
 int api_auth_secure_cookies(void)
@@ -154,6 +178,7 @@ static void finish(h2o_req_t *req, const auth_claims_t *c, uint32_t need, const 
         reply_scope(req, scope);
         return;
     }
+    http_request_set_client(req, c->aud); /* the access log names the app (never the household) */
     memcpy(who.household, c->sub, sizeof(who.household));
     memcpy(who.client, c->aud, sizeof(who.client));
     memcpy(who.consent, c->cid, sizeof(who.consent));
@@ -208,6 +233,60 @@ static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, con
     finish(req, &p->claims, p->need, p->scope, p->cb, p->state);
 }
 
+/* SHA-256 of the token, through the one-entry memo (compared byte for byte, so a stale entry can never match). */
+static void token_hash(auth_worker_t *w, const char *token, size_t len, unsigned char hash[32])
+{
+    if (w->memo_len == len && len != 0 && memcmp(w->memo_token, token, len) == 0) {
+        memcpy(hash, w->memo_hash, 32);
+        return;
+    }
+    auth_sha256(token, len, hash);
+    if (len <= sizeof(w->memo_token)) {
+        memcpy(w->memo_token, token, len);
+        memcpy(w->memo_hash, hash, 32);
+        w->memo_len = len;
+    }
+}
+
+/* The bearer token of req (after "Bearer " and spaces), or base NULL when there is none of an acceptable form. */
+static h2o_iovec_t bearer_of(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    h2o_iovec_t v;
+
+    if (i == -1)
+        return h2o_iovec_init(NULL, 0);
+    v = req->headers.entries[i].value;
+    if (v.len < 7 || !h2o_lcstris(v.base, 6, H2O_STRLIT("bearer")) || v.base[6] != ' ')
+        return h2o_iovec_init(NULL, 0);
+    v.base += 7;
+    v.len -= 7;
+    while (v.len > 0 && v.base[0] == ' ') {
+        ++v.base;
+        --v.len;
+    }
+    if (v.len == 0 || v.len > AUTH_TOKEN_MAX_LEN)
+        return h2o_iovec_init(NULL, 0);
+    return v;
+}
+
+int api_auth_cached_client(h2o_req_t *req, char client[65])
+{
+    auth_worker_t *w = api_worker_of(req)->auth;
+    h2o_iovec_t v;
+    unsigned char hash[32];
+    const auth_claims_t *hit;
+
+    if (w == NULL || auth.keyring == NULL || (v = bearer_of(req)).base == NULL)
+        return 0;
+    token_hash(w, v.base, v.len, hash);
+    if ((hit = auth_cache_get(w->cache, hash, (int64_t)time(NULL))) == NULL)
+        return 0;
+    memcpy(client, hit->aud, 65);
+    client[64] = '\0';
+    return 1;
+}
+
 void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *state)
 {
     api_worker_t *aw = api_worker_of(req);
@@ -253,7 +332,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         reply_invalid(req, API_TOKEN_REJECT_MALFORMED, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
         return;
     }
-    auth_sha256(v.base, v.len, hash);
+    token_hash(w, v.base, v.len, hash);
     if ((hit = auth_cache_get(w->cache, hash, now)) != NULL) {
         finish(req, hit, need, scope, cb, state);
         return;

@@ -10,6 +10,7 @@
 
 #include "api/app.h"
 #include "auth/keyring.h"
+#include "auth/oidc.h"
 #include "core/config.h"
 
 /* Who a verified consent token speaks for. */
@@ -33,9 +34,15 @@ typedef void (*api_auth_cb)(h2o_req_t *req, void *state, const api_principal_t *
  * The handler returns 0 to h2o afterwards in every case. */
 void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *state);
 
-/* Loads the keyring (KLIMA_KEYS_DIR) and remembers the issuer and dev-login setting; called once by api_start. When
- * KLIMA_KEYS_DIR is unset the consent service is off (its routes answer 503) and 0 is returned; a keyring that fails to
- * load returns -1 with the reason in err. */
+/* For the rate limiter (api/gate.c): when req carries `Authorization: Bearer <token>` and this thread has verified the
+ * token before (a cache hit: no signature check, no database), copies its client id (aud) to client and returns 1;
+ * otherwise 0. The token's hash is remembered, so api_auth_require on the same token does not hash it again. */
+int api_auth_cached_client(h2o_req_t *req, char client[65]);
+
+/* Loads the keyring (KLIMA_KEYS_DIR) and the citizens' identity provider (KLIMA_OIDC_*), and remembers the issuer and
+ * dev-login setting; called once by api_start. When KLIMA_KEYS_DIR is unset the consent service is off (its routes
+ * answer 503) and 0 is returned; a keyring that fails to load, or an incomplete or invalid OIDC setting (any one set
+ * asks for all), returns -1 with the reason (naming the setting) in err. */
 int api_auth_start(const config_t *cfg, char *err, size_t errlen);
 
 /* Releases what api_auth_start loaded (after the workers stopped). */
@@ -49,6 +56,9 @@ const char *api_auth_issuer(void);
 
 /* Whether the built-in dev login is on (KLIMA_DEV_LOGIN=1). */
 int api_auth_dev_login(void);
+
+/* The citizens' OpenID Connect identity provider, or NULL when KLIMA_OIDC_* is not set. */
+const auth_oidc_t *api_auth_oidc(void);
 
 /* Whether cookies must carry Secure (TLS is configured). */
 int api_auth_secure_cookies(void);

@@ -1,28 +1,32 @@
 /*
  * api/cache — per-worker LRU response cache.
+ *
+ * A node and everything it stores (the key, the body, the header values) are one h2o_mem_alloc_shared block. The cache
+ * holds one reference; each hit adds one for the request (h2o_mem_link_shared), which the request's pool drops when
+ * h2o disposes the request. Removing a node from the cache drops the cache's reference only.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "api/cache.h"
-#include "core/strutil.h"
 
 typedef struct node {
     struct node *lru_prev, *lru_next; /* most recent at head */
     struct node *bucket_next;
     uint64_t hash, version;
-    char *key;
+    const char *key;
     size_t keylen, cost;
     api_cache_entry_t e;
-    char *storage; /* body + strings in one allocation */
 } node_t;
 
 struct api_cache {
     node_t **buckets;
-    size_t nbuckets;
+    size_t nbuckets; /* a power of two */
     node_t *head, *tail;
     size_t bytes, max_bytes, entries;
     uint64_t hits, misses;
+    uint64_t seed; /* keys are client-chosen URLs: a secret seed keeps them from piling into one bucket */
 };
 
 api_cache_t *api_cache_create(size_t max_bytes)
@@ -36,7 +40,27 @@ api_cache_t *api_cache_create(size_t max_bytes)
         free(c);
         return NULL;
     }
+    if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) != (ssize_t)sizeof(c->seed))
+        c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ULL;
     return c;
+}
+
+/* A seeded hash that takes 8 bytes per step: a hit hashes the whole path and query, so a byte-at-a-time hash showed up
+ * in profiles. */
+static uint64_t key_hash(uint64_t seed, const char *p, size_t len)
+{
+    uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL), w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
 }
 
 static void lru_unlink(api_cache_t *c, node_t *n)
@@ -63,17 +87,17 @@ static void lru_push_front(api_cache_t *c, node_t *n)
         c->tail = n;
 }
 
+/* Takes n out of the cache and drops the cache's reference (requests still sending from it keep theirs). */
 static void remove_node(api_cache_t *c, node_t *n)
 {
-    node_t **pp = &c->buckets[n->hash % c->nbuckets];
+    node_t **pp = &c->buckets[n->hash & (c->nbuckets - 1)];
     while (*pp != n)
         pp = &(*pp)->bucket_next;
     *pp = n->bucket_next;
     lru_unlink(c, n);
     c->bytes -= n->cost;
     --c->entries;
-    free(n->storage);
-    free(n);
+    h2o_mem_release_shared(n);
 }
 
 void api_cache_destroy(api_cache_t *c)
@@ -86,84 +110,92 @@ void api_cache_destroy(api_cache_t *c)
     free(c);
 }
 
-const api_cache_entry_t *api_cache_get(api_cache_t *c, const char *key, size_t keylen, uint64_t version)
+static node_t *find(api_cache_t *c, uint64_t h, const char *key, size_t keylen)
 {
-    uint64_t h = str_hash64(key, keylen);
-    for (node_t *n = c->buckets[h % c->nbuckets]; n != NULL; n = n->bucket_next) {
-        if (n->hash != h || n->keylen != keylen || memcmp(n->key, key, keylen) != 0)
-            continue;
-        if (n->version != version) {
-            remove_node(c, n);
-            break;
-        }
-        lru_unlink(c, n);
-        lru_push_front(c, n);
-        ++c->hits;
-        return &n->e;
+    for (node_t *n = c->buckets[h & (c->nbuckets - 1)]; n != NULL; n = n->bucket_next) {
+        if (n->hash == h && n->keylen == keylen && memcmp(n->key, key, keylen) == 0)
+            return n;
     }
-    ++c->misses;
     return NULL;
 }
 
-/* Copies s into *w (NUL-terminated) and returns where it went; NULL stays NULL. */
-static const char *put_str(char **w, const char *s)
+const api_cache_entry_t *api_cache_get(api_cache_t *c, h2o_mem_pool_t *pool, const char *key, size_t keylen, uint64_t version)
 {
-    if (s == NULL)
+    node_t *n;
+
+    if (c->entries == 0 || (n = find(c, key_hash(c->seed, key, keylen), key, keylen)) == NULL) {
+        ++c->misses;
         return NULL;
-    size_t len = strlen(s) + 1;
-    char *at = *w;
-    memcpy(at, s, len);
-    *w += len;
-    return at;
+    }
+    if (n->version != version) {
+        remove_node(c, n);
+        ++c->misses;
+        return NULL;
+    }
+    if (c->head != n) {
+        lru_unlink(c, n);
+        lru_push_front(c, n);
+    }
+    ++c->hits;
+    h2o_mem_link_shared(pool, n);
+    return &n->e;
 }
 
-void api_cache_put(api_cache_t *c, const char *key, size_t keylen, uint64_t version, const char *content_type, const char *body,
-                   size_t len, const char *etag, const char *link, const char *next_cursor)
+static size_t opt_len(const char *s)
 {
-    size_t strs = keylen + 1 + strlen(etag) + 1 + (link != NULL ? strlen(link) + 1 : 0) +
-                  (next_cursor != NULL ? strlen(next_cursor) + 1 : 0);
-    size_t cost = sizeof(node_t) + len + strs;
-    uint64_t h = str_hash64(key, keylen);
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies len bytes of s to *w, NUL-terminated, and returns them as an iovec; NULL stays absent. */
+static h2o_iovec_t put_bytes(char **w, const char *s, size_t len)
+{
+    char *at = *w;
+    if (s == NULL)
+        return h2o_iovec_init(NULL, 0);
+    memcpy(at, s, len);
+    at[len] = '\0';
+    *w += len + 1;
+    return h2o_iovec_init(at, len);
+}
+
+static h2o_iovec_t put_str(char **w, const char *s)
+{
+    return put_bytes(w, s, s != NULL ? strlen(s) : 0);
+}
+
+void api_cache_put(api_cache_t *c, const char *key, size_t keylen, uint64_t version, const api_cache_response_t *r)
+{
+    size_t size = sizeof(node_t) + keylen + 1 + r->len + 1 + opt_len(r->etag) + opt_len(r->link) + opt_len(r->next_cursor);
+    uint64_t h;
     node_t *n;
     char *w;
 
-    if (c->max_bytes == 0 || cost > c->max_bytes / 8)
+    if (c->max_bytes == 0 || size > c->max_bytes / 8)
         return;
-    for (n = c->buckets[h % c->nbuckets]; n != NULL; n = n->bucket_next) {
-        if (n->hash == h && n->keylen == keylen && memcmp(n->key, key, keylen) == 0) {
-            remove_node(c, n);
-            break;
-        }
-    }
-    while (c->bytes + cost > c->max_bytes && c->tail != NULL)
+    h = key_hash(c->seed, key, keylen);
+    if ((n = find(c, h, key, keylen)) != NULL)
+        remove_node(c, n);
+    while (c->bytes + size > c->max_bytes && c->tail != NULL)
         remove_node(c, c->tail);
-    if ((n = calloc(1, sizeof(*n))) == NULL)
-        return;
-    if ((n->storage = malloc(len + strs)) == NULL) {
-        free(n);
-        return;
-    }
-    w = n->storage;
-    memcpy(w, body, len);
-    n->e.body = w;
-    n->e.len = len;
-    w += len;
-    memcpy(w, key, keylen);
-    w[keylen] = '\0';
-    n->key = w;
+    /* h2o_mem_alloc_shared aborts rather than return NULL when out of memory, like every h2o allocation */
+    n = h2o_mem_alloc_shared(NULL, size, NULL);
+    memset(n, 0, sizeof(*n));
+    w = (char *)(n + 1);
+    n->e.body = put_bytes(&w, r->body != NULL ? r->body : "", r->len); /* never absent: it is sent as is */
+    n->key = put_bytes(&w, key, keylen).base;
     n->keylen = keylen;
-    w += keylen + 1;
-    n->e.etag = put_str(&w, etag);
-    n->e.link = put_str(&w, link);
-    n->e.next_cursor = put_str(&w, next_cursor);
-    n->e.content_type = content_type;
+    n->e.etag = put_str(&w, r->etag);
+    n->e.link = put_str(&w, r->link);
+    n->e.next_cursor = put_str(&w, r->next_cursor);
+    n->e.content_type = h2o_iovec_init(r->content_type, strlen(r->content_type));
+    n->e.tag = r->tag;
     n->hash = h;
     n->version = version;
-    n->cost = cost;
-    n->bucket_next = c->buckets[h % c->nbuckets];
-    c->buckets[h % c->nbuckets] = n;
+    n->cost = size;
+    n->bucket_next = c->buckets[h & (c->nbuckets - 1)];
+    c->buckets[h & (c->nbuckets - 1)] = n;
     lru_push_front(c, n);
-    c->bytes += cost;
+    c->bytes += size;
     ++c->entries;
 }
 

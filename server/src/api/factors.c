@@ -105,6 +105,6 @@ int api_factors_get(h2o_req_t *req, const http_match_t *m)
     str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", st->version, (unsigned long long)h);
     if (api_metadata_not_modified(req, st->etag))
         return 0;
-    api_db_query_sql(req, factors_sql, 0, NULL, on_factors, st);
+    api_db_read_sql(req, factors_sql, 0, NULL, on_factors, st);
     return 0;
 }

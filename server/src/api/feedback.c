@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/feedback.h"
 #include "api/meta.h"
 #include "core/ratelimit.h"
@@ -113,6 +114,8 @@ static int catalog_has(const char *id, void *ctx)
 
 typedef struct feedback_state {
     json_t *root; /* released when the request's pool is cleared */
+    api_feedback_input_t in;
+    char country[3], rating[4];
 } feedback_state_t;
 
 static void feedback_state_dispose(void *p)
@@ -134,6 +137,27 @@ static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGres
     http_send_json(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
 }
 
+/* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household. The
+ * household id goes only to api.feedback_add, never to a log. */
+static void feedback_store(h2o_req_t *req, feedback_state_t *st, const api_principal_t *who)
+{
+    const api_feedback_input_t *in = &st->in;
+    int linked = who != NULL && strcmp(in->topic, "data-error") == 0;
+    const char *params[7] = {in->topic,
+                             in->dataset,
+                             in->rating != 0 ? st->rating : NULL,
+                             in->message != NULL ? in->message : "",
+                             st->country,
+                             linked ? who->household : NULL,
+                             linked ? who->client : NULL};
+    api_db_query(req, API_STMT_FEEDBACK_ADD, params, on_added, st);
+}
+
+static void feedback_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+{
+    feedback_store(req, data, who);
+}
+
 /* The client's X-Forwarded-For header (the first one; enough for rate limiting and the country). */
 static void client_of(h2o_req_t *req, struct sockaddr_storage *ss, const struct sockaddr **peer, const char **xff, size_t *xff_len)
 {
@@ -148,15 +172,13 @@ static void client_of(h2o_req_t *req, struct sockaddr_storage *ss, const struct 
 
 int api_feedback_post(h2o_req_t *req, const http_match_t *m)
 {
-    api_worker_t *aw = api_worker_of(req);
     api_catalog_t *cat;
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     struct sockaddr_storage ss;
     const struct sockaddr *peer;
     const char *xff, *param;
     size_t xff_len;
-    unsigned retry;
-    char detail[300], country[3], rating[4], retry_s[16];
+    char detail[300];
     feedback_state_t *st;
     api_feedback_input_t in;
 
@@ -169,17 +191,8 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
         http_problem_sendf(req, HTTP_PROBLEM_PAYLOAD_TOO_LARGE, NULL, "The body may be at most %d bytes.", FEEDBACK_MAX_BODY);
         return 0;
     }
+    /* the rate limit (class "feedback", KLIMA_RATE_FEEDBACK) was applied by api/gate.c before this handler ran */
     client_of(req, &ss, &peer, &xff, &xff_len);
-    if (aw->feedback_limit != NULL &&
-        !ratelimit_take(aw->feedback_limit, geo_client_hash(peer, xff, xff_len), h2o_now(aw->http->loop), &retry)) {
-        api_meta_count_ratelimit_hit(req);
-        str_fmt(retry_s, sizeof(retry_s), "%u", retry);
-        http_add_header(req, "retry-after", retry_s);
-        http_add_header(req, "ratelimit-policy", "5;w=60");
-        http_problem_sendf(req, HTTP_PROBLEM_TOO_MANY_REQUESTS, NULL,
-                           "Thank you — but that is a lot of feedback at once. Try again in %u s.", retry);
-        return 0;
-    }
     if ((cat = api_catalog_acquire(req)) == NULL)
         return 0;
     st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
@@ -189,11 +202,16 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, param != NULL ? HTTP_PROBLEM_INVALID_PARAMETER : HTTP_PROBLEM_BAD_REQUEST, detail, param);
         return 0;
     }
-    geo_country_of(peer, xff, xff_len, country);
-    str_fmt(rating, sizeof(rating), "%d", in.rating);
-    const char *params[7] = {in.topic, in.dataset, in.rating != 0 ? rating : NULL, in.message != NULL ? in.message : "",
-                             country, NULL, NULL};
-    api_db_query(req, API_STMT_FEEDBACK_ADD, params, on_added, st);
+    st->in = in;
+    geo_country_of(peer, xff, xff_len, st->country);
+    str_fmt(st->rating, sizeof(st->rating), "%d", in.rating);
+    /* With a consent token (scope summary:read) a data-error report is linked to the household, so staff can look at
+     * its data; the token is verified whatever the topic (a bad one is 401), but other topics stay anonymous. */
+    if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) != -1) {
+        api_auth_require(req, "summary:read", feedback_authorized, st);
+        return 0;
+    }
+    feedback_store(req, st, NULL);
     return 0;
 }
 

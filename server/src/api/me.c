@@ -308,7 +308,7 @@ static void summary_authorized(h2o_req_t *req, void *data, const api_principal_t
     char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
     str_fmt(first_day, 11, "%.7s-01", st->month);
     const char *params[2] = {who->household, first_day};
-    api_db_query_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
+    api_db_read_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
 }
 
 int api_me_summary(h2o_req_t *req, const http_match_t *m)
@@ -481,7 +481,7 @@ static void series_authorized(h2o_req_t *req, void *data, const api_principal_t 
             "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
     const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
-    api_db_query_sql(req, sql, 5, params, on_series, st);
+    api_db_read_sql(req, sql, 5, params, on_series, st);
 }
 
 static int series(h2o_req_t *req, const char *kind, const char *scope, const char *default_resolution)

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "api/app.h"
+#include "api/gate.h"
 #include "api/meta.h"
 #include "api/usage.h"
 #include "core/sbuf.h"
@@ -45,6 +46,7 @@ int api_meta_readyz(h2o_req_t *req, const http_match_t *m)
 
 static const char *const conn_states[] = {"ready", "total"};
 static const char *const query_results[] = {"ok", "failed"};
+static const char *const read_targets[] = {"replica", "primary", "primary_retry"};
 static const char *const token_reasons[API_TOKEN_REJECT__COUNT] = {
     [API_TOKEN_REJECT_MISSING] = "missing",
     [API_TOKEN_REJECT_NOT_BEARER] = "not_bearer",
@@ -70,6 +72,10 @@ enum {
     M_DB_CONNECTIONS,
     M_DB_QUERIES,
     M_DB_IN_FLIGHT,
+    M_DB_REPLICA_CONNECTIONS,
+    M_DB_REPLICA_QUERIES,
+    M_DB_REPLICA_IN_FLIGHT,
+    M_DB_READS,
     M_CACHE_HITS,
     M_CACHE_MISSES,
     M_CACHE_BYTES,
@@ -96,6 +102,23 @@ static const metrics_family_t families[M__COUNT] = {
     [M_DB_IN_FLIGHT] = {.name = "klimaspejl_db_in_flight",
                         .help = "Queries sent on the pipelined connections and not yet answered (pipeline depth).",
                         .type = METRICS_GAUGE},
+    [M_DB_REPLICA_CONNECTIONS] = {.name = "klimaspejl_db_replica_connections",
+                                  .help = "PostgreSQL connections to the read replicas (KLIMA_DB_READ_URLS): ready and total.",
+                                  .type = METRICS_GAUGE,
+                                  LABEL("state", conn_states)},
+    [M_DB_REPLICA_QUERIES] = {.name = "klimaspejl_db_replica_queries_total",
+                              .help = "Queries answered by the read replicas, by result.",
+                              .type = METRICS_COUNTER,
+                              LABEL("result", query_results)},
+    [M_DB_REPLICA_IN_FLIGHT] = {.name = "klimaspejl_db_replica_in_flight",
+                                .help = "Queries sent to the read replicas and not yet answered (pipeline depth).",
+                                .type = METRICS_GAUGE},
+    [M_DB_READS] = {.name = "klimaspejl_db_reads_total",
+                    .help = "Reads a replica may answer, by where they went: a replica, the primary (no usable replica), or "
+                            "the primary after a replica dropped them (primary_retry).",
+                    .type = METRICS_COUNTER,
+                    LABEL("target", read_targets),
+                    .show_zero = 1},
     [M_CACHE_HITS] = {.name = "klimaspejl_cache_hits_total",
                       .help = "Records responses served from the response cache.",
                       .type = METRICS_COUNTER},
@@ -109,8 +132,10 @@ static const metrics_family_t families[M__COUNT] = {
                             LABEL("reason", token_reasons),
                             .show_zero = 1},
     [M_RATELIMIT_HITS] = {.name = "klimaspejl_ratelimit_hits_total",
-                          .help = "Requests refused with 429 by a rate limit.",
-                          .type = METRICS_COUNTER},
+                          .help = "Requests refused with 429 by a rate limit, by route class (KLIMA_RATE_*).",
+                          .type = METRICS_COUNTER,
+                          LABEL("class", api_gate_class_names),
+                          .show_zero = 1},
     [M_DOWNLOADS_ACTIVE] = {.name = "klimaspejl_downloads_active",
                             .help = "Dataset downloads streaming now.",
                             .type = METRICS_GAUGE},
@@ -170,6 +195,20 @@ void api_meta_metrics_publish(api_worker_t *aw)
         metrics_set(meta.m, w, meta.id[M_DB_QUERIES], 1, (int64_t)db.queries_failed);
         metrics_set(meta.m, w, meta.id[M_DB_IN_FLIGHT], 0, (int64_t)db.in_flight);
     }
+    if (aw->route != NULL) {
+        db_route_stats_t rs;
+        db_route_get_stats(aw->route, &rs);
+        if (rs.replicas > 0) {
+            metrics_set(meta.m, w, meta.id[M_DB_REPLICA_CONNECTIONS], 0, rs.replica.connections_ready);
+            metrics_set(meta.m, w, meta.id[M_DB_REPLICA_CONNECTIONS], 1, rs.replica.connections_total);
+            metrics_set(meta.m, w, meta.id[M_DB_REPLICA_QUERIES], 0, (int64_t)rs.replica.queries_ok);
+            metrics_set(meta.m, w, meta.id[M_DB_REPLICA_QUERIES], 1, (int64_t)rs.replica.queries_failed);
+            metrics_set(meta.m, w, meta.id[M_DB_REPLICA_IN_FLIGHT], 0, (int64_t)rs.replica.in_flight);
+        }
+        metrics_set(meta.m, w, meta.id[M_DB_READS], 0, (int64_t)rs.reads_replica);
+        metrics_set(meta.m, w, meta.id[M_DB_READS], 1, (int64_t)rs.reads_primary);
+        metrics_set(meta.m, w, meta.id[M_DB_READS], 2, (int64_t)rs.reads_retried);
+    }
     if (aw->cache != NULL)
         api_cache_get_stats(aw->cache, &cache);
     metrics_set(meta.m, w, meta.id[M_CACHE_HITS], 0, (int64_t)cache.hits);
@@ -203,10 +242,10 @@ void api_meta_count_token_rejection(h2o_req_t *req, api_token_rejection_t why)
         metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_TOKEN_REJECTIONS], (size_t)why, 1);
 }
 
-void api_meta_count_ratelimit_hit(h2o_req_t *req)
+void api_meta_count_ratelimit_hit(h2o_req_t *req, int cls)
 {
-    if (meta.m != NULL)
-        metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_RATELIMIT_HITS], 0, 1);
+    if (meta.m != NULL && cls >= 0 && cls < API_GATE__CLASSES)
+        metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_RATELIMIT_HITS], (size_t)cls, 1);
 }
 
 void api_meta_country_of(h2o_req_t *req, char out[3])

@@ -59,7 +59,7 @@ api_token_rejection_t api_meta_token_rejection_of(auth_token_result_t r);
 
 /* Counts one refused token / one request refused by a rate limit, on req's worker (no lock). */
 void api_meta_count_token_rejection(h2o_req_t *req, api_token_rejection_t why);
-void api_meta_count_ratelimit_hit(h2o_req_t *req);
+void api_meta_count_ratelimit_hit(h2o_req_t *req, int cls); /* cls: api_gate_class_t */
 
 /* The client's country for the access log (http_server_hooks_t.country_of): geo_country_of of req's peer and
  * X-Forwarded-For. */

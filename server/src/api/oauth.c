@@ -2,8 +2,9 @@
  * api/oauth — authorization endpoint, login and consent pages, token and revocation endpoints, JWKS and metadata.
  *
  * Browser state lives in two cookies scoped to /oauth: klima_csrf (a random double-submit token echoed in every form)
- * and klima_session (a short-lived JWS signed with the service key: the logged-in household). Codes, refresh tokens and
- * client secrets are hashed (SHA-256) before they reach the database. Nothing here logs a token or a household id.
+ * and klima_session (a short-lived JWS signed with the service key: the logged-in household), set by the dev login or by
+ * the OpenID Connect callback. Codes, refresh tokens, client secrets and the OIDC state and nonce are hashed (SHA-256)
+ * before they reach the database. Nothing here logs a token or a household id.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@ typedef enum param_id {
     P_CLIENT_SECRET,
     P_TOKEN,
     P_TOKEN_TYPE_HINT,
+    P_ID_TOKEN,
+    P_ERROR,
     P__COUNT
 } param_id_t;
 
@@ -93,6 +96,8 @@ static const char *const param_names[P__COUNT] = {
     "client_secret",
     "token",
     "token_type_hint",
+    "id_token",
+    "error",
 };
 
 typedef struct params {
@@ -264,7 +269,8 @@ static void send_sbuf(h2o_req_t *req, int status, const char *type, sbuf_t *b)
     sbuf_free(b);
 }
 
-static void redirect_to(h2o_req_t *req, sbuf_t *url)
+/* Redirects to url with status (302/303) and frees url. */
+static void redirect_status(h2o_req_t *req, int status, sbuf_t *url)
 {
     char *loc;
     if (sbuf_failed(url)) {
@@ -277,8 +283,13 @@ static void redirect_to(h2o_req_t *req, sbuf_t *url)
     /* not h2o_send_redirect: it drops the headers set so far (the cookies) */
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc, url->len);
-    http_send_bytes(req, 303, "text/plain; charset=utf-8", "", 0);
+    http_send_bytes(req, status, "text/plain; charset=utf-8", "", 0);
     sbuf_free(url);
+}
+
+static void redirect_to(h2o_req_t *req, sbuf_t *url)
+{
+    redirect_status(req, 303, url);
 }
 
 /* Redirects to the client's redirect_uri with error= (RFC 6749 4.1.2.1) and the state echoed. */
@@ -429,6 +440,13 @@ static const struct {
     {"login_intro", "Vælg en demo-husstand. Data er syntetiske.", "Choose a demo household. The data is synthetic."},
     {"login", "Log ind", "Log in"},
     {"switch", "English", "Dansk"},
+    {"unlinked_title", "Dit login er ikke knyttet til en husstand", "Your login is not linked to a household"},
+    {"unlinked_body",
+     "Du er logget ind hos kommunens login-tjeneste, men dit login er endnu ikke knyttet til en husstand i klimaspejl, så "
+     "der er ingen data at dele. Kontakt Københavns Kommune for at få det knyttet, og prøv så igen.",
+     "You are logged in with the city's login service, but your login is not yet linked to a household in klimaspejl, so "
+     "there is no data to share. Contact the City of Copenhagen to have it linked, then try again."},
+    {"back", "Tilbage til appen", "Back to the app"},
 };
 
 static const char *text(const char *lang, const char *key)
@@ -458,6 +476,42 @@ static void hidden(sbuf_t *b, const char *name, const char *value)
     sbuf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
     html_escape(b, value);
     sbuf_puts(b, "\">");
+}
+
+/* The consent page's CSP. Browsers apply form-action to the redirect that answers the form too, so the app's own origin
+ * (scheme://host[:port] of its already checked http(s) redirect URI) is allowed next to 'self'; other redirect URIs
+ * (custom schemes of native apps) add nothing. */
+static const char *consent_csp(h2o_req_t *req, const char *redirect_uri)
+{
+    static const char head[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+    static const char tail[] = "; frame-ancestors 'none'";
+    static const char plain[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+    size_t skip = 0, n;
+
+    if (redirect_uri != NULL && strncmp(redirect_uri, "https://", 8) == 0)
+        skip = 8;
+    else if (redirect_uri != NULL && strncmp(redirect_uri, "http://", 7) == 0)
+        skip = 7;
+    if (skip == 0)
+        return plain;
+    n = skip;
+    while (redirect_uri[n] != '\0' && redirect_uri[n] != '/' && redirect_uri[n] != '?' && redirect_uri[n] != '#') {
+        char c = redirect_uri[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == ':' || c == '[' || c == ']'))
+            return plain;
+        if (++n > skip + 255)
+            return plain;
+    }
+    if (n == skip)
+        return plain;
+    size_t len = sizeof(head) - 1 + 1 + n + sizeof(tail);
+    char *v = h2o_mem_alloc_pool(&req->pool, len);
+    memcpy(v, head, sizeof(head) - 1);
+    v[sizeof(head) - 1] = ' ';
+    memcpy(v + sizeof(head), redirect_uri, n);
+    memcpy(v + sizeof(head) + n, tail, sizeof(tail));
+    return v;
 }
 
 static void render_consent(h2o_req_t *req, authz_t *a)
@@ -508,8 +562,7 @@ static void render_consent(h2o_req_t *req, authz_t *a)
     sbuf_puts(&b, "</p></main></body></html>\n");
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, lang, 2);
     http_add_header(req, "x-frame-options", "DENY");
-    http_add_header(req, "content-security-policy",
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    http_add_header(req, "content-security-policy", consent_csp(req, a->p.v[P_REDIRECT_URI]));
     send_sbuf(req, 200, "text/html; charset=utf-8", &b);
 }
 
@@ -550,6 +603,7 @@ static void on_dev_households(h2o_req_t *req, void *state, db_status_t status, c
 }
 
 static void consent_decide(h2o_req_t *req, authz_t *a);
+static void oidc_start(h2o_req_t *req, authz_t *a);
 
 /* The client and redirect_uri are valid: from here on errors go back to the client. */
 static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
@@ -608,6 +662,11 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
         render_consent(req, a);
         return;
     }
+    if (api_auth_oidc() != NULL) {
+        /* the identity provider, when configured, is the login even where the dev login is on too */
+        oidc_start(req, a);
+        return;
+    }
     if (!api_auth_dev_login()) {
         redirect_error(req, ru, st, "temporarily_unavailable", "no citizen login (identity provider) is configured on this server");
         return;
@@ -663,6 +722,32 @@ int api_oauth_authorize(h2o_req_t *req, const http_match_t *m)
 
 /* --- dev login ------------------------------------------------------------------------------------------------------- */
 
+/* Sets the session cookie (a JWS of the service key naming the household, SESSION_TTL long). Sends 500 and returns -1
+ * when it cannot be signed. */
+static int session_start_or_reply(h2o_req_t *req, const auth_keyring_t *kr, const char *household)
+{
+    char claims[512], *tok;
+    long now = (long)time(NULL);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", api_auth_issuer(), "aud", SESSION_AUD, "sub", household, "iat",
+                          (json_int_t)now, "exp", (json_int_t)(now + SESSION_TTL));
+    char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    if (s == NULL || str_fmt(claims, sizeof(claims), "%s", s) < 0) {
+        free(s);
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory.", NULL);
+        return -1;
+    }
+    free(s);
+    if ((tok = auth_jws_sign(kr, "session+jwt", claims)) == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Cannot sign the session.", NULL);
+        return -1;
+    }
+    cookie_set(req, "klima_session", tok, SESSION_TTL);
+    free(tok);
+    return 0;
+}
+
 typedef struct login {
     const char *household, *query;
     const auth_keyring_t *kr;
@@ -671,8 +756,6 @@ typedef struct login {
 static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     login_t *l = state;
-    char claims[512], *tok;
-    long now = (long)time(NULL);
     sbuf_t u = SBUF_INIT;
 
     if (status != DB_OK) {
@@ -683,24 +766,8 @@ static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status,
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "household is not one of the demo households.", "household");
         return;
     }
-    {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", api_auth_issuer(), "aud", SESSION_AUD, "sub", l->household, "iat",
-                              (json_int_t)now, "exp", (json_int_t)(now + SESSION_TTL));
-        char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (s == NULL || str_fmt(claims, sizeof(claims), "%s", s) < 0) {
-            free(s);
-            http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory.", NULL);
-            return;
-        }
-        free(s);
-    }
-    if ((tok = auth_jws_sign(l->kr, "session+jwt", claims)) == NULL) {
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Cannot sign the session.", NULL);
+    if (session_start_or_reply(req, l->kr, l->household) != 0)
         return;
-    }
-    cookie_set(req, "klima_session", tok, SESSION_TTL);
-    free(tok);
     sbuf_puts(&u, "/oauth/authorize?");
     sbuf_puts(&u, l->query);
     redirect_to(req, &u);
@@ -742,6 +809,247 @@ int api_oauth_login(h2o_req_t *req, const http_match_t *m)
     {
         const char *params[1] = {l->household};
         api_db_query_sql(req, dev_household_ok_sql, 1, params, on_dev_household_ok, l);
+    }
+    return 0;
+}
+
+/* --- OpenID Connect login ---------------------------------------------------------------------------------------------- */
+
+/*
+ * Without a back channel to the identity provider, the login is the id_token flow with response_mode=form_post: the
+ * pending authorization request is stored under SHA-256(state) with SHA-256(nonce) (api.oidc_request_create), the
+ * browser goes to the provider, and the provider's page posts id_token and state to POST /oauth/oidc/callback. There the
+ * token is verified here (auth/oidc.h), and api.oidc_login takes the pending request (once), compares the nonce and
+ * finds the household of the token's subject. The state is the callback's CSRF protection: it is 256 random bits,
+ * bound to one pending request and used once. The form_post is a cross-site POST, which carries no SameSite=Lax
+ * cookie, so the callback's own response sets the session cookie; the 303 back to /oauth/authorize is a top-level GET
+ * that carries it, and the consent screen follows exactly as after the dev login.
+ */
+
+static const char oidc_create_sql[] = "SELECT api.oidc_request_create($1::bytea, $2::bytea, $3::text)";
+static const char oidc_cancel_sql[] = "SELECT api.oidc_request_cancel($1::bytea)";
+static const char oidc_login_sql[] = "SELECT status, query, household_id FROM api.oidc_login($1::bytea, $2::bytea, $3::text, "
+                                     "$4::text)";
+
+typedef struct oidc_start {
+    authz_t *a;
+    const char *state, *nonce;
+} oidc_start_t;
+
+static void on_oidc_request_stored(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    oidc_start_t *o = data;
+    const auth_oidc_t *idp = api_auth_oidc();
+    sbuf_t u = SBUF_INIT;
+
+    if (status != DB_OK) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    sbuf_puts(&u, idp->authorization_endpoint);
+    sbuf_puts(&u, "?response_type=id_token&response_mode=form_post&scope=openid&client_id=");
+    pct_encode(&u, idp->client_id);
+    sbuf_puts(&u, "&redirect_uri=");
+    pct_encode(&u, api_auth_issuer());
+    pct_encode(&u, "/oauth/oidc/callback");
+    sbuf_puts(&u, "&state=");
+    sbuf_puts(&u, o->state);
+    sbuf_puts(&u, "&nonce=");
+    sbuf_puts(&u, o->nonce);
+    sbuf_puts(&u, "&ui_locales=");
+    sbuf_puts(&u, lang_of(req, &o->a->p));
+    redirect_status(req, 302, &u);
+}
+
+/* No session yet and an identity provider is configured: store the request and send the browser to the provider. */
+static void oidc_start(h2o_req_t *req, authz_t *a)
+{
+    oidc_start_t *o = h2o_mem_alloc_pool(&req->pool, sizeof(*o));
+    char *state = h2o_mem_alloc_pool(&req->pool, 48), *nonce = h2o_mem_alloc_pool(&req->pool, 48);
+
+    if (a->query == NULL || strlen(a->query) > MAX_BODY || !query_safe(a->query)) {
+        redirect_error(req, a->p.v[P_REDIRECT_URI], a->p.v[P_STATE], "invalid_request",
+                       "the authorization request must be plain ASCII and at most 16 KiB");
+        return;
+    }
+    if (auth_random_token(32, state, 48) != 0 || auth_random_token(32, nonce, 48) != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the login state.", NULL);
+        return;
+    }
+    o->a = a;
+    o->state = state;
+    o->nonce = nonce;
+    {
+        const char *params[3] = {hash_param(req, state), hash_param(req, nonce), a->query};
+        api_db_query_sql(req, oidc_create_sql, 3, params, on_oidc_request_stored, o);
+    }
+}
+
+/* The authorization request's parameters, parsed from its stored query string (valid when it was stored). */
+static params_t *stored_params(h2o_req_t *req, const char *query)
+{
+    params_t *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
+    if (params_parse(req, query, strlen(query), p) != 0)
+        memset(p, 0, sizeof(*p));
+    return p;
+}
+
+static void reply_unknown_state(h2o_req_t *req)
+{
+    http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER,
+                      "state names no pending login: it is unknown, was used already, or is older than 10 minutes "
+                      "(start again from the app).",
+                      "state");
+}
+
+/* The identity provider answered error=...: the authorization request ends with an error at the app (RFC 6749
+ * 4.1.2.1). A provider outage becomes temporarily_unavailable; every other refusal is access_denied. */
+static void on_oidc_cancelled(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    const char *idp_error = data;
+    const params_t *p;
+    int outage;
+
+    if (status != DB_OK || PQntuples(res) != 1) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    if (PQgetisnull(res, 0, 0)) {
+        reply_unknown_state(req);
+        return;
+    }
+    p = stored_params(req, PQgetvalue(res, 0, 0));
+    if (p->v[P_REDIRECT_URI] == NULL) {
+        reply_unknown_state(req);
+        return;
+    }
+    outage = strcmp(idp_error, "temporarily_unavailable") == 0 || strcmp(idp_error, "server_error") == 0;
+    redirect_error(req, p->v[P_REDIRECT_URI], p->v[P_STATE], outage ? "temporarily_unavailable" : "access_denied",
+                   outage ? "the city's login service is unavailable" : "the citizen did not log in at the city's login service");
+}
+
+/* 403 page in Danish and English: the login worked, but no household is linked to it. */
+static void render_unlinked(h2o_req_t *req, const params_t *p)
+{
+    const char *lang = lang_of(req, p), *other = strcmp(lang, "da") == 0 ? "en" : "da";
+    sbuf_t b = SBUF_INIT;
+
+    page_head(&b, lang, text(lang, "unlinked_title"));
+    sbuf_puts(&b, "<h1>");
+    html_escape(&b, text(lang, "unlinked_title"));
+    sbuf_puts(&b, "</h1><p>");
+    html_escape(&b, text(lang, "unlinked_body"));
+    sbuf_puts(&b, "</p>");
+    sbuf_printf(&b, "<section lang=\"%s\"><h2>", other);
+    html_escape(&b, text(other, "unlinked_title"));
+    sbuf_puts(&b, "</h2><p>");
+    html_escape(&b, text(other, "unlinked_body"));
+    sbuf_puts(&b, "</p></section>");
+    if (p->v[P_REDIRECT_URI] != NULL) {
+        sbuf_t u = SBUF_INIT;
+        sbuf_puts(&u, p->v[P_REDIRECT_URI]);
+        sbuf_putc(&u, strchr(p->v[P_REDIRECT_URI], '?') != NULL ? '&' : '?');
+        sbuf_puts(&u, "error=access_denied&error_description=");
+        pct_encode(&u, "the citizen's login is not linked to a household");
+        if (p->v[P_STATE] != NULL) {
+            sbuf_puts(&u, "&state=");
+            pct_encode(&u, p->v[P_STATE]);
+        }
+        sbuf_puts(&b, "<p><a id=\"back\" href=\"");
+        if (!sbuf_failed(&u))
+            html_escape(&b, u.data);
+        sbuf_puts(&b, "\">");
+        html_escape(&b, text(lang, "back"));
+        sbuf_puts(&b, "</a></p>");
+        sbuf_free(&u);
+    }
+    sbuf_puts(&b, "</main></body></html>\n");
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, lang, 2);
+    http_add_header(req, "x-frame-options", "DENY");
+    http_add_header(req, "content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    send_sbuf(req, 403, "text/html; charset=utf-8", &b);
+}
+
+static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    const auth_keyring_t *kr = data;
+    const char *st;
+    sbuf_t u = SBUF_INIT;
+
+    if (status != DB_OK || PQntuples(res) != 1) {
+        api_db_error_reply(req, res);
+        return;
+    }
+    st = PQgetvalue(res, 0, 0);
+    if (strcmp(st, "unknown_state") == 0) {
+        reply_unknown_state(req);
+    } else if (strcmp(st, "nonce_mismatch") == 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER,
+                          "id_token check failed: nonce mismatch. The id_token's nonce is not the one sent with this login's "
+                          "state.",
+                          "id_token");
+    } else if (strcmp(st, "unknown_subject") == 0) {
+        render_unlinked(req, stored_params(req, PQgetvalue(res, 0, 1)));
+    } else if (strcmp(st, "ok") == 0 && !PQgetisnull(res, 0, 2)) {
+        if (session_start_or_reply(req, kr, PQgetvalue(res, 0, 2)) != 0)
+            return;
+        sbuf_puts(&u, "/oauth/authorize?");
+        sbuf_puts(&u, PQgetvalue(res, 0, 1));
+        redirect_to(req, &u);
+    } else {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Unexpected answer from api.oidc_login.", NULL);
+    }
+}
+
+int api_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
+{
+    const auth_oidc_t *idp = api_auth_oidc();
+    const auth_keyring_t *kr;
+    auth_oidc_identity_t id;
+    auth_oidc_result_t r;
+    const char *state_hash;
+    char *sub;
+    params_t p;
+
+    if ((kr = api_auth_keyring_or_reply(req)) == NULL)
+        return 0;
+    if (idp == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "No identity provider is configured on this server (KLIMA_OIDC_ISSUER).",
+                          NULL);
+        return 0;
+    }
+    if (params_of_form_or_reply(req, &p) != 0)
+        return 0;
+    if (p.duplicate != NULL) {
+        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, p.duplicate, "%s was given more than once.", p.duplicate);
+        return 0;
+    }
+    if (p.v[P_STATE] == NULL || !is_b64url(p.v[P_STATE], 43, 43)) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER,
+                          "state is required: the value klimaspejl sent to the identity provider (43 characters).", "state");
+        return 0;
+    }
+    state_hash = hash_param(req, p.v[P_STATE]);
+    if (p.v[P_ERROR] != NULL) {
+        const char *params[1] = {state_hash};
+        api_db_query_sql(req, oidc_cancel_sql, 1, params, on_oidc_cancelled, (void *)p.v[P_ERROR]);
+        return 0;
+    }
+    if (p.v[P_ID_TOKEN] == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "id_token (or error) is required: the identity provider's answer.",
+                          "id_token");
+        return 0;
+    }
+    if ((r = auth_oidc_verify(idp, p.v[P_ID_TOKEN], strlen(p.v[P_ID_TOKEN]), (int64_t)time(NULL), &id)) != AUTH_OIDC_OK) {
+        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "id_token", "id_token check failed: %s. %s",
+                           auth_oidc_result_name(r), auth_oidc_result_detail(r));
+        return 0;
+    }
+    sub = h2o_mem_alloc_pool(&req->pool, strlen(id.sub) + 1);
+    memcpy(sub, id.sub, strlen(id.sub) + 1);
+    {
+        const char *params[4] = {state_hash, hash_param(req, id.nonce), idp->issuer, sub};
+        api_db_query_sql(req, oidc_login_sql, 4, params, on_oidc_login, (void *)kr);
     }
     return 0;
 }

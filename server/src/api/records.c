@@ -182,8 +182,8 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
 }
 
-static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, const char *etag, const char *link_header,
-                                const char *next_cursor);
+static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
+                                h2o_iovec_t next_cursor);
 
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
@@ -307,10 +307,18 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
         sbuf_free(&link);
         link = lh;
     }
-    add_records_headers(req, q->ds, st->etag, more ? link.data : NULL, more ? cursor.data : NULL);
-    api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, ctype, body.data, body.len, st->etag,
-                  more ? link.data : NULL, more ? cursor.data : NULL);
-    api_usage_count(req, q->ds->id, "query", api_usage_format_name(q->format));
+    api_cache_response_t cached = {.content_type = ctype,
+                                   .body = body.data,
+                                   .len = body.len,
+                                   .etag = st->etag,
+                                   .link = more ? link.data : NULL,
+                                   .next_cursor = more ? cursor.data : NULL,
+                                   .tag = api_usage_format_name(q->format)};
+    add_records_headers(req, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
+                        more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
+                        more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));
+    api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, &cached);
+    api_usage_count(req, q->ds->id, "query", cached.tag);
     /* h2o_send_inline copies the body into the request's pool */
     http_send_bytes(req, 200, ctype, body.data, body.len);
 exit:
@@ -319,43 +327,48 @@ exit:
     sbuf_free(&link);
 }
 
-/* Answers 304 when If-None-Match lists etag. */
-static int not_modified(h2o_req_t *req, const char *etag)
+/* Answers 304 when If-None-Match lists etag (whose bytes outlive req: they are sent without a copy). */
+static int not_modified(h2o_req_t *req, h2o_iovec_t etag)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
-    size_t len = strlen(etag);
     if (i == -1)
         return 0;
     h2o_iovec_t v = req->headers.entries[i].value;
-    if (!((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, len) != NULL))
+    if (!((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag.base, etag.len) != NULL))
         return 0;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base, len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
     req->res.status = 304;
     req->res.reason = "Not Modified";
     h2o_send_inline(req, NULL, 0);
     return 1;
 }
 
-/* The headers every successful records response carries. ds's strings live as long as the catalog, which the request
- * holds (api_catalog_acquire or serve_cached link it to the request's pool); link_header is a complete Link value. */
-static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, const char *etag, const char *link_header,
-                                const char *next_cursor)
+/* The headers every successful records response carries. The values are not copied: ds's strings live as long as the
+ * catalog, which the request holds (api_catalog_acquire or serve_cached link it to the request's pool), and etag,
+ * link_header (a complete Link value) and next_cursor must outlive the request too (pool or a linked cache entry); an
+ * absent one has base NULL. */
+static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
+                                h2o_iovec_t next_cursor)
 {
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, ds->cache_control, strlen(ds->cache_control));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base, strlen(etag));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-dataset-version"), 0, NULL, ds->version_str,
-                          strlen(ds->version_str));
-    if (link_header != NULL)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LINK, NULL, h2o_strdup(&req->pool, link_header, SIZE_MAX).base,
-                       strlen(link_header));
-    if (next_cursor != NULL)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-next-cursor"), 0, NULL,
-                              h2o_strdup(&req->pool, next_cursor, SIZE_MAX).base, strlen(next_cursor));
+    h2o_mem_pool_t *pool = &req->pool;
+    h2o_headers_t *headers = &req->res.headers;
+
+    /* room for these, Content-Type and the ones h2o adds, at once rather than by doubling */
+    h2o_vector_reserve(pool, headers, headers->size + 10);
+    h2o_add_header(pool, headers, H2O_TOKEN_CACHE_CONTROL, NULL, ds->cache_control, strlen(ds->cache_control));
+    h2o_add_header(pool, headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
+    h2o_add_header(pool, headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    h2o_add_header_by_str(pool, headers, H2O_STRLIT("x-dataset-version"), 0, NULL, ds->version_str, strlen(ds->version_str));
+    if (link_header.base != NULL)
+        h2o_add_header(pool, headers, H2O_TOKEN_LINK, NULL, link_header.base, link_header.len);
+    if (next_cursor.base != NULL)
+        h2o_add_header_by_str(pool, headers, H2O_STRLIT("x-next-cursor"), 0, NULL, next_cursor.base, next_cursor.len);
     req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
 }
 
-/* Serves a cached response for this exact path and the dataset's current version, if there is one. */
+/* Serves a cached response for this exact path and query (the raw request target: no parsing before the lookup) at the
+ * dataset's current version, if there is one. The body and the header values are sent from the cache entry, which
+ * api_cache_get linked to the request's pool. */
 static int serve_cached(h2o_req_t *req, const http_match_t *m)
 {
     api_worker_t *aw = api_worker_of(req);
@@ -369,15 +382,15 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m)
     id = http_match_param(m, "id", &idlen);
     if ((ds = api_catalog_find(*aw->catalog, id, idlen)) == NULL)
         return 0;
-    if ((e = api_cache_get(aw->cache, req->path.base, req->path.len, ds->version)) == NULL)
+    if ((e = api_cache_get(aw->cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
         return 0;
     /* the dataset's strings are used without copying: keep the catalog until the response is done */
     h2o_mem_link_shared(&req->pool, aw->catalog);
     if (not_modified(req, e->etag))
         return 1;
     add_records_headers(req, ds, e->etag, e->link, e->next_cursor);
-    api_usage_count(req, ds->id, "query", api_usage_format_of_type(e->content_type));
-    http_send_bytes(req, 200, e->content_type, e->body, e->len);
+    api_usage_count(req, ds->id, "query", e->tag);
+    http_send_shared(req, 200, e->content_type, e->body);
     return 1;
 }
 
@@ -399,7 +412,7 @@ int api_records_get(h2o_req_t *req, const http_match_t *m)
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
     str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
             (unsigned long long)str_hash64(req->path.base, req->path.len));
-    if (not_modified(req, st->etag))
+    if (not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
         return 0;
     api_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
@@ -414,7 +427,7 @@ int api_records_get(h2o_req_t *req, const http_match_t *m)
     if (sbuf_failed(&sql)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
     } else {
-        api_db_query_sql(req, sql.data, (int)nvalues, values, on_records, st);
+        api_db_read_sql(req, sql.data, (int)nvalues, values, on_records, st);
     }
     sbuf_free(&sql);
     return 0;

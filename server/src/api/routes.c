@@ -33,6 +33,7 @@ const http_route_t api_routes[] = {
     {"GET", "/.well-known/oauth-authorization-server", api_oauth_metadata},
     {"GET", "/oauth/authorize", api_oauth_authorize},
     {"POST", "/oauth/login", api_oauth_login},
+    {"POST", "/oauth/oidc/callback", api_oauth_oidc_callback},
     {"POST", "/oauth/consent", api_oauth_consent},
     {"POST", "/oauth/token", api_oauth_token},
     {"POST", "/oauth/revoke", api_oauth_revoke},

@@ -154,14 +154,20 @@ static int32_t day_today(void)
 
 /* --- the counter tables --------------------------------------------------------------------------------------------- */
 
+/* 8 bytes per step: every counted request hashes the whole 96-byte key, and a byte-wise hash of it was 3 % of a cache
+ * hit's CPU time (benchmarks/README.md, B2). */
 static size_t key_hash(const usage_key_t *k)
 {
     const unsigned char *p = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < sizeof(*k); ++i) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
+    uint64_t h = 1469598103934665603ULL, w;
+    size_t i;
+    for (i = 0; i + 8 <= sizeof(*k); i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
     }
+    for (; i < sizeof(*k); ++i)
+        h = (h ^ p[i]) * 1099511628211ULL;
     return (size_t)(h ^ (h >> 29));
 }
 

@@ -14,6 +14,8 @@ const cli_command_t cli_commands[] = {
     {"refresh", "refresh the published rollups, bump dataset versions and notify servers", cli_refresh_main},
     {"keygen", "write a new token signing key into KLIMA_KEYS_DIR: keygen [--alg ES256|RS256]", cli_keygen_main},
     {"client", "register apps for the consent flow: client add|list|remove", cli_client_main},
+    {"citizen", "link citizens' logins to households: citizen link --subject SUB --household ID | unlink | list",
+     cli_citizen_main},
     {"token", "mint a consent and its token: token --household ID --scope \"a b\" --client ID [--ttl S]", cli_token_main},
     {"feedback", "list citizen feedback for staff: feedback list [--since DATE] [--topic T]", cli_feedback_main},
     {"version", "print the version", cli_version_main},

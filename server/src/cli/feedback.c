@@ -1,7 +1,8 @@
 /*
  * cli/feedback — `klimaspejl feedback list [--since YYYY-MM-DD] [--topic T] [--limit N]`: citizen feedback for staff,
- * newest first, as tab-separated lines. Control characters and tabs in messages are shown escaped (\n, \t, \xNN) so a
- * message cannot forge lines or terminal escapes.
+ * newest first, as tab-separated lines. The sender column is the household id of a data-error report sent with a consent
+ * token (staff use it to look at that household's data), else "anonymous". Control characters and tabs in messages are shown
+ * escaped (\n, \t, \xNN) so a message cannot forge lines or terminal escapes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ int cli_feedback_main(int argc, char **argv)
     res = PQexecParams(pg,
                        "SELECT feedback_id, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), topic, "
                        "coalesce(dataset_id, '-'), coalesce(rating::text, '-'), country, "
-                       "CASE WHEN household_id IS NULL THEN 'anonymous' ELSE 'household' END, message "
+                       "coalesce(household_id::text, 'anonymous'), message "
                        "FROM core.feedback WHERE received_at >= $1::date AND ($2::text IS NULL OR topic = $2) "
                        "ORDER BY received_at DESC LIMIT $3::integer",
                        3, NULL, params, NULL, NULL, 0);

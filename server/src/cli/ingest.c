@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "cli/cli.h"
+#include "cli/ingest.h"
 #include "core/strutil.h"
 
 #define INGEST_READ_BUF (1024 * 1024)
@@ -642,6 +643,127 @@ static void ingest_quiet(void *arg, const char *message)
 {
 }
 
+/* The header record must name kind's columns exactly (it may be quoted and start with a byte-order mark). Returns 0, or
+ * -1 with *why set. */
+static int check_header(ingest_ctx_t *ctx, const ingest_record_t *rec, const char **why)
+{
+    /* Rebuild the header from the parsed fields and compare it exactly. */
+    char hdr[INGEST_MAX_RECORD + INGEST_MAX_FIELDS], *p = hdr;
+    for (int i = 0; i < rec->nf; ++i) {
+        if (i > 0)
+            *p++ = ',';
+        memcpy(p, rec->data + rec->off[i], rec->len[i]);
+        p += rec->len[i];
+    }
+    *p = '\0';
+    const char *h = hdr;
+    if (strncmp(h, "\xef\xbb\xbf", 3) == 0) /* a byte-order mark from a spreadsheet */
+        h += 3;
+    if (strcmp(h, ctx->kind->header) != 0) {
+        str_fmt(ctx->why_buf, sizeof ctx->why_buf, "wrong header: expected %s", ctx->kind->header);
+        *why = ctx->why_buf;
+        return -1;
+    }
+    return 0;
+}
+
+/* The checks of a data record that need no database: field count, UTF-8, no empty field and, for the kinds keyed by
+ * household, a syntactically valid household id (returned in id). Returns 0, or -1 with *why set. */
+static int check_record(ingest_ctx_t *ctx, const ingest_record_t *rec, uint8_t id[16], const char **why)
+{
+    if (rec->nf != ctx->kind->nfields) {
+        str_fmt(ctx->why_buf, sizeof ctx->why_buf, "expected %d fields, found %d", ctx->kind->nfields, rec->nf);
+        *why = ctx->why_buf;
+        return -1;
+    }
+    for (int i = 0; i < rec->nf; ++i) {
+        if (!str_is_utf8(rec->data + rec->off[i], rec->len[i])) {
+            str_fmt(ctx->why_buf, sizeof ctx->why_buf, "field %d is not valid UTF-8", i + 1);
+            *why = ctx->why_buf;
+            return -1;
+        }
+        if (rec->len[i] == 0) {
+            str_fmt(ctx->why_buf, sizeof ctx->why_buf, "field %d is empty", i + 1);
+            *why = ctx->why_buf;
+            return -1;
+        }
+    }
+    if (ctx->kind->needs_household && parse_uuid(rec->data, rec->len[0], id) != 0) {
+        *why = "household_id: expected a UUID like 0b6f3c1e-2a4d-4e8f-9c1a-3d5e7f9a1b2c";
+        return -1;
+    }
+    return 0;
+}
+
+static const ingest_kind_t *kind_named(const char *name)
+{
+    for (const ingest_kind_t *k = ingest_kinds; k->name != NULL; ++k)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+int64_t cli_ingest_check(const char *kind_name, const char *data, size_t len, const char *const *districts, uint64_t *line,
+                         const char **why)
+{
+    static __thread char why_copy[160];
+    ingest_reader_t rd = {-1, (char *)data, 0, len, 1, len};
+    const ingest_kind_t *kind = kind_named(kind_name);
+    ingest_ctx_t *ctx;
+    ingest_record_t *rec;
+    char *row;
+    int64_t rows = -1;
+    int r;
+
+    *line = 0;
+    *why = NULL;
+    if (kind == NULL) {
+        *why = "unknown kind";
+        return -2;
+    }
+    ctx = calloc(1, sizeof *ctx);
+    rec = malloc(sizeof *rec);
+    row = malloc(INGEST_MAX_RECORD + 128);
+    if (ctx == NULL || rec == NULL || row == NULL) {
+        *why = "out of memory";
+        goto out;
+    }
+    ctx->kind = kind;
+    for (int i = 0; districts != NULL && districts[i] != NULL && i < 16; ++i) {
+        str_fmt(ctx->district_names[i], sizeof ctx->district_names[i], "%s", districts[i]);
+        ctx->district_ids[i] = i + 1;
+        ctx->n_districts = i + 1;
+    }
+    r = reader_next(&rd, rec, why);
+    *line = 1;
+    if (r == 0)
+        *why = "empty file: expected the header line";
+    if (r != 1 || check_header(ctx, rec, why) != 0)
+        goto out;
+    for (rows = 0;;) {
+        uint8_t id[16];
+        r = reader_next(&rd, rec, why);
+        if (r == 0)
+            break;
+        ++*line;
+        if (r < 0 || check_record(ctx, rec, id, why) != 0 || kind->emit(ctx, rec, row, why) == NULL) {
+            rows = -1;
+            break;
+        }
+        ++rows;
+    }
+out:
+    if (rows < 0 && *why != NULL && ctx != NULL && *why == ctx->why_buf) {
+        /* the reason outlives ctx */
+        str_fmt(why_copy, sizeof why_copy, "%s", ctx->why_buf);
+        *why = why_copy;
+    }
+    free(row);
+    free(rec);
+    free(ctx);
+    return rows;
+}
+
 /* `klimaspejl ingest KIND FILE`: validates and loads one CSV file in one transaction (see the top of this file).
  * Returns CLI_EXIT_OK, CLI_EXIT_FAIL after printing `FILE:LINE: reason` (or another one-line error), CLI_EXIT_USAGE. */
 int cli_ingest_main(int argc, char **argv)
@@ -663,10 +785,7 @@ int cli_ingest_main(int argc, char **argv)
         fprintf(stderr, "klimaspejl ingest: expected KIND and FILE\n%s", ingest_usage);
         return CLI_EXIT_USAGE;
     }
-    for (const ingest_kind_t *k = ingest_kinds; k->name != NULL; ++k)
-        if (strcmp(k->name, argv[1]) == 0)
-            kind = k;
-    if (kind == NULL) {
+    if ((kind = kind_named(argv[1])) == NULL) {
         fprintf(stderr, "klimaspejl ingest: KIND '%s' is not one of households, energy, waste, mobility\n%s", argv[1],
                 ingest_usage);
         return CLI_EXIT_USAGE;
@@ -697,25 +816,8 @@ int cli_ingest_main(int argc, char **argv)
     line = 1;
     if (r == 0)
         why = "empty file: expected the header line";
-    if (r == 1) {
-        /* Rebuild the header from the parsed fields (a header may be quoted) and compare it exactly. */
-        char hdr[INGEST_MAX_RECORD + INGEST_MAX_FIELDS], *p = hdr;
-        for (int i = 0; i < rec->nf; ++i) {
-            if (i > 0)
-                *p++ = ',';
-            memcpy(p, rec->data + rec->off[i], rec->len[i]);
-            p += rec->len[i];
-        }
-        *p = '\0';
-        const char *h = hdr;
-        if (strncmp(h, "\xef\xbb\xbf", 3) == 0) /* a byte-order mark from a spreadsheet */
-            h += 3;
-        if (strcmp(h, kind->header) != 0) {
-            str_fmt(ctx->why_buf, sizeof ctx->why_buf, "wrong header: expected %s", kind->header);
-            why = ctx->why_buf;
-            r = -1;
-        }
-    }
+    if (r == 1 && check_header(ctx, rec, &why) != 0)
+        r = -1;
     if (r != 1)
         goto bad_row;
 
@@ -756,33 +858,12 @@ int cli_ingest_main(int argc, char **argv)
         ++line;
         if (r < 0)
             goto bad_row;
-        if (rec->nf != kind->nfields) {
-            str_fmt(ctx->why_buf, sizeof ctx->why_buf, "expected %d fields, found %d", kind->nfields, rec->nf);
-            why = ctx->why_buf;
+        uint8_t id[16];
+        if (check_record(ctx, rec, id, &why) != 0)
             goto bad_row;
-        }
-        for (int i = 0; i < rec->nf; ++i) {
-            if (!str_is_utf8(rec->data + rec->off[i], rec->len[i])) {
-                str_fmt(ctx->why_buf, sizeof ctx->why_buf, "field %d is not valid UTF-8", i + 1);
-                why = ctx->why_buf;
-                goto bad_row;
-            }
-            if (rec->len[i] == 0) {
-                str_fmt(ctx->why_buf, sizeof ctx->why_buf, "field %d is empty", i + 1);
-                why = ctx->why_buf;
-                goto bad_row;
-            }
-        }
-        if (kind->needs_household) {
-            uint8_t id[16];
-            if (parse_uuid(rec->data, rec->len[0], id) != 0) {
-                why = "household_id: expected a UUID like 0b6f3c1e-2a4d-4e8f-9c1a-3d5e7f9a1b2c";
-                goto bad_row;
-            }
-            if (!known_household(ctx, id)) {
-                why = "household_id: unknown household (load it first with `klimaspejl ingest households`)";
-                goto bad_row;
-            }
+        if (kind->needs_household && !known_household(ctx, id)) {
+            why = "household_id: unknown household (load it first with `klimaspejl ingest households`)";
+            goto bad_row;
         }
         if (ctx->copy_len > INGEST_COPY_BUF - INGEST_MAX_RECORD - 128 && copy_flush(ctx) != 0) {
             copy_finish(ctx, &fail_line, &why);

@@ -9,7 +9,7 @@
 #include "core/config.h"
 #include "core/strutil.h"
 
-typedef enum setting_kind { KIND_STRING, KIND_UINT, KIND_BOOL, KIND_LIST, KIND_LOG_LEVEL } setting_kind_t;
+typedef enum setting_kind { KIND_STRING, KIND_UINT, KIND_BOOL, KIND_LIST, KIND_LOG_LEVEL, KIND_RATE } setting_kind_t;
 
 typedef struct setting {
     const char *env;  /* KLIMA_... */
@@ -51,16 +51,50 @@ static const setting_t settings[] = {
     {"KLIMA_OIDC_KEY", "--oidc-key", KIND_STRING, OFF(oidc_key), NULL, 0, 0, "the identity provider's public key (PEM file)"},
     {"KLIMA_OIDC_CLIENT_ID", "--oidc-client-id", KIND_STRING, OFF(oidc_client_id), NULL, 0, 0,
      "klimaspejl's client id at the identity provider"},
+    {"KLIMA_OIDC_AUTHORIZATION_ENDPOINT", "--oidc-authorization-endpoint", KIND_STRING, OFF(oidc_authorization_endpoint), NULL, 0,
+     0, "the identity provider's authorization endpoint (default <KLIMA_OIDC_ISSUER>/authorize)"},
     {"KLIMA_TLS_CERT", "--tls-cert", KIND_STRING, OFF(tls_cert), NULL, 0, 0, "TLS certificate chain (PEM); enables HTTPS"},
-    {"KLIMA_TLS_KEY", "--tls-key", KIND_STRING, OFF(tls_key), NULL, 0, 0, "TLS private key (PEM)"},
+    {"KLIMA_TLS_KEY", "--tls-key", KIND_STRING, OFF(tls_key), NULL, 0, 0, "TLS private key (PEM, unencrypted)"},
+    {"KLIMA_TLS_HANDSHAKE_TIMEOUT_MS", "--tls-handshake-timeout-ms", KIND_UINT, OFF(tls_handshake_timeout_ms), "10000", 100, 600000,
+     "a TLS handshake must finish within this many milliseconds"},
+    {"KLIMA_MAX_CONNECTIONS", "--max-connections", KIND_UINT, OFF(max_connections), "16384", 1, 1048576,
+     "open client connections per process; beyond it a new connection is closed at once (lowered to fit the open-file "
+     "limit)"},
+    {"KLIMA_H2_MAX_STREAMS", "--h2-max-streams", KIND_UINT, OFF(h2_max_streams), "100", 1, 100,
+     "HTTP/2 requests of one connection processed at once, the rest wait (the server advertises "
+     "SETTINGS_MAX_CONCURRENT_STREAMS 100 and refuses streams beyond it)"},
+    {"KLIMA_MAX_BODY_BYTES", "--max-body-bytes", KIND_UINT, OFF(max_body_bytes), "65536", 1024, 67108864,
+     "request body limit in bytes (HTTP/1.1: 413; HTTP/2: the stream is reset with REFUSED_STREAM)"},
+    {"KLIMA_REQUEST_TIMEOUT_MS", "--request-timeout-ms", KIND_UINT, OFF(request_timeout_ms), "10000", 100, 600000,
+     "HTTP/1.1: a whole request (header and body) must arrive within this many milliseconds of the connection or the "
+     "previous response, else the connection is closed (slow clients, idle keep-alive)"},
+    {"KLIMA_IDLE_TIMEOUT_MS", "--idle-timeout-ms", KIND_UINT, OFF(idle_timeout_ms), "30000", 100, 3600000,
+     "HTTP/2: a connection with no request in progress and nothing received for this many milliseconds is closed (GOAWAY)"},
     {"KLIMA_LOG_LEVEL", "--log-level", KIND_LOG_LEVEL, OFF(log_level), "info", 0, 0, "error, warn, info or debug"},
     {"KLIMA_ACCESS_LOG", "--access-log", KIND_BOOL, OFF(access_log), "1", 0, 0,
      "1 = one JSON line per request on stdout (route, status, duration, bytes, country; never an address)"},
     {"KLIMA_CACHE_MB", "--cache-mb", KIND_UINT, OFF(cache_mb), "64", 0, 65536, "response cache size per process, MiB"},
     {"KLIMA_PERSONAL_COUNTRIES", "--personal-countries", KIND_STRING, OFF(personal_countries), NULL, 0, 0,
-     "comma-separated ISO country codes allowed on personal routes (empty = all)"},
+     "comma-separated ISO country codes allowed on /v1/me/* and /oauth/* (unset = all; when set, unknown ZZ is refused)"},
     {"KLIMA_SHUTDOWN_TIMEOUT_MS", "--shutdown-timeout-ms", KIND_UINT, OFF(shutdown_timeout_ms), "10000", 0, 600000,
      "how long in-flight requests may run after SIGTERM"},
+    {"KLIMA_RATE_LIMIT", "--rate-limit", KIND_BOOL, OFF(rate_limit), "1", 0, 0,
+     "1 = rate limits per route class (KLIMA_RATE_*); 0 = none at all (no 429, no RateLimit headers)"},
+    {"KLIMA_RATE_OPEN", "--rate-open", KIND_RATE, OFF(rate_open), "3000/60", 0, 0,
+     "open reads (datasets, records, catalog, usage, factors, spec, keys): QUOTA/SECONDS per address and worker thread, "
+     "0 = unlimited"},
+    {"KLIMA_RATE_DOWNLOAD", "--rate-download", KIND_RATE, OFF(rate_download), "30/60", 0, 0,
+     "whole-dataset downloads: QUOTA/SECONDS per address and worker thread"},
+    {"KLIMA_RATE_PERSONAL", "--rate-personal", KIND_RATE, OFF(rate_personal), "600/60", 0, 0,
+     "personal routes (/v1/me/*): QUOTA/SECONDS per address and worker thread"},
+    {"KLIMA_RATE_OAUTH", "--rate-oauth", KIND_RATE, OFF(rate_oauth), "300/60", 0, 0,
+     "consent routes (/oauth/*): QUOTA/SECONDS per address and worker thread"},
+    {"KLIMA_RATE_FEEDBACK", "--rate-feedback", KIND_RATE, OFF(rate_feedback), "5/50", 0, 0,
+     "POST /v1/feedback: QUOTA/SECONDS per address and worker thread"},
+    {"KLIMA_RATE_SERVICE", "--rate-service", KIND_RATE, OFF(rate_service), "0", 0, 0,
+     "/healthz, /readyz, /metrics (load-balancer probes, scrapes): QUOTA/SECONDS, 0 = unlimited"},
+    {"KLIMA_RATE_CLIENT_FACTOR", "--rate-client-factor", KIND_UINT, OFF(rate_client_factor), "10", 1, 1000,
+     "a request with a verified consent token is counted per client id, with this many times the address quota"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -107,6 +141,26 @@ static config_result_t set_value(config_t *cfg, const setting_t *s, const char *
         }
         str_fmt(err, errlen, "%s: '%s' is not one of error, warn, info, debug", origin, value);
         return CONFIG_ERR_VALUE;
+    case KIND_RATE: {
+        /* QUOTA/SECONDS, or 0 for unlimited */
+        const char *slash = strchr(value, '/');
+        config_rate_t *r = (config_rate_t *)field;
+        uint64_t q = 0, w = 0;
+        if (strcmp(value, "0") == 0) {
+            r->quota = 0;
+            r->window_s = 1;
+            return CONFIG_OK;
+        }
+        if (slash == NULL || str_to_uint(value, (size_t)(slash - value), 1, 1000000000, &q) != 0 ||
+            str_to_uint(slash + 1, strlen(slash + 1), 1, 86400, &w) != 0) {
+            str_fmt(err, errlen, "%s: '%s' is not QUOTA/SECONDS (quota 1 to 1000000000, window 1 to 86400 s) or 0", origin,
+                    value);
+            return CONFIG_ERR_VALUE;
+        }
+        r->quota = (unsigned)q;
+        r->window_s = (unsigned)w;
+        return CONFIG_OK;
+    }
     case KIND_LIST: {
         /* only the listen list exists; it is replaced as a whole by each source */
         const char *p = value;
@@ -145,6 +199,30 @@ static config_result_t set_value(config_t *cfg, const setting_t *s, const char *
     }
     }
     return CONFIG_ERR_VALUE;
+}
+
+/* KLIMA_PERSONAL_COUNTRIES: comma-separated ISO 3166-1 alpha-2 codes (upper or lower case; spaces around items). */
+static int config_countries_check(const char *list, char *err, size_t errlen)
+{
+    const char *p = list;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        const char *a = p, *b = p + len;
+        while (a < b && *a == ' ')
+            ++a;
+        while (b > a && b[-1] == ' ')
+            --b;
+        if (b - a != 2 || !((a[0] | 0x20) >= 'a' && (a[0] | 0x20) <= 'z' && (a[1] | 0x20) >= 'a' && (a[1] | 0x20) <= 'z')) {
+            str_fmt(err, errlen, "KLIMA_PERSONAL_COUNTRIES: '%.*s' is not a two-letter ISO 3166-1 country code (e.g. DK,SE)",
+                    (int)(len > 32 ? 32 : len), p);
+            return -1;
+        }
+        p += len;
+        if (*p == ',')
+            ++p;
+    }
+    return 0;
 }
 
 static const char *getenv_default(const char *name)
@@ -212,6 +290,8 @@ config_result_t config_load_with(config_t *cfg, int argc, char **argv, const cha
     }
     if (cfg->db_admin_url == NULL && cfg->db_url != NULL)
         cfg->db_admin_url = str_dup(cfg->db_url);
+    if (cfg->personal_countries != NULL && config_countries_check(cfg->personal_countries, err, errlen) != 0)
+        return CONFIG_ERR_VALUE;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         str_fmt(err, errlen, "KLIMA_TLS_CERT and KLIMA_TLS_KEY: set both or neither");
         return CONFIG_ERR_VALUE;

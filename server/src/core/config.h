@@ -12,6 +12,12 @@
 
 typedef enum config_log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG } config_log_level_t;
 
+/* A rate-limit policy: quota requests per window_s seconds (a token bucket of `quota` tokens refilled at quota/window_s
+ * per second); quota 0 = not limited. */
+typedef struct config_rate {
+    unsigned quota, window_s;
+} config_rate_t;
+
 typedef struct config {
     char *listen[CONFIG_MAX_LISTEN]; /* "host:port" strings, at least one */
     size_t nlisten;
@@ -25,13 +31,23 @@ typedef struct config {
     unsigned statement_timeout_ms, download_timeout_ms;
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
     int dev_login;
-    char *oidc_issuer, *oidc_key, *oidc_client_id;
+    char *oidc_issuer, *oidc_key, *oidc_client_id, *oidc_authorization_endpoint;
     char *tls_cert, *tls_key;
+    unsigned tls_handshake_timeout_ms; /* a TLS handshake must finish within this */
+    /* connection and request limits (http/server) */
+    unsigned max_connections;    /* open client connections per process; beyond it new ones are closed at once */
+    unsigned h2_max_streams;     /* HTTP/2 requests of one connection processed at once; the rest wait */
+    unsigned max_body_bytes;     /* request body limit (413 beyond) */
+    unsigned request_timeout_ms; /* HTTP/1.1: a whole request must arrive within this (slowloris, keep-alive idle) */
+    unsigned idle_timeout_ms;    /* HTTP/2: a connection without a request in progress is closed after this */
     config_log_level_t log_level;
     int access_log;              /* 1 = one JSON line per request on stdout */
     unsigned cache_mb;
     char *personal_countries;
     unsigned shutdown_timeout_ms; /* how long in-flight requests may take after SIGTERM */
+    int rate_limit;               /* 0 = no rate limiting at all */
+    config_rate_t rate_open, rate_download, rate_personal, rate_oauth, rate_feedback, rate_service;
+    unsigned rate_client_factor;  /* a verified client id's buckets hold this many times the address quota */
 } config_t;
 
 typedef enum config_result {

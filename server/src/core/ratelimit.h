@@ -20,4 +20,22 @@ void ratelimit_destroy(ratelimit_t *rl);
  * seconds until a token is available (at least 1). */
 int ratelimit_take(ratelimit_t *rl, uint64_t key, uint64_t now_ms, unsigned *retry_after_s);
 
+/* A table like ratelimit_create's whose buckets hold quota tokens refilled at quota per window_s seconds (window_s >= 1,
+ * quota >= 1). NULL when out of memory. */
+ratelimit_t *ratelimit_create_window(size_t nslots, unsigned quota, unsigned window_s);
+
+/* What a bucket holds after a take: for the RateLimit header fields and Retry-After. */
+typedef struct ratelimit_info {
+    unsigned remaining;     /* whole tokens left */
+    unsigned full_s;        /* whole seconds until the bucket is full again (0 when full) */
+    unsigned retry_after_s; /* when refused: whole seconds until one token is there (at least 1) */
+} ratelimit_info_t;
+
+/* Like ratelimit_take, and fills *info in both cases. */
+int ratelimit_take_info(ratelimit_t *rl, uint64_t key, uint64_t now_ms, ratelimit_info_t *info);
+
+/* Gives back the token a ratelimit_take for key took (e.g. the request turned out to be a 304 revalidation), unless the
+ * slot has been taken over by another key since. Fills *info (may be NULL) with the bucket's state afterwards. */
+void ratelimit_refund(ratelimit_t *rl, uint64_t key, ratelimit_info_t *info);
+
 #endif

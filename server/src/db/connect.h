@@ -7,8 +7,9 @@
 
 #include <libpq-fe.h>
 
-/* PQconnectStartParams with the session settings added (they override the same settings in conninfo's `options`);
- * statement_timeout_ms 0 means none. The caller drives PQconnectPoll. */
+/* PQconnectStartParams with the session settings added (they override the same settings in conninfo's `options`) and
+ * application_name "klimaspejl" unless conninfo names one; statement_timeout_ms 0 means none. The caller drives
+ * PQconnectPoll. */
 PGconn *db_connect_start(const char *conninfo, unsigned statement_timeout_ms);
 
 #endif

@@ -220,6 +220,16 @@ static void conn_on_flush_timer(h2o_timeout_entry_t *te)
     conn_flush(H2O_STRUCT_FROM_MEMBER(conn_t, flush_entry, te));
 }
 
+/* An error that says the connection is ending rather than that the query was wrong: connection exceptions (class 08),
+ * admin_shutdown, crash_shutdown, cannot_connect_now (57P01..57P03), or an error libpq made up itself (no SQLSTATE). */
+static int is_connection_error(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state == NULL)
+        return 1;
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+}
+
 /* Reads what arrived and hands every complete result to its entry. */
 static void conn_process_input(conn_t *c)
 {
@@ -255,7 +265,10 @@ static void conn_process_input(conn_t *c)
                         c->dyn[e->dyn_slot].hash = 0;
                     }
                 }
-                if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
+                if (st == PGRES_FATAL_ERROR && is_connection_error(res)) {
+                    /* the server is going away (shutdown, crash, lost link): not the query's fault, a retry may work */
+                    entry_finish(pool, e, DB_UNAVAILABLE, NULL);
+                } else if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
                     /* PIPELINE_ABORTED: the Parse before this query failed; the first error is what the caller sees */
                     entry_finish(pool, e, DB_QUERY_ERROR, res);
                 } else if (is_query) {
@@ -562,6 +575,20 @@ void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
     out->queries_ok = pool->queries_ok;
     out->queries_failed = pool->queries_failed;
     out->last_ok_ms = pool->last_ok_ms;
+}
+
+int db_pool_ready(db_pool_t *pool)
+{
+    for (unsigned i = 0; i < pool->nconns; ++i) {
+        if (pool->conns[i].state == CONN_READY)
+            return 1;
+    }
+    return 0;
+}
+
+const char *db_pool_conninfo(db_pool_t *pool)
+{
+    return pool->conninfo;
 }
 
 unsigned db_pool_retry_after_s(db_pool_t *pool)

@@ -17,15 +17,21 @@ typedef struct db_pool db_pool_t;
 typedef enum db_status {
     DB_OK = 0,          /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
     DB_QUERY_ERROR,     /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
-    DB_UNAVAILABLE,     /* no usable connection, or the connection was lost while the query was in flight; res NULL */
+    DB_UNAVAILABLE,     /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
+                           57P01..57P03) while the query was in flight; res NULL */
     DB_TIMEOUT          /* no answer within the pool's timeout; the connection was reset; res NULL */
 } db_status_t;
+
+/* Where a statement may run when read replicas are configured (see db/route.h): the primary (the default: writes, and
+ * reads that must see the latest commit), or a streaming replica (reads that tolerate replay lag). */
+typedef enum db_target { DB_TARGET_PRIMARY = 0, DB_TARGET_READ } db_target_t;
 
 /* A statement the server may run. The table is owned by the caller and must outlive every pool. */
 typedef struct db_statement {
     const char *name; /* the prepared statement's name */
     const char *sql;  /* parameters as $1.. (text format) */
     int nparams;
+    db_target_t target; /* used by db/route only; a pool runs whatever it is given */
 } db_statement_t;
 
 /* Called exactly once per accepted query, on the pool's thread. res is owned by the pool and valid only during the call. */
@@ -56,6 +62,12 @@ int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_re
 /* Like db_pool_query for SQL built at run time (never from request text: see api/query.c). Each connection prepares the
  * statement the first time it sees the exact text and keeps up to 256 such plans. sql is copied. */
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
+
+/* Whether at least one connection is ready (db_pool_query would accept a query now). */
+int db_pool_ready(db_pool_t *pool);
+
+/* The conninfo the pool connects with (owned by the pool). */
+const char *db_pool_conninfo(db_pool_t *pool);
 
 /* Fills out with the pool's counters. */
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out);

@@ -94,12 +94,14 @@ static void format_second(time_t sec, char out[19])
 static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *e, const char ts_second[19])
 {
     const char *route = e->route != NULL ? e->route : "", *method = e->method != NULL ? e->method : "";
-    size_t route_len = strlen(route), method_len = strlen(method);
+    const char *client = e->client != NULL ? e->client : "";
+    size_t route_len = strlen(route), method_len = strlen(method), client_len = strlen(client);
     const char *c = e->country;
     int country_ok = c != NULL && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] == '\0';
     char *p = buf;
 
-    if (route_len > size || method_len > size || size < LINE_FIXED_MAX + 6 * (route_len + method_len))
+    if (route_len > size || method_len > size || client_len > size ||
+        size < LINE_FIXED_MAX + 6 * (route_len + method_len + client_len))
         return 0;
     PUT_LIT(p, "{\"ts\":\"");
     memcpy(p, ts_second, 19);
@@ -121,6 +123,10 @@ static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *
     PUT_LIT(p, ",\"country\":\"");
     memcpy(p, country_ok ? c : "ZZ", 2);
     p += 2;
+    if (client_len != 0) {
+        PUT_LIT(p, "\",\"client\":\"");
+        p = put_json(p, client, client_len);
+    }
     PUT_LIT(p, "\",\"proto\":\"");
     if (e->version >= 0x200)
         PUT_LIT(p, "2");

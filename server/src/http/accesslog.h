@@ -1,6 +1,7 @@
 /*
  * http/accesslog — one JSON line per request, buffered per worker thread and written with a single write(2).
- * A line holds the time, route pattern, method, status, duration, bytes sent, client country and protocol — never an
+ * A line holds the time, route pattern, method, status, duration, bytes sent, client country, the authenticated app's
+ * client id (only when a consent token was verified) and protocol — never an
  * address, a query string, a token or a household id (DESIGN section 4, "Privacy of requests"). The buffer is no larger
  * than PIPE_BUF, so each write is atomic on a pipe and lines of different workers never interleave.
  * Not thread-safe: one log per worker thread.
@@ -25,10 +26,11 @@ typedef struct http_accesslog_entry {
     uint64_t bytes;      /* body bytes sent */
     const char *country; /* ISO 3166-1 alpha-2; anything else is written as "ZZ" */
     int version;         /* h2o's req->version: 0x100, 0x101, 0x200 */
+    const char *client;  /* the authenticated app's client id (NULL or "" when none: the field is left out) */
 } http_accesslog_entry_t;
 
 /* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when buf is smaller than the
- * longest line e could make (200 bytes plus 6 per byte of route and method); nothing is written then. */
+ * longest line e could make (200 bytes plus 6 per byte of route, method and client id); nothing is written then. */
 size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e);
 
 /* A log writing to fd (not closed by the log). NULL when out of memory. */

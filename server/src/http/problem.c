@@ -29,6 +29,8 @@ const http_problem_info_t http_problem_table[HTTP_PROBLEM__COUNT] = {
     [HTTP_PROBLEM_INVALID_TOKEN] = {"invalid-token", 401, "Invalid or missing token"},
     [HTTP_PROBLEM_INSUFFICIENT_SCOPE] = {"insufficient-scope", 403, "Insufficient scope"},
     [HTTP_PROBLEM_CONSENT_UNAVAILABLE] = {"consent-unavailable", 503, "Consent service unavailable"},
+    [HTTP_PROBLEM_COUNTRY_NOT_ALLOWED] = {"country-not-allowed", 403, "Not available from this country"},
+    [HTTP_PROBLEM_ORIGIN_NOT_ALLOWED] = {"origin-not-allowed", 403, "Origin not allowed"},
 };
 
 void http_problem_send(h2o_req_t *req, http_problem_kind_t kind, const char *detail, const char *parameter)

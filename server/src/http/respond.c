@@ -33,6 +33,22 @@ void http_send_bytes(h2o_req_t *req, int status, const char *content_type, const
     h2o_send_inline(req, body, len);
 }
 
+void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_iovec_t body)
+{
+    /* h2o_send_inline without its copy: a generator without callbacks suffices for a response sent in one piece */
+    static h2o_generator_t generator = {NULL, NULL};
+
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    req->res.content_length = body.len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type.base, content_type.len);
+    h2o_start_response(req, &generator);
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+    else
+        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
 void http_send_json(h2o_req_t *req, int status, json_t *json)
 {
     size_t len = json != NULL ? json_dumpb(json, NULL, 0, JSON_COMPACT) : 0;

@@ -11,6 +11,11 @@
  * with the given status and content type. */
 void http_send_bytes(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len);
 
+/* Like http_send_bytes without the copy: h2o sends `body` where it is, so it must stay unchanged until req is disposed
+ * (static memory, req's pool, or a refcounted block linked to req's pool with h2o_mem_link_shared). HEAD gets the
+ * headers, Content-Length included, and no body. */
+void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_iovec_t body);
+
 /* Serializes `json` (compact, UTF-8) into the request's pool and sends it as application/json; steals the reference.
  * If serialization fails, sends a 500 problem instead. */
 void http_send_json(h2o_req_t *req, int status, json_t *json);

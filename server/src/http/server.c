@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -16,10 +17,12 @@
 #include "core/log.h"
 #include "core/strutil.h"
 #include "http/accesslog.h"
+#include "http/filter.h"
 #include "http/metrics.h"
 #include "http/problem.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "http/tls.h"
 
 typedef struct server_handler {
     h2o_handler_t super;
@@ -44,6 +47,11 @@ static struct {
     size_t nroute_values;
     uint16_t *route_label;
     int access_log;
+    /* listener and limits: the TLS context (NULL = plain HTTP), the connection cap and the connections open now */
+    SSL_CTX *ssl_ctx;
+    unsigned max_connections;
+    unsigned connections; /* atomic: every worker accepts and closes */
+    int m_connections, m_refused;
 } server;
 
 /* The route label of requests that match no route of the table, after the table's patterns. */
@@ -68,11 +76,13 @@ static const uint64_t duration_buckets_us[] = {500,    1000,   2500,    5000,   
 
 /* The per-request slot, on the request's pool: disposed (and the request counted) when h2o disposes the request. */
 typedef struct request_slot {
+    h2o_req_prefilter_t prefilter; /* linked into req->prefilters, so http_request_set_client finds the slot from req */
     http_worker_t *worker;
     h2o_req_t *req;
     uint16_t route; /* route label index */
     uint8_t method; /* index into method_values */
     char country[3];
+    char client[65]; /* the authenticated app's id for the access log; "" when none */
 } request_slot_t;
 
 static __thread http_worker_t *current_worker;
@@ -143,7 +153,7 @@ static void on_request_disposed(void *p)
     }
     if (w->_accesslog != NULL) {
         http_accesslog_entry_t e = {*begin, server.route_values[slot->route], method_values[slot->method], req->res.status, us,
-                                    req->bytes_sent, slot->country, req->version};
+                                    req->bytes_sent, slot->country, req->version, slot->client};
         http_accesslog_append(w->_accesslog, &e);
     }
 }
@@ -160,12 +170,33 @@ static size_t header_bytes(const h2o_req_t *req)
     return n;
 }
 
+/* The slot's prefilter does nothing but pass the response on: it is there to be found. */
+static void slot_on_setup_ostream(h2o_req_prefilter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    h2o_setup_next_prefilter(self, req, slot);
+}
+
+void http_request_set_client(h2o_req_t *req, const char *client)
+{
+    for (h2o_req_prefilter_t *p = req->prefilters; p != NULL; p = p->next) {
+        if (p->on_setup_ostream == slot_on_setup_ostream) {
+            request_slot_t *slot = H2O_STRUCT_FROM_MEMBER(request_slot_t, prefilter, p);
+            str_fmt(slot->client, sizeof(slot->client), "%s", client);
+            return;
+        }
+    }
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_worker_t *w = http_worker_of(req);
     request_slot_t *slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), on_request_disposed);
     http_match_t match;
 
+    slot->prefilter.on_setup_ostream = slot_on_setup_ostream;
+    slot->prefilter.next = req->prefilters;
+    req->prefilters = &slot->prefilter;
+    slot->client[0] = '\0';
     slot->worker = w;
     slot->req = req;
     slot->route = (uint16_t)(server.nroute_values - REQ_ROUTE__COUNT + REQ_ROUTE_REJECTED);
@@ -191,9 +222,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                               req->path_normalized.len, &match)) {
     case HTTP_ROUTE_FOUND:
         slot->route = server.route_label[match.route - server.routes];
+        if (server.hooks->gate != NULL && server.hooks->gate(req, (size_t)(match.route - server.routes)) != 0)
+            return 0;
         return match.route->handler(req, &match);
     case HTTP_ROUTE_METHOD_NOT_ALLOWED:
         slot->route = server.route_label[match.route - server.routes];
+        if (server.hooks->options != NULL && h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS")))
+            return server.hooks->options(req, (size_t)(match.route - server.routes), match.allow);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, h2o_strdup(&req->pool, match.allow, SIZE_MAX).base,
                        strlen(match.allow));
         http_problem_sendf(req, HTTP_PROBLEM_METHOD_NOT_ALLOWED, NULL, "%.*s is not allowed here; this path accepts %s.",
@@ -211,6 +246,43 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* Mirrors this worker's connection counts into the metrics registry (when there is one). */
+static void connections_publish(http_worker_t *w)
+{
+    if (server.metrics == NULL)
+        return;
+    metrics_set(server.metrics, w->id, server.m_connections, 0, (int64_t)w->connections);
+    metrics_set(server.metrics, w->id, server.m_refused, 0, (int64_t)w->connections_refused);
+}
+
+/* sock->on_close of every accepted connection: h2o calls it on the worker's thread when it disposes the socket, whatever
+ * ended the connection (either side closed it, a timeout, an upgrade to HTTP/2 keeps the same socket). */
+static void on_connection_closed(void *data)
+{
+    http_worker_t *w = data;
+
+    __atomic_sub_fetch(&server.connections, 1, __ATOMIC_RELAXED);
+    --w->connections;
+    connections_publish(w);
+}
+
+/* Over the cap a new connection is closed at once: the client sees the connection reset (a load balancer moves on to
+ * another instance) instead of waiting unanswered in the listen backlog. */
+static void refuse_connection(http_worker_t *w, h2o_socket_t *sock)
+{
+    uint64_t now = h2o_now(w->loop);
+
+    h2o_socket_close(sock);
+    ++w->connections_refused;
+    connections_publish(w);
+    if (w->_refused_warned_at == 0 || now - w->_refused_warned_at >= 10000) {
+        w->_refused_warned_at = now;
+        log_warn("worker %u: %u connections open, the limit of KLIMA_MAX_CONNECTIONS: closing new connections (%llu so far "
+                 "on this thread)",
+                 w->id, server.max_connections, (unsigned long long)w->connections_refused);
+    }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     http_worker_t *w = listener->data;
@@ -222,6 +294,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             break;
+        /* one process-wide count (an atomic add per connection, not per request): the cap holds however the kernel
+         * spreads connections over the workers' SO_REUSEPORT sockets */
+        if (__atomic_add_fetch(&server.connections, 1, __ATOMIC_RELAXED) > server.max_connections) {
+            __atomic_sub_fetch(&server.connections, 1, __ATOMIC_RELAXED);
+            refuse_connection(w, sock);
+            continue;
+        }
+        ++w->connections;
+        connections_publish(w);
+        sock->on_close.cb = on_connection_closed;
+        sock->on_close.data = w;
         h2o_accept(&w->_accept_ctx, sock);
     }
 }
@@ -271,6 +354,7 @@ static void *worker_main(void *arg)
     h2o_context_init(&w->ctx, w->loop, &server.globalconf);
     w->_accept_ctx.ctx = &w->ctx;
     w->_accept_ctx.hosts = server.globalconf.hosts;
+    w->_accept_ctx.ssl_ctx = server.ssl_ctx;
     h2o_multithread_register_receiver(w->ctx.queue, &w->_shutdown_receiver, on_shutdown_message);
     if (server.hooks->worker_start != NULL && (w->app = server.hooks->worker_start(w)) == NULL)
         __atomic_store_n(&server.start_failed, 1, __ATOMIC_SEQ_CST);
@@ -349,10 +433,28 @@ static void setup_globalconf(void)
 
     h2o_config_init(&server.globalconf);
     server.globalconf.server_name = h2o_iovec_init(H2O_STRLIT("klimaspejl"));
-    server.globalconf.max_request_entity_size = 1024 * 1024;
-    server.globalconf.http2.max_concurrent_requests_per_connection = 100;
+    /* Limits, each set here even where it equals h2o's default so that what is documented is what runs. Compiled into
+     * libh2o and not settable: a request head of at most H2O_MAX_REQLEN bytes (8 KiB + 4 KiB x 100) and
+     * H2O_MAX_HEADERS (100) fields over HTTP/1.1 (400 beyond), the same head size over HTTP/2 (REFUSED_STREAM beyond),
+     * and SETTINGS_MAX_CONCURRENT_STREAMS 100, with streams beyond it refused (RST_STREAM REFUSED_STREAM). */
+    server.globalconf.max_request_entity_size = server.cfg->max_body_bytes;
+    server.globalconf.handshake_timeout = server.cfg->tls_handshake_timeout_ms;
+    /* HTTP/1.1: one deadline for a whole request, from the connection (or the previous response) to its last byte;
+     * bytes trickling in do not extend it */
+    server.globalconf.http1.req_timeout = server.cfg->request_timeout_ms;
+    server.globalconf.http1.upgrade_to_http2 = 1;
+    /* HTTP/2: any frame received restarts the idle timer while no request is in progress */
+    server.globalconf.http2.idle_timeout = server.cfg->idle_timeout_ms;
+    server.globalconf.http2.max_concurrent_requests_per_connection = server.cfg->h2_max_streams;
+    server.globalconf.http2.max_streams_for_priority = 16;
     host = h2o_config_register_host(&server.globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     path = h2o_config_register_path(host, "/", 0);
+    /* HSTS on every response when TLS is on; h2o's own early 400/413 (answered on the host's fallback path, before any
+     * routing) become problem+json */
+    http_filter_config_t filter = {.hsts = server.ssl_ctx != NULL, .rewrite_errors = 0, .max_body = server.cfg->max_body_bytes};
+    http_filter_register(path, &filter);
+    filter.rewrite_errors = 1;
+    http_filter_register(&host->fallback_path, &filter);
     handler = (server_handler_t *)h2o_create_handler(path, sizeof(*handler));
     handler->super.on_req = on_req;
     /* gzip for handlers that opt in (req->compress_hint = H2O_COMPRESS_HINT_ENABLE) or whose type h2o deems compressible,
@@ -412,6 +514,56 @@ static int setup_accounting(void)
     return 0;
 }
 
+/* The TLS context (when a certificate is configured), the connection cap fitted to the open-file limit, and the
+ * connection metrics. Returns 0, or -1 after logging why (a TLS message names KLIMA_TLS_CERT or KLIMA_TLS_KEY). */
+static int setup_tls_and_limits(const config_t *cfg)
+{
+    char err[512];
+    struct rlimit rl;
+    /* descriptors needed besides client connections: per worker its listeners, database and download connections, event
+     * loop and queue; then the LISTEN connection, standard streams, GeoIP and key files */
+    uint64_t reserve = 64 + (uint64_t)cfg->threads * (cfg->nlisten + cfg->db_conns + cfg->downloads + 4);
+    uint64_t want = (uint64_t)cfg->max_connections + reserve;
+
+    if (cfg->tls_cert != NULL && (server.ssl_ctx = http_tls_create(cfg->tls_cert, cfg->tls_key, err, sizeof(err))) == NULL) {
+        log_error("%s", err);
+        return -1;
+    }
+    server.max_connections = cfg->max_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        /* raise the soft limit as far as the hard one allows, then fit the cap under it */
+        struct rlimit raised = {rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = raised.rlim_cur;
+        if (rl.rlim_cur < want) {
+            server.max_connections = rl.rlim_cur > 2 * reserve ? (unsigned)(rl.rlim_cur - reserve) : (unsigned)(rl.rlim_cur / 2);
+            log_warn("KLIMA_MAX_CONNECTIONS: %u connections do not fit the open-file limit (RLIMIT_NOFILE %llu, LimitNOFILE= "
+                     "under systemd); accepting at most %u",
+                     cfg->max_connections, (unsigned long long)rl.rlim_cur, server.max_connections);
+        }
+    }
+    if (server.metrics != NULL) {
+        metrics_family_t open = {
+            .name = "klimaspejl_http_connections",
+            .help = "Client connections open (TCP; TLS handshakes included).",
+            .type = METRICS_GAUGE,
+            .merge = METRICS_MERGE_SUM,
+        };
+        metrics_family_t refused = {
+            .name = "klimaspejl_http_connections_refused_total",
+            .help = "Connections closed as soon as they were accepted because KLIMA_MAX_CONNECTIONS connections were open.",
+            .type = METRICS_COUNTER,
+            .show_zero = 1,
+        };
+        if ((server.m_connections = metrics_register(server.metrics, &open)) < 0 ||
+            (server.m_refused = metrics_register(server.metrics, &refused)) < 0) {
+            log_error("out of memory for the connection metrics");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
 {
     sigset_t sigs;
@@ -427,7 +579,7 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
     server.access_log = cfg->access_log;
     server.nworkers = cfg->threads;
     server.workers = calloc(server.nworkers, sizeof(*server.workers));
-    if (server.workers == NULL || setup_accounting() != 0)
+    if (server.workers == NULL || setup_accounting() != 0 || setup_tls_and_limits(cfg) != 0)
         goto exit;
     setup_globalconf();
     signal(SIGPIPE, SIG_IGN);
@@ -464,8 +616,13 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
             pthread_join(server.workers[t]._thread, NULL);
         goto exit;
     }
-    for (size_t i = 0; i < cfg->nlisten; ++i)
-        log_info("listening on http://%s (HTTP/1.1 and h2c), %u threads", cfg->listen[i], server.nworkers);
+    for (size_t i = 0; i < cfg->nlisten; ++i) {
+        if (server.ssl_ctx != NULL)
+            log_info("listening on https://%s (TLS 1.2/1.3; HTTP/2 and HTTP/1.1 by ALPN), %u threads", cfg->listen[i],
+                     server.nworkers);
+        else
+            log_info("listening on http://%s (HTTP/1.1 and h2c), %u threads", cfg->listen[i], server.nworkers);
+    }
 
     sigwait(&sigs, &sig);
     log_info("%s received: finishing in-flight requests (up to %u ms); a second signal stops at once",
@@ -489,5 +646,7 @@ exit:
     free(server.route_label);
     server.route_values = NULL;
     server.route_label = NULL;
+    SSL_CTX_free(server.ssl_ctx);
+    server.ssl_ctx = NULL;
     return ret;
 }

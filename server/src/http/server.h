@@ -1,7 +1,9 @@
 /*
  * http/server — listeners and worker threads. Each worker has its own h2o evloop, h2o context and SO_REUSEPORT listening
  * sockets; nothing is shared between workers on the request path. HTTP/1.1 and HTTP/2 with prior knowledge (h2c) are
- * served on the same port.
+ * served on the same port; with KLIMA_TLS_CERT/KLIMA_TLS_KEY every listener speaks TLS instead (HTTP/2 and HTTP/1.1 by
+ * ALPN) and every response carries Strict-Transport-Security. The connection and request limits of config_t (open
+ * connections per process, HTTP/2 streams, body size, request/idle/handshake timeouts) are applied here.
  */
 #ifndef KLIMA_HTTP_SERVER_H
 #define KLIMA_HTTP_SERVER_H
@@ -27,17 +29,26 @@ typedef struct http_server_hooks {
     /* Optional, for the access log (cfg->access_log): writes the client's ISO country code ("ZZ" when unknown) to out.
      * Called on the request's thread while the request is being routed. NULL logs "ZZ". */
     void (*country_of)(h2o_req_t *req, char out[3]);
+    /* Optional: runs before the handler of every matched route (route: its index in the table). Returns 0 to let the
+     * handler run, non-zero when it has answered the request itself (e.g. 429, 403). */
+    int (*gate)(h2o_req_t *req, size_t route);
+    /* Optional: answers OPTIONS on a known path (route: the first route of the path; allow: its methods, "GET, HEAD"
+     * style) and returns 0. NULL: OPTIONS gets 405 like any method the path does not route. */
+    int (*options)(h2o_req_t *req, size_t route, const char *allow);
 } http_server_hooks_t;
 
 struct http_worker {
     unsigned id;
     h2o_context_t ctx;
     h2o_evloop_t *loop;
-    void *app;           /* what hooks.worker_start returned */
-    uint64_t inflight;   /* requests accepted and not yet disposed */
-    int stopping;        /* shutdown requested: listeners closed */
+    void *app;                    /* what hooks.worker_start returned */
+    uint64_t inflight;            /* requests accepted and not yet disposed */
+    int stopping;                 /* shutdown requested: listeners closed */
+    uint64_t connections;         /* client connections open on this worker */
+    uint64_t connections_refused; /* closed at accept because the process had KLIMA_MAX_CONNECTIONS open */
     /* private */
     struct http_accesslog *_accesslog; /* NULL when the access log is off */
+    uint64_t _refused_warned_at;       /* loop time (ms) of the last "connection limit reached" warning */
     h2o_accept_ctx_t _accept_ctx;
     h2o_socket_t *_listeners[CONFIG_MAX_LISTEN];
     int _fds[CONFIG_MAX_LISTEN];
@@ -48,9 +59,14 @@ struct http_worker {
 
 /* Creates the listening sockets for every worker and address, starts the workers, then blocks until SIGINT or SIGTERM,
  * stops accepting, lets in-flight requests finish within cfg->shutdown_timeout_ms and returns 0. A second signal exits
- * the process at once. Returns -1 (with a message on stderr) if an address cannot be bound or a worker fails to start.
- * routes must stay valid while the server runs. */
+ * the process at once. Returns -1 (with a message on stderr) if the TLS certificate or key cannot be used (the message
+ * names KLIMA_TLS_CERT or KLIMA_TLS_KEY), an address cannot be bound or a worker fails to start. routes must stay valid
+ * while the server runs. */
 int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks);
+
+/* Records the client id (a registered app's id, at most 64 characters) that req was authenticated as, for the access
+ * log. Call on req's thread while the request is running; a later call replaces it. */
+void http_request_set_client(h2o_req_t *req, const char *client);
 
 /* The worker that is serving req. */
 http_worker_t *http_worker_of(h2o_req_t *req);

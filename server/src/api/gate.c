@@ -1,0 +1,516 @@
+/*
+ * api/gate — CORS, country restriction and rate limits in front of every routed request.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "api/auth.h"
+#include "api/gate.h"
+#include "api/meta.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
+#include "core/strutil.h"
+#include "geo/geoip.h"
+#include "http/problem.h"
+#include "http/respond.h"
+
+#define GATE_ADDR_SLOTS 8192   /* address buckets per class and worker (24 bytes each) */
+#define GATE_CLIENT_SLOTS 1024 /* client-id buckets per class and worker: registered apps are few */
+#define GATE_ORIGINS_RELOAD_MS 10000
+#define GATE_ORIGINS_FIRST_MS 200 /* retry interval until the first load succeeded (the pool may not be connected yet) */
+#define GATE_MAX_COUNTRIES 64
+#define GATE_PREFLIGHT_MAX_AGE "7200" /* what Chromium caps it at */
+
+const char *const api_gate_class_names[API_GATE__CLASSES] = {"service", "open", "download", "personal", "oauth", "feedback"};
+
+/* Who may read a route's responses from another origin. */
+typedef enum gate_cors {
+    GATE_CORS_ANY,     /* open data: Access-Control-Allow-Origin: * */
+    GATE_CORS_CLIENTS, /* the origins of registered clients only, echoed with Vary: Origin */
+    GATE_CORS_NONE     /* browser pages and forms (/oauth/authorize, login, consent): no CORS at all */
+} gate_cors_t;
+
+typedef struct gate_route {
+    uint8_t cls;        /* api_gate_class_t */
+    uint8_t cors;       /* gate_cors_t */
+    uint8_t restricted; /* subject to KLIMA_PERSONAL_COUNTRIES */
+} gate_route_t;
+
+/* One rate-limit policy as sent: `"open";q=3000;w=60`. */
+typedef struct gate_policy {
+    unsigned quota, window_s;
+    char name[24];    /* "open" or "open-client", as a quoted sf-string */
+    char header[96];  /* the RateLimit-Policy value */
+    size_t header_len;
+} gate_policy_t;
+
+static const char *const sql_origins = "SELECT origin FROM api.cors_origins()";
+
+static const char expose_headers[] =
+    "ETag, Link, Content-Disposition, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
+static const char allow_headers[] = "Authorization, If-None-Match, Content-Type, Accept, Accept-Language";
+
+static struct {
+    int enabled;
+    unsigned nroutes;
+    gate_route_t *routes;
+    gate_policy_t addr[API_GATE__CLASSES], client[API_GATE__CLASSES];
+    char countries[GATE_MAX_COUNTRIES][3];
+    size_t ncountries;
+} gate;
+
+/* The registered clients' origins, one block: n iovecs followed by the text. Replaced whole on reload; only read
+ * synchronously while a request is being gated, so the old block can be freed at once. */
+typedef struct gate_origins {
+    size_t n;
+    h2o_iovec_t list[];
+} gate_origins_t;
+
+typedef struct gate_worker {
+    api_worker_t *aw;
+    ratelimit_t *addr[API_GATE__CLASSES], *client[API_GATE__CLASSES];
+    gate_origins_t *origins; /* NULL until loaded */
+    int loading;
+    h2o_timeout_t reload_timeout, first_timeout;
+    h2o_timeout_entry_t reload_entry;
+    /* the address key of the last connection seen without X-Forwarded-For (HTTP/2 brings many requests per
+     * connection): h2o's connection id, the UTC day the key was made for, the key */
+    uint64_t memo_conn, memo_day, memo_key;
+} gate_worker_t;
+
+/* A gated request's CORS and RateLimit fields, added when its response starts: its status is known then (a 304 gives
+ * its token back) and so are the handler's own fields (an Access-Control-Allow-Origin it set is not repeated). */
+typedef struct gate_pending {
+    h2o_req_prefilter_t super;
+    const gate_route_t *route;
+    h2o_iovec_t allow_origin; /* GATE_CORS_CLIENTS: the request's Origin when it is a registered client's, else NULL */
+    int has_origin;           /* GATE_CORS_ANY: the request has an Origin field */
+    ratelimit_t *table;       /* NULL: no rate limit on this request */
+    uint64_t key;
+    const gate_policy_t *policy;
+    ratelimit_info_t info;
+} gate_pending_t;
+
+/* --- set-up ------------------------------------------------------------------------------------------------------- */
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static gate_route_t classify(const http_route_t *r)
+{
+    gate_route_t g = {API_GATE_OPEN, GATE_CORS_ANY, 0};
+
+    if (strcmp(r->pattern, "/healthz") == 0 || strcmp(r->pattern, "/readyz") == 0) {
+        g.cls = API_GATE_SERVICE;
+    } else if (strcmp(r->pattern, "/metrics") == 0) {
+        /* for the operator's scraper, not for scripts of web pages (an intranet deployment's browsers included) */
+        g = (gate_route_t){API_GATE_SERVICE, GATE_CORS_NONE, 0};
+    } else if (has_prefix(r->pattern, "/v1/me/")) {
+        g = (gate_route_t){API_GATE_PERSONAL, GATE_CORS_CLIENTS, 1};
+    } else if (has_prefix(r->pattern, "/oauth/")) {
+        /* token and revoke are called by apps (also from browsers); the rest are pages and forms of this server */
+        int api = strcmp(r->pattern, "/oauth/token") == 0 || strcmp(r->pattern, "/oauth/revoke") == 0;
+        g = (gate_route_t){API_GATE_OAUTH, api ? GATE_CORS_CLIENTS : GATE_CORS_NONE, 1};
+    } else if (has_suffix(r->pattern, "/download")) {
+        g.cls = API_GATE_DOWNLOAD;
+    } else if (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/feedback") == 0) {
+        g.cls = API_GATE_FEEDBACK;
+    }
+    return g;
+}
+
+static void policy_init(gate_policy_t *p, const char *cls, const char *suffix, unsigned quota, unsigned window_s)
+{
+    p->quota = quota;
+    p->window_s = window_s;
+    str_fmt(p->name, sizeof(p->name), "\"%s%s\"", cls, suffix);
+    p->header_len = (size_t)str_fmt(p->header, sizeof(p->header), "%s;q=%u;w=%u", p->name, quota, window_s);
+}
+
+static int countries_parse(const char *list, char *err, size_t errlen)
+{
+    const char *p = list;
+    gate.ncountries = 0;
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ' || *p == ',')
+            ++p;
+        if (*p == '\0')
+            break;
+        if (gate.ncountries == GATE_MAX_COUNTRIES) {
+            str_fmt(err, errlen, "KLIMA_PERSONAL_COUNTRIES: at most %d countries", GATE_MAX_COUNTRIES);
+            return -1;
+        }
+        /* config_load validated the form: two letters per item */
+        gate.countries[gate.ncountries][0] = (char)(p[0] & ~0x20);
+        gate.countries[gate.ncountries][1] = (char)(p[1] & ~0x20);
+        gate.countries[gate.ncountries][2] = '\0';
+        ++gate.ncountries;
+        p += 2;
+    }
+    return 0;
+}
+
+int api_gate_start(const config_t *cfg, char *err, size_t errlen)
+{
+    const config_rate_t *rates[API_GATE__CLASSES] = {
+        [API_GATE_SERVICE] = &cfg->rate_service,   [API_GATE_OPEN] = &cfg->rate_open,
+        [API_GATE_DOWNLOAD] = &cfg->rate_download, [API_GATE_PERSONAL] = &cfg->rate_personal,
+        [API_GATE_OAUTH] = &cfg->rate_oauth,       [API_GATE_FEEDBACK] = &cfg->rate_feedback,
+    };
+
+    gate.enabled = cfg->rate_limit;
+    gate.nroutes = (unsigned)api_nroutes;
+    free(gate.routes);
+    if ((gate.routes = calloc(api_nroutes, sizeof(*gate.routes))) == NULL) {
+        str_fmt(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < api_nroutes; ++i)
+        gate.routes[i] = classify(&api_routes[i]);
+    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+        uint64_t client_quota = (uint64_t)rates[c]->quota * (cfg->rate_client_factor > 0 ? cfg->rate_client_factor : 1);
+        unsigned w = rates[c]->window_s > 0 ? rates[c]->window_s : 1;
+        policy_init(&gate.addr[c], api_gate_class_names[c], "", rates[c]->quota, w);
+        policy_init(&gate.client[c], api_gate_class_names[c], "-client",
+                    client_quota > 4000000000u ? 4000000000u : (unsigned)client_quota, w);
+    }
+    return countries_parse(cfg->personal_countries, err, errlen);
+}
+
+/* --- origins of registered clients ------------------------------------------------------------------------------------ */
+
+static void origins_schedule(gate_worker_t *g)
+{
+    if (!h2o_timeout_is_linked(&g->reload_entry))
+        h2o_timeout_link(g->aw->http->loop, g->origins != NULL ? &g->reload_timeout : &g->first_timeout, &g->reload_entry);
+}
+
+static void on_origins(void *data, db_status_t status, const PGresult *res)
+{
+    gate_worker_t *g = data;
+    gate_origins_t *o;
+    size_t n, bytes = 0;
+    char *text;
+
+    g->loading = 0;
+    if (status != DB_OK) {
+        if (status == DB_QUERY_ERROR) {
+            /* e.g. the database lacks migration 0016: allow no origin and retry at the slow pace, not every 200 ms */
+            log_warn("cannot load the registered clients' origins (CORS): %s", PQresultErrorMessage(res));
+            if (g->origins == NULL && (g->origins = calloc(1, sizeof(*g->origins))) != NULL && h2o_timeout_is_linked(&g->reload_entry)) {
+                h2o_timeout_unlink(&g->reload_entry);
+                origins_schedule(g);
+            }
+        }
+        return;
+    }
+    n = (size_t)PQntuples(res);
+    for (size_t i = 0; i < n; ++i)
+        bytes += (size_t)PQgetlength(res, (int)i, 0);
+    if ((o = malloc(sizeof(*o) + n * sizeof(o->list[0]) + bytes + 1)) == NULL)
+        return;
+    o->n = n;
+    text = (char *)&o->list[n];
+    for (size_t i = 0; i < n; ++i) {
+        size_t len = (size_t)PQgetlength(res, (int)i, 0);
+        memcpy(text, PQgetvalue(res, (int)i, 0), len);
+        o->list[i] = h2o_iovec_init(text, len);
+        text += len;
+    }
+    free(g->origins);
+    g->origins = o;
+}
+
+static void on_reload(h2o_timeout_entry_t *te)
+{
+    gate_worker_t *g = H2O_STRUCT_FROM_MEMBER(gate_worker_t, reload_entry, te);
+    if (!g->loading && g->aw->db != NULL && db_pool_query_sql(g->aw->db, sql_origins, 0, NULL, on_origins, g) == 0)
+        g->loading = 1;
+    origins_schedule(g);
+}
+
+static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
+{
+    if (g == NULL || g->origins == NULL)
+        return 0;
+    for (size_t i = 0; i < g->origins->n; ++i) {
+        if (h2o_lcstris(origin.base, origin.len, g->origins->list[i].base, g->origins->list[i].len))
+            return 1;
+    }
+    return 0;
+}
+
+int api_gate_worker_start(api_worker_t *aw)
+{
+    gate_worker_t *g = calloc(1, sizeof(*g));
+
+    if (g == NULL)
+        return -1;
+    g->aw = aw;
+    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+        if (gate.addr[c].quota == 0)
+            continue;
+        g->addr[c] = ratelimit_create_window(GATE_ADDR_SLOTS, gate.addr[c].quota, gate.addr[c].window_s);
+        g->client[c] = ratelimit_create_window(GATE_CLIENT_SLOTS, gate.client[c].quota, gate.client[c].window_s);
+        if (g->addr[c] == NULL || g->client[c] == NULL) {
+            aw->gate = g;
+            api_gate_worker_stop(aw);
+            return -1;
+        }
+    }
+    h2o_timeout_init(aw->http->loop, &g->reload_timeout, GATE_ORIGINS_RELOAD_MS);
+    h2o_timeout_init(aw->http->loop, &g->first_timeout, GATE_ORIGINS_FIRST_MS);
+    g->reload_entry.cb = on_reload;
+    aw->gate = g;
+    origins_schedule(g);
+    return 0;
+}
+
+void api_gate_worker_stop(api_worker_t *aw)
+{
+    gate_worker_t *g = aw->gate;
+    if (g == NULL)
+        return;
+    if (h2o_timeout_is_linked(&g->reload_entry))
+        h2o_timeout_unlink(&g->reload_entry);
+    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+        ratelimit_destroy(g->addr[c]);
+        ratelimit_destroy(g->client[c]);
+    }
+    free(g->origins);
+    free(g);
+    aw->gate = NULL;
+}
+
+/* --- per request ---------------------------------------------------------------------------------------------------- */
+
+static h2o_iovec_t origin_of(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    return i != -1 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+}
+
+/* The CORS fields of an actual (not preflight) request. */
+static void add_cors(h2o_req_t *req, const gate_pending_t *p)
+{
+    if (p->route->cors == GATE_CORS_ANY) {
+        if (h2o_find_header(&req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, -1) == -1)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+        /* the exposed fields matter only to a script (whose request has an Origin); h2o's HPACK encoder scans its table
+         * once per field of an uncommon name, so a field sent to no purpose costs every response */
+        if (!p->has_origin)
+            return;
+    } else if (p->route->cors == GATE_CORS_CLIENTS) {
+        /* the answer depends on Origin whether or not this request has one (a shared cache must not mix them) */
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
+        if (p->allow_origin.base == NULL)
+            return;
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, p->allow_origin.base,
+                       p->allow_origin.len);
+    } else {
+        return;
+    }
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-expose-headers"), 0, NULL, expose_headers,
+                          sizeof(expose_headers) - 1);
+}
+
+static int country_allowed(h2o_req_t *req)
+{
+    char cc[3];
+    api_meta_country_of(req, cc);
+    for (size_t i = 0; i < gate.ncountries; ++i) {
+        if (gate.countries[i][0] == cc[0] && gate.countries[i][1] == cc[1])
+            return 1;
+    }
+    return 0;
+}
+
+static char *put_uint(char *p, unsigned v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(p, tmp + sizeof(tmp) - n, n);
+    return p + n;
+}
+
+/* RateLimit-Policy and RateLimit (`"open";r=41;t=12`: r whole requests left, t seconds until the bucket is full). */
+static void add_ratelimit_headers(h2o_req_t *req, const gate_policy_t *pol, const ratelimit_info_t *info)
+{
+    size_t nlen = strlen(pol->name);
+    char *v = h2o_mem_alloc_pool(&req->pool, nlen + 32), *p = v;
+
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ratelimit-policy"), 0, NULL, pol->header, pol->header_len);
+    memcpy(p, pol->name, nlen);
+    p += nlen;
+    memcpy(p, ";r=", 3);
+    p = put_uint(p + 3, info->remaining);
+    memcpy(p, ";t=", 3);
+    p = put_uint(p + 3, info->full_s);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ratelimit"), 0, NULL, v, (size_t)(p - v));
+}
+
+static void on_response_start(h2o_req_prefilter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    gate_pending_t *p = (gate_pending_t *)self;
+
+    add_cors(req, p);
+    if (p->table != NULL) {
+        /* a revalidation costs the server next to nothing and must not push a polite cache into 429 */
+        if (req->res.status == 304)
+            ratelimit_refund(p->table, p->key, &p->info);
+        add_ratelimit_headers(req, p->policy, &p->info);
+    }
+    h2o_setup_next_prefilter(self, req, slot);
+}
+
+static void send_no_content(h2o_req_t *req)
+{
+    req->res.status = 204;
+    req->res.reason = "No Content";
+    h2o_send_inline(req, "", 0);
+}
+
+static uint64_t client_key(const char *client)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a: client ids are public names, not secrets */
+    for (; *client != '\0'; ++client)
+        h = (h ^ (unsigned char)*client) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t address_key(gate_worker_t *g, h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    const struct sockaddr *peer = NULL;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    uint64_t day = (uint64_t)time(NULL) / 86400, key;
+
+    /* without X-Forwarded-For the key is the peer's, the same for every request of the connection that day */
+    if (i == -1 && g->memo_conn == req->conn->id && g->memo_day == day && g->memo_conn != 0)
+        return g->memo_key;
+    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
+        peer = (const struct sockaddr *)&ss;
+    key = geo_client_hash(peer, i != -1 ? req->headers.entries[i].value.base : NULL, i != -1 ? req->headers.entries[i].value.len : 0);
+    if (i == -1) {
+        g->memo_conn = req->conn->id;
+        g->memo_day = day;
+        g->memo_key = key;
+    }
+    return key;
+}
+
+int api_gate_check(h2o_req_t *req, size_t route)
+{
+    const gate_route_t *r;
+    gate_worker_t *g = api_worker_of(req)->gate;
+    ratelimit_t *table;
+    const gate_policy_t *pol;
+    ratelimit_info_t info;
+    uint64_t key;
+    char client[65], retry[16];
+    gate_pending_t *pending;
+
+    if (route >= gate.nroutes)
+        return 0;
+    r = &gate.routes[route];
+    pending = (gate_pending_t *)h2o_add_prefilter(req, sizeof(*pending));
+    pending->super.on_setup_ostream = on_response_start;
+    pending->route = r;
+    pending->allow_origin = h2o_iovec_init(NULL, 0);
+    pending->has_origin = 0;
+    pending->table = NULL;
+    if (r->cors != GATE_CORS_NONE) {
+        h2o_iovec_t origin = origin_of(req);
+        pending->has_origin = origin.base != NULL;
+        if (r->cors == GATE_CORS_CLIENTS && origin.base != NULL && origin_allowed(g, origin))
+            pending->allow_origin = origin;
+    }
+    if (r->restricted && gate.ncountries != 0 && !country_allowed(req)) {
+        http_problem_send(req, HTTP_PROBLEM_COUNTRY_NOT_ALLOWED,
+                          "Personal data and consents are served only to clients in the countries this service allows "
+                          "(KLIMA_PERSONAL_COUNTRIES); this request's country is not one of them, or it is unknown.",
+                          NULL);
+        return 1;
+    }
+    if (!gate.enabled || g == NULL || g->addr[r->cls] == NULL)
+        return 0;
+    if (api_auth_cached_client(req, client)) {
+        table = g->client[r->cls];
+        pol = &gate.client[r->cls];
+        key = client_key(client);
+    } else {
+        table = g->addr[r->cls];
+        pol = &gate.addr[r->cls];
+        key = address_key(g, req);
+    }
+    if (!ratelimit_take_info(table, key, h2o_now(api_worker_of(req)->http->loop), &info)) {
+        api_meta_count_ratelimit_hit(req, (int)r->cls);
+        add_ratelimit_headers(req, pol, &info);
+        str_fmt(retry, sizeof(retry), "%u", info.retry_after_s);
+        http_add_header(req, "retry-after", retry);
+        http_problem_sendf(req, HTTP_PROBLEM_TOO_MANY_REQUESTS, NULL,
+                           "More than %u %s requests in %u s from this %s; try again in %u s (see the RateLimit header).",
+                           pol->quota, api_gate_class_names[r->cls], pol->window_s, pol == &gate.client[r->cls] ? "app" : "address",
+                           info.retry_after_s);
+        return 1;
+    }
+    pending->table = table;
+    pending->key = key;
+    pending->policy = pol;
+    pending->info = info;
+    return 0;
+}
+
+int api_gate_options(h2o_req_t *req, size_t route, const char *allow)
+{
+    const gate_route_t *r = route < gate.nroutes ? &gate.routes[route] : NULL;
+    gate_worker_t *g = api_worker_of(req)->gate;
+    h2o_iovec_t origin = origin_of(req);
+    size_t alen = strlen(allow);
+    char *methods = h2o_mem_alloc_pool(&req->pool, alen + sizeof(", OPTIONS"));
+    int preflight = origin.base != NULL &&
+                    h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1) != -1;
+
+    memcpy(methods, allow, alen);
+    memcpy(methods + alen, ", OPTIONS", sizeof(", OPTIONS"));
+    if (!preflight || r == NULL) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, methods, strlen(methods));
+        send_no_content(req);
+        return 0;
+    }
+    if (r->cors == GATE_CORS_CLIENTS)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
+    if (r->cors == GATE_CORS_NONE || (r->cors == GATE_CORS_CLIENTS && !origin_allowed(g, origin))) {
+        http_problem_sendf(req, HTTP_PROBLEM_ORIGIN_NOT_ALLOWED, NULL,
+                           "%s is not open to scripts of this origin: personal routes and /oauth/token, /oauth/revoke "
+                           "answer only the origins of registered apps (their redirect URIs and --origin).",
+                           api_routes[route].pattern);
+        return 0;
+    }
+    if (r->cors == GATE_CORS_ANY)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    else
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, origin.base, origin.len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-methods"), 0, NULL, methods,
+                          strlen(methods));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-headers"), 0, NULL, allow_headers,
+                          sizeof(allow_headers) - 1);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-max-age"), 0, NULL,
+                          H2O_STRLIT(GATE_PREFLIGHT_MAX_AGE));
+    send_no_content(req);
+    return 0;
+}
