@@ -15,6 +15,7 @@
 # first minute (the warm-up fills the response cache and the prepared-statement caches).
 #
 # Usage: benchmarks/soak.sh [--duration SECONDS]   (default 600)
+# All load comes from 127.0.0.1, so the server runs with KLIMA_RATE_LIMIT=0 (the limits would answer 429s).
 # Environment: KLIMA_THREADS (default: number of CPUs), SOAK_CLIENTS (open-data h2load -c, default 16).
 # Prints a markdown summary for benchmarks/README.md; exit code 0 on pass, 1 otherwise.
 set -euo pipefail
@@ -99,7 +100,7 @@ while read -r m; do months+=("$m"); done < <("$KLIMA_PG_BIN/psql" -X -q -tA -d "
 PORT="$(free_port)"
 URL="http://127.0.0.1:$PORT"
 cp "$BIN" "$WORK/ksoak-srv"
-env KLIMA_LISTEN="127.0.0.1:$PORT" KLIMA_THREADS="$THREADS" KLIMA_LOG_LEVEL=warn KLIMA_ACCESS_LOG=0 \
+env KLIMA_LISTEN="127.0.0.1:$PORT" KLIMA_THREADS="$THREADS" KLIMA_LOG_LEVEL=warn KLIMA_ACCESS_LOG=0 KLIMA_RATE_LIMIT=0 \
     "$WORK/ksoak-srv" serve >"$WORK/server.log" 2>&1 &
 PIDS[server]=$!
 for ((i = 0; i < 150; i++)); do

@@ -229,6 +229,15 @@ static json_t *lang_pair(json_t *da, json_t *en)
     return arr;
 }
 
+/* lang_pair of two new strings: takes their references. */
+static json_t *lang_pair_new(json_t *da, json_t *en)
+{
+    json_t *arr = lang_pair(da, en);
+    json_decref(da);
+    json_decref(en);
+    return arr;
+}
+
 static json_t *typed(const char *value, const char *type)
 {
     return json_pack("{s:s, s:s}", "@value", value, "@type", type);
@@ -250,7 +259,7 @@ static json_t *distribution(const char *base, const api_dataset_t *ds, const cha
     str_fmt(idfmt, sizeof(idfmt), "/v1/datasets/%%s#%s", suffix);
     json_object_set_new(d, "@id", url_of(base, idfmt, ds->id));
     json_object_set_new(d, "@type", json_string("dcat:Distribution"));
-    json_object_set_new(d, "dct:title", lang_pair(json_string(title_da), json_string(title_en)));
+    json_object_set_new(d, "dct:title", lang_pair_new(json_string(title_da), json_string(title_en)));
     json_object_set_new(d, "dcat:accessURL", json_pack("{s:O}", "@id", url));
     if (strcmp(suffix, "api") != 0)
         json_object_set_new(d, "dcat:downloadURL", json_pack("{s:O}", "@id", url));
@@ -315,7 +324,7 @@ static json_t *dcat_dataset(const char *base, const api_dataset_t *ds)
         json_object_set_new(d, "dct:bibliographicCitation", json_string(field(ds, "citation")));
     if (json_is_true(json_object_get(ds->json, "synthetic")))
         json_object_set_new(d, "adms:versionNotes",
-                            lang_pair(json_string("Syntetiske data (klimaspejl seed), indtil rigtige data indlæses."),
+                            lang_pair_new(json_string("Syntetiske data (klimaspejl seed), indtil rigtige data indlæses."),
                                       json_string("Synthetic data (klimaspejl seed) until real data is loaded.")));
     dists = json_array();
     json_array_append_new(dists, distribution(base, ds, "csv", "/v1/datasets/%s/download?format=csv", "text/csv", "CSV",
@@ -419,9 +428,9 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(catalog, "@type", json_string("dcat:Catalog"));
     json_object_set_new(
         catalog, "dct:title",
-        lang_pair(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
+        lang_pair_new(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
     json_object_set_new(catalog, "dct:description",
-                        lang_pair(json_string("Anonymiserede data om energi, affald og transport i København, med de "
+                        lang_pair_new(json_string("Anonymiserede data om energi, affald og transport i København, med de "
                                               "emissionsfaktorer, der gør dem til CO2e."),
                                   json_string("Anonymized energy, waste and mobility data for Copenhagen, with the emission "
                                               "factors that turn them into CO2e.")));
@@ -442,9 +451,9 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(service, "@id", url_of(base, "/v1/%s", "#api"));
     json_object_set_new(service, "@type", json_string("dcat:DataService"));
     json_object_set_new(service, "dct:title",
-                        lang_pair(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
+                        lang_pair_new(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
     json_object_set_new(service, "dct:description",
-                        lang_pair(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
+                        lang_pair_new(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
                                   json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));
     json_object_set_new(service, "dcat:endpointURL", ref_of(base, "/v1/%s", ""));
     json_object_set_new(service, "dcat:endpointDescription", ref_of(base, "/openapi.json%s", ""));
