@@ -25,6 +25,11 @@ export const DB_URL =
 export const DB_ADMIN_URL =
     process.env.KLIMA_TEST_DB_ADMIN_URL || `host=${LOCAL_SOCK} port=54329 dbname=klimaspejl user=postgres`;
 
+// Every server and CLI the suites start shares one issuer, so a token minted by `klimaspejl token` verifies on any test
+// server whatever port it listens on (without it the issuer follows each server's listen address). tests/run exports
+// the same value; a test of the listen-derived default passes KLIMA_ISSUER: '' (empty = unset).
+process.env.KLIMA_ISSUER ??= 'http://klimaspejl.test';
+
 // Reports from AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer.
 export const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 

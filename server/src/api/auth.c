@@ -40,7 +40,7 @@ typedef struct auth_worker {
 
 int api_auth_start(const config_t *cfg, char *err, size_t errlen)
 {
-    auth.issuer = cfg->issuer != NULL ? cfg->issuer : "http://localhost:8080";
+    auth.issuer = cfg->issuer; /* config_load fills in the listen-derived default */
     auth.dev_login = cfg->dev_login;
     auth.secure_cookies = cfg->tls_cert != NULL && cfg->tls_cert[0] != '\0';
     if (cfg->oidc_issuer != NULL || cfg->oidc_key != NULL || cfg->oidc_client_id != NULL ||

@@ -13,6 +13,7 @@
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/strutil.h"
 #include "db/sync.h"
 
@@ -22,13 +23,14 @@ static void token_usage(FILE *out)
 {
     fprintf(out, "usage: klimaspejl token --household ID --scope \"SCOPE...\" --client CLIENT_ID [--ttl SECONDS] [--days DAYS]\n"
                  "  Creates a consent (DAYS, default 1, at most 1096) and prints a consent token valid TTL seconds\n"
-                 "  (default and at most 3600). Signs with KLIMA_KEYS_DIR's newest key; iss = KLIMA_ISSUER.\n"
+                 "  (default and at most 3600). Signs with KLIMA_KEYS_DIR's newest key; iss = KLIMA_ISSUER\n"
+                 "  (default: derived from KLIMA_LISTEN, as `serve` does).\n"
                  "  Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
 }
 
 int cli_token_main(int argc, char **argv)
 {
-    const char *household = NULL, *scope = NULL, *client = NULL, *issuer = getenv("KLIMA_ISSUER");
+    const char *household = NULL, *scope = NULL, *client = NULL, *issuer;
     uint64_t ttl = AUTH_TOKEN_MAX_TTL, days = 1;
     uint32_t scopes;
     char err[512], *tok = NULL, scopes_arr[512], days_s[16];
@@ -36,6 +38,7 @@ int cli_token_main(int argc, char **argv)
     PGconn *pg = NULL;
     PGresult *res = NULL;
     int ret = CLI_EXIT_FAIL;
+    config_t cfg = {0};
 
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -64,8 +67,12 @@ int cli_token_main(int argc, char **argv)
     if (household == NULL || scope == NULL || client == NULL || !auth_uuid_valid(household) || !auth_client_id_valid(client) ||
         auth_scope_parse(scope, 1, &scopes) != 0 || scopes == 0)
         goto usage;
-    if (issuer == NULL || *issuer == '\0')
-        issuer = "http://localhost:8080";
+    /* the same issuer the server uses: KLIMA_ISSUER, else derived from KLIMA_LISTEN (and TLS) as `serve` does */
+    if (config_load(&cfg, 0, NULL, err, sizeof(err)) != CONFIG_OK) {
+        fprintf(stderr, "klimaspejl token: %s\n", err);
+        goto exit;
+    }
+    issuer = cfg.issuer;
     if ((kr = auth_keyring_load(getenv("KLIMA_KEYS_DIR"), err, sizeof(err))) == NULL) {
         fprintf(stderr, "klimaspejl token: %s\n", err);
         goto exit;
@@ -109,5 +116,6 @@ exit:
     if (pg != NULL)
         PQfinish(pg);
     auth_keyring_free(kr);
+    config_free(&cfg);
     return ret;
 }

@@ -65,6 +65,11 @@ config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, siz
 config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
                                  size_t errlen);
 
+/* The issuer used when KLIMA_ISSUER is not set: "http(s)://HOST:PORT" of cfg's first listen address (https when a TLS
+ * certificate is configured; a wildcard or empty host becomes localhost; IPv6 in brackets). config_load sets
+ * cfg->issuer to it. Returns a heap string the caller frees, NULL when out of memory. */
+char *config_default_issuer(const config_t *cfg);
+
 /* Releases the strings owned by cfg. */
 void config_free(config_t *cfg);
 
