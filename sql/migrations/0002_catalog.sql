@@ -4,7 +4,7 @@
 -- (Frictionless Table Schema type, unit, bilingual description, role, and which filter operators and aggregate
 -- measures the HTTP API may accept for it). The HTTP layer builds SQL only from these rows: a column, operator or
 -- measure that is not catalogued here is rejected with a 400. meta.dataset_versions keeps one row per release.
--- The api views the rows describe are created by 0003_published.sql.
+-- The api views the rows describe are created by 0007_published_views.sql.
 
 SET LOCAL ROLE klima_owner;
 

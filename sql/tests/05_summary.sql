@@ -85,7 +85,7 @@ CREATE TEMP TABLE chk ON COMMIT DROP AS
              FROM peers p WHERE p.household_id = s.household_id), 0.051),
         (12, 'peer level', (s.j->'peers'->>'level')::float8, s.level::float8, 0),
         (13, 'change vs the same month last year (%)', coalesce((s.j->'last_year'->>'change_pct')::float8, -1e9),
-            -- last year's month counts only when at least 90 % of its hours have data (api.me_summary in 0004_citizen)
+            -- last year's month counts only when at least 90 % of its hours have data (api.me_summary in 0009_citizen)
             coalesce((SELECT round((100.0 * (s.total - l.total) / l.total)::numeric, 1)::float8 FROM ly l
                       WHERE l.household_id = s.household_id AND l.total > 0
                         AND (SELECT count(*) FROM core.energy_hourly e, m

@@ -3,7 +3,7 @@
  * starts a new release of each dataset (version + 1, refreshed_at, meta.dataset_versions row) and notifies servers
  * on channel klima_dataset_refreshed with payload "<dataset id> <version>".
  *
- * The SQL side lives in sql/migrations/0003_published.sql: meta.rollups (every materialized view in refresh order),
+ * The SQL side lives in sql/migrations/0008_releases.sql: meta.rollups (every materialized view in refresh order),
  * meta.dataset_rollups (the views each dataset needs), meta.refresh_rollup() (CONCURRENTLY once a view holds data,
  * plainly on its first fill) and meta.dataset_bump(). This file only sequences them so each dataset can be timed:
  * each statement runs in its own transaction, so readers keep reading the previous rows while a view refreshes, and

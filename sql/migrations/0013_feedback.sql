@@ -1,4 +1,4 @@
--- 0012_feedback — citizen feedback (POST /v1/feedback): stored without any IP address; the country code is all that
+-- 0013_feedback — citizen feedback (POST /v1/feedback): stored without any IP address; the country code is all that
 -- is kept of the sender's network location. A household id is stored only for data-error reports sent with a consent
 -- token (so staff can look at that household's data); anonymous feedback has none.
 SET LOCAL ROLE klima_owner;

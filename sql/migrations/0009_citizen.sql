@@ -1,4 +1,4 @@
--- 0004_citizen — the functions behind /v1/me: the monthly climate summary, time series and the data export.
+-- 0009_citizen — the functions behind /v1/me: the monthly climate summary, time series and the data export.
 --
 -- SECURITY DEFINER, owned by klima_owner, with a fixed search_path: klima_api may call them but still cannot read
 -- core or rollup. Each takes the household pseudonym (the verified JWT `sub`); the server must pass only that.
@@ -343,7 +343,7 @@ $fn$;
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- Privileges of the published side (0002..0004). klima_api: the api views, the api functions and the catalog;
+-- Privileges of the published side (0002..0009). klima_api: the api views, the api functions and the catalog;
 -- nothing in core or rollup. No function is executable by PUBLIC.
 REVOKE ALL ON SCHEMA rollup FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA rollup FROM PUBLIC;

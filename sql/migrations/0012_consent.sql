@@ -1,4 +1,4 @@
--- 0011_consent — OAuth 2.0 consent: registered client apps, a citizen's consents, single-use authorization codes and
+-- 0012_consent — OAuth 2.0 consent: registered client apps, a citizen's consents, single-use authorization codes and
 -- rotating refresh tokens (DESIGN section 4 "Consent", issue 5).
 --
 -- Secrets never reach the database: the server stores SHA-256 hashes of authorization codes, refresh tokens and client
@@ -118,17 +118,19 @@ BEGIN
 END
 $fn$;
 
--- Client authentication shared by the token endpoints: 'ok' or 'invalid_client'.
+-- Client authentication shared by the token endpoints: 'ok' or 'invalid_client'. In a LANGUAGE sql function an
+-- unqualified name that is both a column and a parameter means the column, so the parameters are qualified by the
+-- function's name (`c.secret_hash = secret_hash` would compare the stored hash with itself).
 CREATE FUNCTION core.client_auth(client text, secret_hash bytea)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT CASE WHEN c.client_id IS NULL THEN 'invalid_client'
-                WHEN c.public AND secret_hash IS NULL THEN 'ok'
-                WHEN NOT c.public AND secret_hash IS NOT NULL AND c.secret_hash = secret_hash THEN 'ok'
+                WHEN c.public AND client_auth.secret_hash IS NULL THEN 'ok'
+                WHEN NOT c.public AND client_auth.secret_hash IS NOT NULL AND c.secret_hash = client_auth.secret_hash THEN 'ok'
                 ELSE 'invalid_client' END
-    FROM (SELECT 1) one LEFT JOIN meta.clients c ON c.client_id = client
+    FROM (SELECT 1) one LEFT JOIN meta.clients c ON c.client_id = client_auth.client
 $fn$;
 
 -- Redeems an authorization code (grant_type=authorization_code). challenge is BASE64URL(SHA-256(code_verifier)),
