@@ -34,8 +34,11 @@ CREATE TABLE meta.datasets (
     dominance_pct numeric NOT NULL DEFAULT 85 CHECK (dominance_pct > 0 AND dominance_pct <= 100),
     noise_epsilon double precision CHECK (noise_epsilon IS NULL OR noise_epsilon > 0),   -- NULL = no noise
     synthetic boolean NOT NULL DEFAULT true,
+    -- The release that last changed the published rows (0 = never published). A release bumps it exactly when the
+    -- rows' content hash changed; caches, ETags, cursors and downloads are keyed on it.
     version bigint NOT NULL DEFAULT 0,
-    refreshed_at timestamptz,
+    refreshed_at timestamptz,                 -- when this version was published
+    content_hash text,                        -- md5 of the published rows in primary-key order (meta.dataset_content_hash)
     source_view text NOT NULL,                -- schema-qualified api view, e.g. api.energy_district_hourly
     primary_key text[] NOT NULL,              -- the view columns that identify a row (keyset cursors, ETags)
     default_order text[] NOT NULL,            -- ORDER BY of downloads and of records without `order`
@@ -79,11 +82,23 @@ CREATE TABLE meta.dataset_columns (
 COMMENT ON TABLE meta.dataset_columns IS
     'Columns of each published view: type, unit, description, and the operators/measures the API accepts.';
 
--- One row per release of a dataset (written by meta.dataset_bump()).
+-- One row per release (`klimaspejl refresh`): every published table is rebuilt from one snapshot of core in one
+-- transaction (sql/migrations/0008_releases.sql).
+CREATE TABLE meta.releases (
+    release_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at timestamptz NOT NULL,          -- the transaction's start: the snapshot of core the release is built from
+    published_at timestamptz,                 -- set when the release was built (it becomes visible at commit)
+    requested text[],                         -- the datasets named on the command line (NULL: all)
+    changed text[]                            -- the datasets whose content changed and so got a new version
+);
+
+-- One row per version of a dataset (written by meta.release_publish()).
 CREATE TABLE meta.dataset_versions (
     dataset_id text NOT NULL REFERENCES meta.datasets ON DELETE CASCADE,
     version bigint NOT NULL,
     refreshed_at timestamptz NOT NULL DEFAULT now(),
+    release_id bigint REFERENCES meta.releases,
+    content_hash text,
     row_count bigint,
     suppressed_count bigint,
     PRIMARY KEY (dataset_id, version)
@@ -172,6 +187,35 @@ INSERT INTO meta.datasets (id, title_da, title_en, description_da, description_e
 
 -- The emission factors table is real reference data, not generated.
 UPDATE meta.datasets SET synthetic = false WHERE id = 'emission-factors';
+
+-- How the published datasets are linked: each row says that dataset_id's values are computed from the same data as
+-- derived_from's and can be written as a formula of its published cells (relation). Shown as `derived_from` in the
+-- catalog. Linked datasets are published together (one release) and protected together (one cell-key engine).
+CREATE TABLE meta.dataset_links (
+    dataset_id text NOT NULL REFERENCES meta.datasets ON DELETE CASCADE,
+    derived_from text NOT NULL REFERENCES meta.datasets ON DELETE CASCADE,
+    relation text NOT NULL,
+    PRIMARY KEY (dataset_id, derived_from),
+    CHECK (dataset_id <> derived_from)
+);
+
+INSERT INTO meta.dataset_links (dataset_id, derived_from, relation) VALUES
+    ('energy-district-daily', 'energy-district-hourly',
+     'a district-day is the sum of the district''s hours of that local day (electricity_kwh = sum electricity_wh / 1000, '
+     'heat_kwh = sum heat_wh / 1000, water_l = sum water_l)'),
+    ('energy-peergroup-monthly', 'energy-district-daily',
+     'the peer groups of a district-month sum to the district''s days of that local month'),
+    ('footprint-district-monthly', 'energy-district-hourly',
+     'electricity co2e_kg of a district-month = sum over its hours of electricity_wh x g_per_kwh / 1e6'),
+    ('footprint-district-monthly', 'grid-intensity-hourly', 'the hourly g_per_kwh weights electricity'),
+    ('footprint-district-monthly', 'energy-district-daily',
+     'district_heating co2e_kg = heat_kwh of the month x the district-heating factor / 1000; '
+     'water co2e_kg = water_l x the water factor / 1000'),
+    ('footprint-district-monthly', 'waste-district-monthly',
+     'waste co2e_kg = sum over fractions of kg x the fraction''s factor'),
+    ('footprint-district-monthly', 'mobility-district-monthly',
+     'mobility co2e_kg = sum over modes of km x the mode''s factor / 1000'),
+    ('footprint-district-monthly', 'emission-factors', 'the factors valid at the start of the month');
 
 -- Columns. Operators and aggregations follow from type and role (below), so every dataset gets the same grammar.
 INSERT INTO meta.dataset_columns (dataset_id, position, name, type, format, unit, description_da, description_en, role,
@@ -291,6 +335,6 @@ WHERE dataset_id = 'emission-factors' AND name IN ('method', 'source');
 
 RESET ROLE;
 
-REVOKE ALL ON meta.datasets, meta.dataset_columns, meta.dataset_versions FROM PUBLIC;
+REVOKE ALL ON meta.datasets, meta.dataset_columns, meta.dataset_versions, meta.dataset_links, meta.releases FROM PUBLIC;
 GRANT USAGE ON SCHEMA meta TO klima_api;
-GRANT SELECT ON meta.datasets, meta.dataset_columns, meta.dataset_versions TO klima_api;
+GRANT SELECT ON meta.datasets, meta.dataset_columns, meta.dataset_versions, meta.dataset_links, meta.releases TO klima_api;

@@ -161,14 +161,26 @@ CREATE VIEW api.footprint_district_monthly AS
                         WHERE c.dataset_id = 'footprint-district-monthly' AND c.name = 'co2e_kg') AS cc
                 FROM meta.datasets x WHERE x.id = 'footprint-district-monthly') ds;
 
--- Not personal: published as they are.
+-- Not personal: published as they are, but from the release's snapshot like everything else (a plain view over core
+-- would change the moment data is loaded, under an unchanged version).
+CREATE MATERIALIZED VIEW rollup.grid_intensity_release AS
+    SELECT hour_utc, area, g_per_kwh FROM core.grid_intensity_hourly
+WITH DATA;
+CREATE UNIQUE INDEX grid_intensity_release_key ON rollup.grid_intensity_release (hour_utc);
+
+CREATE MATERIALIZED VIEW rollup.emission_factors_release AS
+    SELECT factor_id, category, unit, value, valid_from, valid_to, method, source, is_assumption
+    FROM core.emission_factors
+WITH DATA;
+CREATE UNIQUE INDEX emission_factors_release_key ON rollup.emission_factors_release (factor_id);
+
 CREATE VIEW api.grid_intensity_hourly AS
     SELECT hour_utc, (hour_utc AT TIME ZONE 'Europe/Copenhagen') AS hour_dk, area,
            g_per_kwh::double precision AS g_per_kwh
-    FROM core.grid_intensity_hourly;
+    FROM rollup.grid_intensity_release;
 
 CREATE VIEW api.emission_factors AS
     SELECT factor_id, category, unit, value, valid_from, valid_to, method, source, is_assumption
-    FROM core.emission_factors;
+    FROM rollup.emission_factors_release;
 
 RESET ROLE;

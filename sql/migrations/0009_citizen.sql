@@ -350,7 +350,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA rollup FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api, meta, rollup FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE klima_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA api FROM PUBLIC;
-REVOKE ALL ON meta.rollups, meta.dataset_rollups FROM PUBLIC;
+REVOKE ALL ON meta.rollups FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA api, meta TO klima_api;
 GRANT SELECT ON api.energy_district_hourly, api.energy_district_daily, api.energy_peergroup_monthly,
