@@ -27,12 +27,12 @@ CREATE TABLE meta.datasets (
     spatial_resolution text NOT NULL,         -- e.g. 'bydel (10 administrative districts)'
     update_frequency text NOT NULL,           -- ISO 8601 duration between refreshes, e.g. PT1H, P1D
     -- Disclosure control (DESIGN section 3). personal = false for datasets that hold no household data at all
-    -- (grid intensity, emission factors); k, dominance and noise do not apply to them.
+    -- (grid intensity, emission factors); k, dominance and the cell-key noise (meta.disclosure_control) do not
+    -- apply to them.
     personal boolean NOT NULL DEFAULT true,
     k integer NOT NULL DEFAULT 10 CHECK (k >= 1),
     dominance_n integer NOT NULL DEFAULT 2 CHECK (dominance_n >= 1),
     dominance_pct numeric NOT NULL DEFAULT 85 CHECK (dominance_pct > 0 AND dominance_pct <= 100),
-    noise_epsilon double precision CHECK (noise_epsilon IS NULL OR noise_epsilon > 0),   -- NULL = no noise
     synthetic boolean NOT NULL DEFAULT true,
     -- The release that last changed the published rows (0 = never published). A release bumps it exactly when the
     -- rows' content hash changed; caches, ETags, cursors and downloads are keyed on it.
@@ -71,8 +71,9 @@ CREATE TABLE meta.dataset_columns (
         CHECK (aggregations <@ ARRAY['sum', 'avg', 'min', 'max']::text[]),
     enum_values text[],                       -- Frictionless constraints.enum, for closed vocabularies
     nullable boolean NOT NULL DEFAULT false,  -- true for measures that are NULL in suppressed cells
-    -- Per-household contribution bound used when the dataset adds noise (the Laplace scale is clip / epsilon).
-    noise_clip double precision CHECK (noise_clip IS NULL OR noise_clip > 0),
+    -- Decimal places of a number column: the published value is a numeric rounded in SQL to this scale (the same
+    -- bytes from every worker, no binary floating-point noise). NULL for columns that are not numbers.
+    scale integer CHECK (scale IS NULL OR scale BETWEEN 0 AND 9),
     PRIMARY KEY (dataset_id, position),
     UNIQUE (dataset_id, name),
     CHECK (role <> 'measure' OR NOT groupable),
@@ -101,6 +102,15 @@ CREATE TABLE meta.dataset_versions (
     content_hash text,
     row_count bigint,
     suppressed_count bigint,
+    -- Disclosure control as published in this version (household datasets; NULL otherwise): whether the cell-key
+    -- noise was on, and the utility measured on the release's own cells: the mean absolute relative deviation
+    -- (published vs true, in %) over the measures of published cells with at least 100 households, and the share of
+    -- the cells with data that is not published (suppressed, or not listed because fewer than k households).
+    cell_key_enabled boolean,
+    mard_pct_cells_ge_100 numeric,
+    cells_ge_100 bigint,
+    suppressed_share numeric,
+    cells bigint,
     PRIMARY KEY (dataset_id, version)
 );
 
@@ -219,101 +229,100 @@ INSERT INTO meta.dataset_links (dataset_id, derived_from, relation) VALUES
 
 -- Columns. Operators and aggregations follow from type and role (below), so every dataset gets the same grammar.
 INSERT INTO meta.dataset_columns (dataset_id, position, name, type, format, unit, description_da, description_en, role,
-                                  enum_values, nullable, noise_clip)
+                                  enum_values, nullable)
 SELECT c.dataset_id, c.position, c.name, c.type, c.format, c.unit, c.description_da, c.description_en, c.role,
-       c.enum_values, c.nullable, c.noise_clip
+       c.enum_values, c.nullable
 FROM (VALUES
  -- energy-district-hourly
- ('energy-district-hourly', 1, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL::text[], false, NULL::double precision),
- ('energy-district-hourly', 2, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('energy-district-hourly', 3, 'hour_utc', 'datetime', 'default', NULL, 'Timens start i UTC', 'Start of the hour, UTC', 'dimension', NULL, false, NULL),
- ('energy-district-hourly', 4, 'hour_dk', 'datetime', 'local', NULL, 'Timens start i dansk tid (Europe/Copenhagen, uden offset; ved skift fra sommertid findes samme klokkeslæt to gange — brug hour_utc)', 'Start of the hour in Copenhagen local time (Europe/Copenhagen, no offset; when daylight saving time ends the same wall time occurs twice — use hour_utc)', 'dimension', NULL, false, NULL),
- ('energy-district-hourly', 5, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true, NULL),
- ('energy-district-hourly', 6, 'electricity_wh', 'number', 'default', 'Wh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true, 5000),
- ('energy-district-hourly', 7, 'heat_wh', 'number', 'default', 'Wh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true, 20000),
- ('energy-district-hourly', 8, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true, 500),
- ('energy-district-hourly', 9, 'electricity_wh_per_household', 'number', 'default', 'Wh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true, NULL),
- ('energy-district-hourly', 10, 'heat_wh_per_household', 'number', 'default', 'Wh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true, NULL),
- ('energy-district-hourly', 11, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true, NULL),
- ('energy-district-hourly', 12, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('energy-district-hourly', 1, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL::text[], false),
+ ('energy-district-hourly', 2, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('energy-district-hourly', 3, 'hour_utc', 'datetime', 'default', NULL, 'Timens start i UTC', 'Start of the hour, UTC', 'dimension', NULL, false),
+ ('energy-district-hourly', 4, 'hour_dk', 'datetime', 'local', NULL, 'Timens start i dansk tid (Europe/Copenhagen, uden offset; ved skift fra sommertid findes samme klokkeslæt to gange — brug hour_utc)', 'Start of the hour in Copenhagen local time (Europe/Copenhagen, no offset; when daylight saving time ends the same wall time occurs twice — use hour_utc)', 'dimension', NULL, false),
+ ('energy-district-hourly', 5, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true),
+ ('energy-district-hourly', 6, 'electricity_wh', 'number', 'default', 'Wh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true),
+ ('energy-district-hourly', 7, 'heat_wh', 'number', 'default', 'Wh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true),
+ ('energy-district-hourly', 8, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true),
+ ('energy-district-hourly', 9, 'electricity_wh_per_household', 'number', 'default', 'Wh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true),
+ ('energy-district-hourly', 10, 'heat_wh_per_household', 'number', 'default', 'Wh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true),
+ ('energy-district-hourly', 11, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true),
+ ('energy-district-hourly', 12, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- energy-district-daily
- ('energy-district-daily', 1, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false, NULL),
- ('energy-district-daily', 2, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('energy-district-daily', 3, 'day', 'date', 'default', NULL, 'Døgnet i dansk tid (Europe/Copenhagen)', 'The day in Copenhagen local time (Europe/Copenhagen)', 'dimension', NULL, false, NULL),
- ('energy-district-daily', 4, 'day_start_utc', 'datetime', 'default', NULL, 'Døgnets start (dansk midnat) i UTC', 'Start of the day (Copenhagen midnight) in UTC', 'dimension', NULL, false, NULL),
- ('energy-district-daily', 5, 'hours', 'integer', 'default', 'h', 'Timer med data i døgnet (23/25 ved skift til/fra sommertid)', 'Hours with data in the day (23/25 at daylight-saving changes)', 'measure', NULL, false, NULL),
- ('energy-district-daily', 6, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true, NULL),
- ('energy-district-daily', 7, 'electricity_kwh', 'number', 'default', 'kWh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true, 60),
- ('energy-district-daily', 8, 'heat_kwh', 'number', 'default', 'kWh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true, 300),
- ('energy-district-daily', 9, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true, 3000),
- ('energy-district-daily', 10, 'electricity_kwh_per_household', 'number', 'default', 'kWh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true, NULL),
- ('energy-district-daily', 11, 'heat_kwh_per_household', 'number', 'default', 'kWh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true, NULL),
- ('energy-district-daily', 12, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true, NULL),
- ('energy-district-daily', 13, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('energy-district-daily', 1, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false),
+ ('energy-district-daily', 2, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('energy-district-daily', 3, 'day', 'date', 'default', NULL, 'Døgnet i dansk tid (Europe/Copenhagen)', 'The day in Copenhagen local time (Europe/Copenhagen)', 'dimension', NULL, false),
+ ('energy-district-daily', 4, 'day_start_utc', 'datetime', 'default', NULL, 'Døgnets start (dansk midnat) i UTC', 'Start of the day (Copenhagen midnight) in UTC', 'dimension', NULL, false),
+ ('energy-district-daily', 5, 'hours', 'integer', 'default', 'h', 'Timer med data i døgnet (23/25 ved skift til/fra sommertid)', 'Hours with data in the day (23/25 at daylight-saving changes)', 'measure', NULL, false),
+ ('energy-district-daily', 6, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true),
+ ('energy-district-daily', 7, 'electricity_kwh', 'number', 'default', 'kWh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true),
+ ('energy-district-daily', 8, 'heat_kwh', 'number', 'default', 'kWh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true),
+ ('energy-district-daily', 9, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true),
+ ('energy-district-daily', 10, 'electricity_kwh_per_household', 'number', 'default', 'kWh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true),
+ ('energy-district-daily', 11, 'heat_kwh_per_household', 'number', 'default', 'kWh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true),
+ ('energy-district-daily', 12, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true),
+ ('energy-district-daily', 13, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- energy-peergroup-monthly
- ('energy-peergroup-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false, NULL),
- ('energy-peergroup-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false, NULL),
- ('energy-peergroup-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false, NULL),
- ('energy-peergroup-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('energy-peergroup-monthly', 5, 'dwelling_type', 'string', 'default', NULL, 'Boligtype', 'Dwelling type', 'dimension', ARRAY['apartment', 'terraced', 'detached'], false, NULL),
- ('energy-peergroup-monthly', 6, 'occupant_band', 'string', 'default', NULL, 'Antal beboere', 'Number of occupants', 'dimension', ARRAY['1', '2', '3-4', '5+'], false, NULL),
- ('energy-peergroup-monthly', 7, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true, NULL),
- ('energy-peergroup-monthly', 8, 'electricity_kwh', 'number', 'default', 'kWh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true, 1500),
- ('energy-peergroup-monthly', 9, 'heat_kwh', 'number', 'default', 'kWh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true, 6000),
- ('energy-peergroup-monthly', 10, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true, 60000),
- ('energy-peergroup-monthly', 11, 'electricity_kwh_per_household', 'number', 'default', 'kWh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true, NULL),
- ('energy-peergroup-monthly', 12, 'heat_kwh_per_household', 'number', 'default', 'kWh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true, NULL),
- ('energy-peergroup-monthly', 13, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true, NULL),
- ('energy-peergroup-monthly', 14, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('energy-peergroup-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false),
+ ('energy-peergroup-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false),
+ ('energy-peergroup-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false),
+ ('energy-peergroup-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('energy-peergroup-monthly', 5, 'dwelling_type', 'string', 'default', NULL, 'Boligtype', 'Dwelling type', 'dimension', ARRAY['apartment', 'terraced', 'detached'], false),
+ ('energy-peergroup-monthly', 6, 'occupant_band', 'string', 'default', NULL, 'Antal beboere', 'Number of occupants', 'dimension', ARRAY['1', '2', '3-4', '5+'], false),
+ ('energy-peergroup-monthly', 7, 'n_households', 'integer', 'default', 'households', 'Antal husstande i cellen (null hvis undertrykt)', 'Households in the cell (null if suppressed)', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 8, 'electricity_kwh', 'number', 'default', 'kWh', 'Elforbrug, sum', 'Electricity use, sum', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 9, 'heat_kwh', 'number', 'default', 'kWh', 'Fjernvarmeforbrug, sum', 'District heating use, sum', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 10, 'water_l', 'number', 'default', 'L', 'Vandforbrug, sum', 'Water use, sum', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 11, 'electricity_kwh_per_household', 'number', 'default', 'kWh', 'Elforbrug pr. husstand', 'Electricity use per household', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 12, 'heat_kwh_per_household', 'number', 'default', 'kWh', 'Fjernvarme pr. husstand', 'District heating per household', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 13, 'water_l_per_household', 'number', 'default', 'L', 'Vand pr. husstand', 'Water per household', 'measure', NULL, true),
+ ('energy-peergroup-monthly', 14, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- waste-district-monthly
- ('waste-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false, NULL),
- ('waste-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false, NULL),
- ('waste-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false, NULL),
- ('waste-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('waste-district-monthly', 5, 'fraction', 'string', 'default', NULL, 'Affaldsfraktion', 'Waste fraction', 'dimension', ARRAY['residual', 'food', 'paper', 'cardboard', 'plastic', 'glass', 'metal', 'hazardous', 'garden'], false, NULL),
- ('waste-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande, der har afleveret fraktionen i måneden (null hvis undertrykt)', 'Households that delivered the fraction in the month (null if suppressed)', 'measure', NULL, true, NULL),
- ('waste-district-monthly', 7, 'kg', 'number', 'default', 'kg', 'Indsamlet mængde, sum', 'Collected amount, sum', 'measure', NULL, true, 200),
- ('waste-district-monthly', 8, 'kg_per_household', 'number', 'default', 'kg', 'kg pr. husstand, der har afleveret fraktionen', 'kg per household that delivered the fraction', 'measure', NULL, true, NULL),
- ('waste-district-monthly', 9, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('waste-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false),
+ ('waste-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false),
+ ('waste-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false),
+ ('waste-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('waste-district-monthly', 5, 'fraction', 'string', 'default', NULL, 'Affaldsfraktion', 'Waste fraction', 'dimension', ARRAY['residual', 'food', 'paper', 'cardboard', 'plastic', 'glass', 'metal', 'hazardous', 'garden'], false),
+ ('waste-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande, der har afleveret fraktionen i måneden (null hvis undertrykt)', 'Households that delivered the fraction in the month (null if suppressed)', 'measure', NULL, true),
+ ('waste-district-monthly', 7, 'kg', 'number', 'default', 'kg', 'Indsamlet mængde, sum', 'Collected amount, sum', 'measure', NULL, true),
+ ('waste-district-monthly', 8, 'kg_per_household', 'number', 'default', 'kg', 'kg pr. husstand, der har afleveret fraktionen', 'kg per household that delivered the fraction', 'measure', NULL, true),
+ ('waste-district-monthly', 9, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- mobility-district-monthly
- ('mobility-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false, NULL),
- ('mobility-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false, NULL),
- ('mobility-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false, NULL),
- ('mobility-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('mobility-district-monthly', 5, 'mode', 'string', 'default', NULL, 'Transportform', 'Mode of transport', 'dimension', ARRAY['walk', 'bike', 'e-bike', 'bus', 'metro', 's-train', 'car-petrol', 'car-electric'], false, NULL),
- ('mobility-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande, der har brugt transportformen i måneden (null hvis undertrykt)', 'Households that used the mode in the month (null if suppressed)', 'measure', NULL, true, NULL),
- ('mobility-district-monthly', 7, 'trips', 'number', 'default', 'trips', 'Antal ture, sum', 'Trips, sum', 'measure', NULL, true, 300),
- ('mobility-district-monthly', 8, 'km', 'number', 'default', 'km', 'Personkilometer, sum', 'Passenger-km, sum', 'measure', NULL, true, 3000),
- ('mobility-district-monthly', 9, 'trips_per_household', 'number', 'default', 'trips', 'Ture pr. husstand, der har brugt transportformen', 'Trips per household that used the mode', 'measure', NULL, true, NULL),
- ('mobility-district-monthly', 10, 'km_per_household', 'number', 'default', 'km', 'Personkilometer pr. husstand, der har brugt transportformen', 'Passenger-km per household that used the mode', 'measure', NULL, true, NULL),
- ('mobility-district-monthly', 11, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('mobility-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false),
+ ('mobility-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false),
+ ('mobility-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false),
+ ('mobility-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('mobility-district-monthly', 5, 'mode', 'string', 'default', NULL, 'Transportform', 'Mode of transport', 'dimension', ARRAY['walk', 'bike', 'e-bike', 'bus', 'metro', 's-train', 'car-petrol', 'car-electric'], false),
+ ('mobility-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande, der har brugt transportformen i måneden (null hvis undertrykt)', 'Households that used the mode in the month (null if suppressed)', 'measure', NULL, true),
+ ('mobility-district-monthly', 7, 'trips', 'number', 'default', 'trips', 'Antal ture, sum', 'Trips, sum', 'measure', NULL, true),
+ ('mobility-district-monthly', 8, 'km', 'number', 'default', 'km', 'Personkilometer, sum', 'Passenger-km, sum', 'measure', NULL, true),
+ ('mobility-district-monthly', 9, 'trips_per_household', 'number', 'default', 'trips', 'Ture pr. husstand, der har brugt transportformen', 'Trips per household that used the mode', 'measure', NULL, true),
+ ('mobility-district-monthly', 10, 'km_per_household', 'number', 'default', 'km', 'Personkilometer pr. husstand, der har brugt transportformen', 'Passenger-km per household that used the mode', 'measure', NULL, true),
+ ('mobility-district-monthly', 11, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- footprint-district-monthly
- ('footprint-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false, NULL),
- ('footprint-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false, NULL),
- ('footprint-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false, NULL),
- ('footprint-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false, NULL),
- ('footprint-district-monthly', 5, 'category', 'string', 'default', NULL, 'Kategori; total er summen af de andre', 'Category; total is the sum of the others', 'dimension', ARRAY['electricity', 'district_heating', 'water', 'waste', 'mobility', 'total'], false, NULL),
- ('footprint-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande med data i kategorien i måneden (null hvis undertrykt)', 'Households with data in the category in the month (null if suppressed)', 'measure', NULL, true, NULL),
- ('footprint-district-monthly', 7, 'co2e_kg', 'number', 'default', 'kg CO2e', 'Udledning, sum', 'Emissions, sum', 'measure', NULL, true, 2000),
- ('footprint-district-monthly', 8, 'co2e_kg_per_household', 'number', 'default', 'kg CO2e', 'Udledning pr. husstand', 'Emissions per household', 'measure', NULL, true, NULL),
- ('footprint-district-monthly', 9, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false, NULL),
+ ('footprint-district-monthly', 1, 'month', 'date', 'default', NULL, 'Månedens første dag (dansk tid)', 'First day of the month (Copenhagen local time)', 'dimension', NULL, false),
+ ('footprint-district-monthly', 2, 'month_start_utc', 'datetime', 'default', NULL, 'Månedens start i UTC', 'Start of the month in UTC', 'dimension', NULL, false),
+ ('footprint-district-monthly', 3, 'district_id', 'integer', 'default', NULL, 'Bydelens nummer (1-10)', 'District number (1-10)', 'dimension', NULL, false),
+ ('footprint-district-monthly', 4, 'district', 'string', 'default', NULL, 'Bydelens navn', 'District name (Danish)', 'dimension', NULL, false),
+ ('footprint-district-monthly', 5, 'category', 'string', 'default', NULL, 'Kategori; total er summen af de andre', 'Category; total is the sum of the others', 'dimension', ARRAY['electricity', 'district_heating', 'water', 'waste', 'mobility', 'total'], false),
+ ('footprint-district-monthly', 6, 'n_households', 'integer', 'default', 'households', 'Husstande med data i kategorien i måneden (null hvis undertrykt)', 'Households with data in the category in the month (null if suppressed)', 'measure', NULL, true),
+ ('footprint-district-monthly', 7, 'co2e_kg', 'number', 'default', 'kg CO2e', 'Udledning, sum', 'Emissions, sum', 'measure', NULL, true),
+ ('footprint-district-monthly', 8, 'co2e_kg_per_household', 'number', 'default', 'kg CO2e', 'Udledning pr. husstand', 'Emissions per household', 'measure', NULL, true),
+ ('footprint-district-monthly', 9, 'suppressed', 'boolean', 'default', NULL, 'true: cellen er undertrykt af hensyn til privatlivet, og målene er null', 'true: the cell is suppressed for privacy and its measures are null', 'flag', NULL, false),
  -- grid-intensity-hourly
- ('grid-intensity-hourly', 1, 'hour_utc', 'datetime', 'default', NULL, 'Timens start i UTC', 'Start of the hour, UTC', 'dimension', NULL, false, NULL),
- ('grid-intensity-hourly', 2, 'hour_dk', 'datetime', 'local', NULL, 'Timens start i dansk tid (Europe/Copenhagen, uden offset)', 'Start of the hour in Copenhagen local time (Europe/Copenhagen, no offset)', 'dimension', NULL, false, NULL),
- ('grid-intensity-hourly', 3, 'area', 'string', 'default', NULL, 'Elområde', 'Price area', 'dimension', ARRAY['DK1', 'DK2'], false, NULL),
- ('grid-intensity-hourly', 4, 'g_per_kwh', 'number', 'default', 'g CO2e/kWh', 'CO2e pr. forbrugt kWh', 'CO2e per kWh consumed', 'measure', NULL, false, NULL),
+ ('grid-intensity-hourly', 1, 'hour_utc', 'datetime', 'default', NULL, 'Timens start i UTC', 'Start of the hour, UTC', 'dimension', NULL, false),
+ ('grid-intensity-hourly', 2, 'hour_dk', 'datetime', 'local', NULL, 'Timens start i dansk tid (Europe/Copenhagen, uden offset)', 'Start of the hour in Copenhagen local time (Europe/Copenhagen, no offset)', 'dimension', NULL, false),
+ ('grid-intensity-hourly', 3, 'area', 'string', 'default', NULL, 'Elområde', 'Price area', 'dimension', ARRAY['DK1', 'DK2'], false),
+ ('grid-intensity-hourly', 4, 'g_per_kwh', 'number', 'default', 'g CO2e/kWh', 'CO2e pr. forbrugt kWh', 'CO2e per kWh consumed', 'measure', NULL, false),
  -- emission-factors
- ('emission-factors', 1, 'factor_id', 'string', 'default', NULL, 'Faktorens id (fx district-heating, car-petrol, waste-residual)', 'Factor id (e.g. district-heating, car-petrol, waste-residual)', 'dimension', NULL, false, NULL),
- ('emission-factors', 2, 'category', 'string', 'default', NULL, 'Kategori', 'Category', 'dimension', ARRAY['electricity', 'heat', 'water', 'waste', 'mobility'], false, NULL),
- ('emission-factors', 3, 'unit', 'string', 'default', NULL, 'Enhed for value', 'Unit of value', 'dimension', NULL, false, NULL),
- ('emission-factors', 4, 'value', 'number', 'default', NULL, 'Faktorens værdi i enheden unit', 'The factor in the unit given by unit', 'measure', NULL, false, NULL),
- ('emission-factors', 5, 'valid_from', 'date', 'default', NULL, 'Gyldig fra (inkl.)', 'Valid from (inclusive)', 'dimension', NULL, false, NULL),
- ('emission-factors', 6, 'valid_to', 'date', 'default', NULL, 'Gyldig til (inkl.); null = stadig gyldig', 'Valid to (inclusive); null = still valid', 'dimension', NULL, true, NULL),
- ('emission-factors', 7, 'method', 'string', 'default', NULL, 'Metode', 'Method', 'dimension', NULL, false, NULL),
- ('emission-factors', 8, 'source', 'string', 'default', NULL, 'Kilde', 'Source', 'dimension', NULL, false, NULL),
- ('emission-factors', 9, 'is_assumption', 'boolean', 'default', NULL, 'true: faktoren er en antagelse, ikke en kildebelagt værdi', 'true: the factor is an assumption, not a sourced figure', 'flag', NULL, false, NULL)
-) AS c(dataset_id, position, name, type, format, unit, description_da, description_en, role, enum_values, nullable,
-       noise_clip);
+ ('emission-factors', 1, 'factor_id', 'string', 'default', NULL, 'Faktorens id (fx district-heating, car-petrol, waste-residual)', 'Factor id (e.g. district-heating, car-petrol, waste-residual)', 'dimension', NULL, false),
+ ('emission-factors', 2, 'category', 'string', 'default', NULL, 'Kategori', 'Category', 'dimension', ARRAY['electricity', 'heat', 'water', 'waste', 'mobility'], false),
+ ('emission-factors', 3, 'unit', 'string', 'default', NULL, 'Enhed for value', 'Unit of value', 'dimension', NULL, false),
+ ('emission-factors', 4, 'value', 'number', 'default', NULL, 'Faktorens værdi i enheden unit', 'The factor in the unit given by unit', 'measure', NULL, false),
+ ('emission-factors', 5, 'valid_from', 'date', 'default', NULL, 'Gyldig fra (inkl.)', 'Valid from (inclusive)', 'dimension', NULL, false),
+ ('emission-factors', 6, 'valid_to', 'date', 'default', NULL, 'Gyldig til (inkl.); null = stadig gyldig', 'Valid to (inclusive); null = still valid', 'dimension', NULL, true),
+ ('emission-factors', 7, 'method', 'string', 'default', NULL, 'Metode', 'Method', 'dimension', NULL, false),
+ ('emission-factors', 8, 'source', 'string', 'default', NULL, 'Kilde', 'Source', 'dimension', NULL, false),
+ ('emission-factors', 9, 'is_assumption', 'boolean', 'default', NULL, 'true: faktoren er en antagelse, ikke en kildebelagt værdi', 'true: the factor is an assumption, not a sourced figure', 'flag', NULL, false)
+) AS c(dataset_id, position, name, type, format, unit, description_da, description_en, role, enum_values, nullable);
 
 -- The query grammar per column: dimensions and flags filter and group; measures filter by range and aggregate.
 -- Free-text columns (method, source, the Danish district name is fine to filter by equality) take eq/ne/in only.
@@ -332,6 +341,28 @@ UPDATE meta.dataset_columns SET
         ELSE ARRAY['sum', 'avg', 'min', 'max'] END;
 UPDATE meta.dataset_columns SET filterable = false, groupable = false, operators = '{}'
 WHERE dataset_id = 'emission-factors' AND name IN ('method', 'source');
+
+-- Decimal places of every number column (the published numeric's scale). Sums keep the precision of the readings (Wh,
+-- 0.1 L, g, 10 m); means one or two places more.
+UPDATE meta.dataset_columns c SET scale = x.scale
+FROM (VALUES
+    ('energy-district-hourly', 'electricity_wh', 0), ('energy-district-hourly', 'heat_wh', 0),
+    ('energy-district-hourly', 'water_l', 1), ('energy-district-hourly', 'electricity_wh_per_household', 1),
+    ('energy-district-hourly', 'heat_wh_per_household', 1), ('energy-district-hourly', 'water_l_per_household', 2),
+    ('energy-district-daily', 'electricity_kwh', 3), ('energy-district-daily', 'heat_kwh', 3),
+    ('energy-district-daily', 'water_l', 1), ('energy-district-daily', 'electricity_kwh_per_household', 4),
+    ('energy-district-daily', 'heat_kwh_per_household', 4), ('energy-district-daily', 'water_l_per_household', 3),
+    ('energy-peergroup-monthly', 'electricity_kwh', 3), ('energy-peergroup-monthly', 'heat_kwh', 3),
+    ('energy-peergroup-monthly', 'water_l', 1), ('energy-peergroup-monthly', 'electricity_kwh_per_household', 3),
+    ('energy-peergroup-monthly', 'heat_kwh_per_household', 3), ('energy-peergroup-monthly', 'water_l_per_household', 3),
+    ('waste-district-monthly', 'kg', 3), ('waste-district-monthly', 'kg_per_household', 3),
+    ('mobility-district-monthly', 'trips', 0), ('mobility-district-monthly', 'km', 2),
+    ('mobility-district-monthly', 'trips_per_household', 3), ('mobility-district-monthly', 'km_per_household', 3),
+    ('footprint-district-monthly', 'co2e_kg', 3), ('footprint-district-monthly', 'co2e_kg_per_household', 3),
+    ('grid-intensity-hourly', 'g_per_kwh', 2),
+    ('emission-factors', 'value', 4)
+) AS x(dataset_id, name, scale)
+WHERE c.dataset_id = x.dataset_id AND c.name = x.name;
 
 RESET ROLE;
 

@@ -141,6 +141,8 @@ BEGIN
     END IF;
     INSERT INTO meta.releases (started_at, requested) VALUES (now(), requested) RETURNING release_id INTO rid;
     UPDATE meta.release_state SET last_release = rid;
+    -- every household has its record keys (the insert trigger draws them; this catches any load that bypassed it)
+    PERFORM core.record_keys_fill();
     RETURN rid;
 END
 $fn$;
@@ -196,6 +198,19 @@ BEGIN
         INSERT INTO meta.dataset_versions (dataset_id, version, refreshed_at, release_id, content_hash, row_count,
                                            suppressed_count)
         VALUES (ds.id, v, now(), release, h, n_rows, n_supp);
+        IF ds.personal THEN
+            UPDATE meta.dataset_versions dv
+            SET cell_key_enabled = (SELECT cell_key_enabled FROM meta.disclosure_control),
+                mard_pct_cells_ge_100 = u.mard, cells_ge_100 = u.big, suppressed_share = u.share, cells = u.cells
+            FROM (SELECT round(100 * avg(abs(c.published::float8 - c.true_value) / c.true_value)
+                                   FILTER (WHERE c.n >= 100 AND NOT c.suppressed AND c.true_value > 0)::numeric, 4) AS mard,
+                         count(DISTINCT c.cell) FILTER (WHERE c.n >= 100 AND NOT c.suppressed) AS big,
+                         round((count(DISTINCT c.cell) FILTER (WHERE c.suppressed))::numeric
+                               / nullif(count(DISTINCT c.cell), 0), 4) AS share,
+                         count(DISTINCT c.cell) AS cells
+                  FROM rollup.cell_measures c WHERE c.dataset = ds.id) u
+            WHERE dv.dataset_id = ds.id AND dv.version = v;
+        END IF;
         PERFORM pg_notify('klima_dataset_refreshed', ds.id || ' ' || v);
         changed_ids := changed_ids || ds.id;
         version := v;
@@ -226,15 +241,33 @@ $fn$;
 
 -- The catalog as the server reads it (GET /v1/datasets and everything keyed on a dataset): one JSON entry per dataset
 -- with its columns and the datasets it is derived from (meta.dataset_links). The content hash stays internal.
+-- disclosure_control (household datasets; null for the others) states the rules and noise of the current version
+-- and what they cost: the bound an attacker may assume is |published - true| <= counts.D for a count and
+-- <= magnitudes.m * magnitudes.D * (the cell's largest single-household contribution, which is not published) for a
+-- magnitude.
 CREATE VIEW meta.catalog AS
     SELECT d.id,
            (to_jsonb(d) - 'content_hash')
            || jsonb_build_object(
                   'derived_from', coalesce((SELECT jsonb_agg(l.derived_from ORDER BY l.derived_from)
                                             FROM meta.dataset_links l WHERE l.dataset_id = d.id), '[]'::jsonb),
+                  'disclosure_control', CASE WHEN d.personal THEN jsonb_build_object(
+                      'enabled', coalesce(v.cell_key_enabled, dc.cell_key_enabled),
+                      'method', 'cell-key',
+                      'k', d.k,
+                      'dominance', jsonb_build_object('n', d.dominance_n, 'pct', d.dominance_pct),
+                      'p_pct', dc.p_pct,
+                      'counts', jsonb_build_object('D', dc.count_d, 'V', dc.count_v),
+                      'magnitudes', jsonb_build_object('D', dc.magnitude_d, 'V', dc.magnitude_v, 'm', dc.magnitude_m,
+                                                       'scale', 'largest single-household contribution to the cell'),
+                      'utility', jsonb_build_object('mard_pct_cells_ge_100', v.mard_pct_cells_ge_100,
+                                                    'cells_ge_100', v.cells_ge_100,
+                                                    'suppressed_share', v.suppressed_share, 'cells', v.cells)) END,
                   'columns', (SELECT coalesce(jsonb_agg(to_jsonb(c) - 'dataset_id' ORDER BY c.position), '[]'::jsonb)
                               FROM meta.dataset_columns c WHERE c.dataset_id = d.id)) AS entry
-    FROM meta.datasets d;
+    FROM meta.datasets d
+    CROSS JOIN meta.disclosure_control dc
+    LEFT JOIN meta.dataset_versions v ON v.dataset_id = d.id AND v.version = d.version;
 
 RESET ROLE;
 

@@ -357,10 +357,6 @@ GRANT SELECT ON api.energy_district_hourly, api.energy_district_daily, api.energ
                 api.waste_district_monthly, api.mobility_district_monthly, api.footprint_district_monthly,
                 api.grid_intensity_hourly, api.emission_factors TO klima_api;
 GRANT SELECT ON meta.datasets, meta.dataset_columns, meta.dataset_versions TO klima_api;
--- The api views call these pure helpers with the caller's rights.
-GRANT EXECUTE ON FUNCTION meta.publish(double precision, double precision, boolean, double precision,
-                                       double precision, text, bigint, text, text),
-                          meta.laplace_noise(text, double precision) TO klima_api;
 GRANT EXECUTE ON FUNCTION api.me_summary(uuid, date),
                           api.me_energy(uuid, timestamptz, timestamptz, text, text),
                           api.me_waste(uuid, timestamptz, timestamptz, text, text),

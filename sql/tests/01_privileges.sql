@@ -3,20 +3,7 @@
 BEGIN;
 SELECT plan(11);
 
--- Runs q as klima_api and tells whether it was allowed ('ok') or refused ('denied').
-CREATE FUNCTION pg_temp.as_api(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    SET LOCAL ROLE klima_api;
-    BEGIN
-        EXECUTE q;
-    EXCEPTION WHEN insufficient_privilege THEN
-        RESET ROLE;
-        RETURN 'denied';
-    END;
-    RESET ROLE;
-    RETURN 'ok';
-END
-$$;
+\ir helpers.psql
 
 SELECT ok(NOT has_schema_privilege('klima_api', 'core', 'USAGE'), 'klima_api has no USAGE on schema core');
 SELECT ok(NOT has_schema_privilege('klima_api', 'rollup', 'USAGE'), 'klima_api has no USAGE on schema rollup');
