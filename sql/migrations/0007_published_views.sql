@@ -5,7 +5,10 @@
 SET LOCAL ROLE klima_owner;
 
 -- Published views: projections of the published columns of the cell rollups (0006_district_cells.sql), which hold
--- the cell-key perturbed values rounded to each column's scale; measures are NULL in suppressed cells.
+-- the cell-key perturbed values rounded to each column's scale. Existence: a cell of fewer than k households is not
+-- listed at all (reason 'k'), in every dataset alike, so no rare combination of keys (a dwelling type and size band, a
+-- mode, a fraction, a tiny district) shows up as a row with nulls. A cell suppressed for dominance or to protect a
+-- sibling ('secondary') concerns at least k households: it stays listed, with NULL measures and suppressed = true.
 
 CREATE VIEW api.energy_district_hourly AS
     SELECT r.district_id::integer AS district_id, d.name AS district, r.hour_utc,
@@ -14,7 +17,8 @@ CREATE VIEW api.energy_district_hourly AS
            r.e_ph AS electricity_wh_per_household, r.q_ph AS heat_wh_per_household, r.w_ph AS water_l_per_household,
            r.suppressed
     FROM rollup.district_hourly r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 CREATE VIEW api.energy_district_daily AS
     SELECT r.district_id::integer AS district_id, d.name AS district, r.day,
@@ -23,7 +27,8 @@ CREATE VIEW api.energy_district_daily AS
            r.e_ph AS electricity_kwh_per_household, r.q_ph AS heat_kwh_per_household, r.w_ph AS water_l_per_household,
            r.suppressed
     FROM rollup.district_daily r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 CREATE VIEW api.energy_peergroup_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
@@ -32,28 +37,32 @@ CREATE VIEW api.energy_peergroup_monthly AS
            r.e_ph AS electricity_kwh_per_household, r.q_ph AS heat_kwh_per_household, r.w_ph AS water_l_per_household,
            r.suppressed
     FROM rollup.peergroup_monthly r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 CREATE VIEW api.waste_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
            r.district_id::integer AS district_id, d.name AS district, r.fraction, r.n_pub AS n_households,
            r.v_pub AS kg, r.v_ph AS kg_per_household, r.suppressed
     FROM rollup.waste_monthly r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 CREATE VIEW api.mobility_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
            r.district_id::integer AS district_id, d.name AS district, r.mode, r.n_pub AS n_households,
            r.t_pub AS trips, r.v_pub AS km, r.t_ph AS trips_per_household, r.v_ph AS km_per_household, r.suppressed
     FROM rollup.mobility_monthly r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 CREATE VIEW api.footprint_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
            r.district_id::integer AS district_id, d.name AS district, r.category, r.n_pub AS n_households,
            r.v_pub AS co2e_kg, r.v_ph AS co2e_kg_per_household, r.suppressed
     FROM rollup.footprint_monthly r
-    JOIN core.districts d ON d.district_id = r.district_id;
+    JOIN core.districts d ON d.district_id = r.district_id
+    WHERE r.reason IS DISTINCT FROM 'k';
 
 -- Not personal: published as they are, but from the release's snapshot like everything else (a plain view over core
 -- would change the moment data is loaded, under an unchanged version).

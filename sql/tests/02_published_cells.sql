@@ -1,5 +1,6 @@
 -- Every published cell of every household dataset, recomputed from core, satisfies the k rule and the dominance
--- rule; no cell is dropped; published values lie within the documented cell-key noise bound of the recomputation
+-- rule; exactly the cells of at least k households are listed (smaller ones never, not even as a row of nulls);
+-- published values lie within the documented cell-key noise bound of the recomputation
 -- (|n - true n| <= D for counts, |x - true x| <= m * D * largest contribution for magnitudes, plus half a unit of the
 -- column's last decimal; equal when the noise is off); and secondary suppression holds:
 -- no group of sibling cells with a published parent has exactly one suppressed cell (which would be the parent
@@ -126,15 +127,15 @@ SELECT x.t FROM unnest(ARRAY['energy-district-daily', 'energy-peergroup-monthly'
                              'waste-district-monthly', 'mobility-district-monthly']) WITH ORDINALITY AS u(d, i)
 CROSS JOIN LATERAL (VALUES
     (1, is((SELECT count(*) FROM pub JOIN cells c USING (dataset, cell, measure) JOIN p USING (dataset)
-            WHERE pub.dataset = u.d AND NOT pub.suppressed AND c.n < p.k),
-           0::bigint, u.d || ': every published cell has at least k households')),
+            WHERE pub.dataset = u.d AND c.n < p.k),
+           0::bigint, u.d || ': every listed cell has at least k households (smaller ones are not listed)')),
     (2, is((SELECT count(*) FROM pub JOIN cells c USING (dataset, cell, measure) JOIN p USING (dataset)
             WHERE pub.dataset = u.d AND NOT pub.suppressed AND c.top > p.dp * c.s),
            0::bigint, u.d || ': no published cell is dominated by its largest contributors')),
-    (3, is((SELECT count(*) FROM cells c WHERE c.dataset = u.d
+    (3, is((SELECT count(*) FROM cells c JOIN p USING (dataset) WHERE c.dataset = u.d AND c.n >= p.k
             AND NOT EXISTS (SELECT 1 FROM pub WHERE pub.dataset = c.dataset AND pub.cell = c.cell
                                                 AND pub.measure = c.measure)),
-           0::bigint, u.d || ': every cell with data is present (suppressed, never dropped)')),
+           0::bigint, u.d || ': every cell of at least k households is listed (suppressed or not)')),
     (4, is((SELECT count(*) FROM pub WHERE pub.dataset = u.d
             AND NOT EXISTS (SELECT 1 FROM cells c WHERE c.dataset = pub.dataset AND c.cell = pub.cell
                                                   AND c.measure = pub.measure)),
@@ -169,19 +170,19 @@ END
 $$;
 
 SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
-           CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND NOT v.suppressed AND c.n < p.k),
-          0::bigint, 'energy-district-hourly: every published cell has at least k households');
+           CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND c.n < p.k),
+          0::bigint, 'energy-district-hourly: every listed cell has at least k households');
 SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
            CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND NOT v.suppressed
              AND ((p.dn * c.em > p.dp * c.es AND pg_temp.top_hour(c.district_id, c.hour_utc, 'electricity_wh', p.dn) > p.dp * c.es)
                OR (p.dn * c.qm > p.dp * c.qs AND pg_temp.top_hour(c.district_id, c.hour_utc, 'heat_wh', p.dn) > p.dp * c.qs)
                OR (p.dn * c.wm > p.dp * c.ws AND pg_temp.top_hour(c.district_id, c.hour_utc, 'water_l', p.dn) > p.dp * c.ws))),
           0::bigint, 'energy-district-hourly: no published cell is dominated by its largest contributors');
-SELECT is((SELECT count(*) FROM hourly c WHERE NOT EXISTS
+SELECT is((SELECT count(*) FROM hourly c, p WHERE p.dataset = 'energy-district-hourly' AND c.n >= p.k AND NOT EXISTS
               (SELECT 1 FROM api.energy_district_hourly v WHERE v.district_id = c.district_id AND v.hour_utc = c.hour_utc))
           + (SELECT count(*) FROM api.energy_district_hourly v WHERE NOT EXISTS
               (SELECT 1 FROM hourly c WHERE v.district_id = c.district_id AND v.hour_utc = c.hour_utc)),
-          0::bigint, 'energy-district-hourly: exactly the cells with data are present');
+          0::bigint, 'energy-district-hourly: exactly the cells of at least k households are listed');
 SELECT is((SELECT count(*) FROM api.energy_district_hourly v JOIN hourly c USING (district_id, hour_utc)
            CROSS JOIN p WHERE p.dataset = 'energy-district-hourly' AND NOT v.suppressed
              AND (abs(v.electricity_wh - c.es) > p.md * c.em + 0.5 OR abs(v.heat_wh - c.qs) > p.md * c.qm + 0.5
@@ -193,30 +194,37 @@ SELECT is((SELECT count(*) FROM pub p2 WHERE p2.suppressed AND p2.v IS NOT NULL)
              AND num_nonnulls(n_households, electricity_wh, heat_wh, water_l, electricity_wh_per_household) > 0),
           0::bigint, 'suppressed cells publish no value (null), only suppressed = true');
 
--- Secondary suppression: groups of siblings whose parent is published must not have exactly one suppressed cell.
+-- Secondary suppression: in a group of siblings whose parent is published, never exactly one sibling is unpublished
+-- (suppressed, or not listed because it has fewer than k households).
+CREATE TEMP TABLE unpub ON COMMIT DROP AS
+    SELECT c.dataset, c.cell, split_part(c.cell, '|', 1) AS part1, split_part(c.cell, '|', 2) AS part2,
+           split_part(c.cell, '|', 3) AS part3, x.cell IS NULL OR x.suppressed AS unpublished
+    FROM (SELECT DISTINCT dataset, cell FROM cells) c
+    LEFT JOIN (SELECT DISTINCT dataset, cell, suppressed FROM pub) x USING (dataset, cell);
 SELECT is((SELECT count(*) FROM (
-              SELECT v.district_id, (v.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day
-              FROM api.energy_district_hourly v GROUP BY 1, 2 HAVING count(*) FILTER (WHERE v.suppressed) = 1) g
+              SELECT c.district_id, (c.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day
+              FROM hourly c LEFT JOIN api.energy_district_hourly v USING (district_id, hour_utc)
+              GROUP BY 1, 2 HAVING count(*) FILTER (WHERE v.district_id IS NULL OR v.suppressed) = 1) g
            JOIN api.energy_district_daily d ON d.district_id = g.district_id AND d.day = g.day
            WHERE NOT d.suppressed),
-          0::bigint, 'energy-district-hourly: no single suppressed hour in a district-day whose daily total is published');
-SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.energy_peergroup_monthly GROUP BY 1, 2
-                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g),
-          0::bigint, 'energy-peergroup-monthly: no single suppressed peer group in a district-month');
-SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.footprint_district_monthly GROUP BY 1, 2
-                                 HAVING count(*) FILTER (WHERE suppressed AND category <> 'total') = 1
-                                    AND bool_or(category = 'total' AND NOT suppressed)) g),
-          0::bigint, 'footprint-district-monthly: no single suppressed category next to a published total');
-SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.waste_district_monthly GROUP BY 1, 2
-                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g
-           JOIN api.footprint_district_monthly f USING (month, district_id)
-           WHERE f.category = 'waste' AND NOT f.suppressed),
-          0::bigint, 'waste-district-monthly: no single suppressed fraction next to a published waste CO2e');
-SELECT is((SELECT count(*) FROM (SELECT month, district_id FROM api.mobility_district_monthly GROUP BY 1, 2
-                                 HAVING count(*) FILTER (WHERE suppressed) = 1) g
-           JOIN api.footprint_district_monthly f USING (month, district_id)
-           WHERE f.category = 'mobility' AND NOT f.suppressed),
-          0::bigint, 'mobility-district-monthly: no single suppressed mode next to a published mobility CO2e');
+          0::bigint, 'energy-district-hourly: no single unpublished hour in a district-day whose daily total is published');
+SELECT is((SELECT count(*) FROM (SELECT part1, part2 FROM unpub WHERE dataset = 'energy-peergroup-monthly'
+                                 GROUP BY 1, 2 HAVING count(*) FILTER (WHERE unpublished) = 1) g),
+          0::bigint, 'energy-peergroup-monthly: no single unpublished peer group in a district-month');
+SELECT is((SELECT count(*) FROM (SELECT part1, part2 FROM unpub WHERE dataset = 'footprint-district-monthly'
+                                 GROUP BY 1, 2 HAVING count(*) FILTER (WHERE unpublished AND part3 <> 'total') = 1
+                                    AND bool_or(part3 = 'total' AND NOT unpublished)) g),
+          0::bigint, 'footprint-district-monthly: no single unpublished category next to a published total');
+SELECT is((SELECT count(*) FROM (SELECT part1, part2 FROM unpub WHERE dataset = 'waste-district-monthly'
+                                 GROUP BY 1, 2 HAVING count(*) FILTER (WHERE unpublished) = 1) g
+           JOIN unpub f ON f.dataset = 'footprint-district-monthly' AND f.part1 = g.part1 AND f.part2 = g.part2
+           WHERE f.part3 = 'waste' AND NOT f.unpublished),
+          0::bigint, 'waste-district-monthly: no single unpublished fraction next to a published waste CO2e');
+SELECT is((SELECT count(*) FROM (SELECT part1, part2 FROM unpub WHERE dataset = 'mobility-district-monthly'
+                                 GROUP BY 1, 2 HAVING count(*) FILTER (WHERE unpublished) = 1) g
+           JOIN unpub f ON f.dataset = 'footprint-district-monthly' AND f.part1 = g.part1 AND f.part2 = g.part2
+           WHERE f.part3 = 'mobility' AND NOT f.unpublished),
+          0::bigint, 'mobility-district-monthly: no single unpublished mode next to a published mobility CO2e');
 
 SELECT * FROM finish();
 ROLLBACK;
