@@ -3,7 +3,8 @@
 --
 --   meta.disclosure_control  one row of public parameters: whether the cell-key noise is on (cell_key_enabled), the
 --                            count table's maximum deviation D and variance V, the magnitude table's D and V and the
---                            multiplier m, and p of the p%-rule the parameters are chosen for. Read at every release.
+--                            multiplier m, p of the p%-rule the parameters are chosen for (read at every release),
+--                            and the smallest comparison group of the citizen summary (comparison_min).
 --   core.record_keys         per household, secret and permanent: a random count key in [0, 2^31) and four random
 --                            magnitude keys, drawn from PostgreSQL's strong random source (gen_random_uuid) when the
 --                            household is inserted. Never derived from public data; klima_api and klima_ingest cannot
@@ -36,6 +37,9 @@ CREATE TABLE meta.disclosure_control (
     magnitude_v double precision NOT NULL DEFAULT 0.25,
     magnitude_m double precision NOT NULL DEFAULT 0.25 CHECK (magnitude_m > 0 AND magnitude_m <= 1),
     p_pct numeric NOT NULL DEFAULT 15 CHECK (p_pct > 0 AND p_pct < 100),
+    -- the smallest group a citizen's summary compares a household with (median, 20th percentile, rank); below it the
+    -- summary shows no comparison and says why (api.me_summary)
+    comparison_min integer NOT NULL DEFAULT 50 CHECK (comparison_min >= 2),
     -- a variance at or above the uniform distribution's on the grid has no maximum-entropy table with mean 0
     CHECK (count_v > 0 AND count_v < count_d * (count_d + 1) / 3.0),
     CHECK (magnitude_v > 0 AND magnitude_v < magnitude_d * magnitude_d / 3.0)

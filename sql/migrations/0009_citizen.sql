@@ -39,6 +39,8 @@ DECLARE
     persons double precision;
     last_year jsonb := NULL;
     rating text;
+    min_group integer := (SELECT comparison_min FROM meta.disclosure_control);
+    compare boolean;
 BEGIN
     IF household IS NULL OR month IS NULL THEN
         RAISE EXCEPTION 'month is required' USING ERRCODE = 'invalid_parameter_value', COLUMN = 'month';
@@ -78,7 +80,15 @@ BEGIN
                                                'change_pct', CASE WHEN prev.mobility_co2e_kg > 0 THEN round((100.0 * (cur.mobility_co2e_kg - prev.mobility_co2e_kg) / prev.mobility_co2e_kg)::numeric, 1) END)));
     END IF;
     persons := rollup.persons(cur.occupant_band);
-    rating := CASE WHEN cur.total_co2e_kg <= st.total_p20 THEN 'great'
+    -- a comparison with a group of fewer than comparison_min homes would tell the others' figures (with 2 or 3 homes
+    -- the median and 20th percentile are their totals): then none is shown, and the summary says why
+    compare := coalesce(st.n_households >= min_group, false);
+    IF NOT compare THEN
+        st := NULL;
+        peer.percentile_rank := NULL;
+    END IF;
+    rating := CASE WHEN NOT compare THEN NULL
+                   WHEN cur.total_co2e_kg <= st.total_p20 THEN 'great'
                    WHEN cur.total_co2e_kg <= st.total_median THEN 'good'
                    ELSE 'more' END;
     RETURN jsonb_build_object(
@@ -111,6 +121,12 @@ BEGIN
         'total_co2e_kg', rollup.r3(cur.total_co2e_kg),
         'co2e_kg_per_person', rollup.r3(cur.total_co2e_kg / persons),
         'peers', jsonb_build_object(
+            'available', compare,
+            'reason', CASE WHEN NOT compare THEN jsonb_build_object(
+                'da', format('Der er færre end %s lignende hjem at sammenligne med, så der vises ingen sammenligning: '
+                             'med så få hjem ville tallene afsløre de andre husstandes forbrug.', min_group),
+                'en', format('There are fewer than %s similar homes to compare with, so no comparison is shown: with '
+                             'so few homes the figures would reveal the other households'' use.', min_group)) END,
             'level', peer.level,
             'widened', peer.level > 0,
             'criteria', jsonb_strip_nulls(jsonb_build_object(

@@ -2,7 +2,7 @@
 -- households (consumption, hour-weighted CO2e, peer median / 20th percentile / percentile rank with widening,
 -- year-on-year change); the time series and export agree with core; bad parameters are refused by name.
 BEGIN;
-SELECT plan(48);
+SELECT plan(52);
 SET LOCAL work_mem = '256MB';
 
 CREATE FUNCTION pg_temp.g_per_unit(item text, d date) RETURNS float8 LANGUAGE sql STABLE AS $$
@@ -134,6 +134,28 @@ SELECT is((SELECT count(*) FROM api.me_export((SELECT household_id FROM s LIMIT 
                     + (SELECT count(*) FROM core.mobility_daily WHERE household_id = x)
            FROM (SELECT household_id AS x FROM s LIMIT 1) y),
           'the export holds the household and every one of its rows');
+
+-- The minimum comparison group: a household alone in its month (no other home has data then, so even the whole city
+-- is a group of 1) gets no comparison, and the reason in both languages.
+SELECT core.ensure_energy_partitions('2015-01-01 00:00+00', '2015-01-31 23:00+00');
+INSERT INTO core.households VALUES ('00000000-0000-4000-8000-00000000b001', 3, 'apartment', '2', 70);
+INSERT INTO core.energy_hourly (household_id, hour_utc, electricity_wh, heat_wh, water_l)
+    SELECT '00000000-0000-4000-8000-00000000b001', '2015-01-15 00:00+00'::timestamptz + make_interval(hours => i), 300, 2000, 5
+    FROM generate_series(0, 23) i;
+SELECT meta.refresh_rollup(r) FROM unnest(ARRAY['rollup.household_daily', 'rollup.household_monthly',
+                                                'rollup.peer_stats_monthly', 'rollup.household_peer_monthly']) r;
+CREATE TEMP TABLE alone ON COMMIT DROP AS
+    SELECT api.me_summary('00000000-0000-4000-8000-00000000b001', '2015-01-01') -> 'peers' AS p;
+SELECT is((SELECT p ->> 'available' FROM alone), 'false', 'a group of fewer than 50 homes: no comparison');
+SELECT ok((SELECT p -> 'reason' ->> 'da' LIKE '%færre end 50 lignende hjem%' AND p -> 'reason' ->> 'en' LIKE '%fewer than 50 similar homes%'
+           FROM alone), 'the summary says why, in Danish and English');
+SELECT ok((SELECT num_nonnulls(p ->> 'rating', p ->> 'percentile_rank', p ->> 'n_households',
+                               p -> 'total_co2e_kg' ->> 'median', p -> 'total_co2e_kg' ->> 'efficient_p20',
+                               p -> 'categories' -> 'electricity' ->> 'co2e_kg_median') = 0 FROM alone),
+          'and none of the group''s figures');
+SELECT ok((SELECT bool_and((j -> 'peers' ->> 'available')::boolean AND j -> 'peers' -> 'reason' = 'null'::jsonb
+                           AND (j -> 'peers' ->> 'n_households')::integer >= 50) FROM s),
+          'groups of at least 50 homes are compared, without a reason');
 
 SELECT * FROM finish();
 ROLLBACK;

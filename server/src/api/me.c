@@ -82,8 +82,12 @@ void api_me_feedback(json_t *s, const char *lang)
     tip_t tips[6];
     size_t ntips = 0;
 
-    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison */
-    if (rating != NULL && strcmp(rating, "great") == 0)
+    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison. Below
+     * the minimum comparison group the summary has no rating, only the reason (peers.reason, in both languages). */
+    json_t *reason = json_object_get(json_object_get(json_object_get(s, "peers"), "reason"), da ? "da" : "en");
+    if (rating == NULL && json_is_string(reason))
+        str_fmt(text, sizeof(text), "%s", json_string_value(reason));
+    else if (rating != NULL && strcmp(rating, "great") == 0)
         str_fmt(text, sizeof(text),
                 da ? "Flot! I udleder mindre end de mest effektive 20 %% af lignende hjem (%.0f kg mod %.0f kg). Bliv ved med det."
                    : "Great! You emit less than the most efficient 20%% of similar homes (%.0f kg against %.0f kg). Keep it up.",
