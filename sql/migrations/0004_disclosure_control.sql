@@ -210,13 +210,15 @@ SELECT rollup.ptable_build();
 -- ---------------------------------------------------------------------------------------------------------------
 -- Cell keys and published values (inlined into the district cell rollups)
 
--- A contributor's magnitude key: (k * its value in the smallest unit + k0) mod 2^31. value is an integer of Wh, mL, g,
--- m or trips, so equal values give equal keys in every table.
+-- A contributor's magnitude key: k * its value in the smallest unit + k0; the cell's key is the sum of its contributors'
+-- keys mod 2^31 (taking the mod once, on the sum, gives the same as per contributor). value is an integer of Wh, mL,
+-- g, m or trips, so equal values give equal keys in every table. k < 2^20 and value < 2^40 (heat of a month in Wh is
+-- below 2^33) keep the product far from bigint's range.
 CREATE FUNCTION rollup.mkey(k integer, k0 integer, value bigint)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-    SELECT (k::bigint * value + k0) % 2147483648
+    SELECT k::bigint * value + k0
 $fn$;
 
 -- A published count: the true count plus the noise in the count table's slot of the cell key (the sum of the

@@ -28,7 +28,7 @@ AS $fn$
     WHERE d.id = dataset
 $fn$;
 
--- Households with their keys (one join instead of two in every aggregation).
+-- Households with their keys.
 CREATE VIEW rollup.keyed_households AS
     SELECT h.household_id, h.district_id, h.dwelling_type, h.occupant_band, k.count_key, k.k0, k.k1, k.k2, k.k3
     FROM core.households h JOIN core.record_keys k USING (household_id);
