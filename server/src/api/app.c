@@ -151,7 +151,7 @@ void api_db_error_reply(h2o_req_t *req, const PGresult *res)
     }
     if (state != NULL && strcmp(state, "28000") == 0) {
         /* a personal function found the token's consent no longer active (revoked or expired since it was verified) */
-        http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN, "The consent behind this token is no longer active.", NULL);
+        api_auth_reply_consent_inactive(req);
         return;
     }
     log_error("query failed: %s %s", state != NULL ? state : "-", msg != NULL ? msg : "(no message)");
