@@ -20,7 +20,7 @@ const db_statement_t api_statements[API_STMT__COUNT] = {
     [API_STMT_PING] = {"ping", "SELECT 1", 0},
     [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
     [API_STMT_FEEDBACK_ADD] = {"feedback_add",
-                               "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)", 7},
+                               "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid)", 6},
     [API_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0, DB_TARGET_READ},
     [API_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
     [API_STMT_USAGE_GET] = {"usage_get",
@@ -147,6 +147,11 @@ void api_db_error_reply(h2o_req_t *req, const PGresult *res)
     if (state != NULL && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strcmp(state, "40001") == 0)) {
         /* the database is shutting down or restarting, or a replica cancelled the query: try again, not a server bug */
         send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE, "The database is restarting; try again shortly.");
+        return;
+    }
+    if (state != NULL && strcmp(state, "28000") == 0) {
+        /* a personal function found the token's consent no longer active (revoked or expired since it was verified) */
+        api_auth_reply_consent_inactive(req);
         return;
     }
     log_error("query failed: %s %s", state != NULL ? state : "-", msg != NULL ? msg : "(no message)");

@@ -161,6 +161,12 @@ static void reply_invalid(h2o_req_t *req, api_token_rejection_t why, const char 
     http_problem_sendf(req, HTTP_PROBLEM_INVALID_TOKEN, NULL, "Token check failed: %s. %s", description, detail);
 }
 
+void api_auth_reply_consent_inactive(h2o_req_t *req)
+{
+    reply_invalid(req, API_TOKEN_REJECT_CONSENT_REVOKED, "consent not active",
+                  "The consent behind this token was revoked or has expired.");
+}
+
 static void reply_scope(h2o_req_t *req, const char *scope)
 {
     char h[192];

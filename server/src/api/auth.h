@@ -66,6 +66,10 @@ int api_auth_secure_cookies(void);
 /* Sends 503 "the consent service is not configured" when the keyring is missing and returns NULL; else the keyring. */
 const auth_keyring_t *api_auth_keyring_or_reply(h2o_req_t *req);
 
+/* 401 invalid_token with its WWW-Authenticate header, for a database function that found the token's consent no longer
+ * active (revoked or expired after this thread verified and cached the token; SQLSTATE 28000 from the api functions). */
+void api_auth_reply_consent_inactive(h2o_req_t *req);
+
 /* Per-worker set-up and tear-down of the token cache (called from api/app.c). Returns 0, or -1 when out of memory. */
 int api_auth_worker_start(api_worker_t *aw);
 void api_auth_worker_stop(api_worker_t *aw);

@@ -8,10 +8,9 @@
 #include "core/log.h"
 #include "core/strutil.h"
 
-const char api_catalog_sql[] =
-    "SELECT coalesce(json_agg(to_jsonb(d) || jsonb_build_object('columns', "
-    "(SELECT coalesce(jsonb_agg(to_jsonb(c) - 'dataset_id' ORDER BY c.position), '[]'::jsonb) "
-    "FROM meta.dataset_columns c WHERE c.dataset_id = d.id)) ORDER BY d.id), '[]'::json)::text FROM meta.datasets d";
+/* meta.catalog (sql/migrations/0008_releases.sql) builds each dataset's entry: its meta.datasets row, columns,
+ * derived_from and disclosure control. */
+const char api_catalog_sql[] = "SELECT coalesce(json_agg(entry ORDER BY id), '[]'::json)::text FROM meta.catalog";
 
 typedef struct name_flag {
     const char *name;

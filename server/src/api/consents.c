@@ -25,7 +25,7 @@ static void on_list(h2o_req_t *req, void *state, db_status_t status, const PGres
 
 static void list_authorized(h2o_req_t *req, void *state, const api_principal_t *who)
 {
-    const char *params[1] = {who->household};
+    const char *params[1] = {who->consent}; /* the functions resolve and check the household themselves */
     api_db_query_sql(req, list_sql, 1, params, on_list, NULL);
 }
 
@@ -51,7 +51,7 @@ static void on_revoke(h2o_req_t *req, void *state, db_status_t status, const PGr
 
 static void delete_authorized(h2o_req_t *req, void *state, const api_principal_t *who)
 {
-    const char *params[2] = {who->household, state};
+    const char *params[2] = {who->consent, state};
     api_db_query_sql(req, revoke_sql, 2, params, on_revoke, NULL);
 }
 

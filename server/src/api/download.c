@@ -191,9 +191,9 @@ void api_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *va
     }
     ++aw->downloads_active;
     d->aw = aw;
-    /* a replica when one is healthy: a download is a read that tolerates replication lag */
-    d->copy = db_copy_start(aw->http->loop, db_route_read_conninfo(aw->route), aw->download_timeout_ms, copy_sql, values, nvalues,
-                            &copy_callbacks, d);
+    /* a replica when one is healthy, unless asked for the primary: a download is a read that tolerates replication lag */
+    d->copy = db_copy_start(aw->http->loop, o->primary ? db_route_primary_conninfo(aw->route) : db_route_read_conninfo(aw->route),
+                            aw->download_timeout_ms, copy_sql, values, nvalues, &copy_callbacks, d);
 }
 
 int api_download_get(h2o_req_t *req, const http_match_t *m)

@@ -23,6 +23,7 @@ typedef struct api_stream_opts {
     const char *usage_format;  /* a static string, with usage_dataset */
     int bom;                   /* start with a UTF-8 byte-order mark */
     int public_cors;           /* Access-Control-Allow-Origin: * */
+    int primary;               /* read on the primary, not a replica (a personal export checks a consent made just now) */
 } api_stream_opts_t;
 
 /* Streams `copy_sql` (a COPY ... TO STDOUT with $n placeholders for values) to the client with backpressure, on its

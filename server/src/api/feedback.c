@@ -137,19 +137,18 @@ static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGres
     http_send_json(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
 }
 
-/* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household. The
- * household id goes only to api.feedback_add, never to a log. */
+/* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household:
+ * api.feedback_add takes the consent id and finds the household and app itself. */
 static void feedback_store(h2o_req_t *req, feedback_state_t *st, const api_principal_t *who)
 {
     const api_feedback_input_t *in = &st->in;
     int linked = who != NULL && strcmp(in->topic, "data-error") == 0;
-    const char *params[7] = {in->topic,
+    const char *params[6] = {in->topic,
                              in->dataset,
                              in->rating != 0 ? st->rating : NULL,
                              in->message != NULL ? in->message : "",
                              st->country,
-                             linked ? who->household : NULL,
-                             linked ? who->client : NULL};
+                             linked ? who->consent : NULL};
     api_db_query(req, API_STMT_FEEDBACK_ADD, params, on_added, st);
 }
 

@@ -82,8 +82,12 @@ void api_me_feedback(json_t *s, const char *lang)
     tip_t tips[6];
     size_t ntips = 0;
 
-    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison */
-    if (rating != NULL && strcmp(rating, "great") == 0)
+    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison. Below
+     * the minimum comparison group the summary has no rating, only the reason (peers.reason, in both languages). */
+    json_t *reason = json_object_get(json_object_get(json_object_get(s, "peers"), "reason"), da ? "da" : "en");
+    if (rating == NULL && json_is_string(reason))
+        str_fmt(text, sizeof(text), "%s", json_string_value(reason));
+    else if (rating != NULL && strcmp(rating, "great") == 0)
         str_fmt(text, sizeof(text),
                 da ? "Flot! I udleder mindre end de mest effektive 20 %% af lignende hjem (%.0f kg mod %.0f kg). Bliv ved med det."
                    : "Great! You emit less than the most efficient 20%% of similar homes (%.0f kg against %.0f kg). Keep it up.",
@@ -307,7 +311,7 @@ static void summary_authorized(h2o_req_t *req, void *data, const api_principal_t
     summary_state_t *st = data;
     char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
     str_fmt(first_day, 11, "%.7s-01", st->month);
-    const char *params[2] = {who->household, first_day};
+    const char *params[2] = {who->consent, first_day}; /* the function resolves and checks the household itself */
     api_db_read_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
 }
 
@@ -480,7 +484,7 @@ static void series_authorized(h2o_req_t *req, void *data, const api_principal_t 
             "$5::text ELSE $2::text::timestamptz END, CASE WHEN length($3::text) = 10 THEN $3::text::date::timestamp AT TIME "
             "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
-    const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
+    const char *params[5] = {who->consent, st->from, st->to, st->resolution, st->tz};
     api_db_read_sql(req, sql, 5, params, on_series, st);
 }
 
@@ -542,11 +546,12 @@ int api_me_mobility(h2o_req_t *req, const http_match_t *m)
 static void export_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
 {
     api_stream_opts_t o = {0};
-    const char *params[1] = {who->household};
+    const char *params[1] = {who->consent};
     o.content_type = "application/x-ndjson";
     o.filename = "klimaspejl-export.ndjson";
     o.cache_control = "private, no-store";
     o.log_label = "a household export";
+    o.primary = 1;
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
     api_stream_copy(req,

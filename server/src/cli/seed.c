@@ -1101,7 +1101,7 @@ int cli_seed_main(int argc, char **argv)
     }
     if (replace && exec_ok(&ctx, conn,
                            "BEGIN; TRUNCATE core.energy_hourly, core.waste_weighings, core.mobility_daily,"
-                           " core.grid_intensity_hourly, core.households; COMMIT") != 0)
+                           " core.grid_intensity_hourly, core.households CASCADE; COMMIT") != 0)
         goto fail;
     {
         char sql[160];
