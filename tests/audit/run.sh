@@ -10,7 +10,9 @@
 #      Every planted disclosure must be reported, each under its own key (audit_fixture.plants);
 #   3. protection ON: the late day and the correction taken back -> release 1 -> audit --save (0 findings required),
 #      re-planted -> release 2 -> audit --previous (0 findings required);
-#   4. each audit run must finish within KLIMA_AUDIT_MAX_SECONDS (180).
+#   4. a protection far too weak (its magnitude noise at 1/10, published as such) must be reported (skipped while
+#      the release has no such setting); the plausible attacker's result on the protected release is printed;
+#   5. each audit run must finish within KLIMA_AUDIT_MAX_SECONDS (180).
 #
 # Environment: KLIMA_BIN (default build/klimaspejl), KLIMA_PG_PORT; uses the project-local PostgreSQL (started if
 # needed, and stopped again if this script started it). KLIMA_AUDIT_KEEP=1 keeps the database and the audit output.
@@ -172,6 +174,31 @@ for name in on-r1 on-r2; do
     grep -E '^audit: ' "$WORK/$name.out" | sed "s/^/# $name: /"
     grep -E '^finding ' "$WORK/$name.out" | head -n 5 | sed "s/^/# $name: /"
 done
+
+# ---------------------------------------------------------------------------------------------------------------
+# (c) a protection far too weak must not pass: the magnitude noise at 1/10 of its setting, published as such
+#     (KLIMA_AUDIT_WEAK_SQL overrides the statement that weakens it; skipped when the release has no such setting)
+weak_sql="${KLIMA_AUDIT_WEAK_SQL:-}"
+if [[ -z $weak_sql && $HAS_DC == t ]] &&
+    [[ "$(psql_admin -tAc "SELECT count(*) FROM information_schema.columns
+                             WHERE table_schema = 'meta' AND table_name = 'disclosure_control'
+                               AND column_name = 'magnitude_m'")" == 1 ]]; then
+    weak_sql="UPDATE meta.disclosure_control SET magnitude_m = magnitude_m / 10"
+fi
+if [[ -z $weak_sql ]]; then
+    n=$((n + 1))
+    echo "ok $n - a far too weak protection is reported # SKIP no magnitude multiplier to weaken in this release"
+else
+    psql_admin -c "$weak_sql"
+    check "release (protection at 1/10 of its magnitude noise)" "release"
+    audit weak --previous "$WORK/on-r1"
+    check "a far too weak protection is reported (exit status 1)" "[[ \$(cat '$WORK/weak.rc') == 1 ]]"
+    grep -E '^audit: ' "$WORK/weak.out" | sed "s/^/# weak: /"
+fi
+# the plausible attacker (scale bounded by 3 x the mean per household) on the protected release: reported, not
+# required (the README explains why its bound is an assumption)
+audit on-plausible --attacker plausible
+grep -E '^audit: ' "$WORK/on-plausible.out" | sed "s/^/# on-plausible: /"
 
 echo "1..$n"
 ((failed == 0))
