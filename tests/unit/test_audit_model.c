@@ -5,14 +5,14 @@
 #include "cli/audit_model.h"
 #include "test.h"
 
-#define CHECK_NEAR(a, b, eps)                                                                                          \
-    do {                                                                                                               \
-        double _a = (a), _b = (b);                                                                                     \
-        ++test_checks;                                                                                                 \
-        if (!(fabs(_a - _b) <= (eps))) {                                                                               \
-            ++test_failures;                                                                                           \
-            fprintf(stderr, "%s:%d: %s ~ %s failed: %.9g != %.9g\n", __FILE__, __LINE__, #a, #b, _a, _b);              \
-        }                                                                                                              \
+#define CHECK_NEAR(a, b, eps)                                                                                                      \
+    do {                                                                                                                           \
+        double _a = (a), _b = (b);                                                                                                 \
+        ++test_checks;                                                                                                             \
+        if (!(fabs(_a - _b) <= (eps))) {                                                                                           \
+            ++test_failures;                                                                                                       \
+            fprintf(stderr, "%s:%d: %s ~ %s failed: %.9g != %.9g\n", __FILE__, __LINE__, #a, #b, _a, _b);                          \
+        }                                                                                                                          \
     } while (0)
 
 /* One hourly row: district 1, local day 2025-10-08 (UTC+2), hour h UTC. NULL measures = suppressed. */
@@ -21,8 +21,8 @@ static void hour(audit_release_t *r, int h, const char *n, const char *e, const 
     char utc[32], dk[32];
     snprintf(utc, sizeof(utc), "2025-10-08T%02d:00:00Z", h);
     snprintf(dk, sizeof(dk), "2025-10-08T%02d:00:00", h + 2);
-    const char *names[] = {"district_id", "hour_utc", "hour_dk", "n_households", "electricity_wh", "heat_wh",
-                           "water_l", "suppressed"};
+    const char *names[] = {"district_id",    "hour_utc", "hour_dk", "n_households",
+                           "electricity_wh", "heat_wh",  "water_l", "suppressed"};
     const char *values[] = {"1", utc, dk, n ? n : "", e ? e : "", q ? q : "", w ? w : "", e ? "false" : "true"};
     char err[128];
     CHECK_INT(audit_release_add_row(r, AUDIT_DS_HOURLY, 8, names, values, err, sizeof(err)), 0);
@@ -30,16 +30,15 @@ static void hour(audit_release_t *r, int h, const char *n, const char *e, const 
 
 static void day(audit_release_t *r, const char *d, const char *n, const char *e, const char *q, const char *w)
 {
-    const char *names[] = {"district_id", "day", "n_households", "electricity_kwh", "heat_kwh", "water_l",
-                           "suppressed"};
+    const char *names[] = {"district_id", "day", "n_households", "electricity_kwh", "heat_kwh", "water_l", "suppressed"};
     const char *values[] = {"1", d, n ? n : "", e ? e : "", q ? q : "", w ? w : "", e ? "false" : "true"};
     char err[128];
     CHECK_INT(audit_release_add_row(r, AUDIT_DS_DAILY, 7, names, values, err, sizeof(err)), 0);
 }
 
 /* A monthly row of waste, mobility or footprint (one key column, one or two measures). */
-static void monthly(audit_release_t *r, int ds, const char *keycol, const char *key, const char *n,
-                    const char *m1name, const char *m1, const char *m2name, const char *m2)
+static void monthly(audit_release_t *r, int ds, const char *keycol, const char *key, const char *n, const char *m1name,
+                    const char *m1, const char *m2name, const char *m2)
 {
     const char *names[] = {"district_id", "month", keycol, "n_households", m1name, "suppressed", m2name};
     const char *values[] = {"1", "2025-10-01", key, n ? n : "", m1 ? m1 : "", m1 ? "false" : "true", m2 ? m2 : ""};
@@ -75,8 +74,7 @@ static void test_hours_day_exact(void)
     char err[128];
     CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
     double lo = -1, hi = -1;
-    CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi),
-              0);
+    CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     /* 1000 Wh +/- 0.5 (printed to the Wh) minus 400 +/- 0.5 */
     CHECK_NEAR(lo, 599.0, 0.01);
     CHECK_NEAR(hi, 601.0, 0.01);
@@ -113,9 +111,7 @@ static void test_hours_day_noise(void)
         char err[128];
         CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
         double lo = -1, hi = -1;
-        CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo,
-                                      &hi),
-                  0);
+        CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
         /* the 22 published zeros are each at most half a Wh (printed to the Wh) */
         double elo = (1000 - 0.5) / (1 + md) - (400 + 0.5) / (1 - md) - 22 * 0.5 / (1 - md);
         double ehi = (1000 + 0.5) / (1 - md) - (400 - 0.5) / (1 + md);
@@ -152,8 +148,7 @@ static void test_plausible(void)
     char err[128];
     CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
     double lo = -1, hi = -1;
-    CHECK_INT(
-        audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
+    CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     double md = 0.10 * 3.0 / 20.0;
     CHECK_NEAR(lo, (1000 - 0.5) / (1 + md) - (400 + 0.5) / (1 - md) - 22 * 0.5 / (1 - md), 0.05);
     CHECK_NEAR(hi, (1000 + 0.5) / (1 - md) - (400 - 0.5) / (1 + md), 0.05);
@@ -183,12 +178,10 @@ static void test_two_hours_footprint(void)
     char err[128];
     CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
     double lo, hi;
-    CHECK_INT(
-        audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
+    CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     CHECK_NEAR(lo, 700, 2);
     CHECK_NEAR(hi, 700, 2);
-    CHECK_INT(
-        audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T01:00:00Z", "electricity_wh", &lo, &hi), 0);
+    CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T01:00:00Z", "electricity_wh", &lo, &hi), 0);
     CHECK_NEAR(lo, 300, 2);
     CHECK_NEAR(hi, 300, 2);
     int via_fp = 0;
@@ -267,8 +260,8 @@ static void test_peer_group_union(void)
     audit_release_t *r = audit_release_new();
     day(r, "2025-10-01", "30", "100.000", "50.000", "1000.0");
     day(r, "2025-10-02", "30", "110.000", "55.000", "1100.0");
-    const char *names[] = {"district_id", "month", "dwelling_type", "occupant_band", "n_households",
-                           "electricity_kwh", "heat_kwh", "water_l", "suppressed"};
+    const char *names[] = {"district_id",     "month",    "dwelling_type", "occupant_band", "n_households",
+                           "electricity_kwh", "heat_kwh", "water_l",       "suppressed"};
     const char *pub[] = {"1", "2025-10-01", "apartment", "1", "24", "150.000", "80.000", "1600.0", "false"};
     const char *s1[] = {"1", "2025-10-01", "apartment", "2", "", "", "", "", "true"};
     const char *s2[] = {"1", "2025-10-01", "terraced", "1", "", "", "", "", "true"};

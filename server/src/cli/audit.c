@@ -28,24 +28,23 @@
 
 static void audit_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: klimaspejl audit --url BASE [--p P] [--save DIR] [--previous DIR] [--json FILE]\n"
-            "                        [--attacker justified|plausible] [--max-ratio R] [--noise-factor F]\n"
-            "  Plays the attacker from the public API at BASE (e.g. http://127.0.0.1:8080): downloads the\n"
-            "  catalog and every household dataset, writes down every relation between the tables (hours sum to\n"
-            "  days, days to the peer groups' month, amounts x emission factors and hourly electricity x grid\n"
-            "  intensity to the footprint, categories to the total, household counts), solves one linear program\n"
-            "  per district-month with the published noise bounds, and reports every suppressed cell, group of\n"
-            "  fewer than k households and single household's contribution it can narrow to within +/- P %%\n"
-            "  (default: the catalog's p_pct, else 15).\n"
-            "  --save DIR       store what was downloaded (a release) in DIR\n"
-            "  --previous DIR   a release stored earlier with --save: also attack the differences of the two\n"
-            "  --json FILE      write the findings as JSON to FILE\n"
-            "  --attacker M     how the unpublished scale of magnitude noise (a cell's largest contribution) is\n"
-            "                   bounded: justified (default: by the cell's own total) or plausible (by R times\n"
-            "                   the cell's mean per household, --max-ratio R, default 3)\n"
-            "  --noise-factor F multiply every published noise bound by F (F < 1: would a weaker protection hold?)\n"
-            "  Exit status: 0 no findings, 1 findings (printed), 2 errors.\n");
+    fprintf(out, "usage: klimaspejl audit --url BASE [--p P] [--save DIR] [--previous DIR] [--json FILE]\n"
+                 "                        [--attacker justified|plausible] [--max-ratio R] [--noise-factor F]\n"
+                 "  Plays the attacker from the public API at BASE (e.g. http://127.0.0.1:8080): downloads the\n"
+                 "  catalog and every household dataset, writes down every relation between the tables (hours sum to\n"
+                 "  days, days to the peer groups' month, amounts x emission factors and hourly electricity x grid\n"
+                 "  intensity to the footprint, categories to the total, household counts), solves one linear program\n"
+                 "  per district-month with the published noise bounds, and reports every suppressed cell, group of\n"
+                 "  fewer than k households and single household's contribution it can narrow to within +/- P %%\n"
+                 "  (default: the catalog's p_pct, else 15).\n"
+                 "  --save DIR       store what was downloaded (a release) in DIR\n"
+                 "  --previous DIR   a release stored earlier with --save: also attack the differences of the two\n"
+                 "  --json FILE      write the findings as JSON to FILE\n"
+                 "  --attacker M     how the unpublished scale of magnitude noise (a cell's largest contribution) is\n"
+                 "                   bounded: justified (default: by the cell's own total) or plausible (by R times\n"
+                 "                   the cell's mean per household, --max-ratio R, default 3)\n"
+                 "  --noise-factor F multiply every published noise bound by F (F < 1: would a weaker protection hold?)\n"
+                 "  Exit status: 0 no findings, 1 findings (printed), 2 errors.\n");
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -222,9 +221,10 @@ static int csv_each(body_t *b, const char *what, csv_row_fn fn, void *ud)
                 ++p;
                 continue;
             }
-            if (sep == '\r')
+            /* the separator was overwritten by the NUL: step over it by what it was */
+            if (p < end)
                 ++p;
-            if (p < end && *p == '\n')
+            if (sep == '\r' && p < end && *p == '\n')
                 ++p;
             break;
         }
@@ -439,8 +439,7 @@ static int load_release(source_t *s, loaded_t *L)
         json_t *v = json_object_get(f, "value");
         if (fid == NULL || unit == NULL || !json_is_number(v))
             continue;
-        if (audit_release_add_factor(L->rel, fid, unit, json_number_value(v),
-                                     json_string_value(json_object_get(f, "valid_from")),
+        if (audit_release_add_factor(L->rel, fid, unit, json_number_value(v), json_string_value(json_object_get(f, "valid_from")),
                                      json_string_value(json_object_get(f, "valid_to"))) < 0) {
             json_decref(ef);
             goto done;
@@ -459,13 +458,12 @@ done:
 static void print_finding(size_t i, const audit_finding_t *f)
 {
     if (strcmp(f->kind, "existence") == 0 || strcmp(f->kind, "unmodelled") == 0) {
-        printf("finding %zu: %s %s %s%s%s — %s\n", i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "",
-               f->measure, f->how);
+        printf("finding %zu: %s %s %s%s%s — %s\n", i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "", f->measure, f->how);
         return;
     }
     double pct = f->estimate != 0 ? 100.0 * (f->hi - f->lo) / 2 / fabs(f->estimate) : 0;
-    printf("finding %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", i, f->kind,
-           f->dataset, f->key, f->measure, f->lo, f->hi, f->estimate, pct, f->how);
+    printf("finding %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", i, f->kind, f->dataset, f->key,
+           f->measure, f->lo, f->hi, f->estimate, pct, f->how);
 }
 
 static int write_json(const char *path, const audit_findings_t *fs, const audit_stats_t *st, double secs)
@@ -473,8 +471,8 @@ static int write_json(const char *path, const audit_findings_t *fs, const audit_
     json_t *root = json_object(), *arr = json_array();
     for (size_t i = 0; i < fs->n; ++i) {
         const audit_finding_t *f = &fs->v[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", f->kind, "dataset", f->dataset, "key", f->key,
-                              "measure", f->measure, "how", f->how);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", f->kind, "dataset", f->dataset, "key", f->key, "measure",
+                              f->measure, "how", f->how);
         if (strcmp(f->kind, "existence") != 0 && strcmp(f->kind, "unmodelled") != 0) {
             json_object_set_new(o, "lo", json_real(f->lo));
             json_object_set_new(o, "hi", json_real(f->hi));
@@ -601,8 +599,9 @@ int cli_audit_main(int argc, char **argv)
         snprintf(f.kind, sizeof(f.kind), "unmodelled");
         snprintf(f.dataset, sizeof(f.dataset), "%s", cur.issues[i].dataset);
         snprintf(f.key, sizeof(f.key), "derived_from=%s", cur.issues[i].source);
-        snprintf(f.how, sizeof(f.how), "the catalog links these datasets, but the audit models no relation between "
-                                       "them: an attacker's equations may be missing");
+        snprintf(f.how, sizeof(f.how),
+                 "the catalog links these datasets, but the audit models no relation between "
+                 "them: an attacker's equations may be missing");
         if (audit_findings_add(&fs, &f) < 0)
             goto done;
     }
@@ -638,8 +637,7 @@ int cli_audit_main(int argc, char **argv)
            "(%zu unknowns, %zu relations), %zu targets, %.1f s\n",
            opt.p_pct, opt.attacker == AUDIT_ATTACKER_JUSTIFIED ? "justified" : "plausible",
            opt.noise_factor != 1.0 ? " (noise x factor)" : "", cur.protection_on ? "on" : "off",
-           prev.rel != NULL ? "two releases" : "one release", st.clusters, st.lps, st.vars, st.relations, st.targets,
-           secs);
+           prev.rel != NULL ? "two releases" : "one release", st.clusters, st.lps, st.vars, st.relations, st.targets, secs);
     if (st.calibrated_max > 1.0)
         printf("audit: the published values contradicted the stated noise bounds in some district-month: bounds "
                "widened up to x%.3g there (the noise is larger than published)\n",

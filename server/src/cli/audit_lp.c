@@ -88,8 +88,7 @@ void audit_lp_set_bounds(audit_lp_t *lp, int v, double lo, double hi)
     glp_set_col_bnds(lp->prob, v + 1, bound_type(lo, hi), isfinite(lo) ? lo : 0.0, isfinite(hi) ? hi : 0.0);
 }
 
-int audit_lp_relation(audit_lp_t *lp, const char *name, size_t n, const int *vars, const double *coefs, double lo,
-                      double hi)
+int audit_lp_relation(audit_lp_t *lp, const char *name, size_t n, const int *vars, const double *coefs, double lo, double hi)
 {
     if (n == 0)
         return -1;
@@ -228,8 +227,7 @@ static audit_lp_status_t optimize(audit_lp_t *lp, int dir, double *out)
     return AUDIT_LP_OK;
 }
 
-audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo,
-                                    double *hi)
+audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo, double *hi)
 {
     for (size_t i = 0; i < n; ++i)
         glp_set_obj_coef(lp->prob, vars[i] + 1, glp_get_obj_coef(lp->prob, vars[i] + 1) + coefs[i]);
@@ -241,6 +239,12 @@ audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, c
     return st;
 }
 
-int audit_lp_nvars(const audit_lp_t *lp) { return glp_get_num_cols(lp->prob); }
+int audit_lp_nvars(const audit_lp_t *lp)
+{
+    return glp_get_num_cols(lp->prob);
+}
 
-int audit_lp_nrelations(const audit_lp_t *lp) { return glp_get_num_rows(lp->prob); }
+int audit_lp_nrelations(const audit_lp_t *lp)
+{
+    return glp_get_num_rows(lp->prob);
+}

@@ -32,16 +32,14 @@ void audit_lp_set_bounds(audit_lp_t *lp, int v, double lo, double hi);
 /* Adds the relation lo <= sum coefs[i] * x[vars[i]] <= hi (lo == hi: an equation; either may be infinite). Repeated
  * variables are added up. name (copied; may be NULL) says where the relation comes from, for the report. Returns the
  * relation's index, or -1 on failure. */
-int audit_lp_relation(audit_lp_t *lp, const char *name, size_t n, const int *vars, const double *coefs, double lo,
-                      double hi);
+int audit_lp_relation(audit_lp_t *lp, const char *name, size_t n, const int *vars, const double *coefs, double lo, double hi);
 
 /* The names of the relations in which unknown v appears (at most max, deduplicated), for "how it was derived".
  * Returns how many were written to out; the strings belong to lp. */
 size_t audit_lp_relations_of(const audit_lp_t *lp, int v, const char **out, size_t max);
 
 /* The interval of the target sum coefs[i] * x[vars[i]] over the feasible set: *lo = its minimum, *hi = its maximum. */
-audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo,
-                                    double *hi);
+audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo, double *hi);
 
 /* Tells whether the model has a feasible point at all. */
 audit_lp_status_t audit_lp_feasible(audit_lp_t *lp);

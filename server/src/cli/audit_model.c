@@ -24,8 +24,8 @@
 #include "cli/audit_lp.h"
 #include "cli/audit_model.h"
 
-#define MAXM 3       /* measures per dataset */
-#define HOW_MAX 12   /* relation names listed per finding */
+#define MAXM 3     /* measures per dataset */
+#define HOW_MAX 12 /* relation names listed per finding */
 
 typedef struct ds_def {
     const char *id;
@@ -40,8 +40,13 @@ typedef struct ds_def {
 static const ds_def_t DS[AUDIT_NDS] = {
     {"energy-district-hourly", "hour_utc", NULL, "hour_dk", 3, {"electricity_wh", "heat_wh", "water_l"}, "day"},
     {"energy-district-daily", "day", NULL, "day", 3, {"electricity_kwh", "heat_kwh", "water_l"}, NULL},
-    {"energy-peergroup-monthly", "dwelling_type", "occupant_band", "month", 3,
-     {"electricity_kwh", "heat_kwh", "water_l"}, "district-month"},
+    {"energy-peergroup-monthly",
+     "dwelling_type",
+     "occupant_band",
+     "month",
+     3,
+     {"electricity_kwh", "heat_kwh", "water_l"},
+     "district-month"},
     {"waste-district-monthly", "fraction", NULL, "month", 1, {"kg"}, "district-month"},
     {"mobility-district-monthly", "mode", NULL, "month", 2, {"trips", "km"}, "district-month"},
     {"footprint-district-monthly", "category", NULL, "month", 1, {"co2e_kg"}, "total"},
@@ -49,18 +54,12 @@ static const ds_def_t DS[AUDIT_NDS] = {
 
 /* The links of the catalog's derived_from that the relations below model (either direction). */
 static const char *const LINKS[][2] = {
-    {"energy-district-daily", "energy-district-hourly"},
-    {"energy-peergroup-monthly", "energy-district-daily"},
-    {"energy-peergroup-monthly", "energy-district-hourly"},
-    {"footprint-district-monthly", "energy-district-hourly"},
-    {"footprint-district-monthly", "energy-district-daily"},
-    {"footprint-district-monthly", "energy-peergroup-monthly"},
-    {"footprint-district-monthly", "grid-intensity-hourly"},
-    {"footprint-district-monthly", "emission-factors"},
-    {"footprint-district-monthly", "waste-district-monthly"},
-    {"footprint-district-monthly", "mobility-district-monthly"},
-    {"waste-district-monthly", "emission-factors"},
-    {"mobility-district-monthly", "emission-factors"},
+    {"energy-district-daily", "energy-district-hourly"},      {"energy-peergroup-monthly", "energy-district-daily"},
+    {"energy-peergroup-monthly", "energy-district-hourly"},   {"footprint-district-monthly", "energy-district-hourly"},
+    {"footprint-district-monthly", "energy-district-daily"},  {"footprint-district-monthly", "energy-peergroup-monthly"},
+    {"footprint-district-monthly", "grid-intensity-hourly"},  {"footprint-district-monthly", "emission-factors"},
+    {"footprint-district-monthly", "waste-district-monthly"}, {"footprint-district-monthly", "mobility-district-monthly"},
+    {"waste-district-monthly", "emission-factors"},           {"mobility-district-monthly", "emission-factors"},
     {"energy-district-hourly", "grid-intensity-hourly"},
 };
 
@@ -72,7 +71,10 @@ int audit_ds_index(const char *id)
     return -1;
 }
 
-const char *audit_ds_id(int ds) { return ds >= 0 && ds < AUDIT_NDS ? DS[ds].id : "?"; }
+const char *audit_ds_id(int ds)
+{
+    return ds >= 0 && ds < AUDIT_NDS ? DS[ds].id : "?";
+}
 
 int audit_link_modelled(const char *dataset, const char *source)
 {
@@ -278,8 +280,8 @@ static const char *col(size_t n, const char *const *names, const char *const *va
     return NULL;
 }
 
-int audit_release_add_row(audit_release_t *r, int ds, size_t ncols, const char *const *names,
-                          const char *const *values, char *err, size_t errlen)
+int audit_release_add_row(audit_release_t *r, int ds, size_t ncols, const char *const *names, const char *const *values, char *err,
+                          size_t errlen)
 {
     const ds_def_t *d = &DS[ds];
     const char *district = col(ncols, names, values, "district_id");
@@ -359,8 +361,8 @@ int audit_release_add_grid(audit_release_t *r, const char *hour_utc, double g)
     return 0;
 }
 
-int audit_release_add_factor(audit_release_t *r, const char *id, const char *unit, double value,
-                             const char *valid_from, const char *valid_to)
+int audit_release_add_factor(audit_release_t *r, const char *id, const char *unit, double value, const char *valid_from,
+                             const char *valid_to)
 {
     if (r->nf == r->capf) {
         size_t cap = r->capf ? r->capf * 2 : 64;
@@ -476,8 +478,8 @@ static void cell_key(char *out, size_t cap, const cluster_t *c, int ds, const ce
     if (d->sub_col2 != NULL) {
         const char *bar = strchr(x->sub, '|');
         int l = bar != NULL ? (int)(bar - x->sub) : (int)strlen(x->sub);
-        snprintf(out, cap, "district=%d month=%s %s=%.*s %s=%s", c->district, c->month, d->sub_col, l, x->sub,
-                 d->sub_col2, bar != NULL ? bar + 1 : "");
+        snprintf(out, cap, "district=%d month=%s %s=%.*s %s=%s", c->district, c->month, d->sub_col, l, x->sub, d->sub_col2,
+                 bar != NULL ? bar + 1 : "");
     } else if (ds == AUDIT_DS_HOURLY || ds == AUDIT_DS_DAILY) {
         snprintf(out, cap, "district=%d %s=%s", c->district, d->sub_col, x->sub);
     } else {
@@ -493,7 +495,7 @@ typedef struct model {
     audit_release_t *r;
     cluster_t *c;
     const audit_options_t *opt;
-    double scale; /* calibration factor on every bound (1 unless the cluster was infeasible) */
+    double scale;             /* calibration factor on every bound (1 unless the cluster was infeasible) */
     int existence[AUDIT_NDS]; /* missing rows are unknowns (protection on), not zeros */
 } model_t;
 
@@ -611,7 +613,10 @@ static const char *const REL_FP_TOTAL = "footprint total = sum of categories";
 static const char *const REL_N_PEER = "households: peer groups add up to the footprint's energy households";
 static const char *const REL_N_PART = "households: a part has at most the households of its whole";
 
-static cell_t *fp_cell(cluster_t *c, const char *category) { return table_find(&c->t[AUDIT_DS_FOOTPRINT], category); }
+static cell_t *fp_cell(cluster_t *c, const char *category)
+{
+    return table_find(&c->t[AUDIT_DS_FOOTPRINT], category);
+}
 
 static double grid_g(audit_release_t *r, const char *hour, double fallback)
 {
@@ -753,8 +758,7 @@ static int model_relations(model_t *M)
     cell_t *same[] = {fh, fw};
     for (size_t i = 0; i < 2; ++i)
         if (fe != NULL && same[i] != NULL)
-            if (terms_add(&t, fe->nvar, 1) < 0 || terms_add(&t, same[i]->nvar, -1) < 0 ||
-                relate(M, REL_N_PEER, &t, 0, 0) < 0)
+            if (terms_add(&t, fe->nvar, 1) < 0 || terms_add(&t, same[i]->nvar, -1) < 0 || relate(M, REL_N_PEER, &t, 0, 0) < 0)
                 goto done;
     if (fe != NULL)
         for (size_t d = 0; d < D->n; ++d)
@@ -890,10 +894,13 @@ static void how_text(model_t *M, const int *vars, size_t nvars, const char *pref
 }
 
 /* Is a cell hidden (a target): listed as suppressed, or not listed at all under the existence rule. */
-static int hidden(const cell_t *x) { return !x->listed || x->suppressed; }
+static int hidden(const cell_t *x)
+{
+    return !x->listed || x->suppressed;
+}
 
-static int report(audit_findings_t *out, const char *kind, int ds, const char *key, const char *measure, double lo,
-                  double hi, const char *how)
+static int report(audit_findings_t *out, const char *kind, int ds, const char *key, const char *measure, double lo, double hi,
+                  const char *how)
 {
     audit_finding_t f;
     memset(&f, 0, sizeof(f));
@@ -1000,13 +1007,11 @@ static int attack_group(model_t *M, int ds, size_t start, size_t end, audit_find
         }
         if (s != AUDIT_LP_OK || !within_p(lo, hi, M->opt->p_pct))
             continue;
-        size_t len = (size_t)snprintf(key, sizeof(key), "district=%d month=%s %s=", c->district, c->month,
-                                      DS[ds].sub_col);
+        size_t len = (size_t)snprintf(key, sizeof(key), "district=%d month=%s %s=", c->district, c->month, DS[ds].sub_col);
         for (size_t j = 0; j < nmem && len < sizeof(key); ++j)
             len += (size_t)snprintf(key + len, sizeof(key) - len, "%s%s", j ? "+" : "", t->c[members[j]].sub);
         char prefix[96];
-        snprintf(prefix, sizeof(prefix), "%zu hidden cells of at most %.0f households, from: ", nmem,
-                 floor(b + 1e-6));
+        snprintf(prefix, sizeof(prefix), "%zu hidden cells of at most %.0f households, from: ", nmem, floor(b + 1e-6));
         how_text(M, mv, nmem, prefix, how, sizeof(how));
         if (report(out, "group", ds, key, DS[ds].m[m], lo, hi, how) < 0) {
             rc = -1;
@@ -1145,8 +1150,8 @@ static int complete_key_spaces(audit_release_t *r)
             cap += r->cl[ci].t[ds].n;
         const char **subs = malloc((cap ? cap : 1) * sizeof(*subs));
         const char **days = malloc((cap ? cap : 1) * sizeof(*days));
-        char (*sub_copy)[48] = malloc((cap ? cap : 1) * sizeof(*sub_copy));
-        char (*day_copy)[11] = malloc((cap ? cap : 1) * sizeof(*day_copy));
+        char(*sub_copy)[48] = malloc((cap ? cap : 1) * sizeof(*sub_copy));
+        char(*day_copy)[11] = malloc((cap ? cap : 1) * sizeof(*day_copy));
         if (subs == NULL || days == NULL || sub_copy == NULL || day_copy == NULL) {
             free(subs);
             free(days);
@@ -1188,8 +1193,8 @@ static int complete_key_spaces(audit_release_t *r)
 /* The differences of the cells listed and published in both releases: a cell whose households changed by fewer than
  * k discloses what those households contributed (one household: a late day, an erasure); a cell whose households
  * did not change but whose value did discloses a revision. */
-static int attack_differences(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt,
-                              audit_findings_t *out, audit_stats_t *st)
+static int attack_differences(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt, audit_findings_t *out,
+                              audit_stats_t *st)
 {
     model_t M1 = {.r = prev, .opt = opt, .scale = 1.0}, M2 = {.r = cur, .opt = opt, .scale = 1.0};
     char key[160], how[400];
@@ -1268,8 +1273,8 @@ static int prepare(audit_release_t *r)
     return 0;
 }
 
-int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt, audit_findings_t *out,
-              audit_stats_t *stats, char *err, size_t errlen)
+int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt, audit_findings_t *out, audit_stats_t *stats,
+              char *err, size_t errlen)
 {
     memset(stats, 0, sizeof(*stats));
     stats->calibrated_max = 1.0;
@@ -1288,8 +1293,9 @@ int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t
         }
         ++stats->clusters;
         if (rc > 0) {
-            fprintf(stderr, "audit: district %d, %s: the published values contradict the noise bounds even when "
-                            "widened 10,000 times; cluster skipped\n",
+            fprintf(stderr,
+                    "audit: district %d, %s: the published values contradict the noise bounds even when "
+                    "widened 10,000 times; cluster skipped\n",
                     M.c->district, M.c->month);
             continue;
         }
@@ -1309,8 +1315,8 @@ int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t
     return 0;
 }
 
-int audit_cell_interval(audit_release_t *r, int ds, int district, const char *month, const char *sub,
-                        const char *measure, double *lo, double *hi)
+int audit_cell_interval(audit_release_t *r, int ds, int district, const char *month, const char *sub, const char *measure,
+                        double *lo, double *hi)
 {
     cluster_t *c = cluster_get(r, district, month, 0);
     if (c == NULL)
