@@ -31,39 +31,36 @@ WHERE district_id = 7 AND household_id NOT IN
 INSERT INTO audit_fixture.plants VALUES ('small district', 'existence', 'footprint-district-monthly',
     'district=7 month=2025-10', '', NULL);
 
+-- Leaves `keep` households (lowest ids) as the only users of a mode in a district-month: the others' trips of that
+-- mode become trips of `replacement` (added to theirs on the same day).
+CREATE FUNCTION audit_fixture.keep_mode_users(d int, m text, replacement text, keep int, month date)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE moved AS
+        SELECT x.* FROM core.mobility_daily x JOIN core.households h USING (household_id)
+        WHERE h.district_id = d AND x.mode = m AND x.day >= month AND x.day < month + interval '1 month'
+          AND x.household_id NOT IN (SELECT DISTINCT y.household_id FROM core.mobility_daily y
+                                     JOIN core.households g USING (household_id)
+                                     WHERE g.district_id = d AND y.mode = m
+                                       AND y.day >= month AND y.day < month + interval '1 month'
+                                     ORDER BY y.household_id LIMIT keep);
+    INSERT INTO core.mobility_daily (household_id, day, mode, trips, km)
+        SELECT household_id, day, replacement, trips, km FROM moved
+    ON CONFLICT (household_id, day, mode) DO UPDATE
+        SET trips = core.mobility_daily.trips + EXCLUDED.trips, km = core.mobility_daily.km + EXCLUDED.km;
+    DELETE FROM core.mobility_daily x USING moved v
+    WHERE x.household_id = v.household_id AND x.day = v.day AND x.mode = m;
+    DROP TABLE moved;
+END
+$$;
+
 -- two electric-car households: the only car-electric users of district 8 in October (the others drove petrol cars)
-CREATE TEMP TABLE ecar AS
-    SELECT m.* FROM core.mobility_daily m JOIN core.households h USING (household_id)
-    WHERE h.district_id = 8 AND m.mode = 'car-electric' AND m.day >= '2025-10-01' AND m.day < '2025-11-01'
-      AND m.household_id NOT IN (SELECT DISTINCT m2.household_id FROM core.mobility_daily m2
-                                 JOIN core.households h2 USING (household_id)
-                                 WHERE h2.district_id = 8 AND m2.mode = 'car-electric'
-                                   AND m2.day >= '2025-10-01' AND m2.day < '2025-11-01'
-                                 ORDER BY m2.household_id LIMIT 2);
-INSERT INTO core.mobility_daily (household_id, day, mode, trips, km)
-    SELECT household_id, day, 'car-petrol', trips, km FROM ecar
-ON CONFLICT (household_id, day, mode) DO UPDATE
-    SET trips = core.mobility_daily.trips + EXCLUDED.trips, km = core.mobility_daily.km + EXCLUDED.km;
-DELETE FROM core.mobility_daily m USING ecar e
-WHERE m.household_id = e.household_id AND m.day = e.day AND m.mode = 'car-electric';
+SELECT audit_fixture.keep_mode_users(8, 'car-electric', 'car-petrol', 2, '2025-10-01');
 INSERT INTO audit_fixture.plants VALUES ('e-cars', 'cell', 'mobility-district-monthly',
     'district=8 month=2025-10 mode=car-electric', 'km', NULL);
 
 -- rare mode: in district 9 only two households ride e-bikes in October (the others' e-bike trips become bike trips)
-CREATE TEMP TABLE ebike AS
-    SELECT m.* FROM core.mobility_daily m JOIN core.households h USING (household_id)
-    WHERE h.district_id = 9 AND m.mode = 'e-bike' AND m.day >= '2025-10-01' AND m.day < '2025-11-01'
-      AND m.household_id NOT IN (SELECT DISTINCT m2.household_id FROM core.mobility_daily m2
-                                 JOIN core.households h2 USING (household_id)
-                                 WHERE h2.district_id = 9 AND m2.mode = 'e-bike'
-                                   AND m2.day >= '2025-10-01' AND m2.day < '2025-11-01'
-                                 ORDER BY m2.household_id LIMIT 2);
-INSERT INTO core.mobility_daily (household_id, day, mode, trips, km)
-    SELECT household_id, day, 'bike', trips, km FROM ebike
-ON CONFLICT (household_id, day, mode) DO UPDATE
-    SET trips = core.mobility_daily.trips + EXCLUDED.trips, km = core.mobility_daily.km + EXCLUDED.km;
-DELETE FROM core.mobility_daily m USING ebike e
-WHERE m.household_id = e.household_id AND m.day = e.day AND m.mode = 'e-bike';
+SELECT audit_fixture.keep_mode_users(9, 'e-bike', 'bike', 2, '2025-10-01');
 INSERT INTO audit_fixture.plants VALUES ('rare mode', 'cell', 'mobility-district-monthly',
     'district=9 month=2025-10 mode=e-bike', 'km', NULL);
 

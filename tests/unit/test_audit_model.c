@@ -54,6 +54,19 @@ static size_t count_kind(const audit_findings_t *f, const char *kind)
     return n;
 }
 
+/* Runs the attack with the default options (or o) and checks that it succeeds. */
+static int run(audit_release_t *r, audit_release_t *prev, const audit_options_t *o, audit_findings_t *f)
+{
+    audit_options_t dflt;
+    audit_options_init(&dflt);
+    audit_stats_t st;
+    char err[128];
+    int rc = audit_run(r, prev, o != NULL ? o : &dflt, f, &st, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "audit_run: %s\n", err);
+    return rc;
+}
+
 static audit_dc_t noise(double md)
 {
     audit_dc_t dc = {.enabled = 1, .count_d = 2, .mag_d = md, .mag_m = 1, .k = 10};
@@ -67,12 +80,8 @@ static void test_hours_day_exact(void)
     hour(r, 0, NULL, NULL, NULL, NULL);
     hour(r, 1, "20", "400", "100", "2.5");
     day(r, "2025-10-08", "20", "1.000", "0.300", "10.0");
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, NULL, &f), 0);
     double lo = -1, hi = -1;
     CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     /* 1000 Wh +/- 0.5 (printed to the Wh) minus 400 +/- 0.5 */
@@ -104,12 +113,8 @@ static void test_hours_day_noise(void)
          * by listing the day's other hours as published zeros */
         for (int h = 2; h < 24; ++h)
             hour(r, h, "20", "0", "0", "0");
-        audit_options_t o;
-        audit_options_init(&o);
         audit_findings_t f = {0};
-        audit_stats_t st;
-        char err[128];
-        CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+        CHECK_INT(run(r, NULL, NULL, &f), 0);
         double lo = -1, hi = -1;
         CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
         /* the 22 published zeros are each at most half a Wh (printed to the Wh) */
@@ -144,9 +149,7 @@ static void test_plausible(void)
     audit_options_init(&o);
     o.attacker = AUDIT_ATTACKER_PLAUSIBLE;
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, &o, &f), 0);
     double lo = -1, hi = -1;
     CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     double md = 0.10 * 3.0 / 20.0;
@@ -171,12 +174,8 @@ static void test_two_hours_footprint(void)
     audit_release_add_grid(r, "2025-10-08T02:00:00Z", 150);
     /* (700 x 100 + 300 x 200 + 500 x 150) / 1e6 kg */
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "electricity", "20", "co2e_kg", "0.205000", NULL, NULL);
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, NULL, &f), 0);
     double lo, hi;
     CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
     CHECK_NEAR(lo, 700, 2);
@@ -205,12 +204,8 @@ static void test_mode_zero_factor(void)
     monthly(r, AUDIT_DS_MOBILITY, "mode", "bus", "30", "trips", "100", "km", "450.0");
     /* (450 x 118 + 320 x 15) / 1000 */
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "mobility", "30", "co2e_kg", "57.9000", NULL, NULL);
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, NULL, &f), 0);
     double lo, hi;
     CHECK_INT(audit_cell_interval(r, AUDIT_DS_MOBILITY, 1, "2025-10", "car-electric", "km", &lo, &hi), 0);
     CHECK_NEAR(lo, 320, 0.5);
@@ -229,12 +224,8 @@ static void test_two_releases(void)
     hour(r2, 5, "21", "4350", "100", "2.5");
     day(r1, "2025-10-08", "20", "4.000", "0.100", "2.5");
     day(r2, "2025-10-08", "21", "4.350", "0.100", "2.5");
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r2, r1, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r2, r1, NULL, &f), 0);
     CHECK_INT(count_kind(&f, "household"), 2); /* the hour's and the day's electricity */
     for (size_t i = 0; i < f.n; ++i)
         if (strcmp(f.v[i].dataset, "energy-district-hourly") == 0)
@@ -246,7 +237,7 @@ static void test_two_releases(void)
     audit_release_set_dc(r2, AUDIT_DS_HOURLY, &dc);
     audit_release_set_dc(r1, AUDIT_DS_DAILY, &dc);
     audit_release_set_dc(r2, AUDIT_DS_DAILY, &dc);
-    CHECK_INT(audit_run(r2, r1, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r2, r1, NULL, &f), 0);
     CHECK_INT(count_kind(&f, "household"), 0);
     audit_findings_free(&f);
     audit_release_free(r1);
@@ -270,11 +261,8 @@ static void test_peer_group_union(void)
     CHECK_INT(audit_release_add_row(r, AUDIT_DS_PEER, 9, names, s1, err, sizeof(err)), 0);
     CHECK_INT(audit_release_add_row(r, AUDIT_DS_PEER, 9, names, s2, err, sizeof(err)), 0);
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "electricity", "30", "co2e_kg", "20.000", NULL, NULL);
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, NULL, &f), 0);
     int group = 0;
     for (size_t i = 0; i < f.n; ++i)
         if (strcmp(f.v[i].kind, "group") == 0 && strcmp(f.v[i].measure, "electricity_kwh") == 0) {
@@ -294,12 +282,8 @@ static void test_existence_total(void)
     audit_release_t *r = audit_release_new();
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "total", NULL, "co2e_kg", NULL, NULL, NULL);
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "electricity", NULL, "co2e_kg", NULL, NULL, NULL);
-    audit_options_t o;
-    audit_options_init(&o);
     audit_findings_t f = {0};
-    audit_stats_t st;
-    char err[128];
-    CHECK_INT(audit_run(r, NULL, &o, &f, &st, err, sizeof(err)), 0);
+    CHECK_INT(run(r, NULL, NULL, &f), 0);
     CHECK_INT(count_kind(&f, "existence"), 1);
     CHECK_INT(count_kind(&f, "cell"), 0);
     audit_findings_free(&f);

@@ -194,6 +194,22 @@ static void copy_str(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* Makes room for one more element in the array *arr of *n elements of size elem (capacity *cap, doubling from
+ * first). Returns 0, or -1 on allocation failure (the array is kept). */
+static int grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    void **a = arr;
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : first;
+    void *x = realloc(*a, c * elem);
+    if (x == NULL)
+        return -1;
+    *a = x;
+    *cap = c;
+    return 0;
+}
+
 static cluster_t *cluster_get(audit_release_t *r, int district, const char *month, int create)
 {
     if (r->last < r->ncl && r->cl[r->last].district == district && strcmp(r->cl[r->last].month, month) == 0)
@@ -205,14 +221,8 @@ static cluster_t *cluster_get(audit_release_t *r, int district, const char *mont
         }
     if (!create)
         return NULL;
-    if (r->ncl == r->capcl) {
-        size_t cap = r->capcl ? r->capcl * 2 : 64;
-        cluster_t *c = realloc(r->cl, cap * sizeof(*c));
-        if (c == NULL)
-            return NULL;
-        r->cl = c;
-        r->capcl = cap;
-    }
+    if (grow(&r->cl, r->ncl, &r->capcl, sizeof(*r->cl), 64) < 0)
+        return NULL;
     cluster_t *c = &r->cl[r->ncl];
     memset(c, 0, sizeof(*c));
     c->district = district;
@@ -223,14 +233,8 @@ static cluster_t *cluster_get(audit_release_t *r, int district, const char *mont
 
 static cell_t *table_add(table_t *t)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 32;
-        cell_t *c = realloc(t->c, cap * sizeof(*c));
-        if (c == NULL)
-            return NULL;
-        t->c = c;
-        t->cap = cap;
-    }
+    if (grow(&t->c, t->n, &t->cap, sizeof(*t->c), 32) < 0)
+        return NULL;
     cell_t *c = &t->c[t->n++];
     memset(c, 0, sizeof(*c));
     for (int m = 0; m < MAXM; ++m)
@@ -347,14 +351,8 @@ int audit_release_add_row(audit_release_t *r, int ds, size_t ncols, const char *
 
 int audit_release_add_grid(audit_release_t *r, const char *hour_utc, double g)
 {
-    if (r->ngrid == r->capgrid) {
-        size_t cap = r->capgrid ? r->capgrid * 2 : 1024;
-        grid_hour_t *x = realloc(r->grid, cap * sizeof(*x));
-        if (x == NULL)
-            return -1;
-        r->grid = x;
-        r->capgrid = cap;
-    }
+    if (grow(&r->grid, r->ngrid, &r->capgrid, sizeof(*r->grid), 1024) < 0)
+        return -1;
     copy_str(r->grid[r->ngrid].hour, sizeof(r->grid[0].hour), hour_utc);
     r->grid[r->ngrid++].g = g;
     r->grid_sorted = 0;
@@ -364,14 +362,8 @@ int audit_release_add_grid(audit_release_t *r, const char *hour_utc, double g)
 int audit_release_add_factor(audit_release_t *r, const char *id, const char *unit, double value, const char *valid_from,
                              const char *valid_to)
 {
-    if (r->nf == r->capf) {
-        size_t cap = r->capf ? r->capf * 2 : 64;
-        factor_t *x = realloc(r->f, cap * sizeof(*x));
-        if (x == NULL)
-            return -1;
-        r->f = x;
-        r->capf = cap;
-    }
+    if (grow(&r->f, r->nf, &r->capf, sizeof(*r->f), 64) < 0)
+        return -1;
     factor_t *f = &r->f[r->nf++];
     copy_str(f->id, sizeof(f->id), id);
     copy_str(f->unit, sizeof(f->unit), unit);
@@ -442,14 +434,8 @@ static double factor_g(const audit_release_t *r, const char *item, const char *d
 
 int audit_findings_add(audit_findings_t *f, const audit_finding_t *x)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64;
-        audit_finding_t *v = realloc(f->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        f->v = v;
-        f->cap = cap;
-    }
+    if (grow(&f->v, f->n, &f->cap, sizeof(*f->v), 64) < 0)
+        return -1;
     f->v[f->n++] = *x;
     return 0;
 }
@@ -576,18 +562,9 @@ static int terms_add(terms_t *t, int v, double c)
 {
     if (v < 0)
         return 0;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        int *nv = realloc(t->v, cap * sizeof(*nv));
-        if (nv == NULL)
-            return -1;
-        t->v = nv;
-        double *nc = realloc(t->c, cap * sizeof(*nc));
-        if (nc == NULL)
-            return -1;
-        t->c = nc;
-        t->cap = cap;
-    }
+    size_t cap = t->cap;
+    if (grow(&t->v, t->n, &cap, sizeof(*t->v), 64) < 0 || grow(&t->c, t->n, &t->cap, sizeof(*t->c), 64) < 0)
+        return -1;
     t->v[t->n] = v;
     t->c[t->n++] = c;
     return 0;
@@ -1269,7 +1246,8 @@ static int prepare(audit_release_t *r)
         return -1;
     /* hours in time order, so the hours of a day are contiguous for the group pass */
     for (size_t ci = 0; ci < r->ncl; ++ci)
-        qsort(r->cl[ci].t[AUDIT_DS_HOURLY].c, r->cl[ci].t[AUDIT_DS_HOURLY].n, sizeof(cell_t), cell_cmp_hour);
+        if (r->cl[ci].t[AUDIT_DS_HOURLY].n > 0)
+            qsort(r->cl[ci].t[AUDIT_DS_HOURLY].c, r->cl[ci].t[AUDIT_DS_HOURLY].n, sizeof(cell_t), cell_cmp_hour);
     return 0;
 }
 

@@ -75,7 +75,7 @@ void audit_release_set_today(audit_release_t *r, const char *date);
 /* One finding. Strings belong to the finding list. */
 typedef struct audit_finding {
     char kind[24]; /* cell, group, household, revision, existence, unmodelled */
-    char dataset[48];
+    char dataset[64];
     char key[160];    /* "district=3 hour_utc=2025-10-08T02:00:00Z" */
     char measure[32]; /* column, or "" */
     double lo, hi, estimate;
