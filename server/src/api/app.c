@@ -224,8 +224,12 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
         if (m->channel == 0) {
             ++aw->datasets_generation;
             db_route_fence(aw->route); /* no replica serves this dataset until it has replayed the refresh */
-            if (aw->catalog != NULL)
+            if (aw->catalog != NULL) {
                 api_catalog_apply_notify(*aw->catalog, m->payload);
+                /* the version is current at once; the rest of the release's metadata (disclosure control and its
+                 * utility, coverage, row counts) comes with the whole catalog, reloaded at the next tick */
+                aw->ticks = 59;
+            }
         }
         else if (m->channel == 1) {
             ++aw->consents_revoked;
