@@ -103,10 +103,19 @@ CREATE TABLE meta.dataset_versions (
     row_count bigint,
     suppressed_count bigint,
     -- Disclosure control as published in this version (household datasets; NULL otherwise): whether the cell-key
-    -- noise was on, and the utility measured on the release's own cells: the mean absolute relative deviation
-    -- (published vs true, in %) over the measures of published cells with at least 100 households, and the share of
-    -- the cells with data that is not published (suppressed, or not listed because fewer than k households).
+    -- noise and the existence rule were on, the parameters the version was perturbed with (the catalog shows these,
+    -- not the current settings, so the bound it states is the bound of the rows it serves), and the utility measured
+    -- on the release's own cells: the mean absolute relative deviation (published vs true, in %) over the measures of
+    -- published cells with at least 100 households, and the share of the cells with data that is not published
+    -- (suppressed, or not listed because fewer than k households).
     cell_key_enabled boolean,
+    existence_enabled boolean,
+    count_d integer,
+    count_v double precision,
+    magnitude_d double precision,
+    magnitude_v double precision,
+    magnitude_m double precision,
+    p_pct numeric,
     mard_pct_cells_ge_100 numeric,
     cells_ge_100 bigint,
     suppressed_share numeric,

@@ -1,4 +1,5 @@
--- 0003_rollup_schema — the rollup schema and the emission-factor lookup every rollup uses.
+-- 0003_rollup_schema — the rollup schema, the grid intensity and emission factors of a release, and the
+-- emission-factor lookup every rollup uses.
 --
 -- rollup.* holds materialized views before anonymization (per household and per cell). Owned by klima_owner, never
 -- readable by klima_api: they hold per-household figures and unsuppressed cell values. A fourth schema because these
@@ -10,9 +11,35 @@ CREATE SCHEMA rollup;
 COMMENT ON SCHEMA rollup IS 'Materialized rollups before anonymization; personal; never granted to klima_api.';
 
 -- ---------------------------------------------------------------------------------------------------------------
+-- Grid intensity and emission factors of a release
+
+-- Not personal: published as they are (api.grid_intensity_hourly, api.emission_factors), but from the release's
+-- snapshot like everything else (a plain view over core would change the moment data is loaded, under an unchanged
+-- version), and rounded to their published scale. Every footprint is computed from these published values, not from
+-- core's, so the documented formulas (hourly Wh x the published grid intensity, amounts x the published factor) hold
+-- exactly for the true values: an outside reader (klimaspejl audit) can write them down as equations.
+CREATE MATERIALIZED VIEW rollup.grid_intensity_release AS
+    SELECT hour_utc, area,
+           round(g_per_kwh::numeric, (SELECT scale FROM meta.dataset_columns
+                                      WHERE dataset_id = 'grid-intensity-hourly' AND name = 'g_per_kwh')) AS g_per_kwh
+    FROM core.grid_intensity_hourly
+WITH DATA;
+CREATE UNIQUE INDEX grid_intensity_release_key ON rollup.grid_intensity_release (hour_utc);
+
+CREATE MATERIALIZED VIEW rollup.emission_factors_release AS
+    SELECT factor_id, category, unit,
+           round(value::numeric, (SELECT scale FROM meta.dataset_columns
+                                  WHERE dataset_id = 'emission-factors' AND name = 'value')) AS value,
+           valid_from, valid_to, method, source, is_assumption
+    FROM core.emission_factors
+WITH DATA;
+CREATE UNIQUE INDEX emission_factors_release_key ON rollup.emission_factors_release (factor_id);
+
+-- ---------------------------------------------------------------------------------------------------------------
 -- Emission factors
 
--- Grams CO2e per base unit (kWh, passenger-km, kg, litre) of an item on a date. The item's factor is the row whose
+-- Grams CO2e per base unit (kWh, passenger-km, kg, litre) of an item on a date, from the release's published factors
+-- (rollup.emission_factors_release). The item's factor is the row whose
 -- factor_id is the item itself or the item with a year suffix ('district-heating-2020'), valid on the date (valid_to
 -- inclusive), latest valid_from first; before the first validity the earliest factor is used. NULL if the item has
 -- no factor at all.
@@ -21,11 +48,11 @@ RETURNS double precision
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT f.value
+    SELECT f.value::double precision
            * CASE split_part(f.unit, ' ', 1) WHEN 'g' THEN 1.0 WHEN 'kg' THEN 1000.0 WHEN 't' THEN 1000000.0 END
            / CASE split_part(f.unit, '/', 2) WHEN 'MWh' THEN 1000.0 WHEN 'm3' THEN 1000.0 WHEN 't' THEN 1000.0
                                              ELSE 1.0 END
-    FROM core.emission_factors f
+    FROM rollup.emission_factors_release f
     WHERE f.factor_id = item OR f.factor_id ~ ('^' || item || '-[0-9]{4}$')
     ORDER BY (f.valid_from <= on_day AND (f.valid_to IS NULL OR f.valid_to >= on_day)) DESC,
              CASE WHEN f.valid_from <= on_day THEN f.valid_from END DESC NULLS LAST, f.valid_from

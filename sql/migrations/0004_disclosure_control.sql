@@ -1,10 +1,12 @@
 -- 0004_disclosure_control — the Cell Key Method (CKM) that perturbs every published count and magnitude (DESIGN
 -- section 3 "Disclosure control"; ABS: Thompson, Broadfoot & Elazar 2013; Destatis: Giessing & Tent 2019).
 --
---   meta.disclosure_control  one row of public parameters: whether the cell-key noise is on (cell_key_enabled), the
---                            count table's maximum deviation D and variance V, the magnitude table's D and V and the
---                            multiplier m, p of the p%-rule the parameters are chosen for (read at every release),
---                            and the smallest comparison group of the citizen summary (comparison_min).
+--   meta.disclosure_control  one row of public parameters: whether the cell-key noise is on (cell_key_enabled) and
+--                            the existence rule (existence_enabled; both switched off only in tests), the count
+--                            table's maximum deviation D and variance V, the magnitude table's D and V and the
+--                            multiplier m, p of the p%-rule the parameters are chosen for (read at every release and
+--                            recorded with every version it publishes), and the smallest comparison group of the
+--                            citizen summary (comparison_min).
 --   core.record_keys         per household, secret and permanent: a random count key in [0, 2^31) and four random
 --                            magnitude keys, drawn from PostgreSQL's strong random source (gen_random_uuid) when the
 --                            household is inserted. Never derived from public data; klima_api and klima_ingest cannot
@@ -31,6 +33,9 @@ SET LOCAL ROLE klima_owner;
 CREATE TABLE meta.disclosure_control (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     cell_key_enabled boolean NOT NULL DEFAULT true,
+    -- the existence rule: a key combination held by fewer than k households is not listed at all (false only in tests
+    -- of the audit, which then must find what the rule hides)
+    existence_enabled boolean NOT NULL DEFAULT true,
     count_d integer NOT NULL DEFAULT 2 CHECK (count_d BETWEEN 1 AND 20),
     count_v double precision NOT NULL DEFAULT 1.0,
     magnitude_d double precision NOT NULL DEFAULT 1.0 CHECK (magnitude_d > 0),
@@ -48,7 +53,8 @@ INSERT INTO meta.disclosure_control DEFAULT VALUES;
 
 COMMENT ON TABLE meta.disclosure_control IS
     'Cell Key Method parameters (one row). UPDATE ... SET cell_key_enabled = false, then klimaspejl refresh, publishes '
-    'without cell-key noise (for tests); k, dominance and secondary suppression stay.';
+    'without cell-key noise (for tests); existence_enabled = false lists the cells of fewer than k households as '
+    'suppressed rows (for tests); k, dominance and secondary suppression stay.';
 
 CREATE TABLE core.record_keys (
     household_id uuid PRIMARY KEY REFERENCES core.households ON DELETE CASCADE,

@@ -4,20 +4,20 @@
 SET LOCAL ROLE klima_owner;
 
 
--- Grid hours with the threshold of the dirtiest quarter of the local month (for the "dirty hours" tip) and the
--- local day of each hour.
+-- Grid hours of the release (the published, rounded intensity: the footprint's documented formula uses it) with the
+-- threshold of the dirtiest quarter of the local month (for the "dirty hours" tip) and the local day of each hour.
 CREATE VIEW rollup.grid_hours AS
     SELECT g.hour_utc, g.g_per_kwh::double precision AS g_per_kwh, g.g_per_kwh >= p.p75 AS dirty,
            (g.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day_local
-    FROM core.grid_intensity_hourly g
+    FROM rollup.grid_intensity_release g
     JOIN (SELECT date_trunc('month', hour_utc AT TIME ZONE 'Europe/Copenhagen') AS month_local,
                  percentile_cont(0.75) WITHIN GROUP (ORDER BY g_per_kwh) AS p75
-          FROM core.grid_intensity_hourly GROUP BY 1) p
+          FROM rollup.grid_intensity_release GROUP BY 1) p
         ON p.month_local = date_trunc('month', g.hour_utc AT TIME ZONE 'Europe/Copenhagen');
 
--- One row per household and local day with energy data. Electricity CO2e weights each hour by its grid intensity
--- (the current 'electricity' emission factor where an hour has none). "Dirty" hours are the top quarter of grid
--- intensity of the month.
+-- One row per household and local day with energy data. Electricity CO2e weights each hour by its published grid
+-- intensity (where an hour has none, the 'electricity' emission factor valid at the start of its local month, like
+-- every other factor). "Dirty" hours are the top quarter of grid intensity of the month.
 CREATE MATERIALIZED VIEW rollup.household_daily AS
     SELECT e.household_id,
            -- the local day from the grid row (one time-zone conversion per hour instead of one per reading)
@@ -26,8 +26,8 @@ CREATE MATERIALIZED VIEW rollup.household_daily AS
            sum(e.electricity_wh)::bigint AS electricity_wh,
            sum(e.heat_wh)::bigint AS heat_wh,
            sum(e.water_l::double precision) AS water_l,
-           sum(e.electricity_wh * coalesce(g.g_per_kwh, (SELECT rollup.factor_g('electricity', current_date))))
-               / 1000.0 AS electricity_co2e_g,
+           sum(e.electricity_wh * coalesce(g.g_per_kwh, rollup.factor_g('electricity', date_trunc('month',
+                   (e.hour_utc AT TIME ZONE 'Europe/Copenhagen'))::date))) / 1000.0 AS electricity_co2e_g,
            coalesce(sum(e.electricity_wh) FILTER (WHERE g.dirty), 0)::bigint AS electricity_dirty_wh,
            coalesce(sum(e.electricity_wh * g.g_per_kwh) FILTER (WHERE g.dirty), 0) / 1000.0
                AS electricity_dirty_co2e_g,

@@ -15,15 +15,18 @@
 SET LOCAL ROLE klima_owner;
 
 -- The disclosure parameters of one dataset as one row: k, dominance n and share, whether the cell-key noise is on, its
--- magnitude multiplier m, and the scale of every number column ({"column": scale}).
+-- magnitude multiplier m, the scale of every number column ({"column": scale}), and whether the existence rule is on
+-- (a cell of fewer than k households is not listed: the rollups' `listed` column, which the api views filter on).
 CREATE FUNCTION rollup.params(dataset text)
-RETURNS TABLE (k integer, dn integer, dp double precision, enabled boolean, m double precision, scales jsonb)
+RETURNS TABLE (k integer, dn integer, dp double precision, enabled boolean, m double precision, scales jsonb,
+               existence boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT d.k, d.dominance_n, d.dominance_pct::double precision / 100.0, dc.cell_key_enabled, dc.magnitude_m,
            coalesce((SELECT jsonb_object_agg(c.name, c.scale) FROM meta.dataset_columns c
-                     WHERE c.dataset_id = d.id AND c.scale IS NOT NULL), '{}')
+                     WHERE c.dataset_id = d.id AND c.scale IS NOT NULL), '{}'),
+           dc.existence_enabled
     FROM meta.datasets d CROSS JOIN meta.disclosure_control dc
     WHERE d.id = dataset
 $fn$;
@@ -79,14 +82,15 @@ CREATE MATERIALIZED VIEW rollup.district_daily AS
                                                                    (p.scales ->> 'heat_kwh')::integer) END AS q_pub,
                CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.w_sum, s.w_max, s.w_key, 3, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
-               p.scales
+               p.scales, p.existence
         FROM s CROSS JOIN p
     )
     SELECT district_id, day, hours, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key, q_key, w_key, reason,
            suppressed, n_pub, e_pub, q_pub, w_pub,
            rollup.per_household(e_pub, n_pub, (scales ->> 'electricity_kwh_per_household')::integer) AS e_ph,
            rollup.per_household(q_pub, n_pub, (scales ->> 'heat_kwh_per_household')::integer) AS q_ph,
-           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph
+           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX district_daily_key ON rollup.district_daily (district_id, day);
@@ -153,14 +157,15 @@ CREATE MATERIALIZED VIEW rollup.district_hourly AS
                                                                    (p.scales ->> 'heat_wh')::integer) END AS q_pub,
                CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, f.w_key, 3, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
-               p.scales
+               p.scales, p.existence
         FROM f CROSS JOIN p
     )
     SELECT district_id, hour_utc, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key, q_key, w_key, reason,
            suppressed, n_pub, e_pub, q_pub, w_pub,
            rollup.per_household(e_pub, n_pub, (scales ->> 'electricity_wh_per_household')::integer) AS e_ph,
            rollup.per_household(q_pub, n_pub, (scales ->> 'heat_wh_per_household')::integer) AS q_ph,
-           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph
+           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX district_hourly_key ON rollup.district_hourly (district_id, hour_utc);
@@ -218,14 +223,15 @@ CREATE MATERIALIZED VIEW rollup.peergroup_monthly AS
                                                                    (p.scales ->> 'heat_kwh')::integer) END AS q_pub,
                CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, f.w_key, 3, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
-               p.scales
+               p.scales, p.existence
         FROM f CROSS JOIN p
     )
     SELECT month, district_id, dwelling_type, occupant_band, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key,
            q_key, w_key, reason, suppressed, n_pub, e_pub, q_pub, w_pub,
            rollup.per_household(e_pub, n_pub, (scales ->> 'electricity_kwh_per_household')::integer) AS e_ph,
            rollup.per_household(q_pub, n_pub, (scales ->> 'heat_kwh_per_household')::integer) AS q_ph,
-           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph
+           rollup.per_household(w_pub, n_pub, (scales ->> 'water_l_per_household')::integer) AS w_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX peergroup_monthly_key
@@ -274,11 +280,12 @@ CREATE MATERIALIZED VIEW rollup.footprint_monthly AS
                CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
                CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 4, p.enabled, p.m,
                                                                    (p.scales ->> 'co2e_kg')::integer) END AS v_pub,
-               p.scales
+               p.scales, p.existence
         FROM f CROSS JOIN p
     )
     SELECT month, district_id, category, n, v_sum, v_max, n_key, v_key, reason, suppressed, n_pub, v_pub,
-           rollup.per_household(v_pub, n_pub, (scales ->> 'co2e_kg_per_household')::integer) AS v_ph
+           rollup.per_household(v_pub, n_pub, (scales ->> 'co2e_kg_per_household')::integer) AS v_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX footprint_monthly_key ON rollup.footprint_monthly (month, district_id, category);
@@ -320,11 +327,12 @@ CREATE MATERIALIZED VIEW rollup.waste_monthly AS
                CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
                CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 5, p.enabled, p.m,
                                                                    (p.scales ->> 'kg')::integer) END AS v_pub,
-               p.scales
+               p.scales, p.existence
         FROM f CROSS JOIN p
     )
     SELECT month, district_id, fraction, n, v_sum, v_max, n_key, v_key, reason, suppressed, n_pub, v_pub,
-           rollup.per_household(v_pub, n_pub, (scales ->> 'kg_per_household')::integer) AS v_ph
+           rollup.per_household(v_pub, n_pub, (scales ->> 'kg_per_household')::integer) AS v_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX waste_monthly_key ON rollup.waste_monthly (month, district_id, fraction);
@@ -372,13 +380,14 @@ CREATE MATERIALIZED VIEW rollup.mobility_monthly AS
                                                                    (p.scales ->> 'trips')::integer) END AS t_pub,
                CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 7, p.enabled, p.m,
                                                                    (p.scales ->> 'km')::integer) END AS v_pub,
-               p.scales
+               p.scales, p.existence
         FROM f CROSS JOIN p
     )
     SELECT month, district_id, mode, n, t_sum, t_max, v_sum, v_max, n_key, t_key, v_key, reason, suppressed, n_pub,
            t_pub, v_pub,
            rollup.per_household(t_pub, n_pub, (scales ->> 'trips_per_household')::integer) AS t_ph,
-           rollup.per_household(v_pub, n_pub, (scales ->> 'km_per_household')::integer) AS v_ph
+           rollup.per_household(v_pub, n_pub, (scales ->> 'km_per_household')::integer) AS v_ph,
+           (reason IS DISTINCT FROM 'k' OR NOT existence) AS listed
     FROM v
 WITH DATA;
 CREATE UNIQUE INDEX mobility_monthly_key ON rollup.mobility_monthly (month, district_id, mode);

@@ -6,9 +6,11 @@ SET LOCAL ROLE klima_owner;
 
 -- Published views: projections of the published columns of the cell rollups (0006_district_cells.sql), which hold
 -- the cell-key perturbed values rounded to each column's scale. Existence: a cell of fewer than k households is not
--- listed at all (reason 'k'), in every dataset alike, so no rare combination of keys (a dwelling type and size band, a
--- mode, a fraction, a tiny district) shows up as a row with nulls. A cell suppressed for dominance or to protect a
--- sibling ('secondary') concerns at least k households: it stays listed, with NULL measures and suppressed = true.
+-- listed at all (reason 'k', so listed = false), in every dataset alike, so no rare combination of keys (a dwelling
+-- type and size band, a mode, a fraction, a tiny district) shows up as a row with nulls. A cell suppressed for
+-- dominance or to protect a sibling ('secondary') concerns at least k households: it stays listed, with NULL measures
+-- and suppressed = true. (With meta.disclosure_control.existence_enabled = false, tests only, the cells of fewer than k
+-- households are listed too, as suppressed rows.)
 
 CREATE VIEW api.energy_district_hourly AS
     SELECT r.district_id::integer AS district_id, d.name AS district, r.hour_utc,
@@ -18,7 +20,7 @@ CREATE VIEW api.energy_district_hourly AS
            r.suppressed
     FROM rollup.district_hourly r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
 CREATE VIEW api.energy_district_daily AS
     SELECT r.district_id::integer AS district_id, d.name AS district, r.day,
@@ -28,7 +30,7 @@ CREATE VIEW api.energy_district_daily AS
            r.suppressed
     FROM rollup.district_daily r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
 CREATE VIEW api.energy_peergroup_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
@@ -38,7 +40,7 @@ CREATE VIEW api.energy_peergroup_monthly AS
            r.suppressed
     FROM rollup.peergroup_monthly r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
 CREATE VIEW api.waste_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
@@ -46,7 +48,7 @@ CREATE VIEW api.waste_district_monthly AS
            r.v_pub AS kg, r.v_ph AS kg_per_household, r.suppressed
     FROM rollup.waste_monthly r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
 CREATE VIEW api.mobility_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
@@ -54,7 +56,7 @@ CREATE VIEW api.mobility_district_monthly AS
            r.t_pub AS trips, r.v_pub AS km, r.t_ph AS trips_per_household, r.v_ph AS km_per_household, r.suppressed
     FROM rollup.mobility_monthly r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
 CREATE VIEW api.footprint_district_monthly AS
     SELECT r.month, (r.month::timestamp AT TIME ZONE 'Europe/Copenhagen') AS month_start_utc,
@@ -62,27 +64,10 @@ CREATE VIEW api.footprint_district_monthly AS
            r.v_pub AS co2e_kg, r.v_ph AS co2e_kg_per_household, r.suppressed
     FROM rollup.footprint_monthly r
     JOIN core.districts d ON d.district_id = r.district_id
-    WHERE r.reason IS DISTINCT FROM 'k';
+    WHERE r.listed;
 
--- Not personal: published as they are, but from the release's snapshot like everything else (a plain view over core
--- would change the moment data is loaded, under an unchanged version).
-CREATE MATERIALIZED VIEW rollup.grid_intensity_release AS
-    SELECT hour_utc, area,
-           round(g_per_kwh::numeric, (SELECT scale FROM meta.dataset_columns
-                                      WHERE dataset_id = 'grid-intensity-hourly' AND name = 'g_per_kwh')) AS g_per_kwh
-    FROM core.grid_intensity_hourly
-WITH DATA;
-CREATE UNIQUE INDEX grid_intensity_release_key ON rollup.grid_intensity_release (hour_utc);
-
-CREATE MATERIALIZED VIEW rollup.emission_factors_release AS
-    SELECT factor_id, category, unit,
-           round(value::numeric, (SELECT scale FROM meta.dataset_columns
-                                  WHERE dataset_id = 'emission-factors' AND name = 'value')) AS value,
-           valid_from, valid_to, method, source, is_assumption
-    FROM core.emission_factors
-WITH DATA;
-CREATE UNIQUE INDEX emission_factors_release_key ON rollup.emission_factors_release (factor_id);
-
+-- Not personal: grid intensity and emission factors are published as they are, from the release's snapshot
+-- (rollup.grid_intensity_release, rollup.emission_factors_release in 0003_rollup_schema.sql).
 CREATE VIEW api.grid_intensity_hourly AS
     SELECT hour_utc, (hour_utc AT TIME ZONE 'Europe/Copenhagen') AS hour_dk, area, g_per_kwh
     FROM rollup.grid_intensity_release;

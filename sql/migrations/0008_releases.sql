@@ -23,6 +23,9 @@ CREATE TABLE meta.rollups (
     refresh_order integer NOT NULL UNIQUE,
     concurrent boolean NOT NULL DEFAULT true
 );
+INSERT INTO meta.rollups (name, refresh_order) VALUES
+    ('rollup.grid_intensity_release', 1),
+    ('rollup.emission_factors_release', 2);
 INSERT INTO meta.rollups (name, refresh_order, concurrent) VALUES
     ('rollup.household_daily', 10, false);
 INSERT INTO meta.rollups (name, refresh_order) VALUES
@@ -34,9 +37,7 @@ INSERT INTO meta.rollups (name, refresh_order) VALUES
     ('rollup.peergroup_monthly', 70),
     ('rollup.footprint_monthly', 80),
     ('rollup.waste_monthly', 90),
-    ('rollup.mobility_monthly', 100),
-    ('rollup.grid_intensity_release', 110),
-    ('rollup.emission_factors_release', 120);
+    ('rollup.mobility_monthly', 100);
 
 -- One row, updated by every release: two releases cannot overlap (the second waits for the first), and a release
 -- whose snapshot predates another release's commit fails with a serialization error instead of publishing older data.
@@ -200,9 +201,11 @@ BEGIN
         VALUES (ds.id, v, now(), release, h, n_rows, n_supp);
         IF ds.personal THEN
             UPDATE meta.dataset_versions dv
-            SET cell_key_enabled = (SELECT cell_key_enabled FROM meta.disclosure_control),
+            SET cell_key_enabled = dc.cell_key_enabled, existence_enabled = dc.existence_enabled,
+                count_d = dc.count_d, count_v = dc.count_v, magnitude_d = dc.magnitude_d,
+                magnitude_v = dc.magnitude_v, magnitude_m = dc.magnitude_m, p_pct = dc.p_pct,
                 mard_pct_cells_ge_100 = u.mard, cells_ge_100 = u.big, suppressed_share = u.share, cells = u.cells
-            FROM (SELECT round(100 * avg(abs(c.published::float8 - c.true_value) / c.true_value)
+            FROM meta.disclosure_control dc, (SELECT round(100 * avg(abs(c.published::float8 - c.true_value) / c.true_value)
                                    FILTER (WHERE c.n >= 100 AND NOT c.suppressed AND c.true_value > 0)::numeric, 4) AS mard,
                          count(DISTINCT c.cell) FILTER (WHERE c.n >= 100 AND NOT c.suppressed) AS big,
                          round((count(DISTINCT c.cell) FILTER (WHERE c.suppressed))::numeric
@@ -241,10 +244,14 @@ $fn$;
 
 -- The catalog as the server reads it (GET /v1/datasets and everything keyed on a dataset): one JSON entry per dataset
 -- with its columns and the datasets it is derived from (meta.dataset_links). The content hash stays internal.
--- disclosure_control (household datasets; null for the others) states the rules and noise of the current version
--- and what they cost: the bound an attacker may assume is |published - true| <= counts.D for a count and
--- <= magnitudes.m * magnitudes.D * (the cell's largest single-household contribution, which is not published) for a
--- magnitude.
+-- disclosure_control (household datasets; null for the others) states the rules and noise the current version was
+-- published with (meta.dataset_versions; the current settings only before a first release) and what they cost: the
+-- bound an attacker may assume is |published - true| <= counts.D for a count and <= magnitudes.m * magnitudes.D * (the
+-- cell's largest single-household contribution, which is not published) for a magnitude, each plus half a unit of the
+-- column's last decimal. `version` names the version it describes: a reader that sees it differ from the dataset's
+-- version holds metadata of another release (the server reloads the rest of the catalog within a second of a
+-- release's NOTIFY) and should ask again. `existence`: whether key combinations held by fewer than k households are
+-- left out (true except in tests of the audit).
 CREATE VIEW meta.catalog AS
     SELECT d.id,
            (to_jsonb(d) - 'content_hash')
@@ -252,13 +259,18 @@ CREATE VIEW meta.catalog AS
                   'derived_from', coalesce((SELECT jsonb_agg(l.derived_from ORDER BY l.derived_from)
                                             FROM meta.dataset_links l WHERE l.dataset_id = d.id), '[]'::jsonb),
                   'disclosure_control', CASE WHEN d.personal THEN jsonb_build_object(
+                      'version', d.version,
                       'enabled', coalesce(v.cell_key_enabled, dc.cell_key_enabled),
                       'method', 'cell-key',
                       'k', d.k,
+                      'existence', coalesce(v.existence_enabled, dc.existence_enabled),
                       'dominance', jsonb_build_object('n', d.dominance_n, 'pct', d.dominance_pct),
-                      'p_pct', dc.p_pct,
-                      'counts', jsonb_build_object('D', dc.count_d, 'V', dc.count_v),
-                      'magnitudes', jsonb_build_object('D', dc.magnitude_d, 'V', dc.magnitude_v, 'm', dc.magnitude_m,
+                      'p_pct', coalesce(v.p_pct, dc.p_pct),
+                      'counts', jsonb_build_object('D', coalesce(v.count_d, dc.count_d),
+                                                   'V', coalesce(v.count_v, dc.count_v)),
+                      'magnitudes', jsonb_build_object('D', coalesce(v.magnitude_d, dc.magnitude_d),
+                                                       'V', coalesce(v.magnitude_v, dc.magnitude_v),
+                                                       'm', coalesce(v.magnitude_m, dc.magnitude_m),
                                                        'scale', 'largest single-household contribution to the cell'),
                       'utility', jsonb_build_object('mard_pct_cells_ge_100', v.mard_pct_cells_ge_100,
                                                     'cells_ge_100', v.cells_ge_100,

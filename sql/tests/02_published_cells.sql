@@ -21,23 +21,24 @@ CREATE FUNCTION pg_temp.half_unit(ds text, col text) RETURNS float8 LANGUAGE sql
     SELECT 0.5 * power(10, -scale) FROM meta.dataset_columns WHERE dataset_id = ds AND name = col
 $$;
 
--- Factor of an item on a date, looked up independently of the rollups: the un-suffixed id valid on the day, else
--- the most recent row of that id.
+-- Factor of an item on a date, looked up independently of the rollups in the published factors (the footprint's
+-- documented formula uses them): the un-suffixed id valid on the day, else the most recent row of that id.
 CREATE FUNCTION pg_temp.g_per_unit(item text, d date) RETURNS float8 LANGUAGE sql STABLE AS $$
-    SELECT value * CASE WHEN unit LIKE 'kg %' THEN 1000.0 ELSE 1.0 END
-    FROM core.emission_factors WHERE factor_id = item
+    SELECT value::float8 * CASE WHEN unit LIKE 'kg %' THEN 1000.0 ELSE 1.0 END
+    FROM api.emission_factors WHERE factor_id = item
     ORDER BY (valid_from <= d AND (valid_to IS NULL OR valid_to >= d)) DESC, valid_from DESC LIMIT 1
 $$;
 
--- Per household and local day, straight from the hourly readings.
+-- Per household and local day, straight from the hourly readings; electricity CO2e with the published hourly grid
+-- intensity (the 'electricity' factor of the local month where an hour has none).
 CREATE TEMP TABLE hd ON COMMIT DROP AS
     SELECT e.household_id, h.district_id, h.dwelling_type, h.occupant_band,
            (e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day,
            sum(e.electricity_wh) / 1000.0 AS e, sum(e.heat_wh) / 1000.0 AS q, sum(e.water_l::float8) AS w,
-           sum(e.electricity_wh * coalesce(g.g_per_kwh::float8, pg_temp.g_per_unit('electricity', current_date)))
-               / 1e6 AS e_co2
+           sum(e.electricity_wh * coalesce(g.g_per_kwh::float8, pg_temp.g_per_unit('electricity',
+                   date_trunc('month', e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date))) / 1e6 AS e_co2
     FROM core.energy_hourly e JOIN core.households h USING (household_id)
-    LEFT JOIN core.grid_intensity_hourly g ON g.hour_utc = e.hour_utc
+    LEFT JOIN api.grid_intensity_hourly g ON g.hour_utc = e.hour_utc
     GROUP BY 1, 2, 3, 4, 5;
 
 CREATE TEMP TABLE hm ON COMMIT DROP AS

@@ -169,9 +169,9 @@ static void test_two_hours_footprint(void)
     hour(r, 1, NULL, NULL, NULL, NULL);
     hour(r, 2, "20", "500", "0", "0");
     day(r, "2025-10-08", "20", "1.500", "0.000", "0.0");
-    audit_release_add_grid(r, "2025-10-08T00:00:00Z", 100);
-    audit_release_add_grid(r, "2025-10-08T01:00:00Z", 200);
-    audit_release_add_grid(r, "2025-10-08T02:00:00Z", 150);
+    audit_release_add_grid(r, "2025-10-08T00:00:00Z", NULL, 100);
+    audit_release_add_grid(r, "2025-10-08T01:00:00Z", NULL, 200);
+    audit_release_add_grid(r, "2025-10-08T02:00:00Z", NULL, 150);
     /* (700 x 100 + 300 x 200 + 500 x 150) / 1e6 kg */
     monthly(r, AUDIT_DS_FOOTPRINT, "category", "electricity", "20", "co2e_kg", "0.205000", NULL, NULL);
     audit_findings_t f = {0};

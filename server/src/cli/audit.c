@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -53,6 +54,7 @@ static void audit_usage(FILE *out)
 typedef struct body {
     char *data;
     size_t len, cap;
+    char version[32]; /* the response's X-Dataset-Version ("" when absent) */
 } body_t;
 
 static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -77,15 +79,42 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Keeps the X-Dataset-Version header of a response. */
+static size_t header_line(char *buf, size_t size, size_t nitems, void *ud)
+{
+    body_t *b = ud;
+    size_t n = size * nitems;
+    static const char name[] = "x-dataset-version:";
+    size_t nl = sizeof(name) - 1;
+    if (n > nl && strncasecmp(buf, name, nl) == 0) {
+        const char *v = buf + nl;
+        size_t l = n - nl;
+        while (l > 0 && (*v == ' ' || *v == '\t')) {
+            ++v;
+            --l;
+        }
+        while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+            --l;
+        if (l >= sizeof(b->version))
+            l = sizeof(b->version) - 1;
+        memcpy(b->version, v, l);
+        b->version[l] = '\0';
+    }
+    return n;
+}
+
 /* GETs base + path into *out (NUL-terminated). Returns 0, or -1 with a message on stderr. */
 static int fetch(CURL *curl, const char *base, const char *path, body_t *out)
 {
     char url[2048];
     snprintf(url, sizeof(url), "%s%s", base, path);
     out->len = 0;
+    out->version[0] = '\0';
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_line);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "klimaspejl-audit/" KLIMA_VERSION);
@@ -134,6 +163,7 @@ static int load_file(const char *dir, const char *name, body_t *b)
         return -1;
     }
     b->len = 0;
+    b->version[0] = '\0';
     char buf[65536];
     size_t n;
     int rc = 0;
@@ -267,10 +297,12 @@ static int row_dataset(void *ud, size_t n, const char *const *names, const char 
 static int row_grid(void *ud, size_t n, const char *const *names, const char *const *values)
 {
     row_ctx_t *c = ud;
-    const char *hour = NULL, *g = NULL;
+    const char *hour = NULL, *hour_dk = NULL, *g = NULL;
     for (size_t i = 0; i < n; ++i) {
         if (strcmp(names[i], "hour_utc") == 0)
             hour = values[i];
+        else if (strcmp(names[i], "hour_dk") == 0)
+            hour_dk = values[i];
         else if (strcmp(names[i], "g_per_kwh") == 0)
             g = values[i];
     }
@@ -282,7 +314,7 @@ static int row_grid(void *ud, size_t n, const char *const *names, const char *co
     double v = strtod(g, &e);
     if (*e != '\0')
         return -1;
-    return audit_release_add_grid(c->rel, hour, v);
+    return audit_release_add_grid(c->rel, hour, hour_dk, v);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -294,8 +326,9 @@ typedef struct link_issue {
 
 typedef struct loaded {
     audit_release_t *rel;
-    double p_pct; /* largest p_pct published (0: none) */
-    int protection_on;
+    double p_pct;        /* largest p_pct published (0: none) */
+    int noise_on[2];     /* modelled datasets published without [0] and with [1] cell-key noise */
+    int existence_on[2]; /* ... without [0] and with [1] the existence rule */
     link_issue_t issues[64];
     size_t nissues;
     char unmodelled[16][64];
@@ -308,14 +341,19 @@ static double json_num(json_t *o, const char *key, double dflt)
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-/* Reads a dataset's "disclosure_control" block; absent or enabled = false: no noise. */
+/* Reads a dataset's "disclosure_control" block; absent or enabled = false: no noise. The existence rule (a key
+ * combination of fewer than k households is not listed) holds unless the block says "existence": false. */
 static void parse_dc(json_t *meta, audit_dc_t *dc, double *p_pct)
 {
     memset(dc, 0, sizeof(*dc));
     dc->k = (int)json_num(meta, "k", 10);
+    dc->existence = 1;
     json_t *b = json_object_get(meta, "disclosure_control");
     if (!json_is_object(b))
         return;
+    json_t *ex = json_object_get(b, "existence");
+    if (json_is_boolean(ex))
+        dc->existence = json_is_true(ex);
     dc->enabled = json_is_true(json_object_get(b, "enabled"));
     dc->k = (int)json_num(b, "k", dc->k);
     double p = json_num(b, "p_pct", 0);
@@ -353,6 +391,61 @@ static void check_links(loaded_t *L, const char *id, json_t *meta)
     }
 }
 
+/* Gets a dataset's metadata (GET /v1/datasets/{id}) as JSON. Its disclosure_control names the version it describes:
+ * right after a release the server has the new version at once and the rest of the catalog within a second, so a
+ * mismatch is asked again (for up to 15 s) rather than read as the new version's parameters. NULL on failure. */
+static json_t *get_metadata(source_t *s, const char *path, const char *name, body_t *b)
+{
+    for (int attempt = 0;; ++attempt) {
+        if (source_get(s, path, name, b) < 0)
+            return NULL;
+        json_error_t jerr;
+        json_t *meta = json_loads(b->data, 0, &jerr);
+        if (meta == NULL) {
+            fprintf(stderr, "audit: %s: %s\n", path, jerr.text);
+            return NULL;
+        }
+        json_t *dcv = json_object_get(json_object_get(meta, "disclosure_control"), "version");
+        json_t *v = json_object_get(meta, "version");
+        if (!json_is_integer(dcv) || !json_is_integer(v) || json_integer_value(dcv) == json_integer_value(v))
+            return meta;
+        if (s->load_dir != NULL || attempt >= 60) {
+            fprintf(stderr,
+                    "audit: %s: disclosure_control describes version %" JSON_INTEGER_FORMAT
+                    ", the dataset is at version %" JSON_INTEGER_FORMAT " (metadata of two releases)\n",
+                    path, json_integer_value(dcv), json_integer_value(v));
+            json_decref(meta);
+            return NULL;
+        }
+        json_decref(meta);
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Adds the published vocabularies (Table Schema constraints.enum) of a modelled dataset's key columns. */
+static int add_domains(audit_release_t *rel, int ds, json_t *meta)
+{
+    json_t *fields = json_object_get(json_object_get(meta, "schema"), "fields");
+    size_t i, j;
+    json_t *f, *e;
+    json_array_foreach(fields, i, f)
+    {
+        const char *nm = json_string_value(json_object_get(f, "name"));
+        for (int which = 0; which < 2 && nm != NULL; ++which) {
+            const char *key = audit_ds_key_column(ds, which);
+            if (key == NULL || strcmp(key, nm) != 0)
+                continue;
+            json_array_foreach(json_object_get(json_object_get(f, "constraints"), "enum"), j, e)
+            {
+                if (json_is_string(e) && audit_release_add_domain(rel, ds, which, json_string_value(e)) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int load_release(source_t *s, loaded_t *L)
 {
     body_t b = {0};
@@ -381,18 +474,20 @@ static int load_release(source_t *s, loaded_t *L)
         char path[256], name[256];
         snprintf(path, sizeof(path), "/v1/datasets/%s?lang=en", id);
         snprintf(name, sizeof(name), "%s.meta.json", id);
-        if (source_get(s, path, name, &b) < 0)
+        json_t *meta = get_metadata(s, path, name, &b);
+        if (meta == NULL)
             goto done;
-        json_t *meta = json_loads(b.data, 0, &jerr);
-        if (meta == NULL) {
-            fprintf(stderr, "audit: %s: %s\n", path, jerr.text);
-            goto done;
-        }
         check_links(L, id, meta);
         int ds = audit_ds_index(id);
         int personal = json_is_true(json_object_get(meta, "personal"));
         audit_dc_t dc;
         parse_dc(meta, &dc, &L->p_pct);
+        char version[32];
+        snprintf(version, sizeof(version), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(meta, "version")));
+        if (ds >= 0 && add_domains(L->rel, ds, meta) < 0) {
+            json_decref(meta);
+            goto done;
+        }
         json_decref(meta);
         if (strcmp(id, "grid-intensity-hourly") == 0)
             have_grid = 1;
@@ -403,12 +498,21 @@ static int load_release(source_t *s, loaded_t *L)
                 snprintf(L->unmodelled[L->nunmodelled++], sizeof(L->unmodelled[0]), "%s", id);
             continue;
         }
-        L->protection_on |= dc.enabled;
+        L->noise_on[dc.enabled != 0] = 1;
+        L->existence_on[dc.existence != 0] = 1;
         audit_release_set_dc(L->rel, ds, &dc);
         snprintf(path, sizeof(path), "/v1/datasets/%s/download?format=csv", id);
         snprintf(name, sizeof(name), "%s.csv", id);
         if (source_get(s, path, name, &b) < 0)
             goto done;
+        /* the rows must be the version the metadata describes (a release in between would mix two) */
+        if (b.version[0] != '\0' && strcmp(b.version, version) != 0) {
+            fprintf(stderr,
+                    "audit: %s: the download is version %s, its metadata version %s: a release was published during "
+                    "the audit; run it again\n",
+                    id, b.version, version);
+            goto done;
+        }
         row_ctx_t ctx = {L->rel, ds};
         if (csv_each(&b, name, row_dataset, &ctx) < 0)
             goto done;
@@ -633,11 +737,13 @@ int cli_audit_main(int argc, char **argv)
             n += strcmp(fs.v[i].kind, kinds[k]) == 0;
         printf("%s%s %zu", k ? ", " : "", kinds[k], n);
     }
-    printf("); p = %g %%, attacker %s%s, protection %s, %s; %zu district-months, %zu linear programs "
+    static const char *const onoff[4] = {"?", "off", "on", "mixed"};
+    printf("); p = %g %%, attacker %s%s, noise %s, existence rule %s, %s; %zu district-months, %zu linear programs "
            "(%zu unknowns, %zu relations), %zu targets, %.1f s\n",
            opt.p_pct, opt.attacker == AUDIT_ATTACKER_JUSTIFIED ? "justified" : "plausible",
-           opt.noise_factor != 1.0 ? " (noise x factor)" : "", cur.protection_on ? "on" : "off",
-           prev.rel != NULL ? "two releases" : "one release", st.clusters, st.lps, st.vars, st.relations, st.targets, secs);
+           opt.noise_factor != 1.0 ? " (noise x factor)" : "", onoff[cur.noise_on[0] + 2 * cur.noise_on[1]],
+           onoff[cur.existence_on[0] + 2 * cur.existence_on[1]], prev.rel != NULL ? "two releases" : "one release",
+           st.clusters, st.lps, st.vars, st.relations, st.targets, secs);
     if (st.calibrated_max > 1.0)
         printf("audit: the published values contradicted the stated noise bounds in some district-month: bounds "
                "widened up to x%.3g there (the noise is larger than published)\n",

@@ -229,11 +229,21 @@ static audit_lp_status_t optimize(audit_lp_t *lp, int dir, double *out)
 
 audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo, double *hi)
 {
+    return audit_lp_interval_from(lp, n, vars, coefs, -INFINITY, lo, hi);
+}
+
+audit_lp_status_t audit_lp_interval_from(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double min_lo, double *lo,
+                                         double *hi)
+{
     for (size_t i = 0; i < n; ++i)
         glp_set_obj_coef(lp->prob, vars[i] + 1, glp_get_obj_coef(lp->prob, vars[i] + 1) + coefs[i]);
     audit_lp_status_t st = optimize(lp, GLP_MIN, lo);
-    if (st == AUDIT_LP_OK)
-        st = optimize(lp, GLP_MAX, hi);
+    if (st == AUDIT_LP_OK) {
+        if (*lo > min_lo)
+            st = optimize(lp, GLP_MAX, hi);
+        else
+            *hi = INFINITY;
+    }
     for (size_t i = 0; i < n; ++i)
         glp_set_obj_coef(lp->prob, vars[i] + 1, 0.0);
     return st;

@@ -41,6 +41,11 @@ size_t audit_lp_relations_of(const audit_lp_t *lp, int v, const char **out, size
 /* The interval of the target sum coefs[i] * x[vars[i]] over the feasible set: *lo = its minimum, *hi = its maximum. */
 audit_lp_status_t audit_lp_interval(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double *lo, double *hi);
 
+/* The same, but the maximum is only computed when the minimum exceeds min_lo (else *hi = +INFINITY, not computed): an
+ * attack whose target can be as low as 0 learns nothing relative, so half of the work is saved. */
+audit_lp_status_t audit_lp_interval_from(audit_lp_t *lp, size_t n, const int *vars, const double *coefs, double min_lo, double *lo,
+                                         double *hi);
+
 /* Tells whether the model has a feasible point at all. */
 audit_lp_status_t audit_lp_feasible(audit_lp_t *lp);
 

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/audit_lp.h"
 #include "cli/audit_model.h"
@@ -76,6 +75,13 @@ const char *audit_ds_id(int ds)
     return ds >= 0 && ds < AUDIT_NDS ? DS[ds].id : "?";
 }
 
+const char *audit_ds_key_column(int ds, int which)
+{
+    if (ds < 0 || ds >= AUDIT_NDS)
+        return NULL;
+    return which == 0 ? DS[ds].sub_col : which == 1 ? DS[ds].sub_col2 : NULL;
+}
+
 int audit_link_modelled(const char *dataset, const char *source)
 {
     if (strcmp(dataset, source) == 0)
@@ -116,6 +122,7 @@ typedef struct cell {
 typedef struct table {
     cell_t *c;
     size_t n, cap;
+    int sorted; /* cells in key order (set by prepare; adding a row clears it) */
 } table_t;
 
 typedef struct cluster {
@@ -126,8 +133,15 @@ typedef struct cluster {
 
 typedef struct grid_hour {
     char hour[24];
+    char day[11]; /* the local day (from hour_dk), "" when not published */
     double g;
 } grid_hour_t;
+
+/* A list of key values (a published vocabulary, or the calendar of a time key). */
+typedef struct keylist {
+    char (*v)[48];
+    size_t n, cap;
+} keylist_t;
 
 typedef struct factor {
     char id[48], unit[32], from[11], to[11];
@@ -144,7 +158,7 @@ struct audit_release {
     int grid_sorted;
     factor_t *f;
     size_t nf, capf;
-    char today[11];
+    keylist_t dom[AUDIT_NDS][2]; /* published vocabularies of the key columns (audit_release_add_domain) */
 };
 
 audit_release_t *audit_release_new(void)
@@ -152,12 +166,10 @@ audit_release_t *audit_release_new(void)
     audit_release_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
-    for (int i = 0; i < AUDIT_NDS; ++i)
+    for (int i = 0; i < AUDIT_NDS; ++i) {
         r->dc[i].k = 10;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(r->today, sizeof(r->today), "%Y-%m-%d", &tm);
+        r->dc[i].existence = 1;
+    }
     return r;
 }
 
@@ -171,6 +183,9 @@ void audit_release_free(audit_release_t *r)
     free(r->cl);
     free(r->grid);
     free(r->f);
+    for (int d = 0; d < AUDIT_NDS; ++d)
+        for (int w = 0; w < 2; ++w)
+            free(r->dom[d][w].v);
     free(r);
 }
 
@@ -178,11 +193,6 @@ void audit_release_set_dc(audit_release_t *r, int ds, const audit_dc_t *dc)
 {
     if (ds >= 0 && ds < AUDIT_NDS)
         r->dc[ds] = *dc;
-}
-
-void audit_release_set_today(audit_release_t *r, const char *date)
-{
-    snprintf(r->today, sizeof(r->today), "%s", date);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -235,6 +245,7 @@ static cell_t *table_add(table_t *t)
 {
     if (grow(&t->c, t->n, &t->cap, sizeof(*t->c), 32) < 0)
         return NULL;
+    t->sorted = 0;
     cell_t *c = &t->c[t->n++];
     memset(c, 0, sizeof(*c));
     for (int m = 0; m < MAXM; ++m)
@@ -243,8 +254,19 @@ static cell_t *table_add(table_t *t)
     return c;
 }
 
+static int cell_cmp(const void *a, const void *b)
+{
+    return strcmp(((const cell_t *)a)->sub, ((const cell_t *)b)->sub);
+}
+
+/* The cell with key sub: by binary search once the table is sorted (after prepare), by scanning before. */
 static cell_t *table_find(table_t *t, const char *sub)
 {
+    if (t->sorted) {
+        cell_t key;
+        copy_str(key.sub, sizeof(key.sub), sub);
+        return t->n ? bsearch(&key, t->c, t->n, sizeof(key), cell_cmp) : NULL;
+    }
     for (size_t i = 0; i < t->n; ++i)
         if (strcmp(t->c[i].sub, sub) == 0)
             return &t->c[i];
@@ -349,14 +371,31 @@ int audit_release_add_row(audit_release_t *r, int ds, size_t ncols, const char *
     return 0;
 }
 
-int audit_release_add_grid(audit_release_t *r, const char *hour_utc, double g)
+int audit_release_add_grid(audit_release_t *r, const char *hour_utc, const char *hour_dk, double g)
 {
     if (grow(&r->grid, r->ngrid, &r->capgrid, sizeof(*r->grid), 1024) < 0)
         return -1;
-    copy_str(r->grid[r->ngrid].hour, sizeof(r->grid[0].hour), hour_utc);
-    r->grid[r->ngrid++].g = g;
+    grid_hour_t *x = &r->grid[r->ngrid++];
+    copy_str(x->hour, sizeof(x->hour), hour_utc);
+    copy_str(x->day, sizeof(x->day), hour_dk != NULL && strlen(hour_dk) >= 10 ? hour_dk : "");
+    x->g = g;
     r->grid_sorted = 0;
     return 0;
+}
+
+static int keylist_add(keylist_t *l, const char *v)
+{
+    if (grow(&l->v, l->n, &l->cap, sizeof(*l->v), 16) < 0)
+        return -1;
+    copy_str(l->v[l->n++], sizeof(l->v[0]), v);
+    return 0;
+}
+
+int audit_release_add_domain(audit_release_t *r, int ds, int which, const char *value)
+{
+    if (ds < 0 || ds >= AUDIT_NDS || which < 0 || which > 1)
+        return -1;
+    return keylist_add(&r->dom[ds][which], value);
 }
 
 int audit_release_add_factor(audit_release_t *r, const char *id, const char *unit, double value, const char *valid_from,
@@ -655,7 +694,7 @@ static int model_relations(model_t *M)
     cell_t *fwa = fp_cell(c, "waste"), *fm = fp_cell(c, "mobility"), *ft = fp_cell(c, "total");
     /* footprint electricity = sum of hourly Wh x grid intensity (g/kWh) / 1e6 */
     if (fe != NULL && H->n > 0) {
-        double fallback = factor_g(r, "electricity", r->today);
+        double fallback = factor_g(r, "electricity", month_start);
         int ok = 1;
         for (size_t h = 0; h < H->n && ok; ++h) {
             double g = grid_g(r, H->c[h].sub, fallback);
@@ -977,7 +1016,7 @@ static int attack_group(model_t *M, int ds, size_t start, size_t end, audit_find
         double lo, hi;
         ++st->targets;
         ++st->lps;
-        audit_lp_status_t s = audit_lp_interval(M->lp, nmem, mv, ones, &lo, &hi);
+        audit_lp_status_t s = audit_lp_interval_from(M->lp, nmem, mv, ones, 0.0, &lo, &hi);
         if (s == AUDIT_LP_ERROR) {
             rc = -1;
             goto done;
@@ -1037,7 +1076,8 @@ static int attack_cluster(model_t *M, audit_findings_t *out, audit_stats_t *st)
                 double lo, hi;
                 ++st->targets;
                 ++st->lps;
-                audit_lp_status_t s = audit_lp_interval(M->lp, 1, &x->var[m], &one, &lo, &hi);
+                /* a target whose minimum is 0 is not narrowed relatively (its maximum is not needed) */
+                audit_lp_status_t s = audit_lp_interval_from(M->lp, 1, &x->var[m], &one, 0.0, &lo, &hi);
                 if (s == AUDIT_LP_ERROR)
                     return -1;
                 if (s != AUDIT_LP_OK)
@@ -1087,79 +1127,135 @@ static int attack_cluster(model_t *M, audit_findings_t *out, audit_stats_t *st)
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
-/* Existence rule: rows that a protected release does not list are unknowns, not zeros */
+/* Existence rule: rows that a release does not list are unknowns (fewer than k households), not zeros */
 
-static int add_missing(audit_release_t *r, int ds, const char *const *subs, size_t nsubs, const char *const *days,
-                       const cluster_t *only)
+/* One possible key of a dataset's cells: the key and, for hours and days, the local day it belongs to. */
+typedef struct key_entry {
+    char sub[48];
+    char day[11];
+} key_entry_t;
+
+typedef struct key_set {
+    key_entry_t *v;
+    size_t n, cap;
+} key_set_t;
+
+static int key_cmp(const void *a, const void *b)
 {
-    for (size_t ci = 0; ci < r->ncl; ++ci) {
-        cluster_t *c = &r->cl[ci];
-        if (only != NULL && c != only)
-            continue;
-        for (size_t i = 0; i < nsubs; ++i) {
-            if (days != NULL && strncmp(days[i], c->month, 7) != 0)
-                continue;
-            if (table_find(&c->t[ds], subs[i]) != NULL)
-                continue;
-            if (ds == AUDIT_DS_HOURLY && table_find(&c->t[AUDIT_DS_DAILY], days[i]) == NULL)
-                continue;
-            cell_t *x = table_add(&c->t[ds]);
-            if (x == NULL)
-                return -1;
-            copy_str(x->sub, sizeof(x->sub), subs[i]);
-            copy_str(x->day, sizeof(x->day), days != NULL ? days[i] : subs[i]);
-            x->listed = 0;
-        }
-    }
+    return strcmp(((const key_entry_t *)a)->sub, ((const key_entry_t *)b)->sub);
+}
+
+static int key_add(key_set_t *k, const char *sub, const char *day)
+{
+    if (grow(&k->v, k->n, &k->cap, sizeof(*k->v), 64) < 0)
+        return -1;
+    copy_str(k->v[k->n].sub, sizeof(k->v[0].sub), sub);
+    copy_str(k->v[k->n].day, sizeof(k->v[0].day), day);
+    ++k->n;
     return 0;
 }
 
-/* Under an enabled disclosure control a key combination held by fewer than k households is not listed: add every
- * combination seen anywhere in the release (same dataset, any district) that a cluster lacks, as an unknown with
- * fewer than k households. */
+/* Sorts the set and drops repeated keys. */
+static void key_unique(key_set_t *k)
+{
+    if (k->n == 0)
+        return;
+    qsort(k->v, k->n, sizeof(*k->v), key_cmp);
+    size_t w = 1;
+    for (size_t i = 1; i < k->n; ++i)
+        if (strcmp(k->v[i].sub, k->v[w - 1].sub) != 0)
+            k->v[w++] = k->v[i];
+    k->n = w;
+}
+
+/* Every key a dataset's cells can have: the published vocabulary of its key columns (peer groups: every dwelling type
+ * with every occupant band), for hours the grid's calendar of hours (every hour of every local day, as hour_utc with
+ * its hour_dk), for days the local days of that calendar; plus every key any district lists. Sorted, unique. */
+static int key_space(const audit_release_t *r, int ds, key_set_t *out)
+{
+    if (ds == AUDIT_DS_HOURLY || ds == AUDIT_DS_DAILY)
+        for (size_t i = 0; i < r->ngrid; ++i)
+            if (r->grid[i].day[0] != '\0' &&
+                key_add(out, ds == AUDIT_DS_HOURLY ? r->grid[i].hour : r->grid[i].day, r->grid[i].day) < 0)
+                return -1;
+    const keylist_t *a = &r->dom[ds][0], *b = &r->dom[ds][1];
+    if (ds == AUDIT_DS_PEER) {
+        for (size_t i = 0; i < a->n; ++i)
+            for (size_t j = 0; j < b->n; ++j) {
+                char sub[48];
+                snprintf(sub, sizeof(sub), "%s|%s", a->v[i], b->v[j]);
+                if (key_add(out, sub, "") < 0)
+                    return -1;
+            }
+    } else if (ds != AUDIT_DS_HOURLY && ds != AUDIT_DS_DAILY) {
+        for (size_t i = 0; i < a->n; ++i)
+            if (key_add(out, a->v[i], "") < 0)
+                return -1;
+    }
+    for (size_t ci = 0; ci < r->ncl; ++ci) {
+        const table_t *t = &r->cl[ci].t[ds];
+        for (size_t i = 0; i < t->n; ++i)
+            if (key_add(out, t->c[i].sub, ds == AUDIT_DS_HOURLY || ds == AUDIT_DS_DAILY ? t->c[i].day : "") < 0)
+                return -1;
+        /* the days of the listed hours are days too */
+        if (ds == AUDIT_DS_DAILY)
+            for (size_t i = 0; i < r->cl[ci].t[AUDIT_DS_HOURLY].n; ++i) {
+                const cell_t *h = &r->cl[ci].t[AUDIT_DS_HOURLY].c[i];
+                if (key_add(out, h->day, h->day) < 0)
+                    return -1;
+            }
+    }
+    key_unique(out);
+    return 0;
+}
+
+static void table_sort(table_t *t)
+{
+    if (t->n > 1)
+        qsort(t->c, t->n, sizeof(*t->c), cell_cmp);
+    t->sorted = 1;
+}
+
+/* Under the existence rule a key combination held by fewer than k households is not listed: every key of the
+ * dataset's key space that a district-month lacks (for hours and days: of that local month) is added as an unknown
+ * with fewer than k households. Without the rule a missing row has no data and stays out (zero). Leaves every table
+ * sorted by key. */
 static int complete_key_spaces(audit_release_t *r)
 {
     for (int ds = 0; ds < AUDIT_NDS; ++ds) {
-        if (!r->dc[ds].enabled)
+        for (size_t ci = 0; ci < r->ncl; ++ci)
+            table_sort(&r->cl[ci].t[ds]);
+        if (!r->dc[ds].existence)
             continue;
-        size_t cap = 0;
-        for (size_t ci = 0; ci < r->ncl; ++ci)
-            cap += r->cl[ci].t[ds].n;
-        const char **subs = malloc((cap ? cap : 1) * sizeof(*subs));
-        const char **days = malloc((cap ? cap : 1) * sizeof(*days));
-        char(*sub_copy)[48] = malloc((cap ? cap : 1) * sizeof(*sub_copy));
-        char(*day_copy)[11] = malloc((cap ? cap : 1) * sizeof(*day_copy));
-        if (subs == NULL || days == NULL || sub_copy == NULL || day_copy == NULL) {
-            free(subs);
-            free(days);
-            free(sub_copy);
-            free(day_copy);
+        key_set_t ks = {0};
+        if (key_space(r, ds, &ks) < 0) {
+            free(ks.v);
             return -1;
         }
-        size_t n = 0;
-        for (size_t ci = 0; ci < r->ncl; ++ci)
-            for (size_t i = 0; i < r->cl[ci].t[ds].n; ++i) {
-                const cell_t *x = &r->cl[ci].t[ds].c[i];
-                int dup = 0;
-                for (size_t j = 0; j < n && !dup; ++j)
-                    dup = strcmp(sub_copy[j], x->sub) == 0;
-                if (dup)
+        int timed = ds == AUDIT_DS_HOURLY || ds == AUDIT_DS_DAILY;
+        for (size_t ci = 0; ci < r->ncl; ++ci) {
+            cluster_t *c = &r->cl[ci];
+            table_t *t = &c->t[ds];
+            size_t listed = t->n;
+            for (size_t i = 0; i < ks.n; ++i) {
+                if (timed && strncmp(ks.v[i].day, c->month, 7) != 0)
                     continue;
-                copy_str(sub_copy[n], sizeof(sub_copy[n]), x->sub);
-                copy_str(day_copy[n], sizeof(day_copy[n]), x->day);
-                ++n;
+                cell_t key;
+                copy_str(key.sub, sizeof(key.sub), ks.v[i].sub);
+                if (listed > 0 && bsearch(&key, t->c, listed, sizeof(key), cell_cmp) != NULL)
+                    continue;
+                cell_t *x = table_add(t);
+                if (x == NULL) {
+                    free(ks.v);
+                    return -1;
+                }
+                copy_str(x->sub, sizeof(x->sub), ks.v[i].sub);
+                copy_str(x->day, sizeof(x->day), timed ? ks.v[i].day : c->month);
+                x->listed = 0;
             }
-        for (size_t j = 0; j < n; ++j) {
-            subs[j] = sub_copy[j];
-            days[j] = day_copy[j];
+            table_sort(t);
         }
-        int rc = add_missing(r, ds, subs, n, ds == AUDIT_DS_HOURLY || ds == AUDIT_DS_DAILY ? days : NULL, NULL);
-        free(subs);
-        free(days);
-        free(sub_copy);
-        free(day_copy);
-        if (rc < 0)
-            return -1;
+        free(ks.v);
     }
     return 0;
 }
@@ -1231,24 +1327,15 @@ static int attack_differences(audit_release_t *cur, audit_release_t *prev, const
 
 /* ---------------------------------------------------------------------------------------------------------------- */
 
-static int cell_cmp_hour(const void *a, const void *b)
-{
-    return strcmp(((const cell_t *)a)->sub, ((const cell_t *)b)->sub);
-}
-
 static int prepare(audit_release_t *r)
 {
     if (!r->grid_sorted && r->ngrid > 0) {
         qsort(r->grid, r->ngrid, sizeof(*r->grid), grid_cmp);
         r->grid_sorted = 1;
     }
-    if (complete_key_spaces(r) < 0)
-        return -1;
-    /* hours in time order, so the hours of a day are contiguous for the group pass */
-    for (size_t ci = 0; ci < r->ncl; ++ci)
-        if (r->cl[ci].t[AUDIT_DS_HOURLY].n > 0)
-            qsort(r->cl[ci].t[AUDIT_DS_HOURLY].c, r->cl[ci].t[AUDIT_DS_HOURLY].n, sizeof(cell_t), cell_cmp_hour);
-    return 0;
+    /* also sorts every table by key: hours in time order (the hours of a day contiguous, for the group pass), and
+     * table_find by binary search */
+    return complete_key_spaces(r);
 }
 
 int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt, audit_findings_t *out, audit_stats_t *stats,

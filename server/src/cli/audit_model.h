@@ -18,6 +18,10 @@ enum { AUDIT_DS_HOURLY, AUDIT_DS_DAILY, AUDIT_DS_PEER, AUDIT_DS_WASTE, AUDIT_DS_
 int audit_ds_index(const char *dataset_id);
 const char *audit_ds_id(int ds);
 
+/* The key column of a modelled dataset's cells inside a district-month (which = 0), or its second key column (1:
+ * occupant_band of the peer groups); NULL when there is none. */
+const char *audit_ds_key_column(int ds, int which);
+
 /* Tells whether the audit models the link "dataset is derived from source" (a derived_from entry of the catalog). */
 int audit_link_modelled(const char *dataset, const char *source);
 
@@ -30,6 +34,8 @@ typedef enum audit_attacker {
 /* The published noise parameters of one dataset (GET /v1/datasets/{id} "disclosure_control"). */
 typedef struct audit_dc {
     int enabled;    /* 0: no noise (values exact up to their printed digits) */
+    int existence;  /* 1: key combinations held by fewer than k households are not listed (a missing row is an unknown
+                       with fewer than k households); 0: a missing row has no data (zero) */
     double count_d; /* |published - true| <= count_d for counts */
     double mag_d;   /* |published - true| <= mag_m * mag_d * scale for magnitudes */
     double mag_m;
@@ -53,7 +59,7 @@ typedef struct audit_release audit_release_t;
 audit_release_t *audit_release_new(void);
 void audit_release_free(audit_release_t *r);
 
-/* Sets the noise parameters of a modelled dataset (default: disabled, k 10). */
+/* Sets the noise parameters of a modelled dataset (default: no noise, the existence rule on, k 10). */
 void audit_release_set_dc(audit_release_t *r, int ds, const audit_dc_t *dc);
 
 /* Adds one published row of a modelled dataset: ncols (name, text) pairs as in the CSV download (empty text =
@@ -61,16 +67,20 @@ void audit_release_set_dc(audit_release_t *r, int ds, const audit_dc_t *dc);
 int audit_release_add_row(audit_release_t *r, int ds, size_t ncols, const char *const *names, const char *const *values, char *err,
                           size_t errlen);
 
-/* Adds one hour of grid intensity (hour_utc as published, g CO2e per kWh). */
-int audit_release_add_grid(audit_release_t *r, const char *hour_utc, double g_per_kwh);
+/* Adds one hour of grid intensity (hour_utc and hour_dk as published, g CO2e per kWh). The grid's hours are also the
+ * calendar of hours (and, through hour_dk, of local days) whose rows the existence rule may leave out; hour_dk may be
+ * NULL (the hour is then not part of that calendar). */
+int audit_release_add_grid(audit_release_t *r, const char *hour_utc, const char *hour_dk, double g_per_kwh);
+
+/* Adds one value of the published vocabulary of a modelled dataset's key column (the Table Schema's constraints.enum):
+ * which = 0 for the cell's key column (dwelling_type, fraction, mode, category), 1 for the second (occupant_band).
+ * Under the existence rule every combination of the vocabulary that a district-month does not list is an unknown with
+ * fewer than k households; without a vocabulary the audit falls back to the values listed anywhere. */
+int audit_release_add_domain(audit_release_t *r, int ds, int which, const char *value);
 
 /* Adds one emission factor as published (unit such as "g CO2e/kWh", "kg CO2e/kg"; valid_to may be NULL). */
 int audit_release_add_factor(audit_release_t *r, const char *factor_id, const char *unit, double value, const char *valid_from,
                              const char *valid_to);
-
-/* The date (YYYY-MM-DD) whose 'electricity' factor stands in for hours without a grid intensity (the server uses
- * its current date). Default: today (UTC). */
-void audit_release_set_today(audit_release_t *r, const char *date);
 
 /* One finding. Strings belong to the finding list. */
 typedef struct audit_finding {
@@ -103,7 +113,8 @@ int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t
               char *err, size_t errlen);
 
 /* The interval of one hidden cell's measure in release r after audit_run (for the unit tests): looks the cell up by
- * district, month (YYYY-MM), sub key and measure column. Returns 0 and sets lo/hi, or -1 when not found/hidden. */
+ * district, month (YYYY-MM), sub key and measure column. Returns 0 and sets lo/hi, or -1 when not found/hidden. When
+ * lo is 0 the maximum is not computed (hi = +INFINITY): such a target is not narrowed relatively whatever its maximum. */
 int audit_cell_interval(audit_release_t *r, int ds, int district, const char *month, const char *sub, const char *measure,
                         double *lo, double *hi);
 
