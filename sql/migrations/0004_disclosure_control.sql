@@ -40,7 +40,7 @@ CREATE TABLE meta.disclosure_control (
     count_v double precision NOT NULL DEFAULT 1.0,
     magnitude_d double precision NOT NULL DEFAULT 1.0 CHECK (magnitude_d > 0),
     magnitude_v double precision NOT NULL DEFAULT 0.25,
-    magnitude_m double precision NOT NULL DEFAULT 0.25 CHECK (magnitude_m > 0 AND magnitude_m <= 1),
+    magnitude_m double precision NOT NULL DEFAULT 0.5 CHECK (magnitude_m > 0 AND magnitude_m <= 1),
     p_pct numeric NOT NULL DEFAULT 15 CHECK (p_pct > 0 AND p_pct < 100),
     -- the smallest group a citizen's summary compares a household with (median, 20th percentile, rank); below it the
     -- summary shows no comparison and says why (api.me_summary)

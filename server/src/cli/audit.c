@@ -30,7 +30,7 @@
 static void audit_usage(FILE *out)
 {
     fprintf(out, "usage: klimaspejl audit --url BASE [--p P] [--save DIR] [--previous DIR] [--json FILE]\n"
-                 "                        [--attacker justified|plausible] [--max-ratio R] [--noise-factor F]\n"
+                 "                        [--attacker justified|plausible] [--max-ratio R] [--noise-factor F] [--targets]\n"
                  "  Plays the attacker from the public API at BASE (e.g. http://127.0.0.1:8080): downloads the\n"
                  "  catalog and every household dataset, writes down every relation between the tables (hours sum to\n"
                  "  days, days to the peer groups' month, amounts x emission factors and hourly electricity x grid\n"
@@ -45,6 +45,8 @@ static void audit_usage(FILE *out)
                  "                   bounded: justified (default: by the cell's own total) or plausible (by R times\n"
                  "                   the cell's mean per household, --max-ratio R, default 3)\n"
                  "  --noise-factor F multiply every published noise bound by F (F < 1: would a weaker protection hold?)\n"
+                 "  --targets        also list every target the attack bounded away from 0 but did not narrow to\n"
+                 "                   within P %% (\"target\" lines: how far the attacker gets)\n"
                  "  Exit status: 0 no findings, 1 findings (printed), 2 errors.\n");
 }
 
@@ -561,13 +563,15 @@ done:
 
 static void print_finding(size_t i, const audit_finding_t *f)
 {
+    const char *what = f->narrowed ? "finding" : "target";
     if (strcmp(f->kind, "existence") == 0 || strcmp(f->kind, "unmodelled") == 0) {
-        printf("finding %zu: %s %s %s%s%s — %s\n", i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "", f->measure, f->how);
+        printf("%s %zu: %s %s %s%s%s — %s\n", what, i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "", f->measure,
+               f->how);
         return;
     }
     double pct = f->estimate != 0 ? 100.0 * (f->hi - f->lo) / 2 / fabs(f->estimate) : 0;
-    printf("finding %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", i, f->kind, f->dataset, f->key,
-           f->measure, f->lo, f->hi, f->estimate, pct, f->how);
+    printf("%s %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", what, i, f->kind, f->dataset,
+           f->key, f->measure, f->lo, f->hi, f->estimate, pct, f->how);
 }
 
 static int write_json(const char *path, const audit_findings_t *fs, const audit_stats_t *st, double secs)
@@ -575,8 +579,8 @@ static int write_json(const char *path, const audit_findings_t *fs, const audit_
     json_t *root = json_object(), *arr = json_array();
     for (size_t i = 0; i < fs->n; ++i) {
         const audit_finding_t *f = &fs->v[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", f->kind, "dataset", f->dataset, "key", f->key, "measure",
-                              f->measure, "how", f->how);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "kind", f->kind, "dataset", f->dataset, "key", f->key,
+                              "measure", f->measure, "how", f->how, "narrowed", f->narrowed);
         if (strcmp(f->kind, "existence") != 0 && strcmp(f->kind, "unmodelled") != 0) {
             json_object_set_new(o, "lo", json_real(f->lo));
             json_object_set_new(o, "hi", json_real(f->hi));
@@ -618,6 +622,10 @@ int cli_audit_main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             audit_usage(stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(a, "--targets") == 0) {
+            opt.all_targets = 1;
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "audit: %s needs a value (or is unknown)\n", a);
@@ -727,14 +735,17 @@ int cli_audit_main(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    for (size_t i = 0; i < fs.n; ++i)
+    size_t nfound = 0;
+    for (size_t i = 0; i < fs.n; ++i) {
         print_finding(i + 1, &fs.v[i]);
+        nfound += fs.v[i].narrowed != 0;
+    }
     static const char *const kinds[] = {"cell", "group", "household", "revision", "existence", "unmodelled"};
-    printf("audit: %zu finding%s (", fs.n, fs.n == 1 ? "" : "s");
+    printf("audit: %zu finding%s (", nfound, nfound == 1 ? "" : "s");
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); ++k) {
         size_t n = 0;
         for (size_t i = 0; i < fs.n; ++i)
-            n += strcmp(fs.v[i].kind, kinds[k]) == 0;
+            n += fs.v[i].narrowed && strcmp(fs.v[i].kind, kinds[k]) == 0;
         printf("%s%s %zu", k ? ", " : "", kinds[k], n);
     }
     static const char *const onoff[4] = {"?", "off", "on", "mixed"};
@@ -744,13 +755,18 @@ int cli_audit_main(int argc, char **argv)
            opt.noise_factor != 1.0 ? " (noise x factor)" : "", onoff[cur.noise_on[0] + 2 * cur.noise_on[1]],
            onoff[cur.existence_on[0] + 2 * cur.existence_on[1]], prev.rel != NULL ? "two releases" : "one release",
            st.clusters, st.lps, st.vars, st.relations, st.targets, secs);
-    if (st.calibrated_max > 1.0)
-        printf("audit: the published values contradicted the stated noise bounds in some district-month: bounds "
-               "widened up to x%.3g there (the noise is larger than published)\n",
+    if (st.calibrated_max > 1.0 && opt.attacker == AUDIT_ATTACKER_PLAUSIBLE)
+        printf("audit: the plausible bounds contradicted the published values in some district-month (a cell holds a "
+               "contribution above %g x its mean): bounds widened up to x%.3g there\n",
+               opt.max_ratio, st.calibrated_max);
+    else if (st.calibrated_max > 1.0)
+        printf("audit: the published values contradicted the documented noise bounds in some district-month: bounds "
+               "widened up to x%.3g there (the noise is larger than documented: a defect of the protection or of the "
+               "documentation)\n",
                st.calibrated_max);
     if (json_path != NULL && write_json(json_path, &fs, &st, secs) < 0)
         goto done;
-    exit_code = fs.n > 0 ? AUDIT_EXIT_FINDINGS : CLI_EXIT_OK;
+    exit_code = nfound > 0 ? AUDIT_EXIT_FINDINGS : CLI_EXIT_OK;
 done:
     audit_findings_free(&fs);
     audit_release_free(cur.rel);

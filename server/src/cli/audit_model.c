@@ -100,6 +100,7 @@ void audit_options_init(audit_options_t *o)
     o->max_ratio = 3.0;
     o->noise_factor = 1.0;
     o->k_default = 10;
+    o->all_targets = 0;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -920,6 +921,7 @@ static int report(audit_findings_t *out, const char *kind, int ds, const char *k
 {
     audit_finding_t f;
     memset(&f, 0, sizeof(f));
+    f.narrowed = 1;
     copy_str(f.kind, sizeof(f.kind), kind);
     copy_str(f.dataset, sizeof(f.dataset), audit_ds_id(ds));
     copy_str(f.key, sizeof(f.key), key);
@@ -929,6 +931,20 @@ static int report(audit_findings_t *out, const char *kind, int ds, const char *k
     f.estimate = (lo + hi) / 2;
     copy_str(f.how, sizeof(f.how), how);
     return audit_findings_add(out, &f);
+}
+
+/* Reports an attacked target: a finding when its interval is within +/- p %, else (with all_targets, and a lower bound
+ * above 0) a target listed for information. Returns 0 or -1 on allocation failure. */
+static int report_target(audit_findings_t *out, const audit_options_t *opt, const char *kind, int ds, const char *key,
+                         const char *measure, double lo, double hi, const char *how)
+{
+    int narrowed = within_p(lo, hi, opt->p_pct);
+    if (!narrowed && !(opt->all_targets && lo > 0 && isfinite(hi)))
+        return 0;
+    if (report(out, kind, ds, key, measure, lo, hi, how) < 0)
+        return -1;
+    out->v[out->n - 1].narrowed = narrowed;
+    return 0;
 }
 
 /* The largest count the households of a set of cells (and of their whole) can have. */
@@ -1021,7 +1037,7 @@ static int attack_group(model_t *M, int ds, size_t start, size_t end, audit_find
             rc = -1;
             goto done;
         }
-        if (s != AUDIT_LP_OK || !within_p(lo, hi, M->opt->p_pct))
+        if (s != AUDIT_LP_OK || (!within_p(lo, hi, M->opt->p_pct) && !(M->opt->all_targets && lo > 0 && isfinite(hi))))
             continue;
         size_t len = (size_t)snprintf(key, sizeof(key), "district=%d month=%s %s=", c->district, c->month, DS[ds].sub_col);
         for (size_t j = 0; j < nmem && len < sizeof(key); ++j)
@@ -1029,7 +1045,7 @@ static int attack_group(model_t *M, int ds, size_t start, size_t end, audit_find
         char prefix[96];
         snprintf(prefix, sizeof(prefix), "%zu hidden cells of at most %.0f households, from: ", nmem, floor(b + 1e-6));
         how_text(M, mv, nmem, prefix, how, sizeof(how));
-        if (report(out, "group", ds, key, DS[ds].m[m], lo, hi, how) < 0) {
+        if (report_target(out, M->opt, "group", ds, key, DS[ds].m[m], lo, hi, how) < 0) {
             rc = -1;
             goto done;
         }
@@ -1085,9 +1101,10 @@ static int attack_cluster(model_t *M, audit_findings_t *out, audit_stats_t *st)
                 x->has_iv[m] = 1;
                 x->lo[m] = lo;
                 x->hi[m] = hi;
-                if (within_p(lo, hi, p)) {
-                    how_text(M, &x->var[m], 1, "suppressed cell recovered from: ", how, sizeof(how));
-                    if (report(out, "cell", ds, key, DS[ds].m[m], lo, hi, how) < 0)
+                if (within_p(lo, hi, p) || (M->opt->all_targets && lo > 0 && isfinite(hi))) {
+                    how_text(M, &x->var[m], 1, x->listed ? "suppressed cell recovered from: " : "unlisted cell recovered from: ",
+                             how, sizeof(how));
+                    if (report_target(out, M->opt, "cell", ds, key, DS[ds].m[m], lo, hi, how) < 0)
                         return -1;
                 }
             }
@@ -1303,7 +1320,7 @@ static int attack_differences(audit_release_t *cur, audit_release_t *prev, const
                     ++st->targets;
                     if (dn == 0 && lo <= 0 && hi >= 0)
                         continue;
-                    if (!within_p(lo, hi, opt->p_pct))
+                    if (!within_p(lo, hi, opt->p_pct) && !(opt->all_targets && lo > 0))
                         continue;
                     cell_key(key, sizeof(key), c2, ds, x2);
                     if (dn != 0)
@@ -1316,7 +1333,7 @@ static int attack_differences(audit_release_t *cur, audit_release_t *prev, const
                                  "difference of two releases with the same %.0f households: a revision of their "
                                  "readings, published to within its bounds",
                                  x2->n);
-                    if (report(out, dn != 0 ? "household" : "revision", ds, key, DS[ds].m[m], lo, hi, how) < 0)
+                    if (report_target(out, opt, dn != 0 ? "household" : "revision", ds, key, DS[ds].m[m], lo, hi, how) < 0)
                         return -1;
                 }
             }

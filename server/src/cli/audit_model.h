@@ -49,6 +49,8 @@ typedef struct audit_options {
     double max_ratio;    /* plausible model: largest contribution <= max_ratio * mean (default 3) */
     double noise_factor; /* multiplies every published noise bound (1; < 1 models a far too weak protection) */
     int k_default;       /* k when the catalog does not give one (10) */
+    int all_targets;     /* also list every target with a lower bound above 0 that was NOT narrowed (narrowed = 0),
+                            to show how far the attacker gets (audit --targets) */
 } audit_options_t;
 
 void audit_options_init(audit_options_t *o);
@@ -90,6 +92,8 @@ typedef struct audit_finding {
     char measure[32]; /* column, or "" */
     double lo, hi, estimate;
     char how[400]; /* how it was derived */
+    int narrowed;  /* 1: a finding (within +/- p %, or an existence disclosure); 0: a target listed for information
+                      (audit_options_t.all_targets) */
 } audit_finding_t;
 
 typedef struct audit_findings {
