@@ -6,7 +6,7 @@
 BEGIN;
 -- releases below must see one snapshot of core
 SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-SELECT plan(27);
+SELECT plan(29);
 SET LOCAL work_mem = '256MB';
 SET LOCAL TimeZone = 'UTC';
 
@@ -155,8 +155,9 @@ SELECT ok((SELECT mard_pct_cells_ge_100 <= 1 AND cells_ge_100 > 0 AND cell_key_e
            WHERE d.id = 'energy-district-hourly'),
           'the release records the utility it measured');
 
--- switched off: the exact values (rounded), and the catalog says so
-UPDATE meta.disclosure_control SET cell_key_enabled = false;
+-- switched off (tests of the audit only): the exact values (rounded), the cells of fewer than k households listed as
+-- suppressed rows, and the catalog says so
+UPDATE meta.disclosure_control SET cell_key_enabled = false, existence_enabled = false;
 CREATE TEMP TABLE rel2 ON COMMIT DROP AS SELECT * FROM meta.release();
 SELECT is((SELECT count(*) FROM rollup.cell_measures c JOIN meta.dataset_columns col
            ON col.dataset_id = c.dataset AND col.name = c.measure
@@ -167,6 +168,14 @@ SELECT ok((SELECT bool_and(changed) FROM rel2 WHERE dataset_id IN (SELECT id FRO
 SELECT is((SELECT count(*) FROM meta.catalog c JOIN meta.datasets d USING (id)
            WHERE d.personal AND (c.entry -> 'disclosure_control' ->> 'enabled')::boolean),
           0::bigint, 'the catalog says the noise is off');
+SELECT ok((SELECT count(*) FROM api.energy_peergroup_monthly) = (SELECT count(*) FROM rollup.peergroup_monthly)
+          AND (SELECT count(*) FROM api.energy_peergroup_monthly WHERE suppressed AND n_households IS NULL)
+              >= (SELECT count(*) FROM rollup.peergroup_monthly WHERE reason = 'k')
+          AND (SELECT count(*) FROM rollup.peergroup_monthly WHERE reason = 'k') > 0,
+          'with the existence rule off every cell is listed, those of fewer than k households as suppressed rows');
+SELECT is((SELECT count(*) FROM meta.catalog c JOIN meta.datasets d USING (id)
+           WHERE d.personal AND (c.entry -> 'disclosure_control' ->> 'existence')::boolean),
+          0::bigint, 'the catalog says the existence rule is off');
 SELECT is((SELECT count(*) FROM meta.catalog c JOIN meta.datasets d USING (id)
            WHERE NOT d.personal AND c.entry -> 'disclosure_control' <> 'null'::jsonb),
           0::bigint, 'datasets without household data have no disclosure control entry');

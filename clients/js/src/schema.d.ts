@@ -943,9 +943,28 @@ export interface components {
             citation?: string;
             links: components["schemas"]["DatasetLinks"];
         };
+        /**
+         * @description The rules and the noise the dataset's current version was published with (recorded with the version, so the
+         *     bound it states is the bound of the rows served). What a reader may assume: a published count is within
+         *     `counts.D` of the true one and never below `k`; a published magnitude is within `magnitudes.m` x
+         *     `magnitudes.D` x the cell's largest single-household contribution (not published) of the true one; both
+         *     plus half a unit of the column's last decimal.
+         */
         DisclosureControl: {
+            /**
+             * @description The version this block describes. Equal to the dataset's `version`, except during the second after a
+             *     release in which a server already serves the new version but not yet the rest of its metadata: a reader
+             *     that sees them differ should ask again.
+             */
+            version: number;
             /** @description Whether the cell-key noise is applied in this version (false only in test set-ups). */
             enabled: boolean;
+            /**
+             * @description Whether key combinations held by fewer than `k` households are left out (not listed at all, not even as
+             *     a row of nulls). True except in test set-ups of `klimaspejl audit`, where they are listed as suppressed
+             *     rows.
+             */
+            existence: boolean;
             /** @enum {string} */
             method: "cell-key";
             /** @description Minimum households of a listed cell. */
