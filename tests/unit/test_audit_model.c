@@ -290,6 +290,87 @@ static void test_existence_total(void)
     audit_release_free(r);
 }
 
+/* Peer groups completed from the published vocabulary: a combination no district lists may still hold households
+ * (fewer than k), so under the existence rule the month minus the listed groups is not the hidden group's value; when
+ * the catalog says the rule is off, a missing row has no data and the hidden group is the remainder, exactly. */
+static void test_vocabulary_completion(void)
+{
+    for (int existence = 1; existence >= 0; --existence) {
+        audit_release_t *r = audit_release_new();
+        audit_dc_t dc = {.enabled = 0, .existence = existence, .k = 10};
+        for (int ds = 0; ds < AUDIT_NDS; ++ds)
+            audit_release_set_dc(r, ds, &dc);
+        const char *types[] = {"apartment", "terraced"}, *bands[] = {"1", "2"};
+        for (int i = 0; i < 2; ++i) {
+            CHECK_INT(audit_release_add_domain(r, AUDIT_DS_PEER, 0, types[i]), 0);
+            CHECK_INT(audit_release_add_domain(r, AUDIT_DS_PEER, 1, bands[i]), 0);
+        }
+        day(r, "2025-10-01", "30", "100.000", "50.000", "1000.0");
+        day(r, "2025-10-02", "30", "110.000", "55.000", "1100.0");
+        const char *names[] = {"district_id",     "month",    "dwelling_type", "occupant_band", "n_households",
+                               "electricity_kwh", "heat_kwh", "water_l",       "suppressed"};
+        const char *pub[] = {"1", "2025-10-01", "apartment", "1", "12", "150.000", "80.000", "1600.0", "false"};
+        const char *pub2[] = {"1", "2025-10-01", "apartment", "2", "10", "20.000", "10.000", "200.0", "false"};
+        const char *hid[] = {"1", "2025-10-01", "terraced", "1", "", "", "", "", "true"};
+        char err[128];
+        CHECK_INT(audit_release_add_row(r, AUDIT_DS_PEER, 9, names, pub, err, sizeof(err)), 0);
+        CHECK_INT(audit_release_add_row(r, AUDIT_DS_PEER, 9, names, pub2, err, sizeof(err)), 0);
+        CHECK_INT(audit_release_add_row(r, AUDIT_DS_PEER, 9, names, hid, err, sizeof(err)), 0);
+        audit_findings_t f = {0};
+        CHECK_INT(run(r, NULL, NULL, &f), 0);
+        double lo = -1, hi = -1;
+        CHECK_INT(audit_cell_interval(r, AUDIT_DS_PEER, 1, "2025-10", "terraced|1", "electricity_kwh", &lo, &hi), 0);
+        if (existence) {
+            /* terraced|2, never listed, is an unknown of the vocabulary: it may hold the 40 kWh */
+            CHECK_NEAR(lo, 0, 0.01);
+            CHECK_INT(audit_cell_interval(r, AUDIT_DS_PEER, 1, "2025-10", "terraced|2", "electricity_kwh", &lo, &hi), 0);
+            CHECK_INT(count_kind(&f, "cell"), 0);
+        } else {
+            CHECK_NEAR(lo, 40, 0.01);
+            CHECK_NEAR(hi, 40, 0.01);
+            CHECK(count_kind(&f, "cell") >= 1);
+            CHECK_INT(audit_cell_interval(r, AUDIT_DS_PEER, 1, "2025-10", "terraced|2", "electricity_kwh", &lo, &hi), -1);
+        }
+        audit_findings_free(&f);
+        audit_release_free(r);
+    }
+}
+
+/* Hours completed from the grid's calendar: an hour of the day that no district lists is an unknown under the
+ * existence rule, so the day minus the listed hours is not the suppressed hour's value; without the rule it is. */
+static void test_grid_calendar(void)
+{
+    for (int existence = 1; existence >= 0; --existence) {
+        audit_release_t *r = audit_release_new();
+        audit_dc_t dc = {.enabled = 0, .existence = existence, .k = 10};
+        for (int ds = 0; ds < AUDIT_NDS; ++ds)
+            audit_release_set_dc(r, ds, &dc);
+        for (int h = 0; h < 3; ++h) {
+            char utc[32], dk[32];
+            snprintf(utc, sizeof(utc), "2025-10-08T%02d:00:00Z", h);
+            snprintf(dk, sizeof(dk), "2025-10-08T%02d:00:00", h + 2);
+            CHECK_INT(audit_release_add_grid(r, utc, dk, 100), 0);
+        }
+        hour(r, 0, NULL, NULL, NULL, NULL);
+        hour(r, 1, "20", "400", "100", "2.5");
+        day(r, "2025-10-08", "20", "1.000", "0.300", "10.0");
+        audit_findings_t f = {0};
+        CHECK_INT(run(r, NULL, NULL, &f), 0);
+        double lo = -1, hi = -1;
+        CHECK_INT(audit_cell_interval(r, AUDIT_DS_HOURLY, 1, "2025-10", "2025-10-08T00:00:00Z", "electricity_wh", &lo, &hi), 0);
+        if (existence) {
+            CHECK_NEAR(lo, 0, 0.01); /* 02:00 UTC may hold the 600 Wh */
+            CHECK_INT(count_kind(&f, "cell"), 0);
+        } else {
+            CHECK_NEAR(lo, 599, 0.01);
+            CHECK_NEAR(hi, 601, 0.01);
+            CHECK_INT(count_kind(&f, "cell"), 3);
+        }
+        audit_findings_free(&f);
+        audit_release_free(r);
+    }
+}
+
 static void test_links(void)
 {
     CHECK(audit_link_modelled("energy-district-daily", "energy-district-hourly"));
@@ -310,6 +391,8 @@ int main(void)
     test_two_releases();
     test_peer_group_union();
     test_existence_total();
+    test_vocabulary_completion();
+    test_grid_calendar();
     test_links();
     return TEST_DONE();
 }
