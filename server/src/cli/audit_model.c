@@ -526,19 +526,25 @@ typedef struct model {
 } model_t;
 
 /* The bounds [lo, hi] an attacker can justify for a published magnitude of a cell. */
-static void magnitude_bounds(const model_t *M, int ds, const cell_t *x, int m, double *lo, double *hi)
+/* The relative noise bound r of a published magnitude, |P - x| <= r * x (plus rounding): m * D with the scale bounded
+ * by the cell's total (justified), or by max_ratio times its mean (plausible). */
+static double magnitude_ratio(const model_t *M, int ds, const cell_t *x)
 {
     const audit_dc_t *dc = &M->r->dc[ds];
-    double r = 0.0;
-    if (dc->enabled) {
-        double sigma = 1.0;
-        if (M->opt->attacker == AUDIT_ATTACKER_PLAUSIBLE && x->has_n) {
-            double n = x->n - M->opt->noise_factor * dc->count_d;
-            if (n >= 1.0 && M->opt->max_ratio / n < 1.0)
-                sigma = M->opt->max_ratio / n;
-        }
-        r = M->opt->noise_factor * dc->mag_m * dc->mag_d * sigma * M->scale;
+    if (!dc->enabled)
+        return 0.0;
+    double sigma = 1.0;
+    if (M->opt->attacker == AUDIT_ATTACKER_PLAUSIBLE && x->has_n) {
+        double n = x->n - M->opt->noise_factor * dc->count_d;
+        if (n >= 1.0 && M->opt->max_ratio / n < 1.0)
+            sigma = M->opt->max_ratio / n;
     }
+    return M->opt->noise_factor * dc->mag_m * dc->mag_d * sigma * M->scale;
+}
+
+static void magnitude_bounds(const model_t *M, int ds, const cell_t *x, int m, double *lo, double *hi)
+{
+    double r = magnitude_ratio(M, ds, x);
     double tol = x->tol[m] * M->scale;
     *lo = (x->v[m] - tol) / (1.0 + r);
     if (*lo < 0)
@@ -1280,6 +1286,44 @@ static int complete_key_spaces(audit_release_t *r)
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Two releases */
 
+/* The interval of d = x2 - x1 for a cell published in two releases, x1 in [lo1, hi1] (release 1's bounds) and release
+ * 2's value P2 (printed to +/- tol2). The plausible attacker bounds release 2's noise by a * x2 (a = m * D * R / n); but a
+ * cell that changed between the releases may hold a contribution that changed by d itself (a late household's day, a
+ * corrected reading), so the noise of release 2 is only bounded by a * x2 + c * |d| (c = m * D) — and, always, by
+ * c * x2 (the justified bound). The set of d is cut along the sign of d (each half is linear) and the two halves
+ * joined; the justified interval is intersected with it (an over-approximation of the feasible d: sound). */
+static void difference_interval(double lo1, double hi1, double p2, double tol2, double a, double c, double *lo, double *hi)
+{
+    double jlo = (p2 - tol2) / (1.0 + c) - hi1, jhi = c < 1.0 ? (p2 + tol2) / (1.0 - c) - lo1 : INFINITY;
+    *lo = jlo;
+    *hi = jhi;
+    if (a >= c || c <= 0)
+        return;
+    double rlo = INFINITY, rhi = -INFINITY;
+    for (int s = -1; s <= 1; s += 2) {
+        /* |P2 - x1 - d| <= tol2 + a (x1 + d) + c s d, with s d >= 0 */
+        double dmin = (p2 - tol2 - (1.0 + a) * hi1) / (1.0 + a + c * s);
+        double den = 1.0 - a - c * s;
+        double dmax = den > 0 ? (p2 + tol2 - (1.0 - a) * lo1) / den : INFINITY;
+        if (s > 0 && dmin < 0)
+            dmin = 0;
+        if (s < 0 && dmax > 0)
+            dmax = 0;
+        if (dmin > dmax)
+            continue;
+        if (dmin < rlo)
+            rlo = dmin;
+        if (dmax > rhi)
+            rhi = dmax;
+    }
+    if (rlo > rhi)
+        return;
+    if (rlo > *lo)
+        *lo = rlo;
+    if (rhi < *hi)
+        *hi = rhi;
+}
+
 /* The differences of the cells listed and published in both releases: a cell whose households changed by fewer than
  * k discloses what those households contributed (one household: a late day, an erasure); a cell whose households
  * did not change but whose value did discloses a revision. */
@@ -1311,12 +1355,13 @@ static int attack_differences(audit_release_t *cur, audit_release_t *prev, const
                         continue;
                     if (x1->v[m] == x2->v[m])
                         continue;
-                    double lo1, hi1, lo2, hi2;
+                    double lo1, hi1, lo, hi;
                     M1.c = c1;
                     M2.c = c2;
                     magnitude_bounds(&M1, ds, x1, m, &lo1, &hi1);
-                    magnitude_bounds(&M2, ds, x2, m, &lo2, &hi2);
-                    double lo = lo2 - hi1, hi = hi2 - lo1;
+                    const audit_dc_t *dc2 = &cur->dc[ds];
+                    double c = dc2->enabled ? opt->noise_factor * dc2->mag_m * dc2->mag_d : 0.0;
+                    difference_interval(lo1, hi1, x2->v[m], x2->tol[m], magnitude_ratio(&M2, ds, x2), c, &lo, &hi);
                     ++st->targets;
                     if (dn == 0 && lo <= 0 && hi >= 0)
                         continue;
