@@ -565,13 +565,12 @@ static void print_finding(size_t i, const audit_finding_t *f)
 {
     const char *what = f->narrowed ? "finding" : "target";
     if (strcmp(f->kind, "existence") == 0 || strcmp(f->kind, "unmodelled") == 0) {
-        printf("%s %zu: %s %s %s%s%s — %s\n", what, i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "", f->measure,
-               f->how);
+        printf("%s %zu: %s %s %s%s%s — %s\n", what, i, f->kind, f->dataset, f->key, f->measure[0] ? " " : "", f->measure, f->how);
         return;
     }
     double pct = f->estimate != 0 ? 100.0 * (f->hi - f->lo) / 2 / fabs(f->estimate) : 0;
-    printf("%s %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", what, i, f->kind, f->dataset,
-           f->key, f->measure, f->lo, f->hi, f->estimate, pct, f->how);
+    printf("%s %zu: %s %s %s %s interval [%.6g, %.6g] estimate %.6g (+/- %.3g %%) — %s\n", what, i, f->kind, f->dataset, f->key,
+           f->measure, f->lo, f->hi, f->estimate, pct, f->how);
 }
 
 static int write_json(const char *path, const audit_findings_t *fs, const audit_stats_t *st, double secs)
@@ -579,8 +578,8 @@ static int write_json(const char *path, const audit_findings_t *fs, const audit_
     json_t *root = json_object(), *arr = json_array();
     for (size_t i = 0; i < fs->n; ++i) {
         const audit_finding_t *f = &fs->v[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "kind", f->kind, "dataset", f->dataset, "key", f->key,
-                              "measure", f->measure, "how", f->how, "narrowed", f->narrowed);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "kind", f->kind, "dataset", f->dataset, "key", f->key, "measure",
+                              f->measure, "how", f->how, "narrowed", f->narrowed);
         if (strcmp(f->kind, "existence") != 0 && strcmp(f->kind, "unmodelled") != 0) {
             json_object_set_new(o, "lo", json_real(f->lo));
             json_object_set_new(o, "hi", json_real(f->hi));
@@ -753,8 +752,8 @@ int cli_audit_main(int argc, char **argv)
            "(%zu unknowns, %zu relations), %zu targets, %.1f s\n",
            opt.p_pct, opt.attacker == AUDIT_ATTACKER_JUSTIFIED ? "justified" : "plausible",
            opt.noise_factor != 1.0 ? " (noise x factor)" : "", onoff[cur.noise_on[0] + 2 * cur.noise_on[1]],
-           onoff[cur.existence_on[0] + 2 * cur.existence_on[1]], prev.rel != NULL ? "two releases" : "one release",
-           st.clusters, st.lps, st.vars, st.relations, st.targets, secs);
+           onoff[cur.existence_on[0] + 2 * cur.existence_on[1]], prev.rel != NULL ? "two releases" : "one release", st.clusters,
+           st.lps, st.vars, st.relations, st.targets, secs);
     if (st.calibrated_max > 1.0 && opt.attacker == AUDIT_ATTACKER_PLAUSIBLE)
         printf("audit: the plausible bounds contradicted the published values in some district-month (a cell holds a "
                "contribution above %g x its mean): bounds widened up to x%.3g there\n",

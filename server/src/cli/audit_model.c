@@ -1108,8 +1108,8 @@ static int attack_cluster(model_t *M, audit_findings_t *out, audit_stats_t *st)
                 x->lo[m] = lo;
                 x->hi[m] = hi;
                 if (within_p(lo, hi, p) || (M->opt->all_targets && lo > 0 && isfinite(hi))) {
-                    how_text(M, &x->var[m], 1, x->listed ? "suppressed cell recovered from: " : "unlisted cell recovered from: ",
-                             how, sizeof(how));
+                    how_text(M, &x->var[m], 1,
+                             x->listed ? "suppressed cell recovered from: " : "unlisted cell recovered from: ", how, sizeof(how));
                     if (report_target(out, M->opt, "cell", ds, key, DS[ds].m[m], lo, hi, how) < 0)
                         return -1;
                 }
