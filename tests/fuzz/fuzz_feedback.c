@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/feedback.h"
+#include "citizen/feedback.h"
 #include "core/strutil.h"
 
 static int known(const char *id, void *ctx)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/catalog.h"
-#include "api/query.h"
+#include "app/catalog.h"
+#include "opendata/query.h"
 #include "core/qs.h"
 
 static const char catalog_json[] =

@@ -1,4 +1,4 @@
-// countries.test.mjs — KLIMA_PERSONAL_COUNTRIES (api/gate.c): with the list set, personal routes (/v1/me/...) and the
+// countries.test.mjs — KLIMA_PERSONAL_COUNTRIES (app/gate.c): with the list set, personal routes (/v1/me/...) and the
 // consent routes (/oauth/...) answer only clients whose address (X-Forwarded-For from a trusted proxy, looked up in
 // the test GeoIP database) is in a listed country; others, and unknown countries (ZZ), get a 403 problem, while open
 // routes still work for everyone. A malformed list stops the server with a message naming the setting.

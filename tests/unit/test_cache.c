@@ -1,6 +1,6 @@
 /* api/cache: lookups, versions, LRU eviction, and entries that outlive their eviction while a request's pool holds them
  * (run under ASan, a use after free or a leak fails the test). */
-#include "api/cache.h"
+#include "http/cache.h"
 #include "core/strutil.h"
 #include "test.h"
 

@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <jansson.h>
 
-#include "api/app.h"
-#include "api/openapi.h"
+#include "app/app.h"
+#include "app/openapi.h"
 #include "http/problem.h"
 #include "test.h"
 

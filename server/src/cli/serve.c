@@ -1,7 +1,7 @@
 /*
  * cli/serve — `klimaspejl serve`: configuration, then the HTTP server until SIGINT/SIGTERM.
  */
-#include "api/app.h"
+#include "app/app.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"

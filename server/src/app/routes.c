@@ -2,19 +2,19 @@
  * api/routes — the route table: the one place a route is registered. Every pattern here is a path in
  * api-spec/openapi.yaml and every path there is here (tests/integration checks both directions).
  */
-#include "api/app.h"
-#include "api/consents.h"
-#include "api/meta.h"
-#include "api/datasets.h"
-#include "api/download.h"
-#include "api/feedback.h"
-#include "api/me.h"
-#include "api/factors.h"
-#include "api/metadata.h"
-#include "api/oauth.h"
-#include "api/openapi.h"
-#include "api/records.h"
-#include "api/usage.h"
+#include "app/app.h"
+#include "citizen/consents.h"
+#include "app/service.h"
+#include "opendata/datasets.h"
+#include "opendata/download.h"
+#include "citizen/feedback.h"
+#include "citizen/me.h"
+#include "opendata/factors.h"
+#include "opendata/metadata.h"
+#include "consent/oauth.h"
+#include "app/openapi.h"
+#include "opendata/records.h"
+#include "app/usage.h"
 
 const http_route_t api_routes[] = {
     {"GET", "/healthz", api_meta_healthz},

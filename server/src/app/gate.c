@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api/auth.h"
-#include "api/gate.h"
-#include "api/meta.h"
+#include "app/auth.h"
+#include "app/gate.h"
+#include "app/service.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "api/cache.h"
+#include "http/cache.h"
 
 typedef struct node {
     struct node *lru_prev, *lru_next; /* most recent at head */

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "api/catalog.h"
+#include "app/catalog.h"
 #include "http/router.h"
 
 int api_datasets_list(h2o_req_t *req, const http_match_t *m);

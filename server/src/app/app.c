@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/auth.h"
-#include "api/gate.h"
-#include "api/meta.h"
-#include "api/usage.h"
+#include "app/app.h"
+#include "app/auth.h"
+#include "app/gate.h"
+#include "app/service.h"
+#include "app/usage.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"

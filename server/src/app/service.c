@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "api/app.h"
-#include "api/gate.h"
-#include "api/meta.h"
-#include "api/usage.h"
+#include "app/app.h"
+#include "app/gate.h"
+#include "app/service.h"
+#include "app/usage.h"
 #include "core/sbuf.h"
 #include "geo/geoip.h"
 #include "http/problem.h"

@@ -5,8 +5,8 @@
 #ifndef KLIMA_API_RECORDS_H
 #define KLIMA_API_RECORDS_H
 
-#include "api/catalog.h"
-#include "api/query.h"
+#include "app/catalog.h"
+#include "opendata/query.h"
 #include "http/router.h"
 
 int api_records_get(h2o_req_t *req, const http_match_t *m);

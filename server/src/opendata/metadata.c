@@ -4,9 +4,9 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/datasets.h"
-#include "api/metadata.h"
+#include "app/app.h"
+#include "opendata/datasets.h"
+#include "opendata/metadata.h"
 #include "core/strutil.h"
 #include "http/problem.h"
 #include "http/respond.h"

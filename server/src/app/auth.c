@@ -5,8 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/auth.h"
-#include "api/meta.h"
+#include "app/auth.h"
+#include "app/service.h"
 #include "auth/cache.h"
 #include "auth/oidc.h"
 #include "auth/scope.h"

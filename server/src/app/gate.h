@@ -16,7 +16,7 @@
 
 #include <h2o.h>
 
-#include "api/app.h"
+#include "app/app.h"
 #include "core/config.h"
 
 typedef enum api_gate_class {

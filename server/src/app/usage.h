@@ -9,8 +9,8 @@
 
 #include <h2o.h>
 
-#include "api/app.h"
-#include "api/query.h"
+#include "app/app.h"
+#include "opendata/query.h"
 #include "http/router.h"
 
 /* How often a worker sends its counts, and how many distinct (day, dataset, kind, format, country) keys it holds before

@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "api/app.h"
-#include "api/datasets.h"
+#include "app/app.h"
+#include "opendata/datasets.h"
 #include "core/strutil.h"
 #include "http/problem.h"
 #include "http/respond.h"

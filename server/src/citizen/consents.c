@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
-#include "api/app.h"
-#include "api/auth.h"
-#include "api/consents.h"
+#include "app/app.h"
+#include "app/auth.h"
+#include "citizen/consents.h"
 #include "auth/token.h"
 #include "http/problem.h"
 #include "http/respond.h"

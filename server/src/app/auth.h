@@ -8,7 +8,7 @@
 #include <h2o.h>
 #include <stdint.h>
 
-#include "api/app.h"
+#include "app/app.h"
 #include "auth/keyring.h"
 #include "auth/oidc.h"
 #include "core/config.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/catalog.h"
+#include "app/catalog.h"
 #include "core/log.h"
 #include "core/strutil.h"
 

@@ -3,9 +3,9 @@
  */
 #include <string.h>
 
-#include "api/app.h"
-#include "api/records.h"
-#include "api/usage.h"
+#include "app/app.h"
+#include "opendata/records.h"
+#include "app/usage.h"
 #include "core/log.h"
 #include "core/qs.h"
 #include "core/sbuf.h"

@@ -4,10 +4,10 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/datasets.h"
-#include "api/factors.h"
-#include "api/metadata.h"
+#include "app/app.h"
+#include "opendata/datasets.h"
+#include "opendata/factors.h"
+#include "opendata/metadata.h"
 #include "core/log.h"
 #include "core/strutil.h"
 #include "http/problem.h"

@@ -13,10 +13,10 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "api/app.h"
-#include "api/auth.h"
-#include "api/datasets.h"
-#include "api/oauth.h"
+#include "app/app.h"
+#include "app/auth.h"
+#include "opendata/datasets.h"
+#include "consent/oauth.h"
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "core/qs.h"

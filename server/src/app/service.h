@@ -6,7 +6,7 @@
 #ifndef KLIMA_API_META_H
 #define KLIMA_API_META_H
 
-#include "api/app.h"
+#include "app/app.h"
 #include "auth/token.h"
 #include "http/metrics.h"
 #include "http/router.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/usage.h"
+#include "app/usage.h"
 #include "core/log.h"
 #include "core/qs.h"
 #include "core/sbuf.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/query.h"
+#include "opendata/query.h"
 #include "core/strutil.h"
 
 typedef struct scratch {

@@ -4,7 +4,7 @@
 #include <h2o.h>
 #include <string.h>
 
-#include "api/openapi.h"
+#include "app/openapi.h"
 #include "http/respond.h"
 
 int api_openapi_get(h2o_req_t *req, const http_match_t *m)

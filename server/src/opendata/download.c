@@ -3,10 +3,10 @@
  */
 #include <string.h>
 
-#include "api/app.h"
-#include "api/download.h"
-#include "api/records.h"
-#include "api/usage.h"
+#include "app/app.h"
+#include "opendata/download.h"
+#include "opendata/records.h"
+#include "app/usage.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"

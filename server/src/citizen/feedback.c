@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/auth.h"
-#include "api/feedback.h"
-#include "api/meta.h"
+#include "app/app.h"
+#include "app/auth.h"
+#include "citizen/feedback.h"
+#include "app/service.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"
 #include "geo/geoip.h"

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/auth.h"
-#include "api/datasets.h"
-#include "api/download.h"
-#include "api/me.h"
-#include "api/query.h"
+#include "app/app.h"
+#include "app/auth.h"
+#include "opendata/datasets.h"
+#include "opendata/download.h"
+#include "citizen/me.h"
+#include "opendata/query.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "api/catalog.h"
+#include "app/catalog.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
 

@@ -7,8 +7,8 @@
 
 #include <h2o.h>
 
-#include "api/cache.h"
-#include "api/catalog.h"
+#include "http/cache.h"
+#include "app/catalog.h"
 #include "core/config.h"
 #include "db/pool.h"
 #include "db/route.h"
