@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     http_match_t m;
     size_t len;
 
-    if (http_router_match(api_routes, api_nroutes, (const char *)data, mlen, path, plen, &m) == HTTP_ROUTE_FOUND) {
+    if (http_router_match(app_routes, app_nroutes, (const char *)data, mlen, path, plen, &m) == HTTP_ROUTE_FOUND) {
         for (size_t i = 0; i < m.nparams; ++i) {
             if (m.params[i].value < path || m.params[i].value + m.params[i].value_len > path + plen)
                 __builtin_trap();

@@ -4,9 +4,9 @@
 #include "core/strutil.h"
 #include "test.h"
 
-static api_cache_response_t response(const char *body, const char *link, const char *cursor)
+static http_cache_response_t response(const char *body, const char *link, const char *cursor)
 {
-    api_cache_response_t r = {"application/json", body, strlen(body), "\"1-abc\"", link, cursor, "json"};
+    http_cache_response_t r = {"application/json", body, strlen(body), "\"1-abc\"", link, cursor, "json"};
     return r;
 }
 
@@ -17,19 +17,19 @@ static int iov_is(h2o_iovec_t v, const char *s)
 
 int main(void)
 {
-    api_cache_t *c = api_cache_create(64 * 1024);
-    api_cache_stats_t st;
+    http_cache_t *c = http_cache_create(64 * 1024);
+    http_cache_stats_t st;
     h2o_mem_pool_t pool;
-    const api_cache_entry_t *e, *held;
-    api_cache_response_t r = response("{\"a\":1}", "</x?cursor=Q>; rel=\"next\"", "Q");
+    const http_cache_entry_t *e, *held;
+    http_cache_response_t r = response("{\"a\":1}", "</x?cursor=Q>; rel=\"next\"", "Q");
     char key[64], big[3000];
     const char *k = "/v1/datasets/d/records?limit=10";
 
     h2o_mem_init_pool(&pool);
     CHECK(c != NULL);
-    CHECK(api_cache_get(c, &pool, k, strlen(k), 1) == NULL);
-    api_cache_put(c, k, strlen(k), 1, &r);
-    e = api_cache_get(c, &pool, k, strlen(k), 1);
+    CHECK(http_cache_get(c, &pool, k, strlen(k), 1) == NULL);
+    http_cache_put(c, k, strlen(k), 1, &r);
+    e = http_cache_get(c, &pool, k, strlen(k), 1);
     CHECK(e != NULL);
     if (e != NULL) {
         CHECK(iov_is(e->body, "{\"a\":1}"));
@@ -41,37 +41,37 @@ int main(void)
         CHECK(e->body.base != r.body); /* a copy */
     }
     /* another key of the same length misses; a key is the exact bytes */
-    CHECK(api_cache_get(c, &pool, "/v1/datasets/d/records?limit=11", strlen(k), 1) == NULL);
-    CHECK(api_cache_get(c, &pool, k, strlen(k) - 1, 1) == NULL);
+    CHECK(http_cache_get(c, &pool, "/v1/datasets/d/records?limit=11", strlen(k), 1) == NULL);
+    CHECK(http_cache_get(c, &pool, k, strlen(k) - 1, 1) == NULL);
 
     /* absent header values stay absent; an empty body is sent as is */
     r = response("", NULL, NULL);
-    api_cache_put(c, "/empty", 6, 1, &r);
-    e = api_cache_get(c, &pool, "/empty", 6, 1);
+    http_cache_put(c, "/empty", 6, 1, &r);
+    e = http_cache_get(c, &pool, "/empty", 6, 1);
     CHECK(e != NULL && e->body.base != NULL && e->body.len == 0 && e->link.base == NULL && e->next_cursor.base == NULL);
 
     /* a newer dataset version misses and drops the entry; the one pool still holds stays intact */
-    held = api_cache_get(c, &pool, k, strlen(k), 1);
-    CHECK(api_cache_get(c, &pool, k, strlen(k), 2) == NULL);
-    CHECK(api_cache_get(c, &pool, k, strlen(k), 1) == NULL);
+    held = http_cache_get(c, &pool, k, strlen(k), 1);
+    CHECK(http_cache_get(c, &pool, k, strlen(k), 2) == NULL);
+    CHECK(http_cache_get(c, &pool, k, strlen(k), 1) == NULL);
     CHECK(held != NULL && iov_is(held->body, "{\"a\":1}"));
 
     /* filling the cache evicts the least recently used entries, but not from under a request */
     r = response("{\"a\":2}", NULL, NULL);
-    api_cache_put(c, k, strlen(k), 2, &r);
-    held = api_cache_get(c, &pool, k, strlen(k), 2);
+    http_cache_put(c, k, strlen(k), 2, &r);
+    held = http_cache_get(c, &pool, k, strlen(k), 2);
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     for (int i = 0; i < 100; ++i) {
         int n = str_fmt(key, sizeof(key), "/k%d", i);
         r = response(big, NULL, NULL);
-        api_cache_put(c, key, (size_t)n, 1, &r);
+        http_cache_put(c, key, (size_t)n, 1, &r);
     }
-    api_cache_get_stats(c, &st);
+    http_cache_get_stats(c, &st);
     CHECK(st.bytes <= 64 * 1024);
     CHECK(st.entries > 0 && st.entries < 100);
-    CHECK(api_cache_get(c, &pool, k, strlen(k), 2) == NULL); /* evicted */
-    CHECK(api_cache_get(c, &pool, "/k99", 4, 1) != NULL);    /* the newest stays */
+    CHECK(http_cache_get(c, &pool, k, strlen(k), 2) == NULL); /* evicted */
+    CHECK(http_cache_get(c, &pool, "/k99", 4, 1) != NULL);    /* the newest stays */
     CHECK(held != NULL && iov_is(held->body, "{\"a\":2}"));
 
     /* a response over an eighth of the cache is not stored */
@@ -79,34 +79,34 @@ int main(void)
         static char huge[9000];
         memset(huge, 'y', sizeof(huge) - 1);
         r = response(huge, NULL, NULL);
-        api_cache_put(c, "/huge", 5, 1, &r);
-        CHECK(api_cache_get(c, &pool, "/huge", 5, 1) == NULL);
+        http_cache_put(c, "/huge", 5, 1, &r);
+        CHECK(http_cache_get(c, &pool, "/huge", 5, 1) == NULL);
     }
 
     /* replacing a key while a request holds the old entry */
     r = response("old", NULL, NULL);
-    api_cache_put(c, "/r", 2, 1, &r);
-    held = api_cache_get(c, &pool, "/r", 2, 1);
+    http_cache_put(c, "/r", 2, 1, &r);
+    held = http_cache_get(c, &pool, "/r", 2, 1);
     r = response("new", NULL, NULL);
-    api_cache_put(c, "/r", 2, 1, &r);
-    e = api_cache_get(c, &pool, "/r", 2, 1);
+    http_cache_put(c, "/r", 2, 1, &r);
+    e = http_cache_get(c, &pool, "/r", 2, 1);
     CHECK(held != NULL && iov_is(held->body, "old"));
     CHECK(e != NULL && iov_is(e->body, "new"));
 
     /* destroying the cache leaves held entries to the pool, which frees them */
-    api_cache_destroy(c);
+    http_cache_destroy(c);
     CHECK(held != NULL && iov_is(held->body, "old"));
     h2o_mem_clear_pool(&pool);
 
     /* a disabled cache stores nothing */
-    c = api_cache_create(0);
+    c = http_cache_create(0);
     r = response("x", NULL, NULL);
-    api_cache_put(c, "/x", 2, 1, &r);
-    CHECK(api_cache_get(c, &pool, "/x", 2, 1) == NULL);
-    api_cache_get_stats(c, &st);
+    http_cache_put(c, "/x", 2, 1, &r);
+    CHECK(http_cache_get(c, &pool, "/x", 2, 1) == NULL);
+    http_cache_get_stats(c, &st);
     CHECK_INT(st.entries, 0);
     CHECK_INT(st.misses, 1);
-    api_cache_destroy(c);
+    http_cache_destroy(c);
     h2o_mem_clear_pool(&pool);
     return TEST_DONE();
 }

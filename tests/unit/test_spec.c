@@ -19,7 +19,7 @@ static void lower(const char *in, char *out, size_t size)
 int main(void)
 {
     json_error_t jerr;
-    json_t *spec = json_loadb((const char *)api_spec_json, api_spec_json_len, 0, &jerr), *paths, *ops, *problem_types;
+    json_t *spec = json_loadb((const char *)app_openapi_spec_json, app_openapi_spec_json_len, 0, &jerr), *paths, *ops, *problem_types;
     const char *path, *method;
     char lm[16];
 
@@ -30,11 +30,11 @@ int main(void)
     paths = json_object_get(spec, "paths");
     CHECK(json_is_object(paths));
 
-    for (size_t i = 0; i < api_nroutes; ++i) {
-        lower(api_routes[i].method, lm, sizeof(lm));
-        json_t *op = json_object_get(json_object_get(paths, api_routes[i].pattern), lm);
+    for (size_t i = 0; i < app_nroutes; ++i) {
+        lower(app_routes[i].method, lm, sizeof(lm));
+        json_t *op = json_object_get(json_object_get(paths, app_routes[i].pattern), lm);
         if (op == NULL)
-            fprintf(stderr, "routed but not in the spec: %s %s\n", api_routes[i].method, api_routes[i].pattern);
+            fprintf(stderr, "routed but not in the spec: %s %s\n", app_routes[i].method, app_routes[i].pattern);
         CHECK(op != NULL);
     }
     json_object_foreach(paths, path, ops)
@@ -45,9 +45,9 @@ int main(void)
             if (strcmp(method, "parameters") == 0 || strcmp(method, "summary") == 0 || strcmp(method, "description") == 0)
                 continue;
             int found = 0;
-            for (size_t i = 0; i < api_nroutes; ++i) {
-                lower(api_routes[i].method, lm, sizeof(lm));
-                if (strcmp(api_routes[i].pattern, path) == 0 && strcmp(lm, method) == 0)
+            for (size_t i = 0; i < app_nroutes; ++i) {
+                lower(app_routes[i].method, lm, sizeof(lm));
+                if (strcmp(app_routes[i].pattern, path) == 0 && strcmp(lm, method) == 0)
                     found = 1;
             }
             if (!found)

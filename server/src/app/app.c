@@ -1,5 +1,5 @@
 /*
- * api/app — per-worker state and the guarded database call.
+ * app/app — per-worker state and the guarded database call.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +16,14 @@
 #include "http/problem.h"
 #include "http/respond.h"
 
-const db_statement_t api_statements[API_STMT__COUNT] = {
-    [API_STMT_PING] = {"ping", "SELECT 1", 0},
-    [API_STMT_CATALOG] = {"catalog", api_catalog_sql, 0},
-    [API_STMT_FEEDBACK_ADD] = {"feedback_add",
+const db_statement_t app_statements[APP_STMT__COUNT] = {
+    [APP_STMT_PING] = {"ping", "SELECT 1", 0},
+    [APP_STMT_CATALOG] = {"catalog", app_catalog_sql, 0},
+    [APP_STMT_FEEDBACK_ADD] = {"feedback_add",
                                "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)", 7},
-    [API_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0, DB_TARGET_READ},
-    [API_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
-    [API_STMT_USAGE_GET] = {"usage_get",
+    [APP_STMT_FEEDBACK_STATS] = {"feedback_stats", "SELECT month, topic, rating, count FROM api.feedback_stats()", 0, DB_TARGET_READ},
+    [APP_STMT_USAGE_ADD] = {"usage_add", "SELECT api.usage_add($1::jsonb)", 1},
+    [APP_STMT_USAGE_GET] = {"usage_get",
                             "SELECT to_char(day, 'YYYY-MM-DD'), dataset, format, country, "
                             "coalesce(sum(count) FILTER (WHERE kind = 'download'), 0), "
                             "coalesce(sum(count) FILTER (WHERE kind = 'query'), 0) FROM api.usage "
@@ -36,7 +36,7 @@ static const char *const notify_channels[] = {"klima_dataset_refreshed", "klima_
 
 static struct {
     const config_t *cfg;
-    api_worker_t **workers; /* indexed by http worker id; written once by each worker at start */
+    app_worker_t **workers; /* indexed by http worker id; written once by each worker at start */
     unsigned nworkers;
 } app;
 
@@ -46,7 +46,7 @@ typedef struct notify_message {
     char payload[256];
 } notify_message_t;
 
-api_worker_t *api_worker_of(h2o_req_t *req)
+app_worker_t *app_worker_of(h2o_req_t *req)
 {
     return http_worker_of(req)->app;
 }
@@ -54,15 +54,15 @@ api_worker_t *api_worker_of(h2o_req_t *req)
 /* --- the guarded call -------------------------------------------------------------------------------------------- */
 
 /* Shared between the request (through a guard on its pool) and the pool callback; freed when both let go. */
-typedef struct api_call {
+typedef struct app_call {
     h2o_req_t *req; /* NULL once the request is gone */
-    api_db_cb cb;
+    app_db_cb cb;
     void *state;
-} api_call_t;
+} app_call_t;
 
 static void call_guard_dispose(void *p)
 {
-    api_call_t *call = *(api_call_t **)p;
+    app_call_t *call = *(app_call_t **)p;
     call->req = NULL;
     h2o_mem_release_shared(call);
 }
@@ -75,7 +75,7 @@ static void send_unavailable(h2o_req_t *req, http_problem_kind_t kind, const cha
 
 static void call_on_result(void *data, db_status_t status, const PGresult *res)
 {
-    api_call_t *call = data;
+    app_call_t *call = data;
 
     if (call->req != NULL) {
         switch (status) {
@@ -95,12 +95,12 @@ static void call_on_result(void *data, db_status_t status, const PGresult *res)
 
 /* stmt >= 0: a statement of the table (routed by its target); otherwise sql is run on target (prepared per connection on
  * first use). */
-static int db_call(h2o_req_t *req, int stmt, db_target_t target, const char *sql, int nparams, const char *const *params, api_db_cb cb,
+static int db_call(h2o_req_t *req, int stmt, db_target_t target, const char *sql, int nparams, const char *const *params, app_db_cb cb,
                    void *state)
 {
-    api_worker_t *aw = api_worker_of(req);
-    api_call_t *call = h2o_mem_alloc_shared(NULL, sizeof(*call), NULL);
-    api_call_t **guard;
+    app_worker_t *aw = app_worker_of(req);
+    app_call_t *call = h2o_mem_alloc_shared(NULL, sizeof(*call), NULL);
+    app_call_t **guard;
     int r;
 
     call->req = req;
@@ -120,22 +120,22 @@ static int db_call(h2o_req_t *req, int stmt, db_target_t target, const char *sql
     return 0;
 }
 
-int api_db_query(h2o_req_t *req, api_stmt_t stmt, const char *const *params, api_db_cb cb, void *state)
+int app_db_query(h2o_req_t *req, app_stmt_t stmt, const char *const *params, app_db_cb cb, void *state)
 {
     return db_call(req, (int)stmt, DB_TARGET_PRIMARY, NULL, 0, params, cb, state);
 }
 
-int api_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
+int app_db_query_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, app_db_cb cb, void *state)
 {
     return db_call(req, -1, DB_TARGET_PRIMARY, sql, nparams, params, cb, state);
 }
 
-int api_db_read_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, api_db_cb cb, void *state)
+int app_db_read_sql(h2o_req_t *req, const char *sql, int nparams, const char *const *params, app_db_cb cb, void *state)
 {
     return db_call(req, -1, DB_TARGET_READ, sql, nparams, params, cb, state);
 }
 
-void api_db_error_reply(h2o_req_t *req, const PGresult *res)
+void app_db_error_reply(h2o_req_t *req, const PGresult *res)
 {
     const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -157,12 +157,12 @@ void api_db_error_reply(h2o_req_t *req, const PGresult *res)
 
 static void catalog_holder_dispose(void *p)
 {
-    api_catalog_free(*(api_catalog_t **)p);
+    app_catalog_free(*(app_catalog_t **)p);
 }
 
-api_catalog_t *api_catalog_acquire(h2o_req_t *req)
+app_catalog_t *app_catalog_acquire(h2o_req_t *req)
 {
-    api_worker_t *aw = api_worker_of(req);
+    app_worker_t *aw = app_worker_of(req);
     if (aw->catalog == NULL) {
         send_unavailable(req, HTTP_PROBLEM_DB_UNAVAILABLE,
                          "The dataset catalog has not been loaded yet (the database has not answered since the server "
@@ -175,9 +175,9 @@ api_catalog_t *api_catalog_acquire(h2o_req_t *req)
 
 static void on_catalog(void *data, db_status_t status, const PGresult *res)
 {
-    api_worker_t *aw = data;
-    api_catalog_t *cat;
-    api_catalog_t **holder;
+    app_worker_t *aw = data;
+    app_catalog_t *cat;
+    app_catalog_t **holder;
 
     aw->catalog_loading = 0;
     if (status != DB_OK || PQntuples(res) != 1) {
@@ -185,7 +185,7 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
             log_error("cannot load the dataset catalog: %s", PQresultErrorMessage(res));
         return;
     }
-    if ((cat = api_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
+    if ((cat = app_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
         return;
     holder = h2o_mem_alloc_shared(NULL, sizeof(*holder), catalog_holder_dispose);
     *holder = cat;
@@ -199,12 +199,12 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
 /* Once a second: load the catalog until it is there, then reload it every minute (a safety net for a missed NOTIFY). */
 static void on_tick(h2o_timeout_entry_t *te)
 {
-    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, tick_entry, te);
+    app_worker_t *aw = H2O_STRUCT_FROM_MEMBER(app_worker_t, tick_entry, te);
     if (!aw->catalog_loading && (aw->catalog == NULL || ++aw->ticks % 60 == 0)) {
-        if (db_pool_query(aw->db, API_STMT_CATALOG, NULL, on_catalog, aw) == 0)
+        if (db_pool_query(aw->db, APP_STMT_CATALOG, NULL, on_catalog, aw) == 0)
             aw->catalog_loading = 1;
     }
-    api_meta_metrics_publish(aw);
+    app_service_metrics_publish(aw);
     h2o_timeout_link(aw->http->loop, &aw->tick_timeout, &aw->tick_entry);
 }
 
@@ -212,7 +212,7 @@ static void on_tick(h2o_timeout_entry_t *te)
 
 static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
-    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, notify_receiver, receiver);
+    app_worker_t *aw = H2O_STRUCT_FROM_MEMBER(app_worker_t, notify_receiver, receiver);
     while (!h2o_linklist_is_empty(messages)) {
         notify_message_t *m = H2O_STRUCT_FROM_MEMBER(notify_message_t, super.link, messages->next);
         h2o_linklist_unlink(&m->super.link);
@@ -220,14 +220,14 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             ++aw->datasets_generation;
             db_route_fence(aw->route); /* no replica serves this dataset until it has replayed the refresh */
             if (aw->catalog != NULL)
-                api_catalog_apply_notify(*aw->catalog, m->payload);
+                app_catalog_apply_notify(*aw->catalog, m->payload);
         }
         else if (m->channel == 1) {
             ++aw->consents_revoked;
-            api_auth_on_revoked(aw, m->payload);
+            app_auth_on_revoked(aw, m->payload);
         } else {
             /* the listener (re)connected: notifications may have been missed meanwhile */
-            api_auth_on_revoked(aw, NULL);
+            app_auth_on_revoked(aw, NULL);
             db_route_fence(aw->route);
             if (aw->catalog != NULL)
                 aw->ticks = 59; /* reload the catalog (versions) at the next tick */
@@ -249,7 +249,7 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
     if (ch < 0)
         return;
     for (unsigned i = 0; i < app.nworkers; ++i) {
-        api_worker_t *aw = __atomic_load_n(&app.workers[i], __ATOMIC_ACQUIRE);
+        app_worker_t *aw = __atomic_load_n(&app.workers[i], __ATOMIC_ACQUIRE);
         notify_message_t *m;
         if (aw == NULL || (m = calloc(1, sizeof(*m))) == NULL)
             continue;
@@ -265,18 +265,18 @@ static void on_first_tick(h2o_timeout_entry_t *te);
 
 static void *worker_start(http_worker_t *w)
 {
-    api_worker_t *aw = calloc(1, sizeof(*aw));
+    app_worker_t *aw = calloc(1, sizeof(*aw));
     if (aw == NULL)
         return NULL;
     aw->http = w;
     aw->conninfo = app.cfg->db_url != NULL ? app.cfg->db_url : "";
     aw->downloads_max = app.cfg->downloads;
-    aw->cache = api_cache_create((size_t)app.cfg->cache_mb * 1024 * 1024 / (app.cfg->threads > 0 ? app.cfg->threads : 1));
+    aw->cache = http_cache_create((size_t)app.cfg->cache_mb * 1024 * 1024 / (app.cfg->threads > 0 ? app.cfg->threads : 1));
     aw->download_timeout_ms = app.cfg->download_timeout_ms;
     aw->route = db_route_create(w->loop, app.cfg->db_url, app.cfg->db_read_urls, app.cfg->db_conns, app.cfg->db_timeout_ms,
-                                app.cfg->statement_timeout_ms, api_statements, API_STMT__COUNT);
+                                app.cfg->statement_timeout_ms, app_statements, APP_STMT__COUNT);
     if (aw->route == NULL) {
-        api_cache_destroy(aw->cache);
+        http_cache_destroy(aw->cache);
         free(aw);
         return NULL;
     }
@@ -289,11 +289,11 @@ static void *worker_start(http_worker_t *w)
     h2o_timeout_init(w->loop, &aw->first_timeout, 50);
     aw->first_entry.cb = on_first_tick;
     h2o_timeout_link(w->loop, &aw->first_timeout, &aw->first_entry);
-    if (api_gate_worker_start(aw) != 0)
+    if (app_gate_worker_start(aw) != 0)
         log_warn("worker %u: out of memory for the rate limits; this thread serves without them", w->id);
-    if (api_auth_worker_start(aw) != 0)
+    if (app_auth_worker_start(aw) != 0)
         log_warn("worker %u: out of memory for the token cache; personal routes answer 503 on this thread", w->id);
-    if (api_usage_worker_start(aw) != 0)
+    if (app_usage_worker_start(aw) != 0)
         log_warn("worker %u: out of memory for usage counters; this thread does not count usage", w->id);
     __atomic_store_n(&app.workers[w->id], aw, __ATOMIC_RELEASE);
     return aw;
@@ -301,31 +301,31 @@ static void *worker_start(http_worker_t *w)
 
 static void on_first_tick(h2o_timeout_entry_t *te)
 {
-    api_worker_t *aw = H2O_STRUCT_FROM_MEMBER(api_worker_t, first_entry, te);
+    app_worker_t *aw = H2O_STRUCT_FROM_MEMBER(app_worker_t, first_entry, te);
     if (aw->catalog != NULL || aw->catalog_loading)
         return;
-    if (db_pool_query(aw->db, API_STMT_CATALOG, NULL, on_catalog, aw) == 0)
+    if (db_pool_query(aw->db, APP_STMT_CATALOG, NULL, on_catalog, aw) == 0)
         aw->catalog_loading = 1;
     else
         h2o_timeout_link(aw->http->loop, &aw->first_timeout, &aw->first_entry);
 }
 
-/* The api_worker itself stays allocated (the listener thread may still address its receiver until api_stop). */
+/* The app_worker itself stays allocated (the listener thread may still address its receiver until app_stop). */
 static void worker_stop(http_worker_t *w)
 {
-    api_worker_t *aw = w->app;
+    app_worker_t *aw = w->app;
     if (h2o_timeout_is_linked(&aw->tick_entry))
         h2o_timeout_unlink(&aw->tick_entry);
     if (h2o_timeout_is_linked(&aw->first_entry))
         h2o_timeout_unlink(&aw->first_entry);
-    api_usage_worker_stop(aw); /* its last send needs the pool */
+    app_usage_worker_stop(aw); /* its last send needs the pool */
     db_route_destroy(aw->route);
     aw->route = NULL;
     aw->db = NULL;
-    api_gate_worker_stop(aw); /* after the pool: its last callbacks (origin loads) still reach the gate */
-    api_cache_destroy(aw->cache);
+    app_gate_worker_stop(aw); /* after the pool: its last callbacks (origin loads) still reach the gate */
+    http_cache_destroy(aw->cache);
     aw->cache = NULL;
-    api_auth_worker_stop(aw);
+    app_auth_worker_stop(aw);
     if (aw->catalog != NULL) {
         h2o_mem_release_shared(aw->catalog);
         aw->catalog = NULL;
@@ -334,7 +334,7 @@ static void worker_stop(http_worker_t *w)
 
 static http_server_hooks_t hooks = {worker_start, worker_stop};
 
-const http_server_hooks_t *api_start(const config_t *cfg)
+const http_server_hooks_t *app_start(const config_t *cfg)
 {
     char err[512];
 
@@ -351,7 +351,7 @@ const http_server_hooks_t *api_start(const config_t *cfg)
         while (n > 0)
             free(urls[--n]);
     }
-    if (api_auth_start(cfg, err, sizeof(err)) != 0 || api_gate_start(cfg, err, sizeof(err)) != 0) {
+    if (app_auth_start(cfg, err, sizeof(err)) != 0 || app_gate_start(cfg, err, sizeof(err)) != 0) {
         log_error("%s", err);
         return NULL;
     }
@@ -359,20 +359,20 @@ const http_server_hooks_t *api_start(const config_t *cfg)
     app.workers = calloc(cfg->threads, sizeof(*app.workers));
     if (app.workers == NULL)
         return NULL;
-    if ((hooks.metrics = api_meta_metrics_start(cfg->threads)) == NULL)
+    if ((hooks.metrics = app_service_metrics_start(cfg->threads)) == NULL)
         log_warn("out of memory for the metrics registry: /metrics answers 500");
-    hooks.country_of = api_meta_country_of;
-    hooks.gate = api_gate_check;
-    hooks.options = api_gate_options;
+    hooks.country_of = app_service_country_of;
+    hooks.gate = app_gate_check;
+    hooks.options = app_gate_options;
     if (db_listen_start(cfg->db_url, notify_channels, on_notify, NULL) != 0)
         log_warn("cannot start the notification listener; cache invalidation will wait for expiry");
     return &hooks;
 }
 
-void api_stop(void)
+void app_stop(void)
 {
     db_listen_stop();
-    api_auth_stop();
-    api_meta_metrics_stop();
+    app_auth_stop();
+    app_service_metrics_stop();
     hooks.metrics = NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * api/auth — bearer-token authentication and the consent service's shared state.
+ * app/auth — bearer-token authentication and the consent service's shared state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,7 @@ typedef struct auth_worker {
     char memo_token[AUTH_TOKEN_MAX_LEN];
 } auth_worker_t;
 
-int api_auth_start(const config_t *cfg, char *err, size_t errlen)
+int app_auth_start(const config_t *cfg, char *err, size_t errlen)
 {
     auth.issuer = cfg->issuer != NULL ? cfg->issuer : "http://localhost:8080";
     auth.dev_login = cfg->dev_login;
@@ -66,7 +66,7 @@ int api_auth_start(const config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
-void api_auth_stop(void)
+void app_auth_stop(void)
 {
     auth_keyring_free(auth.keyring);
     auth.keyring = NULL;
@@ -74,32 +74,32 @@ void api_auth_stop(void)
     auth.oidc = NULL;
 }
 
-const auth_keyring_t *api_auth_keyring(void)
+const auth_keyring_t *app_auth_keyring(void)
 {
     return auth.keyring;
 }
 
-const char *api_auth_issuer(void)
+const char *app_auth_issuer(void)
 {
     return auth.issuer;
 }
 
-int api_auth_dev_login(void)
+int app_auth_dev_login(void)
 {
     return auth.dev_login;
 }
 
-const auth_oidc_t *api_auth_oidc(void)
+const auth_oidc_t *app_auth_oidc(void)
 {
     return auth.oidc;
 }
 
-int api_auth_secure_cookies(void)
+int app_auth_secure_cookies(void)
 {
     return auth.secure_cookies;
 }
 
-const auth_keyring_t *api_auth_keyring_or_reply(h2o_req_t *req)
+const auth_keyring_t *app_auth_keyring_or_reply(h2o_req_t *req)
 {
     if (auth.keyring == NULL) {
         http_problem_send(req, HTTP_PROBLEM_CONSENT_UNAVAILABLE,
@@ -109,7 +109,7 @@ const auth_keyring_t *api_auth_keyring_or_reply(h2o_req_t *req)
     return auth.keyring;
 }
 
-int api_auth_worker_start(api_worker_t *aw)
+int app_auth_worker_start(app_worker_t *aw)
 {
     auth_worker_t *w = calloc(1, sizeof(*w));
     if (w == NULL || (w->cache = auth_cache_create(AUTH_CACHE_ENTRIES)) == NULL) {
@@ -120,7 +120,7 @@ int api_auth_worker_start(api_worker_t *aw)
     return 0;
 }
 
-void api_auth_worker_stop(api_worker_t *aw)
+void app_auth_worker_stop(app_worker_t *aw)
 {
     auth_worker_t *w = aw->auth;
     if (w == NULL)
@@ -130,7 +130,7 @@ void api_auth_worker_stop(api_worker_t *aw)
     aw->auth = NULL;
 }
 
-void api_auth_on_revoked(api_worker_t *aw, const char *consent_id)
+void app_auth_on_revoked(app_worker_t *aw, const char *consent_id)
 {
     auth_worker_t *w = aw->auth;
     if (w == NULL)
@@ -152,10 +152,10 @@ void api_auth_on_revoked(api_worker_t *aw, const char *consent_id)
 /* --- replies ------------------------------------------------------------------------------------------------------- */
 
 /* 401 invalid_token (RFC 6750 3.1) naming the failed check; description is a short ASCII phrase without quotes. */
-static void reply_invalid(h2o_req_t *req, api_token_rejection_t why, const char *description, const char *detail)
+static void reply_invalid(h2o_req_t *req, app_token_rejection_t why, const char *description, const char *detail)
 {
     char h[192];
-    api_meta_count_token_rejection(req, why);
+    app_service_count_token_rejection(req, why);
     str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"invalid_token\", error_description=\"%s\"", description);
     http_add_header(req, "www-authenticate", h);
     http_problem_sendf(req, HTTP_PROBLEM_INVALID_TOKEN, NULL, "Token check failed: %s. %s", description, detail);
@@ -164,16 +164,16 @@ static void reply_invalid(h2o_req_t *req, api_token_rejection_t why, const char 
 static void reply_scope(h2o_req_t *req, const char *scope)
 {
     char h[192];
-    api_meta_count_token_rejection(req, API_TOKEN_REJECT_INSUFFICIENT_SCOPE);
+    app_service_count_token_rejection(req, APP_TOKEN_REJECT_INSUFFICIENT_SCOPE);
     str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"insufficient_scope\", scope=\"%s\"", scope);
     http_add_header(req, "www-authenticate", h);
     http_problem_sendf(req, HTTP_PROBLEM_INSUFFICIENT_SCOPE, NULL,
                        "This route needs the scope %s, which the citizen's consent for this app does not include.", scope);
 }
 
-static void finish(h2o_req_t *req, const auth_claims_t *c, uint32_t need, const char *scope, api_auth_cb cb, void *state)
+static void finish(h2o_req_t *req, const auth_claims_t *c, uint32_t need, const char *scope, app_auth_cb cb, void *state)
 {
-    api_principal_t who;
+    app_principal_t who;
     if ((c->scopes & need) != need) {
         reply_scope(req, scope);
         return;
@@ -194,30 +194,30 @@ typedef struct pending {
     uint64_t revocations;
     uint32_t need;
     const char *scope;
-    api_auth_cb cb;
+    app_auth_cb cb;
     void *state;
 } pending_t;
 
 static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     pending_t *p = data;
-    auth_worker_t *w = api_worker_of(req)->auth;
+    auth_worker_t *w = app_worker_of(req)->auth;
     const char *st;
     uint64_t until = 0;
 
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "active") != 0) {
         if (strcmp(st, "revoked") == 0)
-            reply_invalid(req, API_TOKEN_REJECT_CONSENT_REVOKED, "consent revoked",
+            reply_invalid(req, APP_TOKEN_REJECT_CONSENT_REVOKED, "consent revoked",
                           "The citizen or the app has revoked the consent behind this token.");
         else if (strcmp(st, "expired") == 0)
-            reply_invalid(req, API_TOKEN_REJECT_CONSENT_EXPIRED, "consent expired", "The consent behind this token has expired.");
+            reply_invalid(req, APP_TOKEN_REJECT_CONSENT_EXPIRED, "consent expired", "The consent behind this token has expired.");
         else
-            reply_invalid(req, API_TOKEN_REJECT_UNKNOWN_CONSENT, "unknown consent",
+            reply_invalid(req, APP_TOKEN_REJECT_UNKNOWN_CONSENT, "unknown consent",
                           "No consent of this household for this client exists (the client may have been removed).");
         return;
     }
@@ -270,9 +270,9 @@ static h2o_iovec_t bearer_of(h2o_req_t *req)
     return v;
 }
 
-int api_auth_cached_client(h2o_req_t *req, char client[65])
+int app_auth_cached_client(h2o_req_t *req, char client[65])
 {
-    auth_worker_t *w = api_worker_of(req)->auth;
+    auth_worker_t *w = app_worker_of(req)->auth;
     h2o_iovec_t v;
     unsigned char hash[32];
     const auth_claims_t *hit;
@@ -287,9 +287,9 @@ int api_auth_cached_client(h2o_req_t *req, char client[65])
     return 1;
 }
 
-void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *state)
+void app_auth_require(h2o_req_t *req, const char *scope, app_auth_cb cb, void *state)
 {
-    api_worker_t *aw = api_worker_of(req);
+    app_worker_t *aw = app_worker_of(req);
     auth_worker_t *w = aw->auth;
     const auth_keyring_t *kr;
     ssize_t i;
@@ -302,14 +302,14 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
     int64_t now = (int64_t)time(NULL);
     pending_t *p;
 
-    if ((kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((kr = app_auth_keyring_or_reply(req)) == NULL)
         return;
     if (w == NULL) {
         http_problem_send(req, HTTP_PROBLEM_CONSENT_UNAVAILABLE, "This server thread has no token cache (out of memory).", NULL);
         return;
     }
     if ((i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1)) == -1) {
-        api_meta_count_token_rejection(req, API_TOKEN_REJECT_MISSING);
+        app_service_count_token_rejection(req, APP_TOKEN_REJECT_MISSING);
         http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
         http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN,
                           "This route needs a consent token: send `Authorization: Bearer <access token>`.", NULL);
@@ -317,7 +317,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
     }
     v = req->headers.entries[i].value;
     if (v.len < 7 || !h2o_lcstris(v.base, 6, H2O_STRLIT("bearer")) || v.base[6] != ' ') {
-        api_meta_count_token_rejection(req, API_TOKEN_REJECT_NOT_BEARER);
+        app_service_count_token_rejection(req, APP_TOKEN_REJECT_NOT_BEARER);
         http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\"");
         http_problem_send(req, HTTP_PROBLEM_INVALID_TOKEN, "Only the Bearer scheme is accepted here.", NULL);
         return;
@@ -329,7 +329,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         --v.len;
     }
     if (v.len > AUTH_TOKEN_MAX_LEN) {
-        reply_invalid(req, API_TOKEN_REJECT_MALFORMED, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
+        reply_invalid(req, APP_TOKEN_REJECT_MALFORMED, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));
         return;
     }
     token_hash(w, v.base, v.len, hash);
@@ -338,7 +338,7 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
         return;
     }
     if ((r = auth_token_verify(kr, auth.issuer, NULL, v.base, v.len, now, &claims)) != AUTH_TOKEN_OK) {
-        reply_invalid(req, api_meta_token_rejection_of(r), auth_token_result_name(r), auth_token_result_detail(r));
+        reply_invalid(req, app_service_token_rejection_of(r), auth_token_result_name(r), auth_token_result_detail(r));
         return;
     }
     p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
@@ -351,6 +351,6 @@ void api_auth_require(h2o_req_t *req, const char *scope, api_auth_cb cb, void *s
     p->state = state;
     {
         const char *params[3] = {p->claims.cid, p->claims.sub, p->claims.aud};
-        api_db_query_sql(req, consent_check_sql, 3, params, on_consent_check, p);
+        app_db_query_sql(req, consent_check_sql, 3, params, on_consent_check, p);
     }
 }

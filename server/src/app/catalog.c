@@ -1,5 +1,5 @@
 /*
- * api/catalog — parse and look up the dataset catalog.
+ * app/catalog — parse and look up the dataset catalog.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "core/strutil.h"
 
-const char api_catalog_sql[] =
+const char app_catalog_sql[] =
     "SELECT coalesce(json_agg(to_jsonb(d) || jsonb_build_object('columns', "
     "(SELECT coalesce(jsonb_agg(to_jsonb(c) - 'dataset_id' ORDER BY c.position), '[]'::jsonb) "
     "FROM meta.dataset_columns c WHERE c.dataset_id = d.id)) ORDER BY d.id), '[]'::json)::text FROM meta.datasets d";
@@ -24,7 +24,7 @@ static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"mi
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
 static const char *const role_names[] = {"dimension", "measure", "flag"};
 
-const char *api_col_type_name(api_col_type_t t)
+const char *app_col_type_name(app_col_type_t t)
 {
     return type_names[t];
 }
@@ -79,7 +79,7 @@ static int is_safe_ident(const char *s)
     return 1;
 }
 
-static int resolve_list(api_dataset_t *ds, json_t *arr, const api_column_t **out, size_t max, size_t *n)
+static int resolve_list(app_dataset_t *ds, json_t *arr, const app_column_t **out, size_t max, size_t *n)
 {
     size_t i;
     json_t *v;
@@ -87,7 +87,7 @@ static int resolve_list(api_dataset_t *ds, json_t *arr, const api_column_t **out
     json_array_foreach(arr, i, v)
     {
         const char *name = json_string_value(v);
-        const api_column_t *c = name != NULL ? api_dataset_column(ds, name, strlen(name)) : NULL;
+        const app_column_t *c = name != NULL ? app_dataset_column(ds, name, strlen(name)) : NULL;
         if (c == NULL || *n == max)
             return -1;
         out[(*n)++] = c;
@@ -95,7 +95,7 @@ static int resolve_list(api_dataset_t *ds, json_t *arr, const api_column_t **out
     return 0;
 }
 
-static int parse_dataset(api_dataset_t *ds, json_t *row)
+static int parse_dataset(app_dataset_t *ds, json_t *row)
 {
     json_t *cols = json_object_get(row, "columns"), *c;
     size_t i;
@@ -113,14 +113,14 @@ static int parse_dataset(api_dataset_t *ds, json_t *row)
         return -1;
     json_array_foreach(cols, i, c)
     {
-        api_column_t *col = &ds->cols[i];
+        app_column_t *col = &ds->cols[i];
         int t = lookup(type_names, 6, json_string_value(json_object_get(c, "type")));
         int r = lookup(role_names, 3, json_string_value(json_object_get(c, "role")));
         col->name = json_string_value(json_object_get(c, "name"));
         if (!is_safe_ident(col->name) || t < 0 || r < 0)
             return -1;
-        col->type = (api_col_type_t)t;
-        col->role = (api_col_role_t)r;
+        col->type = (app_col_type_t)t;
+        col->role = (app_col_role_t)r;
         col->filterable = json_is_true(json_object_get(c, "filterable"));
         col->groupable = json_is_true(json_object_get(c, "groupable"));
         col->nullable = json_is_true(json_object_get(c, "nullable"));
@@ -140,10 +140,10 @@ static int parse_dataset(api_dataset_t *ds, json_t *row)
     return 0;
 }
 
-api_catalog_t *api_catalog_parse(const char *text, size_t len)
+app_catalog_t *app_catalog_parse(const char *text, size_t len)
 {
     json_error_t err;
-    api_catalog_t *cat = calloc(1, sizeof(*cat));
+    app_catalog_t *cat = calloc(1, sizeof(*cat));
     size_t i;
     json_t *row;
 
@@ -165,11 +165,11 @@ api_catalog_t *api_catalog_parse(const char *text, size_t len)
     }
     return cat;
 fail:
-    api_catalog_free(cat);
+    app_catalog_free(cat);
     return NULL;
 }
 
-void api_catalog_free(api_catalog_t *cat)
+void app_catalog_free(app_catalog_t *cat)
 {
     if (cat == NULL)
         return;
@@ -180,7 +180,7 @@ void api_catalog_free(api_catalog_t *cat)
     free(cat);
 }
 
-api_dataset_t *api_catalog_find(api_catalog_t *cat, const char *id, size_t len)
+app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len)
 {
     for (size_t i = 0; cat != NULL && i < cat->n; ++i) {
         if (strlen(cat->datasets[i].id) == len && memcmp(cat->datasets[i].id, id, len) == 0)
@@ -189,7 +189,7 @@ api_dataset_t *api_catalog_find(api_catalog_t *cat, const char *id, size_t len)
     return NULL;
 }
 
-const api_column_t *api_dataset_column(const api_dataset_t *ds, const char *name, size_t len)
+const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len)
 {
     for (size_t i = 0; i < ds->ncols; ++i) {
         if (strlen(ds->cols[i].name) == len && memcmp(ds->cols[i].name, name, len) == 0)
@@ -198,13 +198,13 @@ const api_column_t *api_dataset_column(const api_dataset_t *ds, const char *name
     return NULL;
 }
 
-int api_catalog_apply_notify(api_catalog_t *cat, const char *payload)
+int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
 {
     const char *sp = strchr(payload, ' ');
     uint64_t v;
-    api_dataset_t *ds;
+    app_dataset_t *ds;
 
-    if (sp == NULL || (ds = api_catalog_find(cat, payload, (size_t)(sp - payload))) == NULL ||
+    if (sp == NULL || (ds = app_catalog_find(cat, payload, (size_t)(sp - payload))) == NULL ||
         str_to_uint(sp + 1, strlen(sp + 1), 0, UINT64_MAX, &v) != 0 || v == ds->version)
         return 0;
     ds->version = v;

@@ -1,78 +1,78 @@
 /*
- * api/catalog — the dataset catalog (meta.datasets + meta.dataset_columns) as the server sees it. Each worker holds its
+ * app/catalog — the dataset catalog (meta.datasets + meta.dataset_columns) as the server sees it. Each worker holds its
  * own copy, loaded through its pool when the database first answers and reloaded periodically; versions are bumped in
  * place by NOTIFY klima_dataset_refreshed. The records API accepts only what is catalogued here: columns, operators,
  * measures. No SQL text ever comes from a request.
  */
-#ifndef KLIMA_API_CATALOG_H
-#define KLIMA_API_CATALOG_H
+#ifndef KLIMA_APP_CATALOG_H
+#define KLIMA_APP_CATALOG_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum api_col_type { COL_STRING, COL_INTEGER, COL_NUMBER, COL_BOOLEAN, COL_DATE, COL_DATETIME } api_col_type_t;
-typedef enum api_col_role { ROLE_DIMENSION, ROLE_MEASURE, ROLE_FLAG } api_col_role_t;
+typedef enum app_col_type { COL_STRING, COL_INTEGER, COL_NUMBER, COL_BOOLEAN, COL_DATE, COL_DATETIME } app_col_type_t;
+typedef enum app_col_role { ROLE_DIMENSION, ROLE_MEASURE, ROLE_FLAG } app_col_role_t;
 
 /* filter operators (bit flags) */
 enum { OP_EQ = 1, OP_NE = 2, OP_LT = 4, OP_LTE = 8, OP_GT = 16, OP_GTE = 32, OP_IN = 64, OP_BETWEEN = 128 };
 /* aggregations (bit flags) */
 enum { AGG_SUM = 1, AGG_AVG = 2, AGG_MIN = 4, AGG_MAX = 8 };
 
-typedef struct api_column {
+typedef struct app_column {
     const char *name; /* owned by the dataset's json */
-    api_col_type_t type;
-    api_col_role_t role;
+    app_col_type_t type;
+    app_col_role_t role;
     int filterable, groupable, nullable;
     int local; /* a datetime without offset (Copenhagen wall clock): SQL type timestamp, not timestamptz */
     unsigned ops;  /* OP_* */
     unsigned aggs; /* AGG_* */
     json_t *enum_values; /* array of strings, or NULL */
-} api_column_t;
+} app_column_t;
 
-typedef struct api_dataset {
+typedef struct app_dataset {
     const char *id;
     const char *view; /* schema-qualified, validated as [a-z_]+.[a-z_]+ */
     uint64_t version;
     unsigned max_age;
     int personal;
-    api_column_t *cols;
+    app_column_t *cols;
     size_t ncols;
-    const api_column_t *pk[8]; /* primary key columns (keyset tie-breakers) */
+    const app_column_t *pk[8]; /* primary key columns (keyset tie-breakers) */
     size_t npk;
-    const api_column_t *order[8]; /* default order */
+    const app_column_t *order[8]; /* default order */
     size_t norder;
     json_t *json; /* the catalog row as loaded (metadata routes render from it); owns the strings above */
     /* ready-made header values (kept current with version), so a cached response formats nothing */
     char cache_control[40];
     char version_str[24];
-} api_dataset_t;
+} app_dataset_t;
 
-typedef struct api_catalog {
-    api_dataset_t *datasets;
+typedef struct app_catalog {
+    app_dataset_t *datasets;
     size_t n;
     json_t *root; /* the array the datasets point into */
-} api_catalog_t;
+} app_catalog_t;
 
 /* The SQL that returns the whole catalog as one JSON array (one row, one column). */
-extern const char api_catalog_sql[];
+extern const char app_catalog_sql[];
 
-/* Builds a catalog from the JSON text returned by api_catalog_sql. Returns NULL (with a log line saying why) if the text
- * is not a valid catalog. The caller frees it with api_catalog_free. */
-api_catalog_t *api_catalog_parse(const char *text, size_t len);
+/* Builds a catalog from the JSON text returned by app_catalog_sql. Returns NULL (with a log line saying why) if the text
+ * is not a valid catalog. The caller frees it with app_catalog_free. */
+app_catalog_t *app_catalog_parse(const char *text, size_t len);
 
-void api_catalog_free(api_catalog_t *cat);
+void app_catalog_free(app_catalog_t *cat);
 
 /* Finds a dataset by id (len bytes, not NUL-terminated); NULL if unknown or cat is NULL. */
-api_dataset_t *api_catalog_find(api_catalog_t *cat, const char *id, size_t len);
+app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len);
 
 /* Finds a column by name (len bytes); NULL if unknown. */
-const api_column_t *api_dataset_column(const api_dataset_t *ds, const char *name, size_t len);
+const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len);
 
 /* Applies a "<dataset id> <version>" notification payload; returns 1 if a version changed. */
-int api_catalog_apply_notify(api_catalog_t *cat, const char *payload);
+int app_catalog_apply_notify(app_catalog_t *cat, const char *payload);
 
 /* Names of the types, roles, operators and aggregations, for messages and metadata. */
-const char *api_col_type_name(api_col_type_t t);
+const char *app_col_type_name(app_col_type_t t);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * api/gate — CORS, country restriction and rate limits in front of every routed request.
+ * app/gate — CORS, country restriction and rate limits in front of every routed request.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@
 #define GATE_MAX_COUNTRIES 64
 #define GATE_PREFLIGHT_MAX_AGE "7200" /* what Chromium caps it at */
 
-const char *const api_gate_class_names[API_GATE__CLASSES] = {"service", "open", "download", "personal", "oauth", "feedback"};
+const char *const app_gate_class_names[APP_GATE__CLASSES] = {"service", "open", "download", "personal", "oauth", "feedback"};
 
 /* Who may read a route's responses from another origin. */
 typedef enum gate_cors {
@@ -33,7 +33,7 @@ typedef enum gate_cors {
 } gate_cors_t;
 
 typedef struct gate_route {
-    uint8_t cls;        /* api_gate_class_t */
+    uint8_t cls;        /* app_gate_class_t */
     uint8_t cors;       /* gate_cors_t */
     uint8_t restricted; /* subject to KLIMA_PERSONAL_COUNTRIES */
 } gate_route_t;
@@ -56,7 +56,7 @@ static struct {
     int enabled;
     unsigned nroutes;
     gate_route_t *routes;
-    gate_policy_t addr[API_GATE__CLASSES], client[API_GATE__CLASSES];
+    gate_policy_t addr[APP_GATE__CLASSES], client[APP_GATE__CLASSES];
     char countries[GATE_MAX_COUNTRIES][3];
     size_t ncountries;
 } gate;
@@ -69,8 +69,8 @@ typedef struct gate_origins {
 } gate_origins_t;
 
 typedef struct gate_worker {
-    api_worker_t *aw;
-    ratelimit_t *addr[API_GATE__CLASSES], *client[API_GATE__CLASSES];
+    app_worker_t *aw;
+    ratelimit_t *addr[APP_GATE__CLASSES], *client[APP_GATE__CLASSES];
     gate_origins_t *origins; /* NULL until loaded */
     int loading;
     h2o_timeout_t reload_timeout, first_timeout;
@@ -108,23 +108,23 @@ static int has_suffix(const char *s, const char *suffix)
 
 static gate_route_t classify(const http_route_t *r)
 {
-    gate_route_t g = {API_GATE_OPEN, GATE_CORS_ANY, 0};
+    gate_route_t g = {APP_GATE_OPEN, GATE_CORS_ANY, 0};
 
     if (strcmp(r->pattern, "/healthz") == 0 || strcmp(r->pattern, "/readyz") == 0) {
-        g.cls = API_GATE_SERVICE;
+        g.cls = APP_GATE_SERVICE;
     } else if (strcmp(r->pattern, "/metrics") == 0) {
         /* for the operator's scraper, not for scripts of web pages (an intranet deployment's browsers included) */
-        g = (gate_route_t){API_GATE_SERVICE, GATE_CORS_NONE, 0};
+        g = (gate_route_t){APP_GATE_SERVICE, GATE_CORS_NONE, 0};
     } else if (has_prefix(r->pattern, "/v1/me/")) {
-        g = (gate_route_t){API_GATE_PERSONAL, GATE_CORS_CLIENTS, 1};
+        g = (gate_route_t){APP_GATE_PERSONAL, GATE_CORS_CLIENTS, 1};
     } else if (has_prefix(r->pattern, "/oauth/")) {
         /* token and revoke are called by apps (also from browsers); the rest are pages and forms of this server */
         int api = strcmp(r->pattern, "/oauth/token") == 0 || strcmp(r->pattern, "/oauth/revoke") == 0;
-        g = (gate_route_t){API_GATE_OAUTH, api ? GATE_CORS_CLIENTS : GATE_CORS_NONE, 1};
+        g = (gate_route_t){APP_GATE_OAUTH, api ? GATE_CORS_CLIENTS : GATE_CORS_NONE, 1};
     } else if (has_suffix(r->pattern, "/download")) {
-        g.cls = API_GATE_DOWNLOAD;
+        g.cls = APP_GATE_DOWNLOAD;
     } else if (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/feedback") == 0) {
-        g.cls = API_GATE_FEEDBACK;
+        g.cls = APP_GATE_FEEDBACK;
     }
     return g;
 }
@@ -160,28 +160,28 @@ static int countries_parse(const char *list, char *err, size_t errlen)
     return 0;
 }
 
-int api_gate_start(const config_t *cfg, char *err, size_t errlen)
+int app_gate_start(const config_t *cfg, char *err, size_t errlen)
 {
-    const config_rate_t *rates[API_GATE__CLASSES] = {
-        [API_GATE_SERVICE] = &cfg->rate_service,   [API_GATE_OPEN] = &cfg->rate_open,
-        [API_GATE_DOWNLOAD] = &cfg->rate_download, [API_GATE_PERSONAL] = &cfg->rate_personal,
-        [API_GATE_OAUTH] = &cfg->rate_oauth,       [API_GATE_FEEDBACK] = &cfg->rate_feedback,
+    const config_rate_t *rates[APP_GATE__CLASSES] = {
+        [APP_GATE_SERVICE] = &cfg->rate_service,   [APP_GATE_OPEN] = &cfg->rate_open,
+        [APP_GATE_DOWNLOAD] = &cfg->rate_download, [APP_GATE_PERSONAL] = &cfg->rate_personal,
+        [APP_GATE_OAUTH] = &cfg->rate_oauth,       [APP_GATE_FEEDBACK] = &cfg->rate_feedback,
     };
 
     gate.enabled = cfg->rate_limit;
-    gate.nroutes = (unsigned)api_nroutes;
+    gate.nroutes = (unsigned)app_nroutes;
     free(gate.routes);
-    if ((gate.routes = calloc(api_nroutes, sizeof(*gate.routes))) == NULL) {
+    if ((gate.routes = calloc(app_nroutes, sizeof(*gate.routes))) == NULL) {
         str_fmt(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < api_nroutes; ++i)
-        gate.routes[i] = classify(&api_routes[i]);
-    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+    for (size_t i = 0; i < app_nroutes; ++i)
+        gate.routes[i] = classify(&app_routes[i]);
+    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
         uint64_t client_quota = (uint64_t)rates[c]->quota * (cfg->rate_client_factor > 0 ? cfg->rate_client_factor : 1);
         unsigned w = rates[c]->window_s > 0 ? rates[c]->window_s : 1;
-        policy_init(&gate.addr[c], api_gate_class_names[c], "", rates[c]->quota, w);
-        policy_init(&gate.client[c], api_gate_class_names[c], "-client",
+        policy_init(&gate.addr[c], app_gate_class_names[c], "", rates[c]->quota, w);
+        policy_init(&gate.client[c], app_gate_class_names[c], "-client",
                     client_quota > 4000000000u ? 4000000000u : (unsigned)client_quota, w);
     }
     return countries_parse(cfg->personal_countries, err, errlen);
@@ -250,21 +250,21 @@ static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
     return 0;
 }
 
-int api_gate_worker_start(api_worker_t *aw)
+int app_gate_worker_start(app_worker_t *aw)
 {
     gate_worker_t *g = calloc(1, sizeof(*g));
 
     if (g == NULL)
         return -1;
     g->aw = aw;
-    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
         if (gate.addr[c].quota == 0)
             continue;
         g->addr[c] = ratelimit_create_window(GATE_ADDR_SLOTS, gate.addr[c].quota, gate.addr[c].window_s);
         g->client[c] = ratelimit_create_window(GATE_CLIENT_SLOTS, gate.client[c].quota, gate.client[c].window_s);
         if (g->addr[c] == NULL || g->client[c] == NULL) {
             aw->gate = g;
-            api_gate_worker_stop(aw);
+            app_gate_worker_stop(aw);
             return -1;
         }
     }
@@ -276,14 +276,14 @@ int api_gate_worker_start(api_worker_t *aw)
     return 0;
 }
 
-void api_gate_worker_stop(api_worker_t *aw)
+void app_gate_worker_stop(app_worker_t *aw)
 {
     gate_worker_t *g = aw->gate;
     if (g == NULL)
         return;
     if (h2o_timeout_is_linked(&g->reload_entry))
         h2o_timeout_unlink(&g->reload_entry);
-    for (int c = 0; c < API_GATE__CLASSES; ++c) {
+    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
         ratelimit_destroy(g->addr[c]);
         ratelimit_destroy(g->client[c]);
     }
@@ -327,7 +327,7 @@ static void add_cors(h2o_req_t *req, const gate_pending_t *p)
 static int country_allowed(h2o_req_t *req)
 {
     char cc[3];
-    api_meta_country_of(req, cc);
+    app_service_country_of(req, cc);
     for (size_t i = 0; i < gate.ncountries; ++i) {
         if (gate.countries[i][0] == cc[0] && gate.countries[i][1] == cc[1])
             return 1;
@@ -413,10 +413,10 @@ static uint64_t address_key(gate_worker_t *g, h2o_req_t *req)
     return key;
 }
 
-int api_gate_check(h2o_req_t *req, size_t route)
+int app_gate_check(h2o_req_t *req, size_t route)
 {
     const gate_route_t *r;
-    gate_worker_t *g = api_worker_of(req)->gate;
+    gate_worker_t *g = app_worker_of(req)->gate;
     ratelimit_t *table;
     const gate_policy_t *pol;
     ratelimit_info_t info;
@@ -448,7 +448,7 @@ int api_gate_check(h2o_req_t *req, size_t route)
     }
     if (!gate.enabled || g == NULL || g->addr[r->cls] == NULL)
         return 0;
-    if (api_auth_cached_client(req, client)) {
+    if (app_auth_cached_client(req, client)) {
         table = g->client[r->cls];
         pol = &gate.client[r->cls];
         key = client_key(client);
@@ -457,14 +457,14 @@ int api_gate_check(h2o_req_t *req, size_t route)
         pol = &gate.addr[r->cls];
         key = address_key(g, req);
     }
-    if (!ratelimit_take_info(table, key, h2o_now(api_worker_of(req)->http->loop), &info)) {
-        api_meta_count_ratelimit_hit(req, (int)r->cls);
+    if (!ratelimit_take_info(table, key, h2o_now(app_worker_of(req)->http->loop), &info)) {
+        app_service_count_ratelimit_hit(req, (int)r->cls);
         add_ratelimit_headers(req, pol, &info);
         str_fmt(retry, sizeof(retry), "%u", info.retry_after_s);
         http_add_header(req, "retry-after", retry);
         http_problem_sendf(req, HTTP_PROBLEM_TOO_MANY_REQUESTS, NULL,
                            "More than %u %s requests in %u s from this %s; try again in %u s (see the RateLimit header).",
-                           pol->quota, api_gate_class_names[r->cls], pol->window_s, pol == &gate.client[r->cls] ? "app" : "address",
+                           pol->quota, app_gate_class_names[r->cls], pol->window_s, pol == &gate.client[r->cls] ? "app" : "address",
                            info.retry_after_s);
         return 1;
     }
@@ -475,10 +475,10 @@ int api_gate_check(h2o_req_t *req, size_t route)
     return 0;
 }
 
-int api_gate_options(h2o_req_t *req, size_t route, const char *allow)
+int app_gate_options(h2o_req_t *req, size_t route, const char *allow)
 {
     const gate_route_t *r = route < gate.nroutes ? &gate.routes[route] : NULL;
-    gate_worker_t *g = api_worker_of(req)->gate;
+    gate_worker_t *g = app_worker_of(req)->gate;
     h2o_iovec_t origin = origin_of(req);
     size_t alen = strlen(allow);
     char *methods = h2o_mem_alloc_pool(&req->pool, alen + sizeof(", OPTIONS"));
@@ -498,7 +498,7 @@ int api_gate_options(h2o_req_t *req, size_t route, const char *allow)
         http_problem_sendf(req, HTTP_PROBLEM_ORIGIN_NOT_ALLOWED, NULL,
                            "%s is not open to scripts of this origin: personal routes and /oauth/token, /oauth/revoke "
                            "answer only the origins of registered apps (their redirect URIs and --origin).",
-                           api_routes[route].pattern);
+                           app_routes[route].pattern);
         return 0;
     }
     if (r->cors == GATE_CORS_ANY)

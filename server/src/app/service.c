@@ -1,5 +1,5 @@
 /*
- * api/meta — service routes and the metrics registry.
+ * app/service — service routes and the metrics registry.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +16,7 @@
 static const char healthz_body[] = "{\"status\":\"ok\"}";
 static const char readyz_body[] = "{\"status\":\"ready\",\"database\":\"ok\"}";
 
-int api_meta_healthz(h2o_req_t *req, const http_match_t *m)
+int app_service_healthz(h2o_req_t *req, const http_match_t *m)
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     http_send_bytes(req, 200, "application/json", healthz_body, sizeof(healthz_body) - 1);
@@ -26,19 +26,19 @@ int api_meta_healthz(h2o_req_t *req, const http_match_t *m)
 static void on_ping(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     http_send_bytes(req, 200, "application/json", readyz_body, sizeof(readyz_body) - 1);
 }
 
-int api_meta_readyz(h2o_req_t *req, const http_match_t *m)
+int app_service_readyz(h2o_req_t *req, const http_match_t *m)
 {
     /* ready = this worker can serve datasets: its catalog is loaded and the database answers now */
-    if (api_catalog_acquire(req) == NULL)
+    if (app_catalog_acquire(req) == NULL)
         return 0;
-    api_db_query(req, API_STMT_PING, NULL, on_ping, NULL);
+    app_db_query(req, APP_STMT_PING, NULL, on_ping, NULL);
     return 0;
 }
 
@@ -47,23 +47,23 @@ int api_meta_readyz(h2o_req_t *req, const http_match_t *m)
 static const char *const conn_states[] = {"ready", "total"};
 static const char *const query_results[] = {"ok", "failed"};
 static const char *const read_targets[] = {"replica", "primary", "primary_retry"};
-static const char *const token_reasons[API_TOKEN_REJECT__COUNT] = {
-    [API_TOKEN_REJECT_MISSING] = "missing",
-    [API_TOKEN_REJECT_NOT_BEARER] = "not_bearer",
-    [API_TOKEN_REJECT_MALFORMED] = "malformed",
-    [API_TOKEN_REJECT_BAD_ALG] = "unsupported_alg",
-    [API_TOKEN_REJECT_UNKNOWN_KID] = "unknown_kid",
-    [API_TOKEN_REJECT_ALG_MISMATCH] = "alg_mismatch",
-    [API_TOKEN_REJECT_BAD_SIGNATURE] = "bad_signature",
-    [API_TOKEN_REJECT_BAD_ISSUER] = "wrong_issuer",
-    [API_TOKEN_REJECT_BAD_AUDIENCE] = "wrong_audience",
-    [API_TOKEN_REJECT_EXPIRED] = "expired",
-    [API_TOKEN_REJECT_NOT_YET_VALID] = "not_yet_valid",
-    [API_TOKEN_REJECT_BAD_CLAIMS] = "bad_claims",
-    [API_TOKEN_REJECT_CONSENT_REVOKED] = "consent_revoked",
-    [API_TOKEN_REJECT_CONSENT_EXPIRED] = "consent_expired",
-    [API_TOKEN_REJECT_UNKNOWN_CONSENT] = "unknown_consent",
-    [API_TOKEN_REJECT_INSUFFICIENT_SCOPE] = "insufficient_scope",
+static const char *const token_reasons[APP_TOKEN_REJECT__COUNT] = {
+    [APP_TOKEN_REJECT_MISSING] = "missing",
+    [APP_TOKEN_REJECT_NOT_BEARER] = "not_bearer",
+    [APP_TOKEN_REJECT_MALFORMED] = "malformed",
+    [APP_TOKEN_REJECT_BAD_ALG] = "unsupported_alg",
+    [APP_TOKEN_REJECT_UNKNOWN_KID] = "unknown_kid",
+    [APP_TOKEN_REJECT_ALG_MISMATCH] = "alg_mismatch",
+    [APP_TOKEN_REJECT_BAD_SIGNATURE] = "bad_signature",
+    [APP_TOKEN_REJECT_BAD_ISSUER] = "wrong_issuer",
+    [APP_TOKEN_REJECT_BAD_AUDIENCE] = "wrong_audience",
+    [APP_TOKEN_REJECT_EXPIRED] = "expired",
+    [APP_TOKEN_REJECT_NOT_YET_VALID] = "not_yet_valid",
+    [APP_TOKEN_REJECT_BAD_CLAIMS] = "bad_claims",
+    [APP_TOKEN_REJECT_CONSENT_REVOKED] = "consent_revoked",
+    [APP_TOKEN_REJECT_CONSENT_EXPIRED] = "consent_expired",
+    [APP_TOKEN_REJECT_UNKNOWN_CONSENT] = "unknown_consent",
+    [APP_TOKEN_REJECT_INSUFFICIENT_SCOPE] = "insufficient_scope",
 };
 static const char *const versions[] = {KLIMA_VERSION};
 
@@ -134,7 +134,7 @@ static const metrics_family_t families[M__COUNT] = {
     [M_RATELIMIT_HITS] = {.name = "klimaspejl_ratelimit_hits_total",
                           .help = "Requests refused with 429 by a rate limit, by route class (KLIMA_RATE_*).",
                           .type = METRICS_COUNTER,
-                          LABEL("class", api_gate_class_names),
+                          LABEL("class", app_gate_class_names),
                           .show_zero = 1},
     [M_DOWNLOADS_ACTIVE] = {.name = "klimaspejl_downloads_active",
                             .help = "Dataset downloads streaming now.",
@@ -157,7 +157,7 @@ static struct {
     int id[M__COUNT];
 } meta;
 
-metrics_t *api_meta_metrics_start(unsigned nworkers)
+metrics_t *app_service_metrics_start(unsigned nworkers)
 {
     if ((meta.m = metrics_create(nworkers)) == NULL)
         return NULL;
@@ -172,18 +172,18 @@ metrics_t *api_meta_metrics_start(unsigned nworkers)
     return meta.m;
 }
 
-void api_meta_metrics_stop(void)
+void app_service_metrics_stop(void)
 {
     metrics_destroy(meta.m);
     meta.m = NULL;
 }
 
-void api_meta_metrics_publish(api_worker_t *aw)
+void app_service_metrics_publish(app_worker_t *aw)
 {
     unsigned w = aw->http->id;
     db_pool_stats_t db;
-    api_cache_stats_t cache = {0};
-    uint64_t saved_at = api_usage_saved_at_ms(aw), now = h2o_now(aw->http->loop);
+    http_cache_stats_t cache = {0};
+    uint64_t saved_at = app_usage_saved_at_ms(aw), now = h2o_now(aw->http->loop);
 
     if (meta.m == NULL)
         return;
@@ -210,7 +210,7 @@ void api_meta_metrics_publish(api_worker_t *aw)
         metrics_set(meta.m, w, meta.id[M_DB_READS], 2, (int64_t)rs.reads_retried);
     }
     if (aw->cache != NULL)
-        api_cache_get_stats(aw->cache, &cache);
+        http_cache_get_stats(aw->cache, &cache);
     metrics_set(meta.m, w, meta.id[M_CACHE_HITS], 0, (int64_t)cache.hits);
     metrics_set(meta.m, w, meta.id[M_CACHE_MISSES], 0, (int64_t)cache.misses);
     metrics_set(meta.m, w, meta.id[M_CACHE_BYTES], 0, (int64_t)cache.bytes);
@@ -218,37 +218,37 @@ void api_meta_metrics_publish(api_worker_t *aw)
     metrics_set(meta.m, w, meta.id[M_USAGE_FLUSH_LAG], 0, saved_at != 0 && now > saved_at ? (int64_t)(now - saved_at) : 0);
 }
 
-api_token_rejection_t api_meta_token_rejection_of(auth_token_result_t r)
+app_token_rejection_t app_service_token_rejection_of(auth_token_result_t r)
 {
-    static const api_token_rejection_t of_result[AUTH_TOKEN__COUNT] = {
-        [AUTH_TOKEN_OK] = API_TOKEN_REJECT_MALFORMED, /* not a rejection; never asked */
-        [AUTH_TOKEN_MALFORMED] = API_TOKEN_REJECT_MALFORMED,
-        [AUTH_TOKEN_BAD_ALG] = API_TOKEN_REJECT_BAD_ALG,
-        [AUTH_TOKEN_UNKNOWN_KID] = API_TOKEN_REJECT_UNKNOWN_KID,
-        [AUTH_TOKEN_ALG_MISMATCH] = API_TOKEN_REJECT_ALG_MISMATCH,
-        [AUTH_TOKEN_BAD_SIGNATURE] = API_TOKEN_REJECT_BAD_SIGNATURE,
-        [AUTH_TOKEN_BAD_ISSUER] = API_TOKEN_REJECT_BAD_ISSUER,
-        [AUTH_TOKEN_BAD_AUDIENCE] = API_TOKEN_REJECT_BAD_AUDIENCE,
-        [AUTH_TOKEN_EXPIRED] = API_TOKEN_REJECT_EXPIRED,
-        [AUTH_TOKEN_NOT_YET_VALID] = API_TOKEN_REJECT_NOT_YET_VALID,
-        [AUTH_TOKEN_BAD_CLAIMS] = API_TOKEN_REJECT_BAD_CLAIMS,
+    static const app_token_rejection_t of_result[AUTH_TOKEN__COUNT] = {
+        [AUTH_TOKEN_OK] = APP_TOKEN_REJECT_MALFORMED, /* not a rejection; never asked */
+        [AUTH_TOKEN_MALFORMED] = APP_TOKEN_REJECT_MALFORMED,
+        [AUTH_TOKEN_BAD_ALG] = APP_TOKEN_REJECT_BAD_ALG,
+        [AUTH_TOKEN_UNKNOWN_KID] = APP_TOKEN_REJECT_UNKNOWN_KID,
+        [AUTH_TOKEN_ALG_MISMATCH] = APP_TOKEN_REJECT_ALG_MISMATCH,
+        [AUTH_TOKEN_BAD_SIGNATURE] = APP_TOKEN_REJECT_BAD_SIGNATURE,
+        [AUTH_TOKEN_BAD_ISSUER] = APP_TOKEN_REJECT_BAD_ISSUER,
+        [AUTH_TOKEN_BAD_AUDIENCE] = APP_TOKEN_REJECT_BAD_AUDIENCE,
+        [AUTH_TOKEN_EXPIRED] = APP_TOKEN_REJECT_EXPIRED,
+        [AUTH_TOKEN_NOT_YET_VALID] = APP_TOKEN_REJECT_NOT_YET_VALID,
+        [AUTH_TOKEN_BAD_CLAIMS] = APP_TOKEN_REJECT_BAD_CLAIMS,
     };
-    return (unsigned)r < AUTH_TOKEN__COUNT ? of_result[r] : API_TOKEN_REJECT_MALFORMED;
+    return (unsigned)r < AUTH_TOKEN__COUNT ? of_result[r] : APP_TOKEN_REJECT_MALFORMED;
 }
 
-void api_meta_count_token_rejection(h2o_req_t *req, api_token_rejection_t why)
+void app_service_count_token_rejection(h2o_req_t *req, app_token_rejection_t why)
 {
     if (meta.m != NULL)
         metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_TOKEN_REJECTIONS], (size_t)why, 1);
 }
 
-void api_meta_count_ratelimit_hit(h2o_req_t *req, int cls)
+void app_service_count_ratelimit_hit(h2o_req_t *req, int cls)
 {
-    if (meta.m != NULL && cls >= 0 && cls < API_GATE__CLASSES)
+    if (meta.m != NULL && cls >= 0 && cls < APP_GATE__CLASSES)
         metrics_add(meta.m, http_worker_of(req)->id, meta.id[M_RATELIMIT_HITS], (size_t)cls, 1);
 }
 
-void api_meta_country_of(h2o_req_t *req, char out[3])
+void app_service_country_of(h2o_req_t *req, char out[3])
 {
     struct sockaddr_storage ss;
     const struct sockaddr *peer = NULL;
@@ -264,7 +264,7 @@ void api_meta_country_of(h2o_req_t *req, char out[3])
     geo_country_of(peer, i != -1 ? req->headers.entries[i].value.base : NULL, i != -1 ? req->headers.entries[i].value.len : 0, out);
 }
 
-int api_meta_metrics(h2o_req_t *req, const http_match_t *m)
+int app_service_metrics(h2o_req_t *req, const http_match_t *m)
 {
     sbuf_t text = SBUF_INIT;
     char *body;
@@ -273,7 +273,7 @@ int api_meta_metrics(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The metrics registry could not be created (out of memory).", NULL);
         return 0;
     }
-    api_meta_metrics_publish(api_worker_of(req)); /* this worker's gauges are exact; the others' at most a second old */
+    app_service_metrics_publish(app_worker_of(req)); /* this worker's gauges are exact; the others' at most a second old */
     if (metrics_render(meta.m, &text) != 0 || (body = h2o_mem_alloc_pool(&req->pool, text.len)) == NULL) {
         sbuf_free(&text);
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory while rendering the metrics.", NULL);

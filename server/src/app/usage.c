@@ -1,5 +1,5 @@
 /*
- * api/usage — per-worker usage counters, their periodic send to PostgreSQL, and GET /v1/usage.
+ * app/usage — per-worker usage counters, their periodic send to PostgreSQL, and GET /v1/usage.
  *
  * Each worker owns two fixed tables of counters: `counting` takes the requests, `sending` holds the batch whose
  * api.usage_add call is in flight. A send swaps them; a failed send merges the batch back (so nothing is lost while
@@ -20,7 +20,7 @@
 #include "http/respond.h"
 
 /* Open addressing with at most half the slots used keeps probes short; a merge after a failed send may use more. */
-#define USAGE_SLOTS (API_USAGE_MAX_KEYS * 2)
+#define USAGE_SLOTS (APP_USAGE_MAX_KEYS * 2)
 /* X-Forwarded-For bytes considered (the right end: the hops nearest to us). */
 #define USAGE_XFF_MAX 2048
 /* At shutdown, how long the last send may take. */
@@ -48,22 +48,22 @@ typedef struct usage_table {
     size_t nkeys;
 } usage_table_t;
 
-typedef struct api_usage {
-    api_worker_t *aw;
+typedef struct app_usage {
+    app_worker_t *aw;
     usage_table_t *counting, *sending;
     int in_flight; /* an api.usage_add of `sending` is waiting for its answer */
     int stopped;   /* the worker stopped with a send in flight: its callback frees this */
     uint64_t dropped;
-    uint64_t saved_at_ms; /* h2o_now when every count was last saved (api_usage_saved_at_ms) */
+    uint64_t saved_at_ms; /* h2o_now when every count was last saved (app_usage_saved_at_ms) */
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
     usage_table_t tables[2];
-} api_usage_t;
+} app_usage_t;
 
 static const char *const format_names[] = {
     [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv", [FORMAT_NDJSON] = "ndjson", [FORMAT_GEOJSON] = "geojson"};
 
-const char *api_usage_format_name(api_format_t format)
+const char *app_usage_format_name(opendata_format_t format)
 {
     if ((size_t)format >= sizeof(format_names) / sizeof(format_names[0]) || format_names[format] == NULL)
         return "other";
@@ -79,7 +79,7 @@ static const struct {
     {"text/csv", "csv"},          {"text/tab-separated-values", "csv"},
 };
 
-const char *api_usage_format_of_type(const char *content_type)
+const char *app_usage_format_of_type(const char *content_type)
 {
     for (size_t i = 0; content_type != NULL && i < sizeof(type_formats) / sizeof(type_formats[0]); ++i) {
         if (strncmp(content_type, type_formats[i].prefix, strlen(type_formats[i].prefix)) == 0)
@@ -223,11 +223,11 @@ static void table_to_json(const usage_table_t *t, sbuf_t *out)
 
 /* --- sending -------------------------------------------------------------------------------------------------------- */
 
-static void usage_flush(api_usage_t *u);
+static void usage_flush(app_usage_t *u);
 
 static void on_flushed(void *data, db_status_t status, const PGresult *res)
 {
-    api_usage_t *u = data;
+    app_usage_t *u = data;
     const char *state = status == DB_QUERY_ERROR ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     uint64_t lost = 0;
 
@@ -257,12 +257,12 @@ static void on_flushed(void *data, db_status_t status, const PGresult *res)
         return;
     }
     /* the table filled up while this send was in flight: send the rest now rather than at the next tick */
-    if (u->counting->nkeys >= API_USAGE_MAX_KEYS)
+    if (u->counting->nkeys >= APP_USAGE_MAX_KEYS)
         usage_flush(u);
 }
 
 /* Sends the counting table unless a send is in flight or there is nothing to send. */
-static void usage_flush(api_usage_t *u)
+static void usage_flush(app_usage_t *u)
 {
     sbuf_t json = SBUF_INIT;
     const char *params[1];
@@ -283,7 +283,7 @@ static void usage_flush(api_usage_t *u)
     u->sending = u->counting;
     u->counting = t;
     params[0] = json.data;
-    if (db_pool_query(u->aw->db, API_STMT_USAGE_ADD, params, on_flushed, u) != 0) {
+    if (db_pool_query(u->aw->db, APP_STMT_USAGE_ADD, params, on_flushed, u) != 0) {
         /* no connection right now: undo the swap (counting is still empty) and try at the next tick */
         t = u->sending;
         u->sending = u->counting;
@@ -297,7 +297,7 @@ exit:
 
 static void on_flush_timer(h2o_timeout_entry_t *te)
 {
-    api_usage_t *u = H2O_STRUCT_FROM_MEMBER(api_usage_t, flush_entry, te);
+    app_usage_t *u = H2O_STRUCT_FROM_MEMBER(app_usage_t, flush_entry, te);
     usage_flush(u);
     h2o_timeout_link(u->aw->http->loop, &u->flush_timeout, &u->flush_entry);
 }
@@ -346,10 +346,10 @@ static const char *joined_xff(h2o_req_t *req, size_t *len)
     return buf;
 }
 
-void api_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, const char *format)
+void app_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, const char *format)
 {
-    api_worker_t *aw = api_worker_of(req);
-    api_usage_t *u = aw != NULL ? aw->usage : NULL;
+    app_worker_t *aw = app_worker_of(req);
+    app_usage_t *u = aw != NULL ? aw->usage : NULL;
     struct sockaddr_storage ss;
     const struct sockaddr *peer = NULL;
     const char *xff;
@@ -373,17 +373,17 @@ void api_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, c
     }
     /* only the country goes into the counter; the address stays in this stack frame */
     geo_country_of(peer, xff, xff_len, key.country);
-    if (table_add(u->counting, &key, 1, API_USAGE_MAX_KEYS) != 0)
+    if (table_add(u->counting, &key, 1, APP_USAGE_MAX_KEYS) != 0)
         ++u->dropped;
-    if (u->counting->nkeys >= API_USAGE_MAX_KEYS)
+    if (u->counting->nkeys >= APP_USAGE_MAX_KEYS)
         usage_flush(u);
 }
 
 /* --- worker lifecycle ----------------------------------------------------------------------------------------------- */
 
-int api_usage_worker_start(api_worker_t *aw)
+int app_usage_worker_start(app_worker_t *aw)
 {
-    api_usage_t *u = calloc(1, sizeof(*u));
+    app_usage_t *u = calloc(1, sizeof(*u));
 
     aw->usage = NULL;
     if (u == NULL)
@@ -392,7 +392,7 @@ int api_usage_worker_start(api_worker_t *aw)
     u->counting = &u->tables[0];
     u->sending = &u->tables[1];
     u->saved_at_ms = h2o_now(aw->http->loop);
-    h2o_timeout_init(aw->http->loop, &u->flush_timeout, API_USAGE_FLUSH_MS);
+    h2o_timeout_init(aw->http->loop, &u->flush_timeout, APP_USAGE_FLUSH_MS);
     u->flush_entry.cb = on_flush_timer;
     h2o_timeout_link(aw->http->loop, &u->flush_timeout, &u->flush_entry);
     aw->usage = u;
@@ -407,15 +407,15 @@ static uint64_t mono_ms(void)
 }
 
 /* Runs the loop until u's send is answered or the deadline passes. */
-static void wait_for_send(api_usage_t *u, uint64_t deadline)
+static void wait_for_send(app_usage_t *u, uint64_t deadline)
 {
     while (u->in_flight && mono_ms() < deadline)
         h2o_evloop_run(u->aw->http->loop, 50);
 }
 
-void api_usage_worker_stop(api_worker_t *aw)
+void app_usage_worker_stop(app_worker_t *aw)
 {
-    api_usage_t *u = aw->usage;
+    app_usage_t *u = aw->usage;
     uint64_t deadline = mono_ms() + USAGE_STOP_WAIT_MS;
 
     if (u == NULL)
@@ -436,9 +436,9 @@ void api_usage_worker_stop(api_worker_t *aw)
     free(u);
 }
 
-uint64_t api_usage_saved_at_ms(const api_worker_t *aw)
+uint64_t app_usage_saved_at_ms(const app_worker_t *aw)
 {
-    const api_usage_t *u = aw->usage;
+    const app_usage_t *u = aw->usage;
     return u != NULL ? u->saved_at_ms : 0;
 }
 
@@ -457,7 +457,7 @@ static void on_usage_rows(h2o_req_t *req, void *data, db_status_t status, const 
     int rows;
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     rows = PQntuples(res);
@@ -549,7 +549,7 @@ static int usage_params_or_reply(h2o_req_t *req, usage_params_t *p)
     return 0;
 }
 
-int api_usage_get(h2o_req_t *req, const http_match_t *m)
+int app_usage_get(h2o_req_t *req, const http_match_t *m)
 {
     usage_params_t p;
     usage_get_t *g;
@@ -579,10 +579,10 @@ int api_usage_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     if (p.dataset != NULL) {
-        api_catalog_t *cat = api_catalog_acquire(req);
+        app_catalog_t *cat = app_catalog_acquire(req);
         if (cat == NULL)
             return 0;
-        if (api_catalog_find(cat, p.dataset, strlen(p.dataset)) == NULL) {
+        if (app_catalog_find(cat, p.dataset, strlen(p.dataset)) == NULL) {
             http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "dataset",
                                "There is no dataset '%.64s'; GET /v1/datasets lists them.", p.dataset);
             return 0;
@@ -593,6 +593,6 @@ int api_usage_get(h2o_req_t *req, const http_match_t *m)
     params[0] = g->from;
     params[1] = g->to;
     params[2] = p.dataset;
-    api_db_query(req, API_STMT_USAGE_GET, params, on_usage_rows, g);
+    app_db_query(req, APP_STMT_USAGE_GET, params, on_usage_rows, g);
     return 0;
 }

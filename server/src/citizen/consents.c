@@ -1,5 +1,5 @@
 /*
- * api/consents — the citizen's consents.
+ * citizen/consents — the citizen's consents.
  */
 #include <string.h>
 
@@ -16,29 +16,29 @@ static const char revoke_sql[] = "SELECT api.consent_revoke($1::uuid, $2::uuid)"
 static void on_list(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     http_send_bytes(req, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
-static void list_authorized(h2o_req_t *req, void *state, const api_principal_t *who)
+static void list_authorized(h2o_req_t *req, void *state, const app_principal_t *who)
 {
     const char *params[1] = {who->household};
-    api_db_query_sql(req, list_sql, 1, params, on_list, NULL);
+    app_db_query_sql(req, list_sql, 1, params, on_list, NULL);
 }
 
-int api_consents_list(h2o_req_t *req, const http_match_t *m)
+int citizen_consents_list(h2o_req_t *req, const http_match_t *m)
 {
-    api_auth_require(req, "consents:manage", list_authorized, NULL);
+    app_auth_require(req, "consents:manage", list_authorized, NULL);
     return 0;
 }
 
 static void on_revoke(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "not-found") == 0) {
@@ -49,13 +49,13 @@ static void on_revoke(h2o_req_t *req, void *state, db_status_t status, const PGr
     http_send_bytes(req, 204, "application/json", "", 0);
 }
 
-static void delete_authorized(h2o_req_t *req, void *state, const api_principal_t *who)
+static void delete_authorized(h2o_req_t *req, void *state, const app_principal_t *who)
 {
     const char *params[2] = {who->household, state};
-    api_db_query_sql(req, revoke_sql, 2, params, on_revoke, NULL);
+    app_db_query_sql(req, revoke_sql, 2, params, on_revoke, NULL);
 }
 
-int api_consents_delete(h2o_req_t *req, const http_match_t *m)
+int citizen_consents_delete(h2o_req_t *req, const http_match_t *m)
 {
     size_t len;
     const char *v = http_match_param(m, "id", &len);
@@ -67,6 +67,6 @@ int api_consents_delete(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "id must be a consent id (a uuid) from GET /v1/me/consents.", "id");
         return 0;
     }
-    api_auth_require(req, "consents:manage", delete_authorized, id);
+    app_auth_require(req, "consents:manage", delete_authorized, id);
     return 0;
 }

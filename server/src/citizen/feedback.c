@@ -1,5 +1,5 @@
 /*
- * api/feedback — citizen feedback.
+ * citizen/feedback — citizen feedback.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -25,8 +25,8 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-int api_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
-                          json_t **root, api_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
+int citizen_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
+                          json_t **root, citizen_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
 {
     json_error_t jerr;
     const char *key;
@@ -109,12 +109,12 @@ int api_feedback_validate(const char *body, size_t len, int (*dataset_known)(con
 
 static int catalog_has(const char *id, void *ctx)
 {
-    return api_catalog_find(ctx, id, strlen(id)) != NULL;
+    return app_catalog_find(ctx, id, strlen(id)) != NULL;
 }
 
 typedef struct feedback_state {
     json_t *root; /* released when the request's pool is cleared */
-    api_feedback_input_t in;
+    citizen_feedback_input_t in;
     char country[3], rating[4];
 } feedback_state_t;
 
@@ -126,7 +126,7 @@ static void feedback_state_dispose(void *p)
 static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     char ts[40];
@@ -139,9 +139,9 @@ static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGres
 
 /* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household. The
  * household id goes only to api.feedback_add, never to a log. */
-static void feedback_store(h2o_req_t *req, feedback_state_t *st, const api_principal_t *who)
+static void feedback_store(h2o_req_t *req, feedback_state_t *st, const app_principal_t *who)
 {
-    const api_feedback_input_t *in = &st->in;
+    const citizen_feedback_input_t *in = &st->in;
     int linked = who != NULL && strcmp(in->topic, "data-error") == 0;
     const char *params[7] = {in->topic,
                              in->dataset,
@@ -150,10 +150,10 @@ static void feedback_store(h2o_req_t *req, feedback_state_t *st, const api_princ
                              st->country,
                              linked ? who->household : NULL,
                              linked ? who->client : NULL};
-    api_db_query(req, API_STMT_FEEDBACK_ADD, params, on_added, st);
+    app_db_query(req, APP_STMT_FEEDBACK_ADD, params, on_added, st);
 }
 
-static void feedback_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+static void feedback_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
     feedback_store(req, data, who);
 }
@@ -170,9 +170,9 @@ static void client_of(h2o_req_t *req, struct sockaddr_storage *ss, const struct 
     *xff_len = i != -1 ? req->headers.entries[i].value.len : 0;
 }
 
-int api_feedback_post(h2o_req_t *req, const http_match_t *m)
+int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat;
+    app_catalog_t *cat;
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     struct sockaddr_storage ss;
     const struct sockaddr *peer;
@@ -180,7 +180,7 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
     size_t xff_len;
     char detail[300];
     feedback_state_t *st;
-    api_feedback_input_t in;
+    citizen_feedback_input_t in;
 
     if (ct == -1 || !(req->headers.entries[ct].value.len >= 16 &&
                       h2o_lcstris(req->headers.entries[ct].value.base, 16, H2O_STRLIT("application/json")))) {
@@ -191,13 +191,13 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
         http_problem_sendf(req, HTTP_PROBLEM_PAYLOAD_TOO_LARGE, NULL, "The body may be at most %d bytes.", FEEDBACK_MAX_BODY);
         return 0;
     }
-    /* the rate limit (class "feedback", KLIMA_RATE_FEEDBACK) was applied by api/gate.c before this handler ran */
+    /* the rate limit (class "feedback", KLIMA_RATE_FEEDBACK) was applied by app/gate.c before this handler ran */
     client_of(req, &ss, &peer, &xff, &xff_len);
-    if ((cat = api_catalog_acquire(req)) == NULL)
+    if ((cat = app_catalog_acquire(req)) == NULL)
         return 0;
     st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
     st->root = NULL;
-    if (api_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root, &in,
+    if (citizen_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root, &in,
                               &param, detail, sizeof(detail)) != 0) {
         http_problem_send(req, param != NULL ? HTTP_PROBLEM_INVALID_PARAMETER : HTTP_PROBLEM_BAD_REQUEST, detail, param);
         return 0;
@@ -208,7 +208,7 @@ int api_feedback_post(h2o_req_t *req, const http_match_t *m)
     /* With a consent token (scope summary:read) a data-error report is linked to the household, so staff can look at
      * its data; the token is verified whatever the topic (a bad one is 401), but other topics stay anonymous. */
     if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) != -1) {
-        api_auth_require(req, "summary:read", feedback_authorized, st);
+        app_auth_require(req, "summary:read", feedback_authorized, st);
         return 0;
     }
     feedback_store(req, st, NULL);
@@ -219,7 +219,7 @@ static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGres
 {
     json_t *rows;
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     rows = json_array();
@@ -234,8 +234,8 @@ static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGres
     http_send_json(req, 200, json_pack("{s:o}", "rows", rows));
 }
 
-int api_feedback_stats(h2o_req_t *req, const http_match_t *m)
+int citizen_feedback_stats(h2o_req_t *req, const http_match_t *m)
 {
-    api_db_query(req, API_STMT_FEEDBACK_STATS, NULL, on_stats, NULL);
+    app_db_query(req, APP_STMT_FEEDBACK_STATS, NULL, on_stats, NULL);
     return 0;
 }

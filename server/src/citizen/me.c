@@ -1,5 +1,5 @@
 /*
- * api/me — personal routes.
+ * citizen/me — personal routes.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 /* --- feedback: words, the KP2035 path, tips -------------------------------------------------------------------------- */
 
-double api_me_kp2035_target(int year)
+double citizen_me_kp2035_target(int year)
 {
     if (year <= 2019)
         return 10.0;
@@ -70,7 +70,7 @@ static int tip_cmp(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-void api_me_feedback(json_t *s, const char *lang)
+void citizen_me_feedback(json_t *s, const char *lang)
 {
     int da = strcmp(lang, "da") == 0;
     const char *rating = json_string_value(json_object_get(json_object_get(s, "peers"), "rating"));
@@ -103,7 +103,7 @@ void api_me_feedback(json_t *s, const char *lang)
     json_object_set_new(json_object_get(s, "peers"), "rating_text", json_string(text));
 
     /* KP2035: annualise the month's per-person figure and set it against the year's path value */
-    double annual_t = per_person * 12.0 / 1000.0, target = api_me_kp2035_target(year);
+    double annual_t = per_person * 12.0 / 1000.0, target = citizen_me_kp2035_target(year);
     json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
                            "target_2035_t_per_person_year", 5.0, "baseline_2019_t_per_person_year", 10.0,
                            "covered_t_per_person_year_estimate", round(annual_t * 100) / 100);
@@ -261,7 +261,7 @@ static void me_db_error(h2o_req_t *req, const PGresult *res)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), NULL);
         return;
     }
-    api_db_error_reply(req, res);
+    app_db_error_reply(req, res);
 }
 
 static void personal_headers(h2o_req_t *req)
@@ -297,21 +297,21 @@ static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGr
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The summary could not be read.", NULL);
         return;
     }
-    api_me_feedback(s, st->lang);
+    citizen_me_feedback(s, st->lang);
     personal_headers(req);
     http_send_json(req, 200, s);
 }
 
-static void summary_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+static void summary_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
     summary_state_t *st = data;
     char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
     str_fmt(first_day, 11, "%.7s-01", st->month);
     const char *params[2] = {who->household, first_day};
-    api_db_read_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
+    app_db_read_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
 }
 
-int api_me_summary(h2o_req_t *req, const http_match_t *m)
+int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
 {
     static const char *const allowed[] = {"month", "lang", NULL};
     me_params_t mp;
@@ -327,7 +327,7 @@ int api_me_summary(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'lang' must be da or en.", "lang");
         return 0;
     }
-    st->lang = lang != NULL ? lang : api_datasets_lang(req);
+    st->lang = lang != NULL ? lang : opendata_datasets_lang(req);
     if (month == NULL) {
         /* the last whole month, Copenhagen time (approximated in UTC: the summary is per local month either way) */
         time_t now = time(NULL) - 86400 * 3;
@@ -343,13 +343,13 @@ int api_me_summary(h2o_req_t *req, const http_match_t *m)
     } else {
         char day[11];
         str_fmt(day, sizeof(day), "%.7s-01", month);
-        if (strlen(month) != 7 || !api_query_valid_date(day, 10)) {
+        if (strlen(month) != 7 || !opendata_query_valid_date(day, 10)) {
             http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
             return 0;
         }
     }
     st->month = month;
-    api_auth_require(req, "summary:read", summary_authorized, st);
+    app_auth_require(req, "summary:read", summary_authorized, st);
     return 0;
 }
 
@@ -470,7 +470,7 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
     sbuf_free(&b);
 }
 
-static void series_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+static void series_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
     series_state_t *st = data;
     char sql[640];
@@ -481,7 +481,7 @@ static void series_authorized(h2o_req_t *req, void *data, const api_principal_t 
             "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
     const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
-    api_db_read_sql(req, sql, 5, params, on_series, st);
+    app_db_read_sql(req, sql, 5, params, on_series, st);
 }
 
 static int series(h2o_req_t *req, const char *kind, const char *scope, const char *default_resolution)
@@ -507,7 +507,7 @@ static int series(h2o_req_t *req, const char *kind, const char *scope, const cha
     const char *names[2] = {"from", "to"};
     const char *vals[2] = {st->from, st->to};
     for (int i = 0; i < 2; ++i) {
-        if (vals[i] == NULL || !api_query_valid_datetime(vals[i], 0)) {
+        if (vals[i] == NULL || !opendata_query_valid_datetime(vals[i], 0)) {
             http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i],
                                "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.", names[i]);
             return 0;
@@ -518,30 +518,30 @@ static int series(h2o_req_t *req, const char *kind, const char *scope, const cha
         return 0;
     }
     st->csv = format != NULL && strcmp(format, "csv") == 0;
-    api_auth_require(req, scope, series_authorized, st);
+    app_auth_require(req, scope, series_authorized, st);
     return 0;
 }
 
-int api_me_energy(h2o_req_t *req, const http_match_t *m)
+int citizen_me_energy(h2o_req_t *req, const http_match_t *m)
 {
     return series(req, "energy", "energy:read", "hour");
 }
 
-int api_me_waste(h2o_req_t *req, const http_match_t *m)
+int citizen_me_waste(h2o_req_t *req, const http_match_t *m)
 {
     return series(req, "waste", "waste:read", "day");
 }
 
-int api_me_mobility(h2o_req_t *req, const http_match_t *m)
+int citizen_me_mobility(h2o_req_t *req, const http_match_t *m)
 {
     return series(req, "mobility", "mobility:read", "day");
 }
 
 /* --- /v1/me/export ----------------------------------------------------------------------------------------------------- */
 
-static void export_authorized(h2o_req_t *req, void *data, const api_principal_t *who)
+static void export_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
-    api_stream_opts_t o = {0};
+    opendata_stream_opts_t o = {0};
     const char *params[1] = {who->household};
     o.content_type = "application/x-ndjson";
     o.filename = "klimaspejl-export.ndjson";
@@ -549,18 +549,18 @@ static void export_authorized(h2o_req_t *req, void *data, const api_principal_t 
     o.log_label = "a household export";
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
-    api_stream_copy(req,
+    opendata_stream_copy(req,
                     "COPY (SELECT json_build_object('kind', kind, 'record', record) FROM api.me_export($1::uuid)) "
                     "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')",
                     params, 1, &o);
 }
 
-int api_me_export(h2o_req_t *req, const http_match_t *m)
+int citizen_me_export(h2o_req_t *req, const http_match_t *m)
 {
     static const char *const allowed[] = {NULL};
     me_params_t mp;
     if (me_parse(req, &mp, allowed) != 0)
         return 0;
-    api_auth_require(req, "export:read", export_authorized, NULL);
+    app_auth_require(req, "export:read", export_authorized, NULL);
     return 0;
 }

@@ -3,8 +3,8 @@
  * returns the process exit code: 0 success, 1 runtime failure (message on stderr), 2 usage error (one-line message
  * followed by the usage on stderr).
  */
-#ifndef KLIMA_CLI_H
-#define KLIMA_CLI_H
+#ifndef KLIMA_CLI_CLI_H
+#define KLIMA_CLI_CLI_H
 
 #include <stdio.h>
 

@@ -58,11 +58,11 @@ int cli_serve_main(int argc, char **argv)
         }
         log_info("web pages: %zu files from %s", http_static_count(), web);
     }
-    if ((hooks = api_start(&cfg)) == NULL)
+    if ((hooks = app_start(&cfg)) == NULL)
         goto exit;
-    if (http_server_run(&cfg, api_routes, api_nroutes, hooks) == 0)
+    if (http_server_run(&cfg, app_routes, app_nroutes, hooks) == 0)
         ret = CLI_EXIT_OK;
-    api_stop();
+    app_stop();
 exit:
     geo_close();
     config_free(&cfg);

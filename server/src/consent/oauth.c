@@ -1,5 +1,5 @@
 /*
- * api/oauth — authorization endpoint, login and consent pages, token and revocation endpoints, JWKS and metadata.
+ * consent/oauth — authorization endpoint, login and consent pages, token and revocation endpoints, JWKS and metadata.
  *
  * Browser state lives in two cookies scoped to /oauth: klima_csrf (a random double-submit token echoed in every form)
  * and klima_session (a short-lived JWS signed with the service key: the logged-in household), set by the dev login or by
@@ -341,10 +341,10 @@ static void cookie_set(h2o_req_t *req, const char *name, const char *value, int 
     char buf[2048];
     if (max_age >= 0)
         str_fmt(buf, sizeof(buf), "%s=%s; Path=/oauth; Max-Age=%d; HttpOnly; SameSite=Lax%s", name, value, max_age,
-                api_auth_secure_cookies() ? "; Secure" : "");
+                app_auth_secure_cookies() ? "; Secure" : "");
     else
         str_fmt(buf, sizeof(buf), "%s=%s; Path=/oauth; HttpOnly; SameSite=Lax%s", name, value,
-                api_auth_secure_cookies() ? "; Secure" : "");
+                app_auth_secure_cookies() ? "; Secure" : "");
     http_add_header(req, "set-cookie", buf);
 }
 
@@ -388,7 +388,7 @@ static const char *session_household(h2o_req_t *req, const auth_keyring_t *kr)
     if (json_is_string(json_object_get(claims, "aud")) &&
         strcmp(json_string_value(json_object_get(claims, "aud")), SESSION_AUD) == 0 &&
         json_is_string(json_object_get(claims, "iss")) &&
-        strcmp(json_string_value(json_object_get(claims, "iss")), api_auth_issuer()) == 0 &&
+        strcmp(json_string_value(json_object_get(claims, "iss")), app_auth_issuer()) == 0 &&
         json_integer_value(json_object_get(claims, "exp")) > now &&
         (sub = json_string_value(json_object_get(claims, "sub"))) != NULL && auth_uuid_valid(sub)) {
         char *copy = h2o_mem_alloc_pool(&req->pool, 37);
@@ -403,7 +403,7 @@ static const char *lang_of(h2o_req_t *req, const params_t *p)
 {
     if (p->v[P_LANG] != NULL && (strcmp(p->v[P_LANG], "da") == 0 || strcmp(p->v[P_LANG], "en") == 0))
         return p->v[P_LANG];
-    return api_datasets_lang(req);
+    return opendata_datasets_lang(req);
 }
 
 /* --- the authorization request ------------------------------------------------------------------------------------- */
@@ -573,7 +573,7 @@ static void on_dev_households(h2o_req_t *req, void *state, db_status_t status, c
     sbuf_t b = SBUF_INIT;
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (csrf == NULL) {
@@ -613,7 +613,7 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
     const char *ru = p->v[P_REDIRECT_URI], *st = p->v[P_STATE];
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (PQntuples(res) != 1) {
@@ -662,16 +662,16 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
         render_consent(req, a);
         return;
     }
-    if (api_auth_oidc() != NULL) {
+    if (app_auth_oidc() != NULL) {
         /* the identity provider, when configured, is the login even where the dev login is on too */
         oidc_start(req, a);
         return;
     }
-    if (!api_auth_dev_login()) {
+    if (!app_auth_dev_login()) {
         redirect_error(req, ru, st, "temporarily_unavailable", "no citizen login (identity provider) is configured on this server");
         return;
     }
-    api_db_query_sql(req, dev_households_sql, 0, NULL, on_dev_households, a);
+    app_db_query_sql(req, dev_households_sql, 0, NULL, on_dev_households, a);
 }
 
 /* Common start of GET /oauth/authorize and POST /oauth/consent: the problem-page checks, then the client lookup. */
@@ -694,15 +694,15 @@ static void authorize_start(h2o_req_t *req, authz_t *a)
     }
     {
         const char *params[2] = {p->v[P_CLIENT_ID], p->v[P_REDIRECT_URI]};
-        api_db_query_sql(req, client_sql, 2, params, on_client, a);
+        app_db_query_sql(req, client_sql, 2, params, on_client, a);
     }
 }
 
-int api_oauth_authorize(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_authorize(h2o_req_t *req, const http_match_t *m)
 {
     authz_t *a = h2o_mem_alloc_pool(&req->pool, sizeof(*a));
     memset(a, 0, sizeof(*a));
-    if ((a->kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((a->kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
     if (params_of_query(req, &a->p) != 0) {
         http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The query string is not valid UTF-8 form encoding.", NULL);
@@ -728,7 +728,7 @@ static int session_start_or_reply(h2o_req_t *req, const auth_keyring_t *kr, cons
 {
     char claims[512], *tok;
     long now = (long)time(NULL);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", api_auth_issuer(), "aud", SESSION_AUD, "sub", household, "iat",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", app_auth_issuer(), "aud", SESSION_AUD, "sub", household, "iat",
                           (json_int_t)now, "exp", (json_int_t)(now + SESSION_TTL));
     char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 
@@ -759,7 +759,7 @@ static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status,
     sbuf_t u = SBUF_INIT;
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (PQntuples(res) != 1) {
@@ -783,14 +783,14 @@ static int query_safe(const char *q)
     return 1;
 }
 
-int api_oauth_login(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_login(h2o_req_t *req, const http_match_t *m)
 {
     login_t *l = h2o_mem_alloc_pool(&req->pool, sizeof(*l));
     params_t p;
 
-    if ((l->kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((l->kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
-    if (!api_auth_dev_login()) {
+    if (!app_auth_dev_login()) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "The dev login is off (KLIMA_DEV_LOGIN is not 1).", NULL);
         return 0;
     }
@@ -808,7 +808,7 @@ int api_oauth_login(h2o_req_t *req, const http_match_t *m)
     l->query = p.v[P_Q];
     {
         const char *params[1] = {l->household};
-        api_db_query_sql(req, dev_household_ok_sql, 1, params, on_dev_household_ok, l);
+        app_db_query_sql(req, dev_household_ok_sql, 1, params, on_dev_household_ok, l);
     }
     return 0;
 }
@@ -839,18 +839,18 @@ typedef struct oidc_start {
 static void on_oidc_request_stored(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     oidc_start_t *o = data;
-    const auth_oidc_t *idp = api_auth_oidc();
+    const auth_oidc_t *idp = app_auth_oidc();
     sbuf_t u = SBUF_INIT;
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     sbuf_puts(&u, idp->authorization_endpoint);
     sbuf_puts(&u, "?response_type=id_token&response_mode=form_post&scope=openid&client_id=");
     pct_encode(&u, idp->client_id);
     sbuf_puts(&u, "&redirect_uri=");
-    pct_encode(&u, api_auth_issuer());
+    pct_encode(&u, app_auth_issuer());
     pct_encode(&u, "/oauth/oidc/callback");
     sbuf_puts(&u, "&state=");
     sbuf_puts(&u, o->state);
@@ -881,7 +881,7 @@ static void oidc_start(h2o_req_t *req, authz_t *a)
     o->nonce = nonce;
     {
         const char *params[3] = {hash_param(req, state), hash_param(req, nonce), a->query};
-        api_db_query_sql(req, oidc_create_sql, 3, params, on_oidc_request_stored, o);
+        app_db_query_sql(req, oidc_create_sql, 3, params, on_oidc_request_stored, o);
     }
 }
 
@@ -911,7 +911,7 @@ static void on_oidc_cancelled(h2o_req_t *req, void *data, db_status_t status, co
     int outage;
 
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (PQgetisnull(res, 0, 0)) {
@@ -977,7 +977,7 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
     sbuf_t u = SBUF_INIT;
 
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     st = PQgetvalue(res, 0, 0);
@@ -1001,9 +1001,9 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
     }
 }
 
-int api_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
 {
-    const auth_oidc_t *idp = api_auth_oidc();
+    const auth_oidc_t *idp = app_auth_oidc();
     const auth_keyring_t *kr;
     auth_oidc_identity_t id;
     auth_oidc_result_t r;
@@ -1011,7 +1011,7 @@ int api_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
     char *sub;
     params_t p;
 
-    if ((kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
     if (idp == NULL) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "No identity provider is configured on this server (KLIMA_OIDC_ISSUER).",
@@ -1032,7 +1032,7 @@ int api_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
     state_hash = hash_param(req, p.v[P_STATE]);
     if (p.v[P_ERROR] != NULL) {
         const char *params[1] = {state_hash};
-        api_db_query_sql(req, oidc_cancel_sql, 1, params, on_oidc_cancelled, (void *)p.v[P_ERROR]);
+        app_db_query_sql(req, oidc_cancel_sql, 1, params, on_oidc_cancelled, (void *)p.v[P_ERROR]);
         return 0;
     }
     if (p.v[P_ID_TOKEN] == NULL) {
@@ -1049,7 +1049,7 @@ int api_oauth_oidc_callback(h2o_req_t *req, const http_match_t *m)
     memcpy(sub, id.sub, strlen(id.sub) + 1);
     {
         const char *params[4] = {state_hash, hash_param(req, id.nonce), idp->issuer, sub};
-        api_db_query_sql(req, oidc_login_sql, 4, params, on_oidc_login, (void *)kr);
+        app_db_query_sql(req, oidc_login_sql, 4, params, on_oidc_login, (void *)kr);
     }
     return 0;
 }
@@ -1068,7 +1068,7 @@ static void on_code_created(h2o_req_t *req, void *state, db_status_t status, con
     sbuf_t u = SBUF_INIT;
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     sbuf_puts(&u, p->v[P_REDIRECT_URI]);
@@ -1121,15 +1121,15 @@ static void consent_decide(h2o_req_t *req, authz_t *a)
         memcpy(daysp, dbuf, strlen(dbuf) + 1);
         const char *params[7] = {hash_param(req, code), a->household, p->v[P_CLIENT_ID], p->v[P_REDIRECT_URI], arr, daysp,
                                  p->v[P_CODE_CHALLENGE]};
-        api_db_query_sql(req, code_create_sql, 7, params, on_code_created, cs);
+        app_db_query_sql(req, code_create_sql, 7, params, on_code_created, cs);
     }
 }
 
-int api_oauth_consent(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_consent(h2o_req_t *req, const http_match_t *m)
 {
     authz_t *a = h2o_mem_alloc_pool(&req->pool, sizeof(*a));
     memset(a, 0, sizeof(*a));
-    if ((a->kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((a->kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
     if (params_of_form_or_reply(req, &a->p) != 0 || csrf_check_or_reply(req, &a->p) != 0)
         return 0;
@@ -1225,7 +1225,7 @@ static void on_grant(h2o_req_t *req, void *state, db_status_t status, const PGre
     json_t *j;
 
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     st = PQgetvalue(res, 0, 0);
@@ -1242,7 +1242,7 @@ static void on_grant(h2o_req_t *req, void *state, db_status_t status, const PGre
         oauth_error(req, 400, "invalid_grant", "the consent has expired");
         return;
     }
-    if ((tok = auth_token_sign(g->kr, api_auth_issuer(), PQgetvalue(res, 0, 3), g->client.client_id, PQgetvalue(res, 0, 2), scopes,
+    if ((tok = auth_token_sign(g->kr, app_auth_issuer(), PQgetvalue(res, 0, 3), g->client.client_id, PQgetvalue(res, 0, 2), scopes,
                                now, (unsigned)ttl)) == NULL) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Cannot sign the access token.", NULL);
         return;
@@ -1255,14 +1255,14 @@ static void on_grant(h2o_req_t *req, void *state, db_status_t status, const PGre
     http_send_json(req, 200, j);
 }
 
-int api_oauth_token(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_token(h2o_req_t *req, const http_match_t *m)
 {
     grant_t *g = h2o_mem_alloc_pool(&req->pool, sizeof(*g));
     params_t p;
     char *refresh;
     const char *gt;
 
-    if ((g->kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((g->kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
     if (params_of_form_or_reply(req, &p) != 0)
         return 0;
@@ -1296,7 +1296,7 @@ int api_oauth_token(h2o_req_t *req, const http_match_t *m)
         auth_b64url_encode(h, 32, challenge, 48);
         const char *params[6] = {hash_param(req, p.v[P_CODE]), g->client.client_id, g->client.secret_hash,
                                  p.v[P_REDIRECT_URI],          challenge,           hash_param(req, refresh)};
-        api_db_query_sql(req, code_redeem_sql, 6, params, on_grant, g);
+        app_db_query_sql(req, code_redeem_sql, 6, params, on_grant, g);
     } else if (strcmp(gt, "refresh_token") == 0) {
         if (p.v[P_REFRESH_TOKEN] == NULL) {
             oauth_error(req, 400, "invalid_request", "refresh_token is required");
@@ -1304,7 +1304,7 @@ int api_oauth_token(h2o_req_t *req, const http_match_t *m)
         }
         const char *params[4] = {hash_param(req, p.v[P_REFRESH_TOKEN]), g->client.client_id, g->client.secret_hash,
                                  hash_param(req, refresh)};
-        api_db_query_sql(req, refresh_sql, 4, params, on_grant, g);
+        app_db_query_sql(req, refresh_sql, 4, params, on_grant, g);
     } else {
         oauth_error(req, 400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token");
     }
@@ -1316,7 +1316,7 @@ int api_oauth_token(h2o_req_t *req, const http_match_t *m)
 static void on_revoked(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     if (status != DB_OK || PQntuples(res) != 1) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
@@ -1327,14 +1327,14 @@ static void on_revoked(h2o_req_t *req, void *state, db_status_t status, const PG
     http_send_bytes(req, 200, "application/json", "{}", 2);
 }
 
-int api_oauth_revoke(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_revoke(h2o_req_t *req, const http_match_t *m)
 {
     const auth_keyring_t *kr;
     params_t p;
     client_auth_t client;
     const char *token_hash = NULL, *consent = NULL;
 
-    if ((kr = api_auth_keyring_or_reply(req)) == NULL)
+    if ((kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
     if (params_of_form_or_reply(req, &p) != 0 || client_auth_or_reply(req, &p, &client) != 0)
         return 0;
@@ -1345,7 +1345,7 @@ int api_oauth_revoke(h2o_req_t *req, const http_match_t *m)
     if (strchr(p.v[P_TOKEN], '.') != NULL) {
         auth_claims_t c;
         /* an access token: revoke its consent if it verifies (RFC 7009: an invalid token is no error) */
-        if (auth_token_verify(kr, api_auth_issuer(), NULL, p.v[P_TOKEN], strlen(p.v[P_TOKEN]), (int64_t)time(NULL), &c) ==
+        if (auth_token_verify(kr, app_auth_issuer(), NULL, p.v[P_TOKEN], strlen(p.v[P_TOKEN]), (int64_t)time(NULL), &c) ==
             AUTH_TOKEN_OK) {
             char *cid = h2o_mem_alloc_pool(&req->pool, sizeof(c.cid));
             memcpy(cid, c.cid, sizeof(c.cid));
@@ -1356,16 +1356,16 @@ int api_oauth_revoke(h2o_req_t *req, const http_match_t *m)
     }
     {
         const char *params[4] = {token_hash, consent, client.client_id, client.secret_hash};
-        api_db_query_sql(req, revoke_sql, 4, params, on_revoked, NULL);
+        app_db_query_sql(req, revoke_sql, 4, params, on_revoked, NULL);
     }
     return 0;
 }
 
 /* --- discovery ------------------------------------------------------------------------------------------------------- */
 
-int api_oauth_jwks(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_jwks(h2o_req_t *req, const http_match_t *m)
 {
-    const auth_keyring_t *kr = api_auth_keyring();
+    const auth_keyring_t *kr = app_auth_keyring();
     static const char empty[] = "{\"keys\":[]}";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=300"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
@@ -1376,9 +1376,9 @@ int api_oauth_jwks(h2o_req_t *req, const http_match_t *m)
     return 0;
 }
 
-int api_oauth_metadata(h2o_req_t *req, const http_match_t *m)
+int consent_oauth_metadata(h2o_req_t *req, const http_match_t *m)
 {
-    const char *iss = api_auth_issuer();
+    const char *iss = app_auth_issuer();
     char url[512];
     json_t *j = json_object(), *scopes = json_array();
 

@@ -59,7 +59,7 @@ void db_pool_destroy(db_pool_t *pool);
  * connection is ready (cb is not called; the caller answers 503). */
 int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data);
 
-/* Like db_pool_query for SQL built at run time (never from request text: see api/query.c). Each connection prepares the
+/* Like db_pool_query for SQL built at run time (never from request text: see opendata/query.c). Each connection prepares the
  * statement the first time it sees the exact text and keeps up to 256 such plans. sql is copied. */
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
 

@@ -1,5 +1,5 @@
 /*
- * api/cache — per-worker LRU response cache.
+ * http/cache — per-worker LRU response cache.
  *
  * A node and everything it stores (the key, the body, the header values) are one h2o_mem_alloc_shared block. The cache
  * holds one reference; each hit adds one for the request (h2o_mem_link_shared), which the request's pool drops when
@@ -17,10 +17,10 @@ typedef struct node {
     uint64_t hash, version;
     const char *key;
     size_t keylen, cost;
-    api_cache_entry_t e;
+    http_cache_entry_t e;
 } node_t;
 
-struct api_cache {
+struct http_cache {
     node_t **buckets;
     size_t nbuckets; /* a power of two */
     node_t *head, *tail;
@@ -29,9 +29,9 @@ struct api_cache {
     uint64_t seed; /* keys are client-chosen URLs: a secret seed keeps them from piling into one bucket */
 };
 
-api_cache_t *api_cache_create(size_t max_bytes)
+http_cache_t *http_cache_create(size_t max_bytes)
 {
-    api_cache_t *c = calloc(1, sizeof(*c));
+    http_cache_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
     c->max_bytes = max_bytes;
@@ -63,7 +63,7 @@ static uint64_t key_hash(uint64_t seed, const char *p, size_t len)
     return h ^ (h >> 32);
 }
 
-static void lru_unlink(api_cache_t *c, node_t *n)
+static void lru_unlink(http_cache_t *c, node_t *n)
 {
     if (n->lru_prev != NULL)
         n->lru_prev->lru_next = n->lru_next;
@@ -76,7 +76,7 @@ static void lru_unlink(api_cache_t *c, node_t *n)
     n->lru_prev = n->lru_next = NULL;
 }
 
-static void lru_push_front(api_cache_t *c, node_t *n)
+static void lru_push_front(http_cache_t *c, node_t *n)
 {
     n->lru_prev = NULL;
     n->lru_next = c->head;
@@ -88,7 +88,7 @@ static void lru_push_front(api_cache_t *c, node_t *n)
 }
 
 /* Takes n out of the cache and drops the cache's reference (requests still sending from it keep theirs). */
-static void remove_node(api_cache_t *c, node_t *n)
+static void remove_node(http_cache_t *c, node_t *n)
 {
     node_t **pp = &c->buckets[n->hash & (c->nbuckets - 1)];
     while (*pp != n)
@@ -100,7 +100,7 @@ static void remove_node(api_cache_t *c, node_t *n)
     h2o_mem_release_shared(n);
 }
 
-void api_cache_destroy(api_cache_t *c)
+void http_cache_destroy(http_cache_t *c)
 {
     if (c == NULL)
         return;
@@ -110,7 +110,7 @@ void api_cache_destroy(api_cache_t *c)
     free(c);
 }
 
-static node_t *find(api_cache_t *c, uint64_t h, const char *key, size_t keylen)
+static node_t *find(http_cache_t *c, uint64_t h, const char *key, size_t keylen)
 {
     for (node_t *n = c->buckets[h & (c->nbuckets - 1)]; n != NULL; n = n->bucket_next) {
         if (n->hash == h && n->keylen == keylen && memcmp(n->key, key, keylen) == 0)
@@ -119,7 +119,7 @@ static node_t *find(api_cache_t *c, uint64_t h, const char *key, size_t keylen)
     return NULL;
 }
 
-const api_cache_entry_t *api_cache_get(api_cache_t *c, h2o_mem_pool_t *pool, const char *key, size_t keylen, uint64_t version)
+const http_cache_entry_t *http_cache_get(http_cache_t *c, h2o_mem_pool_t *pool, const char *key, size_t keylen, uint64_t version)
 {
     node_t *n;
 
@@ -163,7 +163,7 @@ static h2o_iovec_t put_str(char **w, const char *s)
     return put_bytes(w, s, s != NULL ? strlen(s) : 0);
 }
 
-void api_cache_put(api_cache_t *c, const char *key, size_t keylen, uint64_t version, const api_cache_response_t *r)
+void http_cache_put(http_cache_t *c, const char *key, size_t keylen, uint64_t version, const http_cache_response_t *r)
 {
     size_t size = sizeof(node_t) + keylen + 1 + r->len + 1 + opt_len(r->etag) + opt_len(r->link) + opt_len(r->next_cursor);
     uint64_t h;
@@ -199,7 +199,7 @@ void api_cache_put(api_cache_t *c, const char *key, size_t keylen, uint64_t vers
     ++c->entries;
 }
 
-void api_cache_get_stats(const api_cache_t *c, api_cache_stats_t *out)
+void http_cache_get_stats(const http_cache_t *c, http_cache_stats_t *out)
 {
     out->hits = c->hits;
     out->misses = c->misses;

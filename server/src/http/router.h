@@ -1,7 +1,7 @@
 /*
  * http/router — matches a method and a path against a table of routes. Patterns are literal segments and `{name}`
  * parameters, each parameter one whole segment (e.g. "/v1/datasets/{id}/records"). The table is owned by the caller
- * (api/routes.c); the router keeps no state.
+ * (app/routes.c); the router keeps no state.
  */
 #ifndef KLIMA_HTTP_ROUTER_H
 #define KLIMA_HTTP_ROUTER_H

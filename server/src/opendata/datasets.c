@@ -1,5 +1,5 @@
 /*
- * api/datasets — catalog and dataset metadata.
+ * opendata/datasets — catalog and dataset metadata.
  */
 #include <string.h>
 
@@ -12,7 +12,7 @@
 /* Fields of a catalog row that are internal to the server and not shown to users. */
 static const char *const internal_fields[] = {"source_view", "columns", "max_age_seconds", NULL};
 
-const char *api_datasets_lang(h2o_req_t *req)
+const char *opendata_datasets_lang(h2o_req_t *req)
 {
     ssize_t i;
     if (req->query_at != SIZE_MAX) {
@@ -32,7 +32,7 @@ const char *api_datasets_lang(h2o_req_t *req)
 }
 
 /* A summary of one dataset for the listing (and the head of its metadata). */
-static json_t *dataset_summary(const api_dataset_t *ds, const char *lang)
+static json_t *dataset_summary(const app_dataset_t *ds, const char *lang)
 {
     json_t *out = json_object(), *v;
     const char *key;
@@ -62,7 +62,7 @@ static json_t *dataset_summary(const api_dataset_t *ds, const char *lang)
     return out;
 }
 
-json_t *api_datasets_table_schema(const api_dataset_t *ds, const char *lang)
+json_t *opendata_datasets_table_schema(const app_dataset_t *ds, const char *lang)
 {
     json_t *fields = json_array(), *schema = json_object(), *cols = json_object_get(ds->json, "columns"), *c;
     size_t i;
@@ -70,7 +70,7 @@ json_t *api_datasets_table_schema(const api_dataset_t *ds, const char *lang)
     json_array_foreach(cols, i, c)
     {
         json_t *f = json_object();
-        const api_column_t *col = &ds->cols[i];
+        const app_column_t *col = &ds->cols[i];
         json_object_set(f, "name", json_object_get(c, "name"));
         json_object_set(f, "type", json_object_get(c, "type"));
         if (col->local || col->type == COL_DATETIME)
@@ -109,15 +109,15 @@ static void add_cache_headers(h2o_req_t *req, unsigned max_age)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language"));
 }
 
-int api_datasets_list(h2o_req_t *req, const http_match_t *m)
+int opendata_datasets_list(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
+    app_catalog_t *cat = app_catalog_acquire(req);
     const char *lang;
     json_t *arr;
 
     if (cat == NULL)
         return 0;
-    lang = api_datasets_lang(req);
+    lang = opendata_datasets_lang(req);
     arr = json_array();
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(arr, dataset_summary(&cat->datasets[i], lang));
@@ -126,25 +126,25 @@ int api_datasets_list(h2o_req_t *req, const http_match_t *m)
     return 0;
 }
 
-int api_datasets_get(h2o_req_t *req, const http_match_t *m)
+int opendata_datasets_get(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
+    app_catalog_t *cat = app_catalog_acquire(req);
     const char *id, *lang;
     size_t idlen;
-    api_dataset_t *ds;
+    app_dataset_t *ds;
     json_t *out;
 
     if (cat == NULL)
         return 0;
     id = http_match_param(m, "id", &idlen);
-    if ((ds = api_catalog_find(cat, id, idlen)) == NULL) {
+    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
         http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
                            (int)(idlen > 64 ? 64 : idlen), id);
         return 0;
     }
-    lang = api_datasets_lang(req);
+    lang = opendata_datasets_lang(req);
     out = dataset_summary(ds, lang);
-    json_object_set_new(out, "schema", api_datasets_table_schema(ds, lang));
+    json_object_set_new(out, "schema", opendata_datasets_table_schema(ds, lang));
     add_cache_headers(req, 60);
     http_send_json(req, 200, out);
     return 0;

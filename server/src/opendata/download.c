@@ -1,5 +1,5 @@
 /*
- * api/download — COPY streaming to the client.
+ * opendata/download — COPY streaming to the client.
  */
 #include <string.h>
 
@@ -17,9 +17,9 @@
 typedef struct download {
     h2o_generator_t super;
     h2o_req_t *req;     /* NULL once the request is gone */
-    api_worker_t *aw;
+    app_worker_t *aw;
     db_copy_t *copy;    /* NULL once finished or cancelled */
-    api_stream_opts_t o; /* strings in the request's pool */
+    opendata_stream_opts_t o; /* strings in the request's pool */
     int started;        /* response headers sent */
     int bom_pending;
     int finished;       /* the COPY ended; the last batch may still be in flight */
@@ -77,7 +77,7 @@ static void start_response(download_t *d)
 
     d->started = 1;
     if (d->o.usage_dataset != NULL && !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        api_usage_count(req, d->o.usage_dataset, "download", d->o.usage_format);
+        app_usage_count(req, d->o.usage_dataset, "download", d->o.usage_format);
     req->res.status = 200;
     req->res.reason = "OK";
     http_add_header(req, "content-type", d->o.content_type);
@@ -159,9 +159,9 @@ static const char *pool_str(h2o_req_t *req, const char *s)
     return s != NULL ? h2o_strdup(&req->pool, s, SIZE_MAX).base : NULL;
 }
 
-void api_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const api_stream_opts_t *o)
+void opendata_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const opendata_stream_opts_t *o)
 {
-    api_worker_t *aw = api_worker_of(req);
+    app_worker_t *aw = app_worker_of(req);
     download_t *d = h2o_mem_alloc_shared(&req->pool, sizeof(*d), download_dispose);
 
     memset(d, 0, sizeof(*d));
@@ -196,18 +196,18 @@ void api_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *va
                             &copy_callbacks, d);
 }
 
-int api_download_get(h2o_req_t *req, const http_match_t *m)
+int opendata_download_get(h2o_req_t *req, const http_match_t *m)
 {
-    api_query_t *q;
+    opendata_query_t *q;
     sbuf_t sql = SBUF_INIT, copy = SBUF_INIT;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
     ssize_t inm;
     char etag[64], filename[128], cc[48], version[24];
-    api_stream_opts_t o = {0};
+    opendata_stream_opts_t o = {0};
 
     /* downloads default to CSV; /records defaults to JSON */
-    if ((q = api_records_prepare(req, m, 1)) == NULL)
+    if ((q = opendata_records_prepare(req, m, 1)) == NULL)
         return 0;
     if (q->format == FORMAT_JSON && (req->query_at == SIZE_MAX || memmem(req->path.base + req->query_at, req->path.len - req->query_at,
                                                                            "format=json", 11) == NULL))
@@ -228,7 +228,7 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
             return 0;
         }
     }
-    api_query_sql(q, q->format == FORMAT_CSV ? 1 : 2, &sql, values, &nvalues);
+    opendata_query_sql(q, q->format == FORMAT_CSV ? 1 : 2, &sql, values, &nvalues);
     if (q->format == FORMAT_CSV)
         sbuf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER E'%s')", sql.data,
                     q->delimiter == '\t' ? "\\t" : (q->delimiter == ';' ? ";" : ","));
@@ -251,10 +251,10 @@ int api_download_get(h2o_req_t *req, const http_match_t *m)
     o.version = version;
     o.log_label = q->ds->id;
     o.usage_dataset = q->ds->id;
-    o.usage_format = api_usage_format_name(q->format);
+    o.usage_format = app_usage_format_name(q->format);
     o.bom = q->format == FORMAT_CSV && q->bom;
     o.public_cors = 1;
-    api_stream_copy(req, copy.data, values, nvalues, &o);
+    opendata_stream_copy(req, copy.data, values, nvalues, &o);
 exit:
     sbuf_free(&sql);
     sbuf_free(&copy);

@@ -1,5 +1,5 @@
 /*
- * api/factors — the emission factors as one JSON document, built by PostgreSQL from the published view.
+ * opendata/factors — the emission factors as one JSON document, built by PostgreSQL from the published view.
  */
 #include <jansson.h>
 #include <string.h>
@@ -56,7 +56,7 @@ static void on_factors(h2o_req_t *req, void *data, db_status_t status, const PGr
     char ver[24];
 
     if (status != DB_OK) {
-        api_db_error_reply(req, res);
+        app_db_error_reply(req, res);
         return;
     }
     if (PQntuples(res) != 1 || (factors = json_loadb(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 0, &jerr)) == NULL ||
@@ -74,37 +74,37 @@ static void on_factors(h2o_req_t *req, void *data, db_status_t status, const PGr
                     (json_int_t)st->version, "lang", st->lang, "title", st->title, "description", st->description, "count",
                     (json_int_t)json_array_size(factors), "factors", factors, "links", "dataset", "/v1/datasets/" FACTORS_DATASET,
                     "records", "/v1/datasets/" FACTORS_DATASET "/records");
-    api_metadata_cache_headers(req, st->etag, st->max_age, 1);
+    opendata_metadata_cache_headers(req, st->etag, st->max_age, 1);
     str_fmt(ver, sizeof(ver), "%llu", st->version);
     http_add_header(req, "x-dataset-version", ver);
-    api_metadata_send(req, out, "application/json");
+    opendata_metadata_send(req, out, "application/json");
 }
 
-int api_factors_get(h2o_req_t *req, const http_match_t *m)
+int opendata_factors_get(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
-    const api_dataset_t *ds;
+    app_catalog_t *cat = app_catalog_acquire(req);
+    const app_dataset_t *ds;
     factors_state_t *st;
     uint64_t h;
     int da;
 
     if (cat == NULL)
         return 0;
-    if ((ds = api_catalog_find(cat, FACTORS_DATASET, strlen(FACTORS_DATASET))) == NULL) {
+    if ((ds = app_catalog_find(cat, FACTORS_DATASET, strlen(FACTORS_DATASET))) == NULL) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "The emission-factors dataset is not published on this server.", NULL);
         return 0;
     }
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
-    st->lang = api_datasets_lang(req);
+    st->lang = opendata_datasets_lang(req);
     da = strcmp(st->lang, "da") == 0;
     st->version = (unsigned long long)ds->version;
     st->max_age = ds->max_age;
     st->title = json_object_get(ds->json, da ? "title_da" : "title_en");
     st->description = json_object_get(ds->json, da ? "description_da" : "description_en");
-    h = api_metadata_hash(API_METADATA_HASH_INIT, st->lang, 2);
+    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, st->lang, 2);
     str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", st->version, (unsigned long long)h);
-    if (api_metadata_not_modified(req, st->etag))
+    if (opendata_metadata_not_modified(req, st->etag))
         return 0;
-    api_db_read_sql(req, factors_sql, 0, NULL, on_factors, st);
+    app_db_read_sql(req, factors_sql, 0, NULL, on_factors, st);
     return 0;
 }

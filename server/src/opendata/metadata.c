@@ -1,5 +1,5 @@
 /*
- * api/metadata — Frictionless Data Package and DCAT-AP / schema.org JSON-LD, rendered from the worker's catalog.
+ * opendata/metadata — Frictionless Data Package and DCAT-AP / schema.org JSON-LD, rendered from the worker's catalog.
  */
 #include <jansson.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 
 /* --- shared helpers ------------------------------------------------------------------------------------------------ */
 
-uint64_t api_metadata_hash(uint64_t h, const char *s, size_t len)
+uint64_t opendata_metadata_hash(uint64_t h, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; ++i) {
         h ^= (unsigned char)s[i];
@@ -32,7 +32,7 @@ static int host_char_ok(char c)
            c == '[' || c == ']' || c == '_';
 }
 
-size_t api_metadata_base_url(h2o_req_t *req, char *out, size_t size)
+size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
 {
     h2o_iovec_t host = req->authority;
     int ok = host.len > 0 && host.len <= 255;
@@ -50,7 +50,7 @@ size_t api_metadata_base_url(h2o_req_t *req, char *out, size_t size)
     return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-int api_metadata_not_modified(h2o_req_t *req, const char *etag)
+int opendata_metadata_not_modified(h2o_req_t *req, const char *etag)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
     size_t len = strlen(etag);
@@ -68,7 +68,7 @@ int api_metadata_not_modified(h2o_req_t *req, const char *etag)
     return 1;
 }
 
-void api_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang)
+void opendata_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang)
 {
     char cc[48];
     str_fmt(cc, sizeof(cc), "public, max-age=%u", max_age);
@@ -79,7 +79,7 @@ void api_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_a
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language"));
 }
 
-void api_metadata_send(h2o_req_t *req, json_t *json, const char *content_type)
+void opendata_metadata_send(h2o_req_t *req, json_t *json, const char *content_type)
 {
     size_t len = json != NULL ? json_dumpb(json, NULL, 0, METADATA_JSON_FLAGS) : 0;
     char *buf;
@@ -116,19 +116,19 @@ static json_t *iri(const char *uri)
 }
 
 /* A string of the catalog row, or NULL. */
-static const char *field(const api_dataset_t *ds, const char *name)
+static const char *field(const app_dataset_t *ds, const char *name)
 {
     return json_string_value(json_object_get(ds->json, name));
 }
 
 /* --- GET /v1/datasets/{id}/datapackage.json ------------------------------------------------------------------------- */
 
-int api_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
+int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
+    app_catalog_t *cat = app_catalog_acquire(req);
     const char *id, *lang;
     size_t idlen;
-    api_dataset_t *ds;
+    app_dataset_t *ds;
     char base[METADATA_URL_MAX], etag[64], ver[24];
     uint64_t h;
     json_t *pkg, *res, *ext;
@@ -136,18 +136,18 @@ int api_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     if (cat == NULL)
         return 0;
     id = http_match_param(m, "id", &idlen);
-    if ((ds = api_catalog_find(cat, id, idlen)) == NULL) {
+    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
         http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
                            (int)(idlen > 64 ? 64 : idlen), id);
         return 0;
     }
-    lang = api_datasets_lang(req);
-    api_metadata_base_url(req, base, sizeof(base));
-    h = api_metadata_hash(API_METADATA_HASH_INIT, base, strlen(base));
-    h = api_metadata_hash(h, lang, 2);
-    h = api_metadata_hash(h, ds->id, strlen(ds->id));
+    lang = opendata_datasets_lang(req);
+    opendata_metadata_base_url(req, base, sizeof(base));
+    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, base, strlen(base));
+    h = opendata_metadata_hash(h, lang, 2);
+    h = opendata_metadata_hash(h, ds->id, strlen(ds->id));
     str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)ds->version, (unsigned long long)h);
-    if (api_metadata_not_modified(req, etag))
+    if (opendata_metadata_not_modified(req, etag))
         return 0;
     str_fmt(ver, sizeof(ver), "%llu", (unsigned long long)ds->version);
 
@@ -159,7 +159,7 @@ int api_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(res, "mediatype", json_string("text/csv"));
     json_object_set_new(res, "encoding", json_string("utf-8"));
     json_object_set_new(res, "dialect", json_pack("{s:s, s:b, s:s}", "delimiter", ",", "header", 1, "quoteChar", "\""));
-    json_object_set_new(res, "schema", api_datasets_table_schema(ds, lang));
+    json_object_set_new(res, "schema", opendata_datasets_table_schema(ds, lang));
 
     pkg = json_object();
     json_object_set_new(pkg, "profile", json_string("tabular-data-package"));
@@ -191,8 +191,8 @@ int api_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(ext, "records", url_of(base, "/v1/datasets/%s/records", ds->id));
     json_object_set_new(pkg, "x-klimaspejl", ext);
 
-    api_metadata_cache_headers(req, etag, ds->max_age, 1);
-    api_metadata_send(req, pkg, "application/json");
+    opendata_metadata_cache_headers(req, etag, ds->max_age, 1);
+    opendata_metadata_send(req, pkg, "application/json");
     return 0;
 }
 
@@ -251,7 +251,7 @@ static json_t *jsonld_context(void)
                      "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#");
 }
 
-static json_t *distribution(const char *base, const api_dataset_t *ds, const char *suffix, const char *url_fmt, const char *media,
+static json_t *distribution(const char *base, const app_dataset_t *ds, const char *suffix, const char *url_fmt, const char *media,
                             const char *filetype, const char *title_da, const char *title_en)
 {
     char idfmt[96];
@@ -273,7 +273,7 @@ static json_t *distribution(const char *base, const api_dataset_t *ds, const cha
     return d;
 }
 
-static json_t *dcat_dataset(const char *base, const api_dataset_t *ds)
+static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
 {
     json_t *d = json_object(), *themes_arr = json_array(), *temporal, *dists;
     const char *theme = field(ds, "theme"), *freq = field(ds, "update_frequency");
@@ -338,7 +338,7 @@ static json_t *dcat_dataset(const char *base, const api_dataset_t *ds)
 }
 
 /* The schema.org description of a dataset, for search engines (Google Dataset Search reads schema:Dataset). */
-static json_t *schema_org_dataset(const char *base, const api_dataset_t *ds)
+static json_t *schema_org_dataset(const char *base, const app_dataset_t *ds)
 {
     json_t *d = json_object(), *vars = json_array(), *cols = json_object_get(ds->json, "columns"), *c;
     const char *start = field(ds, "temporal_start"), *end = field(ds, "temporal_end");
@@ -391,9 +391,9 @@ static json_t *schema_org_dataset(const char *base, const api_dataset_t *ds)
     return d;
 }
 
-int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
+int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
+    app_catalog_t *cat = app_catalog_acquire(req);
     char base[METADATA_URL_MAX], etag[64], tmp[96];
     uint64_t h, versions = 0;
     unsigned max_age = 3600;
@@ -401,18 +401,18 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
 
     if (cat == NULL)
         return 0;
-    api_metadata_base_url(req, base, sizeof(base));
-    h = api_metadata_hash(API_METADATA_HASH_INIT, base, strlen(base) + 1);
+    opendata_metadata_base_url(req, base, sizeof(base));
+    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, base, strlen(base) + 1);
     for (size_t i = 0; i < cat->n; ++i) {
-        const api_dataset_t *ds = &cat->datasets[i];
+        const app_dataset_t *ds = &cat->datasets[i];
         str_fmt(tmp, sizeof(tmp), "%s=%llu;", ds->id, (unsigned long long)ds->version);
-        h = api_metadata_hash(h, tmp, strlen(tmp));
+        h = opendata_metadata_hash(h, tmp, strlen(tmp));
         versions += ds->version;
         if (ds->max_age < max_age)
             max_age = ds->max_age;
     }
     str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)versions, (unsigned long long)h);
-    if (api_metadata_not_modified(req, etag))
+    if (opendata_metadata_not_modified(req, etag))
         return 0;
 
     graph = json_array();
@@ -469,7 +469,7 @@ int api_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(graph, schema_org_dataset(base, &cat->datasets[i]));
 
-    api_metadata_cache_headers(req, etag, max_age, 0);
-    api_metadata_send(req, json_pack("{s:o, s:o}", "@context", jsonld_context(), "@graph", graph), "application/ld+json");
+    opendata_metadata_cache_headers(req, etag, max_age, 0);
+    opendata_metadata_send(req, json_pack("{s:o, s:o}", "@context", jsonld_context(), "@graph", graph), "application/ld+json");
     return 0;
 }

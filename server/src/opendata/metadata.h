@@ -1,38 +1,38 @@
 /*
- * api/metadata — machine-readable descriptions of the open data for portals and search engines:
+ * opendata/metadata — machine-readable descriptions of the open data for portals and search engines:
  * GET /v1/datasets/{id}/datapackage.json (Frictionless Data Package) and GET /v1/catalog.jsonld (DCAT-AP 3 /
  * DCAT-AP-DK JSON-LD with a DataService for the API, plus schema.org Dataset nodes). Both are rendered from the
  * worker's catalog without a database round trip; absolute URLs use the request's scheme and Host.
- * Also the small conditional-GET helpers the metadata-like routes share (api/factors.c).
+ * Also the small conditional-GET helpers the metadata-like routes share (opendata/factors.c).
  */
-#ifndef KLIMA_API_METADATA_H
-#define KLIMA_API_METADATA_H
+#ifndef KLIMA_OPENDATA_METADATA_H
+#define KLIMA_OPENDATA_METADATA_H
 
 #include <stdint.h>
 
 #include "http/router.h"
 
-int api_metadata_datapackage(h2o_req_t *req, const http_match_t *m);
-int api_metadata_catalog(h2o_req_t *req, const http_match_t *m);
+int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m);
+int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
 
 /* Writes "scheme://host" of req into out (NUL-terminated, at most size bytes) and returns its length. A Host header
  * with characters a host name cannot hold is replaced by "localhost" so that it never leaks into a document. */
-size_t api_metadata_base_url(h2o_req_t *req, char *out, size_t size);
+size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size);
 
-/* FNV-1a of len bytes of s, continuing from h (start with API_METADATA_HASH_INIT). For ETags, not for security. */
-#define API_METADATA_HASH_INIT 1469598103934665603ULL
-uint64_t api_metadata_hash(uint64_t h, const char *s, size_t len);
+/* FNV-1a of len bytes of s, continuing from h (start with OPENDATA_METADATA_HASH_INIT). For ETags, not for security. */
+#define OPENDATA_METADATA_HASH_INIT 1469598103934665603ULL
+uint64_t opendata_metadata_hash(uint64_t h, const char *s, size_t len);
 
 /* Conditional GET: when If-None-Match lists etag (or is "*"), sends 304 with the ETag and returns 1; otherwise returns
  * 0 and sends nothing. etag is a complete quoted tag; it is copied. */
-int api_metadata_not_modified(h2o_req_t *req, const char *etag);
+int opendata_metadata_not_modified(h2o_req_t *req, const char *etag);
 
 /* Adds the headers of a public, cacheable open-data response: ETag (copied), Cache-Control public with max_age,
  * Access-Control-Allow-Origin *, and Vary: Accept-Language when vary_lang. */
-void api_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang);
+void opendata_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang);
 
 /* Serializes json (steals the reference) into the request pool and sends it with status 200 and content_type; sends
  * a 500 problem if serialization fails. */
-void api_metadata_send(h2o_req_t *req, json_t *json, const char *content_type);
+void opendata_metadata_send(h2o_req_t *req, json_t *json, const char *content_type);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * api/query — parse the records query language and build parameterized SQL from the catalog.
+ * opendata/query — parse the records query language and build parameterized SQL from the catalog.
  */
 #include <jansson.h>
 #include <math.h>
@@ -29,10 +29,10 @@ static char *scratch_copy(scratch_t *s, const char *src, size_t len)
     return r;
 }
 
-static api_query_status_t fail(api_query_error_t *err, const char *param, const char *fmt, ...)
+static opendata_query_status_t fail(opendata_query_error_t *err, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static api_query_status_t fail(api_query_error_t *err, const char *param, const char *fmt, ...)
+static opendata_query_status_t fail(opendata_query_error_t *err, const char *param, const char *fmt, ...)
 {
     va_list ap;
     err->param = param;
@@ -53,7 +53,7 @@ static int is_digits(const char *s, size_t n)
     return n > 0;
 }
 
-int api_query_valid_date(const char *s, size_t len)
+int opendata_query_valid_date(const char *s, size_t len)
 {
     uint64_t y, m, d;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -68,11 +68,11 @@ int api_query_valid_date(const char *s, size_t len)
 }
 
 /* YYYY-MM-DD[THH:MM[:SS[.f+]]][Z|±HH:MM]; `local` columns take no zone. */
-int api_query_valid_datetime(const char *s, int local)
+int opendata_query_valid_datetime(const char *s, int local)
 {
     size_t len = strlen(s), i = 10;
     uint64_t v;
-    if (len < 10 || !api_query_valid_date(s, 10))
+    if (len < 10 || !opendata_query_valid_date(s, 10))
         return 0;
     if (len == 10)
         return 1;
@@ -105,7 +105,7 @@ int api_query_valid_datetime(const char *s, int local)
     return 0;
 }
 
-static const char *type_hint(const api_column_t *c)
+static const char *type_hint(const app_column_t *c)
 {
     switch (c->type) {
     case COL_INTEGER:
@@ -124,7 +124,7 @@ static const char *type_hint(const api_column_t *c)
 }
 
 /* Checks one value against the column. Returns 1 if valid. */
-static int valid_value(const api_column_t *c, const char *s)
+static int valid_value(const app_column_t *c, const char *s)
 {
     size_t len = strlen(s);
     switch (c->type) {
@@ -141,9 +141,9 @@ static int valid_value(const api_column_t *c, const char *s)
     case COL_BOOLEAN:
         return strcmp(s, "true") == 0 || strcmp(s, "false") == 0;
     case COL_DATE:
-        return api_query_valid_date(s, len);
+        return opendata_query_valid_date(s, len);
     case COL_DATETIME:
-        return api_query_valid_datetime(s, c->local);
+        return opendata_query_valid_datetime(s, c->local);
     case COL_STRING:
         if (len > 200)
             return 0;
@@ -162,7 +162,7 @@ static int valid_value(const api_column_t *c, const char *s)
     return 0;
 }
 
-static void list_enum(const api_column_t *c, char *out, size_t size)
+static void list_enum(const app_column_t *c, char *out, size_t size)
 {
     size_t i, used = 0;
     json_t *v;
@@ -243,14 +243,14 @@ static int array_append(scratch_t *sc, char **w, const char *s, size_t len, int 
     return 0;
 }
 
-static api_query_status_t parse_filter(api_query_t *q, const api_column_t *c, const char *pname, const char *v,
-                                       scratch_t *sc, api_query_error_t *err)
+static opendata_query_status_t parse_filter(opendata_query_t *q, const app_column_t *c, const char *pname, const char *v,
+                                       scratch_t *sc, opendata_query_error_t *err)
 {
     const char *colon = strchr(v, ':');
     unsigned op = OP_EQ;
     const char *val = v;
     char allowed[96];
-    api_filter_t *f;
+    opendata_filter_t *f;
 
     if (!c->filterable) {
         return fail(err, pname, "Column '%s' cannot be filtered. The dataset's schema (GET /v1/datasets/%s) marks the "
@@ -338,12 +338,12 @@ static api_query_status_t parse_filter(api_query_t *q, const api_column_t *c, co
 }
 
 /* Splits a comma list; calls fn for each item. */
-typedef api_query_status_t (*item_fn)(api_query_t *q, const char *item, size_t len, const char *pname, api_query_error_t *err);
+typedef opendata_query_status_t (*item_fn)(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err);
 
-static api_query_status_t for_each_item(api_query_t *q, const char *v, const char *pname, item_fn fn, api_query_error_t *err)
+static opendata_query_status_t for_each_item(opendata_query_t *q, const char *v, const char *pname, item_fn fn, opendata_query_error_t *err)
 {
     const char *p = v;
-    api_query_status_t st;
+    opendata_query_status_t st;
     if (*v == '\0')
         return fail(err, pname, "'%s' is empty.", pname);
     while (1) {
@@ -359,9 +359,9 @@ static api_query_status_t for_each_item(api_query_t *q, const char *v, const cha
     }
 }
 
-static api_query_status_t group_item(api_query_t *q, const char *item, size_t len, const char *pname, api_query_error_t *err)
+static opendata_query_status_t group_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
 {
-    const api_column_t *c = api_dataset_column(q->ds, item, len);
+    const app_column_t *c = app_dataset_column(q->ds, item, len);
     if (c == NULL || !c->groupable)
         return fail(err, pname, "'%.*s' is not a column this dataset can be grouped by.", (int)len, item);
     for (size_t i = 0; i < q->ngroup; ++i) {
@@ -374,14 +374,14 @@ static api_query_status_t group_item(api_query_t *q, const char *item, size_t le
     return QUERY_OK;
 }
 
-static api_query_status_t measure_item(api_query_t *q, const char *item, size_t len, const char *pname, api_query_error_t *err)
+static opendata_query_status_t measure_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
 {
     static const struct {
         const char *name;
         unsigned agg;
     } aggs[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}};
     const char *colon = memchr(item, ':', len);
-    api_measure_t *m;
+    opendata_measure_t *m;
 
     if (q->nmeasures == QUERY_MAX_MEASURES)
         return fail(err, pname, "At most %d measures.", QUERY_MAX_MEASURES);
@@ -399,7 +399,7 @@ static api_query_status_t measure_item(api_query_t *q, const char *item, size_t 
             if (strlen(aggs[i].name) == an && memcmp(aggs[i].name, item, an) == 0)
                 m->agg = aggs[i].agg;
         }
-        m->col = api_dataset_column(q->ds, colon + 1, len - an - 1);
+        m->col = app_dataset_column(q->ds, colon + 1, len - an - 1);
         if (m->agg == 0)
             return fail(err, pname, "'%.*s' is not an aggregation: use sum, avg, min or max.", (int)an, item);
         if (m->col == NULL || (m->col->aggs & m->agg) == 0)
@@ -415,10 +415,10 @@ static api_query_status_t measure_item(api_query_t *q, const char *item, size_t 
     return QUERY_OK;
 }
 
-static api_query_status_t order_item(api_query_t *q, const char *item, size_t len, const char *pname, api_query_error_t *err)
+static opendata_query_status_t order_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
 {
     int desc = item[0] == '-';
-    const api_column_t *c = api_dataset_column(q->ds, item + desc, len - (size_t)desc);
+    const app_column_t *c = app_dataset_column(q->ds, item + desc, len - (size_t)desc);
     if (c == NULL || c->role != ROLE_DIMENSION)
         return fail(err, pname, "'%.*s' is not a column the results can be ordered by (dimension columns; '-' prefix "
                                 "for descending).", (int)(len - (size_t)desc), item + desc);
@@ -451,13 +451,13 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t canonical_hash(const api_query_t *q)
+static uint64_t canonical_hash(const opendata_query_t *q)
 {
     uint64_t fh[QUERY_MAX_FILTERS], h = 1469598103934665603ULL;
     char tmp[96];
     /* filters are ANDed: their order does not matter, so hash each and combine them sorted */
     for (size_t i = 0; i < q->nfilters; ++i) {
-        const api_filter_t *f = &q->filters[i];
+        const opendata_filter_t *f = &q->filters[i];
         uint64_t x = fnv1a(1469598103934665603ULL, f->col->name, strlen(f->col->name) + 1);
         str_fmt(tmp, sizeof(tmp), "%u", f->op);
         x = fnv1a(x, tmp, strlen(tmp) + 1);
@@ -523,7 +523,7 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t
     return (long)o;
 }
 
-void api_query_cursor_encode(const api_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out)
+void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out)
 {
     json_t *arr = json_array(), *k = json_array();
     char qh[17];
@@ -544,13 +544,13 @@ void api_query_cursor_encode(const api_query_t *q, const char *const *keys, size
     free(text);
 }
 
-static api_query_status_t decode_cursor(api_query_t *q, const char *v, scratch_t *sc, api_query_error_t *err)
+static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v, scratch_t *sc, opendata_query_error_t *err)
 {
     unsigned char raw[4096];
     long n = b64url_decode(v, strlen(v), raw, sizeof(raw));
     json_t *arr = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL, *keys;
     char qh[17];
-    api_query_status_t st = QUERY_OK;
+    opendata_query_status_t st = QUERY_OK;
 
     if (!json_is_array(arr) || json_array_size(arr) != 3 || !json_is_integer(json_array_get(arr, 0)) ||
         !json_is_string(json_array_get(arr, 1)) || !json_is_array(keys = json_array_get(arr, 2))) {
@@ -606,12 +606,12 @@ static int valid_tz(const char *s)
     return s[0] != '/' && strstr(s, "..") == NULL;
 }
 
-api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, const qs_param_t *params, size_t nparams,
-                                   int for_download, char *scratch, size_t scratch_size, api_query_error_t *err)
+opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_dataset_t *ds, const qs_param_t *params, size_t nparams,
+                                   int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err)
 {
     scratch_t sc = {scratch, scratch_size};
     const char *cursor = NULL, *group_by = NULL, *measures = NULL, *order = NULL;
-    api_query_status_t st;
+    opendata_query_status_t st;
     uint64_t v;
 
     memset(q, 0, sizeof(*q));
@@ -623,10 +623,10 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
 
     for (size_t i = 0; i < nparams; ++i) {
         const char *n = params[i].name, *val = params[i].value;
-        const api_column_t *c;
+        const app_column_t *c;
         /* each reserved name once; repeated filters on a column are fine (ANDed) */
         for (size_t j = 0; j < i; ++j) {
-            if (strcmp(params[j].name, n) == 0 && api_dataset_column(ds, n, strlen(n)) == NULL)
+            if (strcmp(params[j].name, n) == 0 && app_dataset_column(ds, n, strlen(n)) == NULL)
                 return fail(err, n, "'%s' is given more than once.", n);
         }
         if (strcmp(n, "limit") == 0) {
@@ -657,7 +657,7 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
             q->bucket = BUCKET_NONE;
             for (int b = 1; b <= 5; ++b) {
                 if (strcmp(val, names[b]) == 0)
-                    q->bucket = (api_bucket_t)b;
+                    q->bucket = (opendata_bucket_t)b;
             }
             if (q->bucket == BUCKET_NONE)
                 return fail(err, n, "'bucket' must be hour, day, week, month or year.");
@@ -688,7 +688,7 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
                 return fail(err, n, "'bom' must be 0 or 1.");
         } else if (strcmp(n, "lang") == 0) {
             /* accepted for symmetry with the metadata routes; records carry no text to translate */
-        } else if ((c = api_dataset_column(ds, n, strlen(n))) != NULL) {
+        } else if ((c = app_dataset_column(ds, n, strlen(n))) != NULL) {
             if ((st = parse_filter(q, c, n, val, &sc, err)) != QUERY_OK)
                 return st;
         } else {
@@ -717,7 +717,7 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
         if (q->bucket_col->type == COL_DATE && (q->bucket == BUCKET_HOUR))
             return fail(err, "bucket", "'%s' is a date: bucket must be day, week, month or year.", q->bucket_col->name);
     }
-    if (q->format == FORMAT_GEOJSON && api_dataset_column(ds, "district_id", 11) == NULL)
+    if (q->format == FORMAT_GEOJSON && app_dataset_column(ds, "district_id", 11) == NULL)
         return fail(err, "format", "GeoJSON needs a district_id column; dataset '%s' has none.", ds->id);
     if (q->format == FORMAT_GEOJSON && q->aggregated) {
         int has = 0;
@@ -746,7 +746,7 @@ api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, cons
             q->order[q->norder++].desc = 0;
         }
     }
-    const api_column_t *const *keys = q->aggregated ? q->group : ds->pk;
+    const app_column_t *const *keys = q->aggregated ? q->group : ds->pk;
     size_t nkeys = q->aggregated ? q->ngroup : ds->npk;
     for (size_t i = 0; i < nkeys; ++i) {
         int present = 0;
@@ -776,7 +776,7 @@ static size_t add_value(const char **values, size_t *n, const char *v)
 }
 
 /* The SQL expression of a column: the bucket truncation for the bucket column, the quoted name otherwise. */
-static void col_expr(const api_query_t *q, const api_column_t *c, sbuf_t *sql, const char **values, size_t *nv)
+static void col_expr(const opendata_query_t *q, const app_column_t *c, sbuf_t *sql, const char **values, size_t *nv)
 {
     static const char *const names[] = {"", "hour", "day", "week", "month", "year"};
     if (c != q->bucket_col) {
@@ -795,10 +795,10 @@ static void col_expr(const api_query_t *q, const api_column_t *c, sbuf_t *sql, c
     (void)nv;
 }
 
-void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues)
+void opendata_query_sql(const opendata_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues)
 {
     static const char *const agg_sql[] = {[AGG_SUM] = "sum", [AGG_AVG] = "avg", [AGG_MIN] = "min", [AGG_MAX] = "max"};
-    int has_suppressed = api_dataset_column(q->ds, "suppressed", 10) != NULL;
+    int has_suppressed = app_dataset_column(q->ds, "suppressed", 10) != NULL;
     int aggregated = q->aggregated && !copy;
 
     *nvalues = 0;
@@ -811,7 +811,7 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
             sbuf_printf(sql, " AS \"%s\", ", q->group[i]->name);
         }
         for (size_t i = 0; i < q->nmeasures; ++i) {
-            const api_measure_t *m = &q->measures[i];
+            const opendata_measure_t *m = &q->measures[i];
             if (m->agg == 0)
                 sbuf_puts(sql, "count(*)");
             else
@@ -823,7 +823,7 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
         sbuf_puts(sql, "count(*) AS \"cells\"");
     } else {
         for (size_t i = 0; i < q->ds->ncols; ++i) {
-            const api_column_t *c = &q->ds->cols[i];
+            const app_column_t *c = &q->ds->cols[i];
             if (i)
                 sbuf_puts(sql, ", ");
             /* COPY prints PostgreSQL's own text forms; give downloads the same ISO 8601 and true/false as /records */
@@ -839,7 +839,7 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
     }
     sbuf_printf(sql, " FROM %s WHERE $1::text IS NOT NULL", q->ds->view);
     for (size_t i = 0; i < q->nfilters; ++i) {
-        const api_filter_t *f = &q->filters[i];
+        const opendata_filter_t *f = &q->filters[i];
         if (f->op == OP_IN) {
             size_t n = add_value(values, nvalues, f->value);
             sbuf_printf(sql, " AND \"%s\" = ANY ($%zu)", f->col->name, n);
@@ -888,7 +888,7 @@ void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **val
         sbuf_printf(sql, " LIMIT %u", q->limit + 1);
 }
 
-size_t api_query_columns(const api_query_t *q, const char **names, api_col_type_t *types, size_t max)
+size_t opendata_query_columns(const opendata_query_t *q, const char **names, app_col_type_t *types, size_t max)
 {
     size_t n = 0;
     if (!q->aggregated) {
@@ -906,7 +906,7 @@ size_t api_query_columns(const api_query_t *q, const char **names, api_col_type_
         names[n] = q->measures[i].alias;
         types[n] = q->measures[i].agg == 0 ? COL_INTEGER : COL_NUMBER;
     }
-    if (api_dataset_column(q->ds, "suppressed", 10) != NULL && n < max) {
+    if (app_dataset_column(q->ds, "suppressed", 10) != NULL && n < max) {
         names[n] = "suppressed_cells";
         types[n++] = COL_INTEGER;
     }

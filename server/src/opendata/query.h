@@ -1,5 +1,5 @@
 /*
- * api/query — the records query language: parses the query string of GET /v1/datasets/{id}/records (and the filters of
+ * opendata/query — the records query language: parses the query string of GET /v1/datasets/{id}/records (and the filters of
  * /download) against the dataset's catalog entry, and builds the SQL with every value as a parameter. Pure: no I/O, no
  * h2o; unit-tested and fuzzed.
  *
@@ -12,8 +12,8 @@
  *   cursor=...        opaque keyset cursor from a previous page
  *   format=json|csv|ndjson|geojson, delimiter=,|; , bom=0|1
  */
-#ifndef KLIMA_API_QUERY_H
-#define KLIMA_API_QUERY_H
+#ifndef KLIMA_OPENDATA_QUERY_H
+#define KLIMA_OPENDATA_QUERY_H
 
 #include <stdint.h>
 
@@ -30,81 +30,81 @@
 #define QUERY_DEFAULT_LIMIT 100
 #define QUERY_MAX_PARAMS (QUERY_MAX_FILTERS * 2 + QUERY_MAX_ORDER + 4)
 
-typedef enum api_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } api_format_t;
-typedef enum api_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH, BUCKET_YEAR } api_bucket_t;
+typedef enum opendata_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } opendata_format_t;
+typedef enum opendata_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH, BUCKET_YEAR } opendata_bucket_t;
 
-typedef struct api_filter {
-    const api_column_t *col;
+typedef struct opendata_filter {
+    const app_column_t *col;
     unsigned op;         /* one OP_* */
     const char *value;   /* eq..gte: the value; in: a PostgreSQL array literal; between: first bound */
     const char *value2;  /* between: second bound */
-} api_filter_t;
+} opendata_filter_t;
 
-typedef struct api_measure {
+typedef struct opendata_measure {
     unsigned agg; /* AGG_*, or 0 for count */
-    const api_column_t *col; /* NULL for count */
+    const app_column_t *col; /* NULL for count */
     char alias[72];
-} api_measure_t;
+} opendata_measure_t;
 
-typedef struct api_order {
-    const api_column_t *col;
+typedef struct opendata_order {
+    const app_column_t *col;
     int desc;
-} api_order_t;
+} opendata_order_t;
 
-typedef struct api_query {
-    const api_dataset_t *ds;
-    api_filter_t filters[QUERY_MAX_FILTERS];
+typedef struct opendata_query {
+    const app_dataset_t *ds;
+    opendata_filter_t filters[QUERY_MAX_FILTERS];
     size_t nfilters;
-    const api_column_t *group[QUERY_MAX_GROUP];
+    const app_column_t *group[QUERY_MAX_GROUP];
     size_t ngroup;
-    api_measure_t measures[QUERY_MAX_MEASURES];
+    opendata_measure_t measures[QUERY_MAX_MEASURES];
     size_t nmeasures;
     int aggregated; /* group_by or measures given */
-    api_order_t order[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8]; /* requested order + tie-breakers */
+    opendata_order_t order[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8]; /* requested order + tie-breakers */
     size_t norder, norder_requested;
     unsigned limit;
-    api_bucket_t bucket;
-    const api_column_t *bucket_col;
+    opendata_bucket_t bucket;
+    const app_column_t *bucket_col;
     char tz[65];
-    api_format_t format;
+    opendata_format_t format;
     char delimiter;
     int bom;
     uint64_t qhash; /* of the canonical query (filters, grouping, measures, order, bucket, tz) */
     /* keyset: values of the order columns of the last row of the previous page */
     char *after[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
     size_t nafter;
-} api_query_t;
+} opendata_query_t;
 
-typedef enum api_query_status { QUERY_OK = 0, QUERY_INVALID = 400, QUERY_GONE = 410 } api_query_status_t;
+typedef enum opendata_query_status { QUERY_OK = 0, QUERY_INVALID = 400, QUERY_GONE = 410 } opendata_query_status_t;
 
-typedef struct api_query_error {
+typedef struct opendata_query_error {
     const char *param; /* the parameter at fault (points into the params or a literal) */
     char detail[400];
-} api_query_error_t;
+} opendata_query_error_t;
 
 /* Parses params for dataset ds into q. Strings in q point into params or into `scratch`, a buffer of at least
  * `scratch_size` bytes that must outlive q (the caller passes request-pool memory; 64 KiB is plenty).
  * `for_download`: limit/cursor/group_by/measures are refused (downloads stream everything that matches).
  * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE with err filled. */
-api_query_status_t api_query_parse(api_query_t *q, const api_dataset_t *ds, const qs_param_t *params, size_t nparams,
-                                   int for_download, char *scratch, size_t scratch_size, api_query_error_t *err);
+opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_dataset_t *ds, const qs_param_t *params, size_t nparams,
+                                   int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err);
 
 /* Appends the SQL for q to sql and sets values[0..*nvalues) to the text parameters ($1..). Fetches limit + 1 rows so the
  * caller can tell whether another page follows. `copy` (1 = CSV, 2 = NDJSON; 0 = neither): no LIMIT, no keyset, all
  * columns with times as ISO 8601 text (and, for CSV, booleans as true/false), for COPY (...) TO STDOUT. */
-void api_query_sql(const api_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues);
+void opendata_query_sql(const opendata_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues);
 
-/* The output columns of q in order: fills names (and, via out_types, each column's api_col_type_t; aggregates are
+/* The output columns of q in order: fills names (and, via out_types, each column's app_col_type_t; aggregates are
  * COL_NUMBER, count COL_INTEGER). Returns the count. */
-size_t api_query_columns(const api_query_t *q, const char **names, api_col_type_t *types, size_t max);
+size_t opendata_query_columns(const opendata_query_t *q, const char **names, app_col_type_t *types, size_t max);
 
 /* Whether s[0..len) is a calendar date YYYY-MM-DD. */
-int api_query_valid_date(const char *s, size_t len);
+int opendata_query_valid_date(const char *s, size_t len);
 
 /* Whether s is YYYY-MM-DD[THH:MM[:SS[.f]]] followed, unless local, by an optional Z or ±HH:MM. */
-int api_query_valid_datetime(const char *s, int local);
+int opendata_query_valid_datetime(const char *s, int local);
 
 /* Encodes the cursor that continues after a row whose order-column values are keys[0..nkeys). Appends to out. */
-void api_query_cursor_encode(const api_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
+void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
 
 #endif

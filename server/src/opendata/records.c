@@ -1,5 +1,5 @@
 /*
- * api/records — the records route and its output formats.
+ * opendata/records — the records route and its output formats.
  */
 #include <string.h>
 
@@ -17,25 +17,25 @@
 #define RECORDS_MAX_COLS 64
 
 typedef struct records_state {
-    api_query_t *q;
+    opendata_query_t *q;
     char etag[64];
 } records_state_t;
 
-api_query_t *api_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
+opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
 {
-    api_catalog_t *cat = api_catalog_acquire(req);
+    app_catalog_t *cat = app_catalog_acquire(req);
     const char *id, *qs = "";
     size_t idlen, qslen = 0, nparams = 0, scratch_size;
-    api_dataset_t *ds;
+    app_dataset_t *ds;
     qs_param_t *params;
-    api_query_t *q;
-    api_query_error_t err;
-    api_query_status_t st;
+    opendata_query_t *q;
+    opendata_query_error_t err;
+    opendata_query_status_t st;
 
     if (cat == NULL)
         return NULL;
     id = http_match_param(m, "id", &idlen);
-    if ((ds = api_catalog_find(cat, id, idlen)) == NULL) {
+    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
         http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
                            (int)(idlen > 64 ? 64 : idlen), id);
         return NULL;
@@ -64,7 +64,7 @@ api_query_t *api_records_prepare(h2o_req_t *req, const http_match_t *m, int for_
     }
     q = h2o_mem_alloc_pool(&req->pool, sizeof(*q));
     scratch_size = qslen * 3 + 8192;
-    st = api_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size, &err);
+    st = opendata_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size, &err);
     if (st == QUERY_GONE) {
         http_problem_send(req, HTTP_PROBLEM_GONE, err.detail, err.param);
         return NULL;
@@ -92,7 +92,7 @@ static void iso_datetime(const char *v, int len, char *out, size_t size)
 }
 
 /* Appends a PostgreSQL text value as JSON of the column's type. */
-static void json_value(sbuf_t *b, const PGresult *res, int row, int col, api_col_type_t type)
+static void json_value(sbuf_t *b, const PGresult *res, int row, int col, app_col_type_t type)
 {
     const char *v;
     int len;
@@ -130,7 +130,7 @@ static void json_value(sbuf_t *b, const PGresult *res, int row, int col, api_col
     }
 }
 
-static void text_value(sbuf_t *b, const PGresult *res, int row, int col, api_col_type_t type, char delim)
+static void text_value(sbuf_t *b, const PGresult *res, int row, int col, app_col_type_t type, char delim)
 {
     const char *v;
     int len;
@@ -149,7 +149,7 @@ static void text_value(sbuf_t *b, const PGresult *res, int row, int col, api_col
     }
 }
 
-static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char **names, const api_col_type_t *types,
+static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char **names, const app_col_type_t *types,
                             size_t ncols)
 {
     sbuf_putc(b, '{');
@@ -182,16 +182,16 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
 }
 
-static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
+static void add_records_headers(h2o_req_t *req, const app_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
                                 h2o_iovec_t next_cursor);
 
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     records_state_t *st = data;
-    api_query_t *q = st->q;
+    opendata_query_t *q = st->q;
     const char *names[RECORDS_MAX_COLS];
-    api_col_type_t types[RECORDS_MAX_COLS];
-    size_t ncols = api_query_columns(q, names, types, RECORDS_MAX_COLS);
+    app_col_type_t types[RECORDS_MAX_COLS];
+    size_t ncols = opendata_query_columns(q, names, types, RECORDS_MAX_COLS);
     sbuf_t body = SBUF_INIT, cursor = SBUF_INIT, link = SBUF_INIT;
     int rows, more;
     const char *ctype = "application/json";
@@ -210,7 +210,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
                               "hour_utc=gte:...), group fewer columns, or use a daily/monthly dataset.",
                               NULL);
         } else {
-            api_db_error_reply(req, res);
+            app_db_error_reply(req, res);
         }
         return;
     }
@@ -223,7 +223,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
             int col = PQfnumber(res, q->order[i].col->name);
             keys[i] = col >= 0 && !PQgetisnull(res, last, col) ? PQgetvalue(res, last, col) : NULL;
         }
-        api_query_cursor_encode(q, keys, q->norder, &cursor);
+        opendata_query_cursor_encode(q, keys, q->norder, &cursor);
         next_link(req, cursor.data, &link);
         rows = (int)q->limit;
     }
@@ -307,18 +307,18 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
         sbuf_free(&link);
         link = lh;
     }
-    api_cache_response_t cached = {.content_type = ctype,
+    http_cache_response_t cached = {.content_type = ctype,
                                    .body = body.data,
                                    .len = body.len,
                                    .etag = st->etag,
                                    .link = more ? link.data : NULL,
                                    .next_cursor = more ? cursor.data : NULL,
-                                   .tag = api_usage_format_name(q->format)};
+                                   .tag = app_usage_format_name(q->format)};
     add_records_headers(req, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
                         more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
                         more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));
-    api_cache_put(api_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, &cached);
-    api_usage_count(req, q->ds->id, "query", cached.tag);
+    http_cache_put(app_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, &cached);
+    app_usage_count(req, q->ds->id, "query", cached.tag);
     /* h2o_send_inline copies the body into the request's pool */
     http_send_bytes(req, 200, ctype, body.data, body.len);
 exit:
@@ -344,10 +344,10 @@ static int not_modified(h2o_req_t *req, h2o_iovec_t etag)
 }
 
 /* The headers every successful records response carries. The values are not copied: ds's strings live as long as the
- * catalog, which the request holds (api_catalog_acquire or serve_cached link it to the request's pool), and etag,
+ * catalog, which the request holds (app_catalog_acquire or serve_cached link it to the request's pool), and etag,
  * link_header (a complete Link value) and next_cursor must outlive the request too (pool or a linked cache entry); an
  * absent one has base NULL. */
-static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
+static void add_records_headers(h2o_req_t *req, const app_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
                                 h2o_iovec_t next_cursor)
 {
     h2o_mem_pool_t *pool = &req->pool;
@@ -368,38 +368,38 @@ static void add_records_headers(h2o_req_t *req, const api_dataset_t *ds, h2o_iov
 
 /* Serves a cached response for this exact path and query (the raw request target: no parsing before the lookup) at the
  * dataset's current version, if there is one. The body and the header values are sent from the cache entry, which
- * api_cache_get linked to the request's pool. */
+ * http_cache_get linked to the request's pool. */
 static int serve_cached(h2o_req_t *req, const http_match_t *m)
 {
-    api_worker_t *aw = api_worker_of(req);
-    const api_cache_entry_t *e;
-    api_dataset_t *ds;
+    app_worker_t *aw = app_worker_of(req);
+    const http_cache_entry_t *e;
+    app_dataset_t *ds;
     const char *id;
     size_t idlen;
 
     if (aw->catalog == NULL || aw->cache == NULL)
         return 0;
     id = http_match_param(m, "id", &idlen);
-    if ((ds = api_catalog_find(*aw->catalog, id, idlen)) == NULL)
+    if ((ds = app_catalog_find(*aw->catalog, id, idlen)) == NULL)
         return 0;
-    if ((e = api_cache_get(aw->cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
+    if ((e = http_cache_get(aw->cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
         return 0;
     /* the dataset's strings are used without copying: keep the catalog until the response is done */
     h2o_mem_link_shared(&req->pool, aw->catalog);
     if (not_modified(req, e->etag))
         return 1;
     add_records_headers(req, ds, e->etag, e->link, e->next_cursor);
-    api_usage_count(req, ds->id, "query", e->tag);
+    app_usage_count(req, ds->id, "query", e->tag);
     http_send_shared(req, 200, e->content_type, e->body);
     return 1;
 }
 
-int api_records_get(h2o_req_t *req, const http_match_t *m)
+int opendata_records_get(h2o_req_t *req, const http_match_t *m)
 {
-    api_query_t *q;
+    opendata_query_t *q;
     if (serve_cached(req, m))
         return 0;
-    q = api_records_prepare(req, m, 0);
+    q = opendata_records_prepare(req, m, 0);
     records_state_t *st;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
@@ -414,7 +414,7 @@ int api_records_get(h2o_req_t *req, const http_match_t *m)
             (unsigned long long)str_hash64(req->path.base, req->path.len));
     if (not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
         return 0;
-    api_query_sql(q, 0, &sql, values, &nvalues);
+    opendata_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
         sbuf_t wrapped = SBUF_INIT;
         sbuf_printf(&wrapped,
@@ -427,7 +427,7 @@ int api_records_get(h2o_req_t *req, const http_match_t *m)
     if (sbuf_failed(&sql)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
     } else {
-        api_db_read_sql(req, sql.data, (int)nvalues, values, on_records, st);
+        app_db_read_sql(req, sql.data, (int)nvalues, values, on_records, st);
     }
     sbuf_free(&sql);
     return 0;
