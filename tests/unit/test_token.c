@@ -12,6 +12,7 @@
 #include "auth/keyring.h"
 #include "auth/scope.h"
 #include "auth/token.h"
+#include "core/b64.h"
 #include "test.h"
 
 #define ISS "https://klimaspejl.test"
@@ -31,9 +32,9 @@ static char *forge(const char *header, const char *claims, const char *sig)
 {
     static char out[4096];
     char h[1024], c[2048], s[512];
-    auth_b64url_encode((const unsigned char *)header, strlen(header), h, sizeof(h));
-    auth_b64url_encode((const unsigned char *)claims, strlen(claims), c, sizeof(c));
-    auth_b64url_encode((const unsigned char *)sig, strlen(sig), s, sizeof(s));
+    b64url_encode(header, strlen(header), h, sizeof(h));
+    b64url_encode(claims, strlen(claims), c, sizeof(c));
+    b64url_encode(sig, strlen(sig), s, sizeof(s));
     snprintf(out, sizeof(out), "%s.%s.%s", h, c, s);
     return out;
 }
@@ -123,7 +124,7 @@ int main(void)
         char *dot1 = strchr(tok, '.'), *dot2 = strchr(dot1 + 1, '.');
         char payload[1024], forged[4096];
         const char *cl = claims_json((long)now, (long)now, (long)now + 3600, AUD, ISS);
-        auth_b64url_encode((const unsigned char *)cl, strlen(cl), payload, sizeof(payload));
+        b64url_encode(cl, strlen(cl), payload, sizeof(payload));
         snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(dot1 - tok), tok, payload, dot2);
         CHECK_INT(verify(kr, forged, now), AUTH_TOKEN_BAD_SIGNATURE);
     }

@@ -9,6 +9,7 @@
 #include "app/auth.h"
 #include "app/gate.h"
 #include "app/service.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"
@@ -384,14 +385,6 @@ static void send_no_content(h2o_req_t *req)
     h2o_send_inline(req, "", 0);
 }
 
-static uint64_t client_key(const char *client)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a: client ids are public names, not secrets */
-    for (; *client != '\0'; ++client)
-        h = (h ^ (unsigned char)*client) * 1099511628211ull;
-    return h;
-}
-
 static uint64_t address_key(gate_worker_t *g, h2o_req_t *req)
 {
     struct sockaddr_storage ss;
@@ -451,7 +444,7 @@ int app_gate_check(h2o_req_t *req, size_t route)
     if (app_auth_cached_client(req, client)) {
         table = g->client[r->cls];
         pol = &gate.client[r->cls];
-        key = client_key(client);
+        key = hash_str(client, HASH_SEED); /* client ids are public names, not secrets */
     } else {
         table = g->addr[r->cls];
         pol = &gate.addr[r->cls];

@@ -11,10 +11,12 @@
 #include <time.h>
 
 #include "app/usage.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
+#include "core/time.h"
 #include "geo/geoip.h"
 #include "http/problem.h"
 #include "http/respond.h"
@@ -90,60 +92,19 @@ const char *app_usage_format_of_type(const char *content_type)
 
 /* --- calendar ------------------------------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (the usual era-based formula). */
-static int32_t days_from_civil(int y, unsigned m, unsigned d)
-{
-    int era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
-static void civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
-{
-    int era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)yoe + era * 400 + (*m <= 2);
-}
-
 /* Writes "YYYY-MM-DD" (11 bytes with the NUL). */
 static void day_format(int32_t day, char out[11])
 {
-    int y;
-    unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
-    str_fmt(out, 11, "%04d-%02u-%02u", y, m, d);
+    time_date_format(day, out);
 }
 
 /* Parses exactly "YYYY-MM-DD" of a real calendar day in 2000..9999. */
 static int day_parse(const char *s, int32_t *out)
 {
-    uint64_t y, m, d;
-    int32_t day;
-    char back[11];
-
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 2000, 9999, &y) != 0 ||
-        str_to_uint(s + 5, 2, 1, 12, &m) != 0 || str_to_uint(s + 8, 2, 1, 31, &d) != 0)
+    int64_t day;
+    if (time_date_parse(s, strlen(s), 2000, &day) != 0)
         return -1;
-    day = days_from_civil((int)y, (unsigned)m, (unsigned)d);
-    day_format(day, back);
-    if (memcmp(back, s, 10) != 0) /* 2025-02-30 and friends */
-        return -1;
-    *out = day;
+    *out = (int32_t)day;
     return 0;
 }
 
@@ -154,21 +115,11 @@ static int32_t day_today(void)
 
 /* --- the counter tables --------------------------------------------------------------------------------------------- */
 
-/* 8 bytes per step: every counted request hashes the whole 96-byte key, and a byte-wise hash of it was 3 % of a cache
- * hit's CPU time (benchmarks/README.md, B2). */
+/* XXH3 over the whole 96-byte key: every counted request hashes it (a byte-wise FNV of it was 3 % of a cache hit's CPU
+ * time, benchmarks/README.md, B2). */
 static size_t key_hash(const usage_key_t *k)
 {
-    const unsigned char *p = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ULL, w;
-    size_t i;
-    for (i = 0; i + 8 <= sizeof(*k); i += 8) {
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-    for (; i < sizeof(*k); ++i)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return (size_t)(h ^ (h >> 29));
+    return (size_t)hash_bytes(k, sizeof(*k), HASH_SEED);
 }
 
 /* Adds count to key's counter. A new key is taken only while the table holds fewer than `limit` keys. Keys are
@@ -399,24 +350,17 @@ int app_usage_worker_start(app_worker_t *aw)
     return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Runs the loop until u's send is answered or the deadline passes. */
 static void wait_for_send(app_usage_t *u, uint64_t deadline)
 {
-    while (u->in_flight && mono_ms() < deadline)
+    while (u->in_flight && time_mono_ms() < deadline)
         h2o_evloop_run(u->aw->http->loop, 50);
 }
 
 void app_usage_worker_stop(app_worker_t *aw)
 {
     app_usage_t *u = aw->usage;
-    uint64_t deadline = mono_ms() + USAGE_STOP_WAIT_MS;
+    uint64_t deadline = time_mono_ms() + USAGE_STOP_WAIT_MS;
 
     if (u == NULL)
         return;

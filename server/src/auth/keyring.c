@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "auth/keyring.h"
+#include "core/b64.h"
 #include "core/strutil.h"
 
 #define KEYFILE_MAX (64 * 1024)
@@ -51,77 +52,7 @@ int auth_alg_parse(const char *name, auth_alg_t *out)
     return -1;
 }
 
-/* --- encoding helpers ---------------------------------------------------------------------------------------------- */
-
-static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int auth_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outsize)
-{
-    size_t o = 0, i = 0;
-    if ((len + 2) / 3 * 4 + 1 > outsize)
-        return -1;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-        out[o++] = b64url_chars[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-    } else if (len - i == 2) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-int auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    if (len % 4 == 1 || len / 4 * 3 + 3 > outsize + 3)
-        return -1;
-    for (size_t i = 0; i < len; ++i) {
-        int v = b64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= outsize)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits & 0xff);
-        }
-    }
-    /* leftover bits must be zero (canonical encoding) */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-        return -1;
-    return (int)o;
-}
+/* --- crypto helpers ------------------------------------------------------------------------------------------------- */
 
 int auth_random(unsigned char *buf, size_t len)
 {
@@ -133,7 +64,7 @@ int auth_random_token(size_t nbytes, char *out, size_t outsize)
     unsigned char buf[64];
     if (nbytes > sizeof(buf) || auth_random(buf, nbytes) != 0)
         return -1;
-    return auth_b64url_encode(buf, nbytes, out, outsize) < 0 ? -1 : 0;
+    return b64url_encode(buf, nbytes, out, outsize) < 0 ? -1 : 0;
 }
 
 /* OpenSSL 3's one-shot SHA256() fetches the algorithm on every call; on the token cache's hot path that lookup costs
@@ -188,7 +119,7 @@ static int bn_b64url(const BIGNUM *bn, size_t pad, char *out, size_t outsize)
         pad = (size_t)n;
     if (BN_bn2binpad(bn, buf, (int)pad) < 0)
         return -1;
-    return auth_b64url_encode(buf, pad, out, outsize);
+    return b64url_encode(buf, pad, out, outsize);
 }
 
 /* The public JWK of pkey for kid/alg, or NULL. */

@@ -54,12 +54,6 @@ void auth_keyring_free(auth_keyring_t *kr);
  * random suffix, so keys sort by age. Writes the kid to kid_out. Returns 0, or -1 with a reason in err. */
 int auth_keygen(const char *dir, auth_alg_t alg, char *kid_out, size_t kid_size, char *err, size_t errlen);
 
-/* base64url without padding of in[0..len) into out (NUL-terminated); returns the length, or -1 if out is too small. */
-int auth_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outsize);
-
-/* Decodes base64url (no padding, no other characters) into out; returns the length, or -1 if malformed or too big. */
-int auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize);
-
 /* Fills buf with len cryptographically random bytes; returns 0, or -1. */
 int auth_random(unsigned char *buf, size_t len);
 

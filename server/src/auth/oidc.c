@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "auth/jws.h"
 #include "auth/oidc.h"
 #include "auth/token.h"
 #include "core/strutil.h"
@@ -208,32 +209,6 @@ fail:
     return NULL;
 }
 
-/* Decodes one base64url part holding a JSON object; NULL if it is not one. */
-static json_t *decode_part(const char *s, size_t len)
-{
-    unsigned char buf[AUTH_TOKEN_MAX_LEN];
-    int n = auth_b64url_decode(s, len, buf, sizeof(buf));
-    json_t *j;
-    if (n <= 0)
-        return NULL;
-    j = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        j = NULL;
-    }
-    return j;
-}
-
-/* A NumericDate claim (integer seconds). */
-static int get_time(json_t *claims, const char *name, int64_t *out)
-{
-    json_t *v = json_object_get(claims, name);
-    if (!json_is_integer(v))
-        return -1;
-    *out = (int64_t)json_integer_value(v);
-    return 0;
-}
-
 /* A printable ASCII string claim of 1..max characters into out (max + 1 bytes). */
 static int get_text(json_t *claims, const char *name, char *out, size_t max)
 {
@@ -274,49 +249,35 @@ static int audience_ok(json_t *claims, const char *client_id)
 
 auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, size_t len, int64_t now, auth_oidc_identity_t *out)
 {
-    const char *dot1, *dot2, *alg_name, *s;
-    json_t *header = NULL, *claims = NULL;
-    auth_alg_t alg;
-    jwt_t *jwt = NULL;
-    char *copy = NULL;
+    auth_jws_t jws;
+    json_t *claims;
+    const char *s;
     int64_t nbf;
     auth_oidc_result_t r;
 
     memset(out, 0, sizeof(*out));
-    if (len == 0 || len > AUTH_TOKEN_MAX_LEN || (dot1 = memchr(token, '.', len)) == NULL ||
-        (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))) == NULL ||
-        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL || memchr(token, '\0', len) != NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
+    switch (auth_jws_decode(token, len, &jws)) {
+    case AUTH_JWS_OK:
+        break;
+    case AUTH_JWS_BAD_ALG:
+        return AUTH_OIDC_BAD_ALG;
+    default:
+        return AUTH_OIDC_MALFORMED;
     }
-    if ((header = decode_part(token, (size_t)(dot1 - token))) == NULL ||
-        (claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
-    }
+    claims = jws.claims;
     /* the configured key decides the algorithm: none, HMAC (e.g. keyed with the public PEM) and any other alg are
      * refused here, before libjwt sees the token */
-    if ((alg_name = json_string_value(json_object_get(header, "alg"))) == NULL || auth_alg_parse(alg_name, &alg) != 0 ||
-        alg != o->alg) {
+    if (jws.alg != o->alg) {
         r = AUTH_OIDC_BAD_ALG;
         goto exit;
     }
-    if (dot2 + 1 == token + len) {
-        r = AUTH_OIDC_BAD_SIGNATURE; /* an empty signature (an unsecured JWS relabelled) */
+    switch (auth_jws_check(&jws, token, len, o->public_pem, o->jwt_alg)) {
+    case AUTH_JWS_OK:
+        break;
+    case AUTH_JWS_MALFORMED:
+        r = AUTH_OIDC_MALFORMED; /* a crit header */
         goto exit;
-    }
-    if (json_object_get(header, "crit") != NULL) {
-        r = AUTH_OIDC_MALFORMED; /* no extension is understood (RFC 7515 4.1.11) */
-        goto exit;
-    }
-    if ((copy = malloc(len + 1)) == NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
-    }
-    memcpy(copy, token, len);
-    copy[len] = '\0';
-    if (jwt_decode(&jwt, copy, (const unsigned char *)o->public_pem, (int)strlen(o->public_pem)) != 0 ||
-        jwt_get_alg(jwt) != o->jwt_alg) {
+    default:
         r = AUTH_OIDC_BAD_SIGNATURE;
         goto exit;
     }
@@ -328,7 +289,7 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
         r = AUTH_OIDC_BAD_AUDIENCE;
         goto exit;
     }
-    if (get_time(claims, "exp", &out->exp) != 0 || get_time(claims, "iat", &out->iat) != 0) {
+    if (auth_jws_numeric_date(claims, "exp", &out->exp) != 0 || auth_jws_numeric_date(claims, "iat", &out->iat) != 0) {
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
@@ -338,7 +299,7 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
     }
     if (json_object_get(claims, "nbf") == NULL)
         nbf = out->iat;
-    else if (get_time(claims, "nbf", &nbf) != 0) {
+    else if (auth_jws_numeric_date(claims, "nbf", &nbf) != 0) {
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
@@ -355,9 +316,6 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
 exit:
     if (r != AUTH_OIDC_OK)
         memset(out, 0, sizeof(*out));
-    jwt_free(jwt);
-    free(copy);
-    json_decref(header);
-    json_decref(claims);
+    auth_jws_clear(&jws);
     return r;
 }

@@ -14,6 +14,7 @@
 #include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
+#include "core/time.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -343,7 +344,7 @@ int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
     } else {
         char day[11];
         str_fmt(day, sizeof(day), "%.7s-01", month);
-        if (strlen(month) != 7 || !opendata_query_valid_date(day, 10)) {
+        if (strlen(month) != 7 || time_date_parse(day, 10, 1, NULL) != 0) {
             http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
             return 0;
         }
@@ -507,7 +508,7 @@ static int series(h2o_req_t *req, const char *kind, const char *scope, const cha
     const char *names[2] = {"from", "to"};
     const char *vals[2] = {st->from, st->to};
     for (int i = 0; i < 2; ++i) {
-        if (vals[i] == NULL || !opendata_query_valid_datetime(vals[i], 0)) {
+        if (vals[i] == NULL || !time_valid_datetime(vals[i], 0)) {
             http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i],
                                "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.", names[i]);
             return 0;

@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "cli/ingest.h"
 #include "core/strutil.h"
+#include "core/time.h"
 
 #define INGEST_READ_BUF (1024 * 1024)
 #define INGEST_COPY_BUF (1024 * 1024)
@@ -169,41 +170,15 @@ static int reader_next(ingest_reader_t *r, ingest_record_t *rec, const char **wh
 
 /* ---- field validation ---------------------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t ingest_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 static int two_digits(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     return str_to_uint(s, 2, min, max, out);
 }
 
-/* YYYY-MM-DD (1970..9999) -> days since epoch. */
-static int parse_date(const char *s, size_t len, int64_t *days, int *year, int *month)
+/* YYYY-MM-DD (1970..9999; s[0..10), len at least 10) -> days since epoch. */
+static int parse_date(const char *s, size_t len, int64_t *days)
 {
-    uint64_t y, m, d;
-    if (len < 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 1970, 9999, &y) != 0 || two_digits(s + 5, 1, 12, &m) != 0 ||
-        two_digits(s + 8, 1, 31, &d) != 0 || (int)d > days_in_month((int64_t)y, (int)m))
-        return -1;
-    *days = ingest_days_from_civil((int64_t)y, (int)m, (int)d);
-    if (year != NULL)
-        *year = (int)y;
-    if (month != NULL)
-        *month = (int)m;
-    return 0;
+    return len < 10 ? -1 : time_date_parse(s, 10, 1970, days);
 }
 
 /* An ISO 8601 / RFC 3339 timestamp with an explicit zone: YYYY-MM-DD[T ]HH:MM[:SS](Z|+HH[:MM]|-HH[:MM]).
@@ -213,7 +188,7 @@ static int parse_hour(const char *s, size_t len, int64_t *utc_hour)
     int64_t days;
     uint64_t hh, mm, ss = 0, oh = 0, om = 0;
     size_t p = 16;
-    if (len < 17 || parse_date(s, 10, &days, NULL, NULL) != 0 || (s[10] != 'T' && s[10] != ' ') ||
+    if (len < 17 || parse_date(s, 10, &days) != 0 || (s[10] != 'T' && s[10] != ' ') ||
         two_digits(s + 11, 0, 23, &hh) != 0 || s[13] != ':' || two_digits(s + 14, 0, 59, &mm) != 0)
         return -1;
     if (s[p] == ':') {
@@ -458,7 +433,7 @@ static char *emit_energy(ingest_ctx_t *ctx, const ingest_record_t *rec, char *ou
 static char *emit_waste(ingest_ctx_t *ctx, const ingest_record_t *rec, char *out, const char **why)
 {
     int64_t days;
-    if (parse_date(F(1), L(1), &days, NULL, NULL) != 0 || L(1) != 10)
+    if (parse_date(F(1), L(1), &days) != 0 || L(1) != 10)
         return reject(why, "collected_on: expected a date YYYY-MM-DD");
     if (in_list(F(2), fractions) < 0)
         return reject(why, "fraction: expected residual, food, paper, cardboard, plastic, glass, metal, hazardous or garden");
@@ -473,7 +448,7 @@ static char *emit_waste(ingest_ctx_t *ctx, const ingest_record_t *rec, char *out
 static char *emit_mobility(ingest_ctx_t *ctx, const ingest_record_t *rec, char *out, const char **why)
 {
     int64_t days;
-    if (parse_date(F(1), L(1), &days, NULL, NULL) != 0 || L(1) != 10)
+    if (parse_date(F(1), L(1), &days) != 0 || L(1) != 10)
         return reject(why, "day: expected a date YYYY-MM-DD");
     if (in_list(F(2), modes) < 0)
         return reject(why, "mode: expected walk, bike, e-bike, bus, metro, s-train, car-petrol or car-electric");
@@ -622,16 +597,9 @@ fail:
     return rc;
 }
 
-static double ingest_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void ingest_progress(uint64_t rows, double t0, uint64_t bytes, uint64_t size)
 {
-    double el = ingest_now() - t0, rate = el > 0 ? rows / el : 0;
+    double el = time_mono_s() - t0, rate = el > 0 ? rows / el : 0;
     fprintf(stderr, "\ringest: %llu rows, %.2f M rows/s", (unsigned long long)rows, rate / 1e6);
     if (size > 0 && bytes > 0 && bytes <= size)
         fprintf(stderr, ", %.0f s left", el * (double)(size - bytes) / (double)bytes);
@@ -774,7 +742,7 @@ int cli_ingest_main(int argc, char **argv)
     const char *why = NULL, *path;
     uint64_t line = 0, rows = 0, fail_line = 0, size = 0;
     int rc = CLI_EXIT_FAIL, tty = cli_stderr_is_tty(), began = 0;
-    double t0 = ingest_now(), last_shown = t0;
+    double t0 = time_mono_s(), last_shown = t0;
     const ingest_kind_t *kind = NULL;
 
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -893,8 +861,8 @@ int cli_ingest_main(int argc, char **argv)
         }
         ctx->copy_len = (size_t)(end - ctx->copy_buf);
         ++rows;
-        if (tty && (rows & 0xffff) == 0 && ingest_now() - last_shown > 0.25) {
-            last_shown = ingest_now();
+        if (tty && (rows & 0xffff) == 0 && time_mono_s() - last_shown > 0.25) {
+            last_shown = time_mono_s();
             ingest_progress(rows, t0, rd.bytes, size);
         }
     }
@@ -906,7 +874,7 @@ int cli_ingest_main(int argc, char **argv)
         goto db_error;
     }
     began = 0;
-    double secs = ingest_now() - t0;
+    double secs = time_mono_s() - t0;
     if (tty)
         fputc('\n', stderr);
     printf("ingest %s: %llu rows from %s in %.1f s (%.2f M rows/s)\n", kind->name, (unsigned long long)rows, path, secs,

@@ -70,6 +70,7 @@
 
 #include "cli/cli.h"
 #include "core/strutil.h"
+#include "core/time.h"
 
 #define SEED_COPY_BUF (1024 * 1024)
 #define SEED_MAX_JOBS 8
@@ -166,54 +167,23 @@ static int rng_pick(seed_rng_t *r, const double *weights, int n)
 
 /* ---- calendar ---------------------------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's well-known arithmetic, written out here). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-/* 0 = Sunday. */
-static int weekday_of(int64_t days)
-{
-    int64_t w = (days + 4) % 7;
-    return (int)(w < 0 ? w + 7 : w);
-}
-
 /* Copenhagen's UTC offset in hours at the given UTC hour (EU rule: CEST from the last Sunday of March 01:00 UTC to the
  * last Sunday of October 01:00 UTC). */
 static int cph_offset_hours(int64_t utc_hour)
 {
     int y, m, d;
-    civil_from_days(utc_hour / 24, &y, &m, &d);
-    int64_t mar = days_from_civil(y, 3, 31), oct = days_from_civil(y, 10, 31);
-    mar -= weekday_of(mar);
-    oct -= weekday_of(oct);
+    time_civil_from_days(utc_hour / 24, &y, &m, &d);
+    int64_t mar = time_days_from_civil(y, 3, 31), oct = time_days_from_civil(y, 10, 31);
+    mar -= time_weekday(mar);
+    oct -= time_weekday(oct);
     return (utc_hour >= mar * 24 + 1 && utc_hour < oct * 24 + 1) ? 2 : 1;
 }
 
 static int day_of_year(int64_t days)
 {
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    return (int)(days - days_from_civil(y, 1, 1)) + 1;
+    time_civil_from_days(days, &y, &m, &d);
+    return (int)(days - time_days_from_civil(y, 1, 1)) + 1;
 }
 
 /* ---- fast text ---------------------------------------------------------------------------------------------------- */
@@ -256,7 +226,7 @@ static inline char *put_tenths(char *p, uint32_t tenths)
 static char *put_date(char *p, int64_t days)
 {
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    time_civil_from_days(days, &y, &m, &d);
     p = put_u32(p, (uint32_t)y);
     *p++ = '-';
     memcpy(p, digit_pairs + 2 * m, 2);
@@ -466,7 +436,7 @@ static void build_calendar(seed_ctx_t *ctx)
         anomaly = 0.8 * anomaly + 1.5 * rng_normal(&r);
         d->temp = 9.0 - 8.3 * cos(2 * M_PI * (doy - 28) / 365.25) + anomaly;
         d->rain = rng_unit(&r) < 0.45;
-        d->weekday = (uint8_t)weekday_of(d->days);
+        d->weekday = (uint8_t)time_weekday(d->days);
         char *e = put_date(d->date, d->days);
         *e = '\0';
     }
@@ -477,7 +447,7 @@ static void build_calendar(seed_ctx_t *ctx)
         int64_t local = utc_hour + cph_offset_hours(utc_hour);
         int lh = (int)(local % 24);
         int64_t lday = local / 24;
-        int wd = weekday_of(lday);
+        int wd = time_weekday(lday);
         int weekend = wd == 0 || wd == 6;
         int doy = day_of_year(lday);
         uint32_t di = h / 24;
@@ -517,9 +487,9 @@ static void build_calendar(seed_ctx_t *ctx)
     uint32_t h = 0;
     while (h < ctx->n_hours) {
         int y, m, d;
-        civil_from_days(ctx->start_day + h / 24, &y, &m, &d);
+        time_civil_from_days(ctx->start_day + h / 24, &y, &m, &d);
         int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
-        int64_t next = (days_from_civil(ny, nm, 1) - ctx->start_day) * 24;
+        int64_t next = (time_days_from_civil(ny, nm, 1) - ctx->start_day) * 24;
         seed_month_t *mo = &ctx->months[ctx->n_months++];
         str_fmt(mo->partition, sizeof mo->partition, "energy_hourly_%04d%02d", y, m);
         mo->first_hour = h;
@@ -730,7 +700,7 @@ static int load_waste(seed_ctx_t *ctx, seed_copy_t *c)
             int month;
             {
                 int y, dd;
-                civil_from_days(d->days, &y, &month, &dd);
+                time_civil_from_days(d->days, &y, &month, &dd);
             }
             for (int f = 0; f < FR_COUNT; ++f) {
                 double weeks;
@@ -903,13 +873,6 @@ static const char seed_finish_pk_sql[] =
     "  END IF;"
     " END LOOP; END $pk$";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static uint64_t rows_done(seed_ctx_t *ctx)
 {
     return atomic_load(&ctx->rows_energy) + atomic_load(&ctx->rows_waste) + atomic_load(&ctx->rows_mobility);
@@ -918,7 +881,7 @@ static uint64_t rows_done(seed_ctx_t *ctx)
 static void show_progress(seed_ctx_t *ctx, double t0, uint64_t base, uint64_t expected)
 {
     uint64_t done = base + rows_done(ctx);
-    double el = now_s() - t0;
+    double el = time_mono_s() - t0;
     double rate = el > 0 ? done / el : 0;
     double left = rate > 0 && expected > done ? (expected - done) / rate : 0;
     fprintf(stderr, "\rseed: %.1f / ~%.1f M rows, %.2f M rows/s, %.0f s left   ", done / 1e6, expected / 1e6, rate / 1e6, left);
@@ -975,21 +938,6 @@ static int load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
     return exec_ok(ctx, conn, "COMMIT");
 }
 
-static int parse_date(const char *s, int64_t *days)
-{
-    uint64_t y, m, d;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 1970, 9999, &y) != 0 ||
-        str_to_uint(s + 5, 2, 1, 12, &m) != 0 || str_to_uint(s + 8, 2, 1, 31, &d) != 0)
-        return -1;
-    int64_t z = days_from_civil((int64_t)y, (int)m, (int)d);
-    int cy, cm, cd;
-    civil_from_days(z, &cy, &cm, &cd);
-    if ((uint64_t)cm != m || (uint64_t)cd != d) /* 2023-02-30 */
-        return -1;
-    *days = z;
-    return 0;
-}
-
 static int usage_error(const char *flag, const char *what)
 {
     fprintf(stderr, "klimaspejl seed: %s %s\n%s", flag, what, seed_usage);
@@ -1033,7 +981,7 @@ static int seed_parse_args(int argc, char **argv, seed_ctx_t *ctx, int64_t *end_
             if (str_to_uint(val, strlen(val), 1, SEED_MAX_JOBS, &v) != 0)
                 return usage_error(a, "must be a whole number from 1 to 8");
             *jobs = (uint32_t)v;
-        } else if (parse_date(val, end_day) != 0) {
+        } else if (time_date_parse(val, strlen(val), 1970, end_day) != 0) {
             return usage_error(a, "must be a date YYYY-MM-DD");
         }
     }
@@ -1078,7 +1026,7 @@ int cli_seed_main(int argc, char **argv)
         goto out;
     }
 
-    double t0 = now_s();
+    double t0 = time_mono_s();
     build_households(&ctx);
     build_calendar(&ctx);
 
@@ -1149,7 +1097,7 @@ int cli_seed_main(int argc, char **argv)
     if (ctx.rebuild_pk && exec_ok(&ctx, conn, seed_finish_pk_sql) != 0)
         goto fail;
 
-    double secs = now_s() - t0;
+    double secs = time_mono_s() - t0;
     uint64_t total = base_rows + rows_done(&ctx);
     printf("seed: households %u, grid_intensity_hourly %u, energy_hourly %llu, waste_weighings %llu, mobility_daily "
            "%llu rows; %llu rows in %.1f s (%.2f M rows/s)\n",

@@ -19,6 +19,7 @@
 #include "consent/oauth.h"
 #include "auth/scope.h"
 #include "auth/token.h"
+#include "core/b64.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
@@ -383,7 +384,7 @@ static const char *session_household(h2o_req_t *req, const auth_keyring_t *kr)
     const char *sub, *out = NULL;
     json_int_t now = (json_int_t)time(NULL);
 
-    if (tok == NULL || auth_jws_verify(kr, tok, strlen(tok), &claims) != AUTH_TOKEN_OK)
+    if (tok == NULL || auth_jws_verify(kr, tok, strlen(tok), &claims) != AUTH_JWS_OK)
         return NULL;
     if (json_is_string(json_object_get(claims, "aud")) &&
         strcmp(json_string_value(json_object_get(claims, "aud")), SESSION_AUD) == 0 &&
@@ -1179,7 +1180,7 @@ static int client_auth_or_reply(h2o_req_t *req, const params_t *p, client_auth_t
                 continue;
             b64[n++] = c == '+' ? '-' : c == '/' ? '_' : c;
         }
-        if ((len = auth_b64url_decode(b64, n, dec, sizeof(dec) - 1)) < 0 || (colon = memchr(dec, ':', (size_t)len)) == NULL) {
+        if ((len = b64url_decode(b64, n, dec, sizeof(dec) - 1)) < 0 || (colon = memchr(dec, ':', (size_t)len)) == NULL) {
             oauth_error(req, 401, "invalid_client", "the Basic credentials are malformed");
             return -1;
         }
@@ -1293,7 +1294,7 @@ int consent_oauth_token(h2o_req_t *req, const http_match_t *m)
             return 0;
         }
         auth_sha256(p.v[P_CODE_VERIFIER], strlen(p.v[P_CODE_VERIFIER]), h);
-        auth_b64url_encode(h, 32, challenge, 48);
+        b64url_encode(h, 32, challenge, 48);
         const char *params[6] = {hash_param(req, p.v[P_CODE]), g->client.client_id, g->client.secret_hash,
                                  p.v[P_REDIRECT_URI],          challenge,           hash_param(req, refresh)};
         app_db_query_sql(req, code_redeem_sql, 6, params, on_grant, g);

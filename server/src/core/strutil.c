@@ -80,17 +80,6 @@ int str_parse_hostport(const char *s, char *host_out, size_t host_size, uint16_t
     return 0;
 }
 
-uint64_t str_hash64(const void *p, size_t len)
-{
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; ++i) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 int str_hexval(int c)
 {
     if (c >= '0' && c <= '9')

@@ -21,9 +21,6 @@ int str_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(
  * without brackets. Returns 0, or -1 if the form or port (1..65535) is wrong. */
 int str_parse_hostport(const char *s, char *host_out, size_t host_size, uint16_t *port_out);
 
-/* FNV-1a, 64 bits, of p[0..len): fast and well spread, for hash tables, ETags and cache keys — not for secrets. */
-uint64_t str_hash64(const void *p, size_t len);
-
 /* The value of a hexadecimal digit, or -1. */
 int str_hexval(int c);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/connect.h"
@@ -534,7 +535,7 @@ int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_re
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
     conn_t *c = pick_conn(pool);
-    uint64_t h = str_hash64(sql, strlen(sql));
+    uint64_t h = hash_bytes(sql, strlen(sql), HASH_SEED);
     if (h == 0)
         h = 1; /* 0 marks an empty cache slot */
     char name[24];

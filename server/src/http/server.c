@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "core/strutil.h"
+#include "core/time.h"
 #include "http/accesslog.h"
 #include "http/filter.h"
 #include "http/metrics.h"
@@ -335,13 +336,6 @@ static void on_shutdown_message(h2o_multithread_receiver_t *receiver, h2o_linkli
     h2o_context_request_shutdown(&w->ctx);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void *worker_main(void *arg)
 {
     http_worker_t *w = arg;
@@ -374,8 +368,8 @@ static void *worker_main(void *arg)
         if (!w->stopping)
             continue;
         if (deadline == 0)
-            deadline = now_ms() + server.cfg->shutdown_timeout_ms;
-        if (w->inflight == 0 || now_ms() >= deadline)
+            deadline = time_mono_ms() + server.cfg->shutdown_timeout_ms;
+        if (w->inflight == 0 || time_mono_ms() >= deadline)
             break;
     }
     if (w->inflight != 0)

@@ -7,10 +7,12 @@
 #include "opendata/download.h"
 #include "opendata/records.h"
 #include "app/usage.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "db/copy.h"
+#include "http/etag.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -202,8 +204,7 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
     sbuf_t sql = SBUF_INIT, copy = SBUF_INIT;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
-    ssize_t inm;
-    char etag[64], filename[128], cc[48], version[24];
+    char *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), filename[128], cc[48], version[24];
     opendata_stream_opts_t o = {0};
 
     /* downloads default to CSV; /records defaults to JSON */
@@ -216,18 +217,9 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be csv or ndjson for downloads.", "format");
         return 0;
     }
-    str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
-            (unsigned long long)str_hash64(req->path.base, req->path.len));
-    if ((inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1)) != -1) {
-        h2o_iovec_t v = req->headers.entries[inm].value;
-        if ((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, strlen(etag)) != NULL) {
-            http_add_header(req, "etag", etag);
-            req->res.status = 304;
-            req->res.reason = "Not Modified";
-            h2o_send_inline(req, NULL, 0);
-            return 0;
-        }
-    }
+    http_etag_make(etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
+    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
+        return 0;
     opendata_query_sql(q, q->format == FORMAT_CSV ? 1 : 2, &sql, values, &nvalues);
     if (q->format == FORMAT_CSV)
         sbuf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER E'%s')", sql.data,

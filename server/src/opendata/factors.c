@@ -8,8 +8,10 @@
 #include "opendata/datasets.h"
 #include "opendata/factors.h"
 #include "opendata/metadata.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/strutil.h"
+#include "http/etag.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -32,7 +34,7 @@ static const struct {
 
 typedef struct factors_state {
     const char *lang;
-    char etag[64];
+    char etag[HTTP_ETAG_MAX];
     unsigned long long version;
     unsigned max_age;
     json_t *title, *description; /* borrowed from the catalog, which is kept alive until the request ends */
@@ -101,9 +103,9 @@ int opendata_factors_get(h2o_req_t *req, const http_match_t *m)
     st->max_age = ds->max_age;
     st->title = json_object_get(ds->json, da ? "title_da" : "title_en");
     st->description = json_object_get(ds->json, da ? "description_da" : "description_en");
-    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, st->lang, 2);
-    str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", st->version, (unsigned long long)h);
-    if (opendata_metadata_not_modified(req, st->etag))
+    h = hash_bytes(st->lang, 2, HASH_SEED);
+    http_etag_make(st->etag, st->version, h);
+    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
         return 0;
     app_db_read_sql(req, factors_sql, 0, NULL, on_factors, st);
     return 0;

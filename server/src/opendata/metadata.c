@@ -7,7 +7,9 @@
 #include "app/app.h"
 #include "opendata/datasets.h"
 #include "opendata/metadata.h"
+#include "core/hash.h"
 #include "core/strutil.h"
+#include "http/etag.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -16,15 +18,6 @@
 #define METADATA_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* --- shared helpers ------------------------------------------------------------------------------------------------ */
-
-uint64_t opendata_metadata_hash(uint64_t h, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static int host_char_ok(char c)
 {
@@ -48,24 +41,6 @@ size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
     if (n < 0)
         n = 0;
     return (size_t)n < size ? (size_t)n : size - 1;
-}
-
-int opendata_metadata_not_modified(h2o_req_t *req, const char *etag)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
-    size_t len = strlen(etag);
-    h2o_iovec_t v;
-
-    if (i == -1)
-        return 0;
-    v = req->headers.entries[i].value;
-    if (!((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag, len) != NULL))
-        return 0;
-    http_add_header(req, "etag", etag);
-    req->res.status = 304;
-    req->res.reason = "Not Modified";
-    h2o_send_inline(req, NULL, 0);
-    return 1;
 }
 
 void opendata_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang)
@@ -129,7 +104,7 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     const char *id, *lang;
     size_t idlen;
     app_dataset_t *ds;
-    char base[METADATA_URL_MAX], etag[64], ver[24];
+    char base[METADATA_URL_MAX], *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), ver[24];
     uint64_t h;
     json_t *pkg, *res, *ext;
 
@@ -143,11 +118,11 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     }
     lang = opendata_datasets_lang(req);
     opendata_metadata_base_url(req, base, sizeof(base));
-    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, base, strlen(base));
-    h = opendata_metadata_hash(h, lang, 2);
-    h = opendata_metadata_hash(h, ds->id, strlen(ds->id));
-    str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)ds->version, (unsigned long long)h);
-    if (opendata_metadata_not_modified(req, etag))
+    h = hash_bytes(base, strlen(base), HASH_SEED);
+    h = hash_bytes(lang, 2, h);
+    h = hash_bytes(ds->id, strlen(ds->id), h);
+    http_etag_make(etag, ds->version, h);
+    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
         return 0;
     str_fmt(ver, sizeof(ver), "%llu", (unsigned long long)ds->version);
 
@@ -394,7 +369,7 @@ static json_t *schema_org_dataset(const char *base, const app_dataset_t *ds)
 int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
 {
     app_catalog_t *cat = app_catalog_acquire(req);
-    char base[METADATA_URL_MAX], etag[64], tmp[96];
+    char base[METADATA_URL_MAX], *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), tmp[96];
     uint64_t h, versions = 0;
     unsigned max_age = 3600;
     json_t *graph, *catalog, *service, *ds_refs, *served;
@@ -402,17 +377,17 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     if (cat == NULL)
         return 0;
     opendata_metadata_base_url(req, base, sizeof(base));
-    h = opendata_metadata_hash(OPENDATA_METADATA_HASH_INIT, base, strlen(base) + 1);
+    h = hash_bytes(base, strlen(base) + 1, HASH_SEED);
     for (size_t i = 0; i < cat->n; ++i) {
         const app_dataset_t *ds = &cat->datasets[i];
         str_fmt(tmp, sizeof(tmp), "%s=%llu;", ds->id, (unsigned long long)ds->version);
-        h = opendata_metadata_hash(h, tmp, strlen(tmp));
+        h = hash_bytes(tmp, strlen(tmp), h);
         versions += ds->version;
         if (ds->max_age < max_age)
             max_age = ds->max_age;
     }
-    str_fmt(etag, sizeof(etag), "\"%llu-%016llx\"", (unsigned long long)versions, (unsigned long long)h);
-    if (opendata_metadata_not_modified(req, etag))
+    http_etag_make(etag, versions, h);
+    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
         return 0;
 
     graph = json_array();

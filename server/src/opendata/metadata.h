@@ -19,14 +19,6 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
  * with characters a host name cannot hold is replaced by "localhost" so that it never leaks into a document. */
 size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size);
 
-/* FNV-1a of len bytes of s, continuing from h (start with OPENDATA_METADATA_HASH_INIT). For ETags, not for security. */
-#define OPENDATA_METADATA_HASH_INIT 1469598103934665603ULL
-uint64_t opendata_metadata_hash(uint64_t h, const char *s, size_t len);
-
-/* Conditional GET: when If-None-Match lists etag (or is "*"), sends 304 with the ETag and returns 1; otherwise returns
- * 0 and sends nothing. etag is a complete quoted tag; it is copied. */
-int opendata_metadata_not_modified(h2o_req_t *req, const char *etag);
-
 /* Adds the headers of a public, cacheable open-data response: ETag (copied), Cache-Control public with max_age,
  * Access-Control-Allow-Origin *, and Vary: Accept-Language when vary_lang. */
 void opendata_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang);

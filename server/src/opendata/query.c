@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opendata/query.h"
+#include "core/b64.h"
+#include "core/hash.h"
 #include "core/strutil.h"
+#include "core/time.h"
+#include "opendata/query.h"
 
 typedef struct scratch {
     char *p;
@@ -53,58 +56,6 @@ static int is_digits(const char *s, size_t n)
     return n > 0;
 }
 
-int opendata_query_valid_date(const char *s, size_t len)
-{
-    uint64_t y, m, d;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len != 10 || s[4] != '-' || s[7] != '-' || str_to_uint(s, 4, 1, 9999, &y) != 0 || str_to_uint(s + 5, 2, 1, 12, &m) != 0 ||
-        str_to_uint(s + 8, 2, 1, 31, &d) != 0)
-        return 0;
-    if ((int)d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    return 1;
-}
-
-/* YYYY-MM-DD[THH:MM[:SS[.f+]]][Z|±HH:MM]; `local` columns take no zone. */
-int opendata_query_valid_datetime(const char *s, int local)
-{
-    size_t len = strlen(s), i = 10;
-    uint64_t v;
-    if (len < 10 || !opendata_query_valid_date(s, 10))
-        return 0;
-    if (len == 10)
-        return 1;
-    if ((s[10] != 'T' && s[10] != ' ') || len < 16 || str_to_uint(s + 11, 2, 0, 23, &v) != 0 || s[13] != ':' ||
-        str_to_uint(s + 14, 2, 0, 59, &v) != 0)
-        return 0;
-    i = 16;
-    if (i < len && s[i] == ':') {
-        if (i + 3 > len || str_to_uint(s + i + 1, 2, 0, 59, &v) != 0)
-            return 0;
-        i += 3;
-        if (i < len && s[i] == '.') {
-            size_t j = i + 1;
-            while (j < len && s[j] >= '0' && s[j] <= '9')
-                ++j;
-            if (j == i + 1 || j - i > 7)
-                return 0;
-            i = j;
-        }
-    }
-    if (i == len)
-        return 1;
-    if (local)
-        return 0;
-    if (s[i] == 'Z' && i + 1 == len)
-        return 1;
-    if ((s[i] == '+' || s[i] == '-') && i + 6 == len && str_to_uint(s + i + 1, 2, 0, 14, &v) == 0 && s[i + 3] == ':' &&
-        str_to_uint(s + i + 4, 2, 0, 59, &v) == 0)
-        return 1;
-    return 0;
-}
-
 static const char *type_hint(const app_column_t *c)
 {
     switch (c->type) {
@@ -141,9 +92,9 @@ static int valid_value(const app_column_t *c, const char *s)
     case COL_BOOLEAN:
         return strcmp(s, "true") == 0 || strcmp(s, "false") == 0;
     case COL_DATE:
-        return opendata_query_valid_date(s, len);
+        return time_date_parse(s, len, 1, NULL) == 0;
     case COL_DATETIME:
-        return opendata_query_valid_datetime(s, c->local);
+        return time_valid_datetime(s, c->local);
     case COL_STRING:
         if (len > 200)
             return 0;
@@ -436,15 +387,6 @@ static opendata_query_status_t order_item(opendata_query_t *q, const char *item,
 
 /* --- canonical hash and cursor ------------------------------------------------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; ++i) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -453,74 +395,36 @@ static int cmp_u64(const void *a, const void *b)
 
 static uint64_t canonical_hash(const opendata_query_t *q)
 {
-    uint64_t fh[QUERY_MAX_FILTERS], h = 1469598103934665603ULL;
+    uint64_t fh[QUERY_MAX_FILTERS], h = HASH_SEED;
     char tmp[96];
     /* filters are ANDed: their order does not matter, so hash each and combine them sorted */
     for (size_t i = 0; i < q->nfilters; ++i) {
         const opendata_filter_t *f = &q->filters[i];
-        uint64_t x = fnv1a(1469598103934665603ULL, f->col->name, strlen(f->col->name) + 1);
+        uint64_t x = hash_str(f->col->name, HASH_SEED);
         str_fmt(tmp, sizeof(tmp), "%u", f->op);
-        x = fnv1a(x, tmp, strlen(tmp) + 1);
-        x = fnv1a(x, f->value, strlen(f->value) + 1);
+        x = hash_str(tmp, x);
+        x = hash_str(f->value, x);
         if (f->value2 != NULL)
-            x = fnv1a(x, f->value2, strlen(f->value2) + 1);
+            x = hash_str(f->value2, x);
         fh[i] = x;
     }
     qsort(fh, q->nfilters, sizeof(fh[0]), cmp_u64);
-    h = fnv1a(h, q->ds->id, strlen(q->ds->id) + 1);
-    h = fnv1a(h, (const char *)fh, q->nfilters * sizeof(fh[0]));
+    h = hash_str(q->ds->id, h);
+    h = hash_bytes(fh, q->nfilters * sizeof(fh[0]), h);
     for (size_t i = 0; i < q->ngroup; ++i)
-        h = fnv1a(h, q->group[i]->name, strlen(q->group[i]->name) + 1);
-    h = fnv1a(h, "|", 1);
+        h = hash_str(q->group[i]->name, h);
+    h = hash_bytes("|", 1, h);
     for (size_t i = 0; i < q->nmeasures; ++i)
-        h = fnv1a(h, q->measures[i].alias, strlen(q->measures[i].alias) + 1);
-    h = fnv1a(h, "|", 1);
+        h = hash_str(q->measures[i].alias, h);
+    h = hash_bytes("|", 1, h);
     for (size_t i = 0; i < q->norder; ++i) {
-        h = fnv1a(h, q->order[i].desc ? "-" : "+", 1);
-        h = fnv1a(h, q->order[i].col->name, strlen(q->order[i].col->name) + 1);
+        h = hash_bytes(q->order[i].desc ? "-" : "+", 1, h);
+        h = hash_str(q->order[i].col->name, h);
     }
     str_fmt(tmp, sizeof(tmp), "%d|%d|", (int)q->bucket, q->aggregated);
-    h = fnv1a(h, tmp, strlen(tmp));
-    h = fnv1a(h, q->tz, strlen(q->tz) + 1);
+    h = hash_bytes(tmp, strlen(tmp), h);
+    h = hash_str(q->tz, h);
     return h;
-}
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void b64url_encode(const unsigned char *in, size_t len, sbuf_t *out)
-{
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        size_t n = len - i;
-        if (n > 1)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (n > 2)
-            v |= in[i + 2];
-        char c[4] = {b64url[(v >> 18) & 63], b64url[(v >> 12) & 63], b64url[(v >> 6) & 63], b64url[v & 63]};
-        sbuf_append(out, c, n >= 3 ? 4 : n + 1);
-    }
-}
-
-/* Decodes base64url (no padding) into out; returns the length, or -1 if malformed or too long. */
-static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t max)
-{
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; ++i) {
-        const char *p = memchr(b64url, in[i], 64);
-        if (p == NULL || in[i] == '\0')
-            return -1;
-        acc = (acc << 6) | (uint32_t)(p - b64url);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == max)
-                return -1;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
-    }
-    return (long)o;
 }
 
 void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out)
@@ -540,14 +444,14 @@ void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *
         out->failed = 1;
         return;
     }
-    b64url_encode((const unsigned char *)text, strlen(text), out);
+    b64url_append(out, text, strlen(text));
     free(text);
 }
 
 static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v, scratch_t *sc, opendata_query_error_t *err)
 {
     unsigned char raw[4096];
-    long n = b64url_decode(v, strlen(v), raw, sizeof(raw));
+    int n = b64url_decode(v, strlen(v), raw, sizeof(raw));
     json_t *arr = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL, *keys;
     char qh[17];
     opendata_query_status_t st = QUERY_OK;

@@ -98,12 +98,6 @@ void opendata_query_sql(const opendata_query_t *q, int copy, sbuf_t *sql, const 
  * COL_NUMBER, count COL_INTEGER). Returns the count. */
 size_t opendata_query_columns(const opendata_query_t *q, const char **names, app_col_type_t *types, size_t max);
 
-/* Whether s[0..len) is a calendar date YYYY-MM-DD. */
-int opendata_query_valid_date(const char *s, size_t len);
-
-/* Whether s is YYYY-MM-DD[THH:MM[:SS[.f]]] followed, unless local, by an optional Z or ±HH:MM. */
-int opendata_query_valid_datetime(const char *s, int local);
-
 /* Encodes the cursor that continues after a row whose order-column values are keys[0..nkeys). Appends to out. */
 void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
 

@@ -6,10 +6,12 @@
 #include "app/app.h"
 #include "opendata/records.h"
 #include "app/usage.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
+#include "http/etag.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -18,7 +20,7 @@
 
 typedef struct records_state {
     opendata_query_t *q;
-    char etag[64];
+    char etag[HTTP_ETAG_MAX];
 } records_state_t;
 
 opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
@@ -327,22 +329,6 @@ exit:
     sbuf_free(&link);
 }
 
-/* Answers 304 when If-None-Match lists etag (whose bytes outlive req: they are sent without a copy). */
-static int not_modified(h2o_req_t *req, h2o_iovec_t etag)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
-    if (i == -1)
-        return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    if (!((v.len == 1 && v.base[0] == '*') || memmem(v.base, v.len, etag.base, etag.len) != NULL))
-        return 0;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
-    req->res.status = 304;
-    req->res.reason = "Not Modified";
-    h2o_send_inline(req, NULL, 0);
-    return 1;
-}
-
 /* The headers every successful records response carries. The values are not copied: ds's strings live as long as the
  * catalog, which the request holds (app_catalog_acquire or serve_cached link it to the request's pool), and etag,
  * link_header (a complete Link value) and next_cursor must outlive the request too (pool or a linked cache entry); an
@@ -386,7 +372,7 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m)
         return 0;
     /* the dataset's strings are used without copying: keep the catalog until the response is done */
     h2o_mem_link_shared(&req->pool, aw->catalog);
-    if (not_modified(req, e->etag))
+    if (http_not_modified(req, e->etag))
         return 1;
     add_records_headers(req, ds, e->etag, e->link, e->next_cursor);
     app_usage_count(req, ds->id, "query", e->tag);
@@ -410,9 +396,8 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
     st->q = q;
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
-    str_fmt(st->etag, sizeof(st->etag), "\"%llu-%016llx\"", (unsigned long long)q->ds->version,
-            (unsigned long long)str_hash64(req->path.base, req->path.len));
-    if (not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
+    http_etag_make(st->etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
+    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
         return 0;
     opendata_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
