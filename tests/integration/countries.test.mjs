@@ -68,6 +68,14 @@ describe('personal routes only from listed countries', () => {
         }
     });
 
+    test('every X-Forwarded-For line counts: a forged first line cannot stand in for the one the proxy appended', async () => {
+        // the client wrote a Danish address; the trusted proxy (127.0.0.1) appended the client's real, US address
+        assertRefused(await me(`${DK}, ${US}`)); // one line
+        assertRefused(await me([DK, US])); // the same two addresses as two header lines
+        const fromDk = await me([US, DK]); // a forged US line in front of the real, Danish one
+        assert.ok(fromDk.status === 200 || fromDk.status === 404, `${fromDk.status} ${fromDk.body}`);
+    });
+
     test('another country and an unknown one get 403 on personal and consent routes', async () => {
         assertRefused(await me(US));
         assertRefused(await me()); // 127.0.0.1: no country (ZZ)

@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"
-#include "geo/geoip.h"
+#include "geo/client.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -387,17 +387,14 @@ static void send_no_content(h2o_req_t *req)
 
 static uint64_t address_key(gate_worker_t *g, h2o_req_t *req)
 {
-    struct sockaddr_storage ss;
-    const struct sockaddr *peer = NULL;
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
     uint64_t day = (uint64_t)time(NULL) / 86400, key;
+    geo_addr_t client;
 
     /* without X-Forwarded-For the key is the peer's, the same for every request of the connection that day */
     if (i == -1 && g->memo_conn == req->conn->id && g->memo_day == day && g->memo_conn != 0)
         return g->memo_key;
-    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
-        peer = (const struct sockaddr *)&ss;
-    key = geo_client_hash(peer, i != -1 ? req->headers.entries[i].value.base : NULL, i != -1 ? req->headers.entries[i].value.len : 0);
+    key = geo_client_of(req, &client) == 0 ? geo_client_key(&client) : 0;
     if (i == -1) {
         g->memo_conn = req->conn->id;
         g->memo_day = day;

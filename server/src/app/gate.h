@@ -8,7 +8,7 @@
  * /v1/me/... "personal"; /oauth/... "oauth"; .../download "download"; POST /v1/feedback "feedback"; every other route
  * "open". Buckets are per worker thread (nothing on the request path takes a lock), keyed by the consent token's client
  * id when the token is already in this thread's verified-token cache, else by the daily-salted address hash
- * (geo_client_hash). A 304 gives its token back. OPTIONS requests (CORS preflights) are answered here and never
+ * (geo_client_key of geo_client_of). A 304 gives its token back. OPTIONS requests (CORS preflights) are answered here and never
  * counted.
  */
 #ifndef KLIMA_APP_GATE_H

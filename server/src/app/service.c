@@ -9,7 +9,7 @@
 #include "app/service.h"
 #include "app/usage.h"
 #include "core/sbuf.h"
-#include "geo/geoip.h"
+#include "geo/client.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -250,18 +250,7 @@ void app_service_count_ratelimit_hit(h2o_req_t *req, int cls)
 
 void app_service_country_of(h2o_req_t *req, char out[3])
 {
-    struct sockaddr_storage ss;
-    const struct sockaddr *peer = NULL;
-    ssize_t i;
-
-    if (!geo_has_database()) {
-        memcpy(out, GEO_COUNTRY_UNKNOWN, 3); /* what any lookup would answer; skips the header scan per request */
-        return;
-    }
-    i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
-    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
-        peer = (const struct sockaddr *)&ss;
-    geo_country_of(peer, i != -1 ? req->headers.entries[i].value.base : NULL, i != -1 ? req->headers.entries[i].value.len : 0, out);
+    geo_client_country(req, out);
 }
 
 int app_service_metrics(h2o_req_t *req, const http_match_t *m)

@@ -61,8 +61,7 @@ app_token_rejection_t app_service_token_rejection_of(auth_token_result_t r);
 void app_service_count_token_rejection(h2o_req_t *req, app_token_rejection_t why);
 void app_service_count_ratelimit_hit(h2o_req_t *req, int cls); /* cls: app_gate_class_t */
 
-/* The client's country for the access log (http_server_hooks_t.country_of): geo_country_of of req's peer and
- * X-Forwarded-For. */
+/* The client's country for the access log (http_server_hooks_t.country_of): geo_client_country of req. */
 void app_service_country_of(h2o_req_t *req, char out[3]);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Each worker owns two fixed tables of counters: `counting` takes the requests, `sending` holds the batch whose
  * api.usage_add call is in flight. A send swaps them; a failed send merges the batch back (so nothing is lost while
- * PostgreSQL is away, within the tables' bound). A request's client address goes to geo_country_of and no further.
+ * PostgreSQL is away, within the tables' bound). A request's client address goes to geo_client_country and no further.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,14 +17,12 @@
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "core/time.h"
-#include "geo/geoip.h"
+#include "geo/client.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
 /* Open addressing with at most half the slots used keeps probes short; a merge after a failed send may use more. */
 #define USAGE_SLOTS (APP_USAGE_MAX_KEYS * 2)
-/* X-Forwarded-For bytes considered (the right end: the hops nearest to us). */
-#define USAGE_XFF_MAX 2048
 /* At shutdown, how long the last send may take. */
 #define USAGE_STOP_WAIT_MS 1000
 /* GET /v1/usage */
@@ -265,46 +263,10 @@ static int copy_field(char *dst, size_t size, const char *s)
     return 0;
 }
 
-/* The request's X-Forwarded-For headers joined by ',' (the right end when longer than USAGE_XFF_MAX), in req's pool. */
-static const char *joined_xff(h2o_req_t *req, size_t *len)
-{
-    ssize_t i = -1;
-    size_t total = 0, n = 0;
-    char *buf, *p;
-
-    *len = 0;
-    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i)) != -1) {
-        total += req->headers.entries[i].value.len + 1;
-        ++n;
-    }
-    if (n == 0)
-        return NULL;
-    if (n == 1) {
-        i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
-        *len = req->headers.entries[i].value.len;
-        return req->headers.entries[i].value.base;
-    }
-    p = buf = h2o_mem_alloc_pool(&req->pool, total);
-    i = -1;
-    while ((i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i)) != -1) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (p != buf)
-            *p++ = ',';
-        memcpy(p, v.base, v.len);
-        p += v.len;
-    }
-    *len = (size_t)(p - buf);
-    return buf;
-}
-
 void app_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, const char *format)
 {
     app_worker_t *aw = app_worker_of(req);
     app_usage_t *u = aw != NULL ? aw->usage : NULL;
-    struct sockaddr_storage ss;
-    const struct sockaddr *peer = NULL;
-    const char *xff;
-    size_t xff_len;
     usage_key_t key;
 
     if (u == NULL)
@@ -314,16 +276,8 @@ void app_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, c
         copy_field(key.format, sizeof(key.format), format) != 0)
         return;
     key.day = day_today();
-    memset(&ss, 0, sizeof(ss));
-    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) != 0)
-        peer = (const struct sockaddr *)&ss;
-    xff = joined_xff(req, &xff_len);
-    if (xff_len > USAGE_XFF_MAX) {
-        xff += xff_len - USAGE_XFF_MAX;
-        xff_len = USAGE_XFF_MAX;
-    }
     /* only the country goes into the counter; the address stays in this stack frame */
-    geo_country_of(peer, xff, xff_len, key.country);
+    geo_client_country(req, key.country);
     if (table_add(u->counting, &key, 1, APP_USAGE_MAX_KEYS) != 0)
         ++u->dropped;
     if (u->counting->nkeys >= APP_USAGE_MAX_KEYS)

@@ -20,7 +20,7 @@
 
 /* Counts one use of dataset_id by req's client. kind is "query" or "download"; format is the output format name
  * ("json", "csv", ...; app_usage_format_name). The country comes from req's peer address and X-Forwarded-For
- * (geo_country_of); the address itself is not kept. Strings are copied. Never fails: when the table is full and a send
+ * (geo_client_country); the address itself is not kept. Strings are copied. Never fails: when the table is full and a send
  * is already in flight the count is dropped (and the drops are logged, as a number, at the next send). Call only on
  * req's worker thread, once per served request. */
 void app_usage_count(h2o_req_t *req, const char *dataset_id, const char *kind, const char *format);

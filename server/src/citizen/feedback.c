@@ -11,7 +11,7 @@
 #include "app/service.h"
 #include "core/ratelimit.h"
 #include "core/strutil.h"
-#include "geo/geoip.h"
+#include "geo/client.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
@@ -158,26 +158,11 @@ static void feedback_authorized(h2o_req_t *req, void *data, const app_principal_
     feedback_store(req, data, who);
 }
 
-/* The client's X-Forwarded-For header (the first one; enough for rate limiting and the country). */
-static void client_of(h2o_req_t *req, struct sockaddr_storage *ss, const struct sockaddr **peer, const char **xff, size_t *xff_len)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
-    memset(ss, 0, sizeof(*ss));
-    *peer = NULL;
-    if (req->conn->callbacks->get_peername != NULL && req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)ss) != 0)
-        *peer = (const struct sockaddr *)ss;
-    *xff = i != -1 ? req->headers.entries[i].value.base : NULL;
-    *xff_len = i != -1 ? req->headers.entries[i].value.len : 0;
-}
-
 int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
 {
     app_catalog_t *cat;
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    struct sockaddr_storage ss;
-    const struct sockaddr *peer;
-    const char *xff, *param;
-    size_t xff_len;
+    const char *param;
     char detail[300];
     feedback_state_t *st;
     citizen_feedback_input_t in;
@@ -192,7 +177,6 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     /* the rate limit (class "feedback", KLIMA_RATE_FEEDBACK) was applied by app/gate.c before this handler ran */
-    client_of(req, &ss, &peer, &xff, &xff_len);
     if ((cat = app_catalog_acquire(req)) == NULL)
         return 0;
     st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
@@ -203,7 +187,7 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     st->in = in;
-    geo_country_of(peer, xff, xff_len, st->country);
+    geo_client_country(req, st->country);
     str_fmt(st->rating, sizeof(st->rating), "%d", in.rating);
     /* With a consent token (scope summary:read) a data-error report is linked to the household, so staff can look at
      * its data; the token is verified whatever the topic (a bad one is 401), but other topics stay anonymous. */
