@@ -8,12 +8,12 @@ static int h_a(h2o_req_t *req, const http_match_t *m)
 }
 
 static const http_route_t routes[] = {
-    {"GET", "/healthz", h_a},
-    {"GET", "/v1/datasets", h_a},
-    {"GET", "/v1/datasets/{id}", h_a},
-    {"GET", "/v1/datasets/{id}/records", h_a},
-    {"DELETE", "/v1/me/consents/{id}", h_a},
-    {"GET", "/v1/me/consents", h_a},
+    {"GET", "/healthz", h_a, NULL},
+    {"GET", "/v1/datasets", h_a, NULL},
+    {"GET", "/v1/datasets/{id}", h_a, NULL},
+    {"GET", "/v1/datasets/{id}/records", h_a, NULL},
+    {"DELETE", "/v1/me/consents/{id}", h_a, NULL},
+    {"GET", "/v1/me/consents", h_a, NULL},
 };
 #define N (sizeof(routes) / sizeof(routes[0]))
 

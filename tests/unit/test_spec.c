@@ -1,10 +1,13 @@
 /* The route table and api-spec/openapi.yaml agree: every routed method+path is in the spec and every spec operation is
- * routed. Every problem kind the server can send is listed in the spec's Problem.type enum. */
+ * routed; every personal route names a consent scope of auth/scope.c, and every scope a route names is one. Every
+ * problem kind the server can send is listed in the spec's Problem.type enum. */
 #include <ctype.h>
 #include <jansson.h>
 
-#include "app/app.h"
 #include "app/openapi.h"
+#include "app/route.h"
+#include "auth/scope.h"
+#include "cli/serve.h"
 #include "http/problem.h"
 #include "test.h"
 
@@ -22,6 +25,8 @@ int main(void)
     json_t *spec = json_loadb((const char *)app_openapi_spec_json, app_openapi_spec_json_len, 0, &jerr), *paths, *ops, *problem_types;
     const char *path, *method;
     char lm[16];
+    const app_route_t *routes[256];
+    size_t nroutes = app_routes(cli_serve_modules, cli_serve_nmodules, routes, 256);
 
     CHECK(spec != NULL);
     if (spec == NULL)
@@ -30,11 +35,11 @@ int main(void)
     paths = json_object_get(spec, "paths");
     CHECK(json_is_object(paths));
 
-    for (size_t i = 0; i < app_nroutes; ++i) {
-        lower(app_routes[i].method, lm, sizeof(lm));
-        json_t *op = json_object_get(json_object_get(paths, app_routes[i].pattern), lm);
+    for (size_t i = 0; i < nroutes; ++i) {
+        lower(routes[i]->method, lm, sizeof(lm));
+        json_t *op = json_object_get(json_object_get(paths, routes[i]->pattern), lm);
         if (op == NULL)
-            fprintf(stderr, "routed but not in the spec: %s %s\n", app_routes[i].method, app_routes[i].pattern);
+            fprintf(stderr, "routed but not in the spec: %s %s\n", routes[i]->method, routes[i]->pattern);
         CHECK(op != NULL);
     }
     json_object_foreach(paths, path, ops)
@@ -45,15 +50,26 @@ int main(void)
             if (strcmp(method, "parameters") == 0 || strcmp(method, "summary") == 0 || strcmp(method, "description") == 0)
                 continue;
             int found = 0;
-            for (size_t i = 0; i < app_nroutes; ++i) {
-                lower(app_routes[i].method, lm, sizeof(lm));
-                if (strcmp(app_routes[i].pattern, path) == 0 && strcmp(lm, method) == 0)
+            for (size_t i = 0; i < nroutes; ++i) {
+                lower(routes[i]->method, lm, sizeof(lm));
+                if (strcmp(routes[i]->pattern, path) == 0 && strcmp(lm, method) == 0)
                     found = 1;
             }
             if (!found)
                 fprintf(stderr, "in the spec but not routed: %s %s\n", method, path);
             CHECK(found);
         }
+    }
+
+    CHECK(nroutes > 0 && nroutes <= 256);
+    for (size_t i = 0; i < nroutes; ++i) {
+        const char *scope = routes[i]->scope;
+        if (routes[i]->cls == APP_CLASS_PERSONAL && scope == NULL)
+            fprintf(stderr, "personal route without a scope: %s %s\n", routes[i]->method, routes[i]->pattern);
+        CHECK(routes[i]->cls != APP_CLASS_PERSONAL || scope != NULL);
+        if (scope != NULL && auth_scope_bit(scope, strlen(scope)) == 0)
+            fprintf(stderr, "route %s %s names an unknown scope: %s\n", routes[i]->method, routes[i]->pattern, scope);
+        CHECK(scope == NULL || auth_scope_bit(scope, strlen(scope)) != 0);
     }
 
     problem_types = json_object_get(

@@ -1,12 +1,14 @@
 /*
- * app/catalog — parse and look up the dataset catalog.
+ * app/catalog — parse and look up the dataset catalog, and keep each worker's copy current.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
 #include "app/catalog.h"
 #include "core/log.h"
 #include "core/strutil.h"
+#include "http/problem.h"
 
 const char app_catalog_sql[] =
     "SELECT coalesce(json_agg(to_jsonb(d) || jsonb_build_object('columns', "
@@ -23,11 +25,6 @@ static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE}, {"lt", OP_L
 static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
 static const char *const role_names[] = {"dimension", "measure", "flag"};
-
-const char *app_col_type_name(app_col_type_t t)
-{
-    return type_names[t];
-}
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {
@@ -212,3 +209,148 @@ int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
     json_object_set_new(ds->json, "version", json_integer((json_int_t)v));
     return 1;
 }
+
+/* --- each worker's catalog --------------------------------------------------------------------------------------------- */
+
+#define CATALOG_FIRST_MS 50   /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+#define CATALOG_RELOAD_TICKS 60 /* then a reload every minute: a safety net for a missed NOTIFY */
+
+typedef struct catalog_worker {
+    app_worker_t *w;
+    app_catalog_t **holder; /* shared (refcounted); NULL until first loaded */
+    int loading;
+    unsigned ticks;
+    h2o_timeout_t first_timeout;
+    h2o_timeout_entry_t first_entry;
+} catalog_worker_t;
+
+static size_t catalog_slot;
+
+static void catalog_holder_dispose(void *p)
+{
+    app_catalog_free(*(app_catalog_t **)p);
+}
+
+app_catalog_t *app_catalog_hold(h2o_req_t *req)
+{
+    catalog_worker_t *c = app_worker_state(app_worker_of(req), catalog_slot);
+    if (c == NULL || c->holder == NULL)
+        return NULL;
+    h2o_mem_link_shared(&req->pool, c->holder);
+    return *c->holder;
+}
+
+app_catalog_t *app_catalog_acquire(h2o_req_t *req)
+{
+    app_catalog_t *cat = app_catalog_hold(req);
+    if (cat == NULL) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+        http_problem_send(req, HTTP_PROBLEM_DB_UNAVAILABLE,
+                          "The dataset catalog has not been loaded yet (the database has not answered since the server "
+                          "started); try again shortly.",
+                          NULL);
+    }
+    return cat;
+}
+
+static void on_catalog(void *data, db_status_t status, const PGresult *res)
+{
+    catalog_worker_t *c = data;
+    app_catalog_t *cat;
+    app_catalog_t **holder;
+
+    c->loading = 0;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        if (status == DB_QUERY_ERROR)
+            log_error("cannot load the dataset catalog: %s", PQresultErrorMessage(res));
+        return;
+    }
+    if (c->w->db == NULL || (cat = app_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
+        return; /* the worker is stopping (the pool is being destroyed), or the text is not a catalog (logged) */
+    holder = h2o_mem_alloc_shared(NULL, sizeof(*holder), catalog_holder_dispose);
+    *holder = cat;
+    if (c->holder != NULL)
+        h2o_mem_release_shared(c->holder);
+    else
+        log_debug("worker %u: catalog loaded, %zu datasets", c->w->http->id, cat->n);
+    c->holder = holder;
+}
+
+static int catalog_load(catalog_worker_t *c)
+{
+    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c) != 0)
+        return -1;
+    c->loading = 1;
+    return 0;
+}
+
+static void on_first(h2o_timeout_entry_t *te)
+{
+    catalog_worker_t *c = H2O_STRUCT_FROM_MEMBER(catalog_worker_t, first_entry, te);
+    if (c->holder == NULL && !c->loading && catalog_load(c) != 0)
+        h2o_timeout_link(c->w->http->loop, &c->first_timeout, &c->first_entry);
+}
+
+static void *catalog_worker_start(app_worker_t *w)
+{
+    catalog_worker_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        log_warn("worker %u: out of memory for the dataset catalog; open data answers 503 on this thread", w->http->id);
+        return NULL;
+    }
+    c->w = w;
+    h2o_timeout_init(w->http->loop, &c->first_timeout, CATALOG_FIRST_MS);
+    c->first_entry.cb = on_first;
+    h2o_timeout_link(w->http->loop, &c->first_timeout, &c->first_entry);
+    return c;
+}
+
+static void catalog_worker_stop(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c != NULL && h2o_timeout_is_linked(&c->first_entry))
+        h2o_timeout_unlink(&c->first_entry);
+}
+
+static void catalog_worker_dispose(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c == NULL)
+        return;
+    if (c->holder != NULL)
+        h2o_mem_release_shared(c->holder);
+    h2o_timeout_dispose(w->http->loop, &c->first_timeout);
+    free(c);
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute. */
+static void catalog_tick(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
+        catalog_load(c);
+}
+
+/* NOTIFY klima_dataset_refreshed (payload "<dataset id> <version>"), or the listener reconnected (NULL). */
+static void catalog_notify(app_worker_t *w, void *state, const char *payload)
+{
+    catalog_worker_t *c = state;
+    db_route_fence(w->route); /* no replica serves the refreshed data until it has replayed the refresh */
+    if (c == NULL || c->holder == NULL)
+        return;
+    if (payload != NULL)
+        app_catalog_apply_notify(*c->holder, payload);
+    else
+        c->ticks = CATALOG_RELOAD_TICKS - 1; /* notifications may have been missed: reload at the next tick */
+}
+
+const app_module_t app_catalog_module = {
+    .name = "catalog",
+    .worker_start = catalog_worker_start,
+    .worker_stop = catalog_worker_stop,
+    .worker_dispose = catalog_worker_dispose,
+    .tick = catalog_tick,
+    .channel = "klima_dataset_refreshed",
+    .notify = catalog_notify,
+    .slot = &catalog_slot,
+};

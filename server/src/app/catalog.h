@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/app.h"
+
 typedef enum app_col_type { COL_STRING, COL_INTEGER, COL_NUMBER, COL_BOOLEAN, COL_DATE, COL_DATETIME } app_col_type_t;
 typedef enum app_col_role { ROLE_DIMENSION, ROLE_MEASURE, ROLE_FLAG } app_col_role_t;
 
@@ -72,7 +74,13 @@ const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name
 /* Applies a "<dataset id> <version>" notification payload; returns 1 if a version changed. */
 int app_catalog_apply_notify(app_catalog_t *cat, const char *payload);
 
-/* Names of the types, roles, operators and aggregations, for messages and metadata. */
-const char *app_col_type_name(app_col_type_t t);
+/* The module that loads each worker's copy (at start, every minute, and on NOTIFY klima_dataset_refreshed). */
+extern const app_module_t app_catalog_module;
+
+/* The worker's current catalog, kept alive until req is done (a reload meanwhile does not pull it away); NULL when it has
+ * not been loaded yet (the database not reached since start). app_catalog_acquire answers that case itself with 503 +
+ * Retry-After; app_catalog_hold leaves the answer to the caller. */
+app_catalog_t *app_catalog_acquire(h2o_req_t *req);
+app_catalog_t *app_catalog_hold(h2o_req_t *req);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "app/auth.h"
 #include "app/gate.h"
-#include "app/service.h"
+#include "app/route.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
@@ -23,21 +23,6 @@
 #define GATE_ORIGINS_FIRST_MS 200 /* retry interval until the first load succeeded (the pool may not be connected yet) */
 #define GATE_MAX_COUNTRIES 64
 #define GATE_PREFLIGHT_MAX_AGE "7200" /* what Chromium caps it at */
-
-const char *const app_gate_class_names[APP_GATE__CLASSES] = {"service", "open", "download", "personal", "oauth", "feedback"};
-
-/* Who may read a route's responses from another origin. */
-typedef enum gate_cors {
-    GATE_CORS_ANY,     /* open data: Access-Control-Allow-Origin: * */
-    GATE_CORS_CLIENTS, /* the origins of registered clients only, echoed with Vary: Origin */
-    GATE_CORS_NONE     /* browser pages and forms (/oauth/authorize, login, consent): no CORS at all */
-} gate_cors_t;
-
-typedef struct gate_route {
-    uint8_t cls;        /* app_gate_class_t */
-    uint8_t cors;       /* gate_cors_t */
-    uint8_t restricted; /* subject to KLIMA_PERSONAL_COUNTRIES */
-} gate_route_t;
 
 /* One rate-limit policy as sent: `"open";q=3000;w=60`. */
 typedef struct gate_policy {
@@ -55,12 +40,14 @@ static const char allow_headers[] = "Authorization, If-None-Match, Content-Type,
 
 static struct {
     int enabled;
-    unsigned nroutes;
-    gate_route_t *routes;
-    gate_policy_t addr[APP_GATE__CLASSES], client[APP_GATE__CLASSES];
+    gate_policy_t addr[APP_CLASS__COUNT], client[APP_CLASS__COUNT];
     char countries[GATE_MAX_COUNTRIES][3];
     size_t ncountries;
+    metrics_t *metrics;
+    int m_hits; /* klimaspejl_ratelimit_hits_total */
 } gate;
+
+static size_t gate_slot;
 
 /* The registered clients' origins, one block: n iovecs followed by the text. Replaced whole on reload; only read
  * synchronously while a request is being gated, so the old block can be freed at once. */
@@ -71,7 +58,7 @@ typedef struct gate_origins {
 
 typedef struct gate_worker {
     app_worker_t *aw;
-    ratelimit_t *addr[APP_GATE__CLASSES], *client[APP_GATE__CLASSES];
+    ratelimit_t *addr[APP_CLASS__COUNT], *client[APP_CLASS__COUNT];
     gate_origins_t *origins; /* NULL until loaded */
     int loading;
     h2o_timeout_t reload_timeout, first_timeout;
@@ -85,9 +72,9 @@ typedef struct gate_worker {
  * its token back) and so are the handler's own fields (an Access-Control-Allow-Origin it set is not repeated). */
 typedef struct gate_pending {
     h2o_req_prefilter_t super;
-    const gate_route_t *route;
-    h2o_iovec_t allow_origin; /* GATE_CORS_CLIENTS: the request's Origin when it is a registered client's, else NULL */
-    int has_origin;           /* GATE_CORS_ANY: the request has an Origin field */
+    const app_route_t *route;
+    h2o_iovec_t allow_origin; /* APP_CORS_CLIENTS: the request's Origin when it is a registered client's, else NULL */
+    int has_origin;           /* APP_CORS_ANY: the request has an Origin field */
     ratelimit_t *table;       /* NULL: no rate limit on this request */
     uint64_t key;
     const gate_policy_t *policy;
@@ -95,40 +82,6 @@ typedef struct gate_pending {
 } gate_pending_t;
 
 /* --- set-up ------------------------------------------------------------------------------------------------------- */
-
-static int has_prefix(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-static gate_route_t classify(const http_route_t *r)
-{
-    gate_route_t g = {APP_GATE_OPEN, GATE_CORS_ANY, 0};
-
-    if (strcmp(r->pattern, "/healthz") == 0 || strcmp(r->pattern, "/readyz") == 0) {
-        g.cls = APP_GATE_SERVICE;
-    } else if (strcmp(r->pattern, "/metrics") == 0) {
-        /* for the operator's scraper, not for scripts of web pages (an intranet deployment's browsers included) */
-        g = (gate_route_t){APP_GATE_SERVICE, GATE_CORS_NONE, 0};
-    } else if (has_prefix(r->pattern, "/v1/me/")) {
-        g = (gate_route_t){APP_GATE_PERSONAL, GATE_CORS_CLIENTS, 1};
-    } else if (has_prefix(r->pattern, "/oauth/")) {
-        /* token and revoke are called by apps (also from browsers); the rest are pages and forms of this server */
-        int api = strcmp(r->pattern, "/oauth/token") == 0 || strcmp(r->pattern, "/oauth/revoke") == 0;
-        g = (gate_route_t){APP_GATE_OAUTH, api ? GATE_CORS_CLIENTS : GATE_CORS_NONE, 1};
-    } else if (has_suffix(r->pattern, "/download")) {
-        g.cls = APP_GATE_DOWNLOAD;
-    } else if (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/feedback") == 0) {
-        g.cls = APP_GATE_FEEDBACK;
-    }
-    return g;
-}
 
 static void policy_init(gate_policy_t *p, const char *cls, const char *suffix, unsigned quota, unsigned window_s)
 {
@@ -161,28 +114,28 @@ static int countries_parse(const char *list, char *err, size_t errlen)
     return 0;
 }
 
-int app_gate_start(const config_t *cfg, char *err, size_t errlen)
+static int gate_start(const config_t *cfg, char *err, size_t errlen)
 {
-    const config_rate_t *rates[APP_GATE__CLASSES] = {
-        [APP_GATE_SERVICE] = &cfg->rate_service,   [APP_GATE_OPEN] = &cfg->rate_open,
-        [APP_GATE_DOWNLOAD] = &cfg->rate_download, [APP_GATE_PERSONAL] = &cfg->rate_personal,
-        [APP_GATE_OAUTH] = &cfg->rate_oauth,       [APP_GATE_FEEDBACK] = &cfg->rate_feedback,
+    const config_rate_t *rates[APP_CLASS__COUNT] = {
+        [APP_CLASS_SERVICE] = &cfg->rate_service,   [APP_CLASS_OPEN] = &cfg->rate_open,
+        [APP_CLASS_DOWNLOAD] = &cfg->rate_download, [APP_CLASS_PERSONAL] = &cfg->rate_personal,
+        [APP_CLASS_OAUTH] = &cfg->rate_oauth,       [APP_CLASS_FEEDBACK] = &cfg->rate_feedback,
     };
+    metrics_family_t hits = {.name = "klimaspejl_ratelimit_hits_total",
+                             .help = "Requests refused with 429 by a rate limit, by route class (KLIMA_RATE_*).",
+                             .type = METRICS_COUNTER,
+                             .nlabels = 1,
+                             .labels = {{"class", app_class_names, APP_CLASS__COUNT}},
+                             .show_zero = 1};
 
     gate.enabled = cfg->rate_limit;
-    gate.nroutes = (unsigned)app_nroutes;
-    free(gate.routes);
-    if ((gate.routes = calloc(app_nroutes, sizeof(*gate.routes))) == NULL) {
-        str_fmt(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < app_nroutes; ++i)
-        gate.routes[i] = classify(&app_routes[i]);
-    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
+    if ((gate.metrics = app_metrics()) != NULL && (gate.m_hits = metrics_register(gate.metrics, &hits)) < 0)
+        gate.metrics = NULL;
+    for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         uint64_t client_quota = (uint64_t)rates[c]->quota * (cfg->rate_client_factor > 0 ? cfg->rate_client_factor : 1);
         unsigned w = rates[c]->window_s > 0 ? rates[c]->window_s : 1;
-        policy_init(&gate.addr[c], app_gate_class_names[c], "", rates[c]->quota, w);
-        policy_init(&gate.client[c], app_gate_class_names[c], "-client",
+        policy_init(&gate.addr[c], app_class_names[c], "", rates[c]->quota, w);
+        policy_init(&gate.client[c], app_class_names[c], "-client",
                     client_quota > 4000000000u ? 4000000000u : (unsigned)client_quota, w);
     }
     return countries_parse(cfg->personal_countries, err, errlen);
@@ -251,47 +204,64 @@ static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
     return 0;
 }
 
-int app_gate_worker_start(app_worker_t *aw)
+static void gate_worker_dispose(app_worker_t *w, void *state)
 {
-    gate_worker_t *g = calloc(1, sizeof(*g));
-
-    if (g == NULL)
-        return -1;
-    g->aw = aw;
-    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
-        if (gate.addr[c].quota == 0)
-            continue;
-        g->addr[c] = ratelimit_create_window(GATE_ADDR_SLOTS, gate.addr[c].quota, gate.addr[c].window_s);
-        g->client[c] = ratelimit_create_window(GATE_CLIENT_SLOTS, gate.client[c].quota, gate.client[c].window_s);
-        if (g->addr[c] == NULL || g->client[c] == NULL) {
-            aw->gate = g;
-            app_gate_worker_stop(aw);
-            return -1;
-        }
-    }
-    h2o_timeout_init(aw->http->loop, &g->reload_timeout, GATE_ORIGINS_RELOAD_MS);
-    h2o_timeout_init(aw->http->loop, &g->first_timeout, GATE_ORIGINS_FIRST_MS);
-    g->reload_entry.cb = on_reload;
-    aw->gate = g;
-    origins_schedule(g);
-    return 0;
-}
-
-void app_gate_worker_stop(app_worker_t *aw)
-{
-    gate_worker_t *g = aw->gate;
+    gate_worker_t *g = state;
     if (g == NULL)
         return;
     if (h2o_timeout_is_linked(&g->reload_entry))
         h2o_timeout_unlink(&g->reload_entry);
-    for (int c = 0; c < APP_GATE__CLASSES; ++c) {
+    for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         ratelimit_destroy(g->addr[c]);
         ratelimit_destroy(g->client[c]);
     }
     free(g->origins);
     free(g);
-    aw->gate = NULL;
 }
+
+static void *gate_worker_start(app_worker_t *w)
+{
+    gate_worker_t *g = calloc(1, sizeof(*g));
+
+    if (g == NULL)
+        goto fail;
+    g->aw = w;
+    for (int c = 0; c < APP_CLASS__COUNT; ++c) {
+        if (gate.addr[c].quota == 0)
+            continue;
+        g->addr[c] = ratelimit_create_window(GATE_ADDR_SLOTS, gate.addr[c].quota, gate.addr[c].window_s);
+        g->client[c] = ratelimit_create_window(GATE_CLIENT_SLOTS, gate.client[c].quota, gate.client[c].window_s);
+        if (g->addr[c] == NULL || g->client[c] == NULL) {
+            gate_worker_dispose(w, g);
+            goto fail;
+        }
+    }
+    h2o_timeout_init(w->http->loop, &g->reload_timeout, GATE_ORIGINS_RELOAD_MS);
+    h2o_timeout_init(w->http->loop, &g->first_timeout, GATE_ORIGINS_FIRST_MS);
+    g->reload_entry.cb = on_reload;
+    origins_schedule(g);
+    return g;
+fail:
+    log_warn("worker %u: out of memory for the rate limits; this thread serves without them", w->http->id);
+    return NULL;
+}
+
+/* Before the pool goes: no new origin loads (the last one's callback still finds the state, freed after the pool). */
+static void gate_worker_stop(app_worker_t *w, void *state)
+{
+    gate_worker_t *g = state;
+    if (g != NULL && h2o_timeout_is_linked(&g->reload_entry))
+        h2o_timeout_unlink(&g->reload_entry);
+}
+
+const app_module_t app_gate_module = {
+    .name = "gate",
+    .start = gate_start,
+    .worker_start = gate_worker_start,
+    .worker_stop = gate_worker_stop,
+    .worker_dispose = gate_worker_dispose,
+    .slot = &gate_slot,
+};
 
 /* --- per request ---------------------------------------------------------------------------------------------------- */
 
@@ -304,14 +274,14 @@ static h2o_iovec_t origin_of(h2o_req_t *req)
 /* The CORS fields of an actual (not preflight) request. */
 static void add_cors(h2o_req_t *req, const gate_pending_t *p)
 {
-    if (p->route->cors == GATE_CORS_ANY) {
+    if (p->route->cors == APP_CORS_ANY) {
         if (h2o_find_header(&req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, -1) == -1)
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
         /* the exposed fields matter only to a script (whose request has an Origin); h2o's HPACK encoder scans its table
          * once per field of an uncommon name, so a field sent to no purpose costs every response */
         if (!p->has_origin)
             return;
-    } else if (p->route->cors == GATE_CORS_CLIENTS) {
+    } else if (p->route->cors == APP_CORS_CLIENTS) {
         /* the answer depends on Origin whether or not this request has one (a shared cache must not mix them) */
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
         if (p->allow_origin.base == NULL)
@@ -328,7 +298,7 @@ static void add_cors(h2o_req_t *req, const gate_pending_t *p)
 static int country_allowed(h2o_req_t *req)
 {
     char cc[3];
-    app_service_country_of(req, cc);
+    geo_client_country(req, cc);
     for (size_t i = 0; i < gate.ncountries; ++i) {
         if (gate.countries[i][0] == cc[0] && gate.countries[i][1] == cc[1])
             return 1;
@@ -403,10 +373,9 @@ static uint64_t address_key(gate_worker_t *g, h2o_req_t *req)
     return key;
 }
 
-int app_gate_check(h2o_req_t *req, size_t route)
+int app_gate_check(h2o_req_t *req, const app_route_t *r)
 {
-    const gate_route_t *r;
-    gate_worker_t *g = app_worker_of(req)->gate;
+    gate_worker_t *g = app_worker_state(app_worker_of(req), gate_slot);
     ratelimit_t *table;
     const gate_policy_t *pol;
     ratelimit_info_t info;
@@ -414,22 +383,20 @@ int app_gate_check(h2o_req_t *req, size_t route)
     char client[65], retry[16];
     gate_pending_t *pending;
 
-    if (route >= gate.nroutes)
-        return 0;
-    r = &gate.routes[route];
     pending = (gate_pending_t *)h2o_add_prefilter(req, sizeof(*pending));
     pending->super.on_setup_ostream = on_response_start;
     pending->route = r;
     pending->allow_origin = h2o_iovec_init(NULL, 0);
     pending->has_origin = 0;
     pending->table = NULL;
-    if (r->cors != GATE_CORS_NONE) {
+    if (r->cors != APP_CORS_NONE) {
         h2o_iovec_t origin = origin_of(req);
         pending->has_origin = origin.base != NULL;
-        if (r->cors == GATE_CORS_CLIENTS && origin.base != NULL && origin_allowed(g, origin))
+        if (r->cors == APP_CORS_CLIENTS && origin.base != NULL && origin_allowed(g, origin))
             pending->allow_origin = origin;
     }
-    if (r->restricted && gate.ncountries != 0 && !country_allowed(req)) {
+    /* personal data and consents may be limited to some countries (KLIMA_PERSONAL_COUNTRIES) */
+    if ((r->cls == APP_CLASS_PERSONAL || r->cls == APP_CLASS_OAUTH) && gate.ncountries != 0 && !country_allowed(req)) {
         http_problem_send(req, HTTP_PROBLEM_COUNTRY_NOT_ALLOWED,
                           "Personal data and consents are served only to clients in the countries this service allows "
                           "(KLIMA_PERSONAL_COUNTRIES); this request's country is not one of them, or it is unknown.",
@@ -448,13 +415,14 @@ int app_gate_check(h2o_req_t *req, size_t route)
         key = address_key(g, req);
     }
     if (!ratelimit_take_info(table, key, h2o_now(app_worker_of(req)->http->loop), &info)) {
-        app_service_count_ratelimit_hit(req, (int)r->cls);
+        if (gate.metrics != NULL)
+            metrics_add(gate.metrics, app_worker_of(req)->http->id, gate.m_hits, (size_t)r->cls, 1);
         add_ratelimit_headers(req, pol, &info);
         str_fmt(retry, sizeof(retry), "%u", info.retry_after_s);
         http_add_header(req, "retry-after", retry);
         http_problem_sendf(req, HTTP_PROBLEM_TOO_MANY_REQUESTS, NULL,
                            "More than %u %s requests in %u s from this %s; try again in %u s (see the RateLimit header).",
-                           pol->quota, app_gate_class_names[r->cls], pol->window_s, pol == &gate.client[r->cls] ? "app" : "address",
+                           pol->quota, app_class_names[r->cls], pol->window_s, pol == &gate.client[r->cls] ? "app" : "address",
                            info.retry_after_s);
         return 1;
     }
@@ -465,10 +433,10 @@ int app_gate_check(h2o_req_t *req, size_t route)
     return 0;
 }
 
-int app_gate_options(h2o_req_t *req, size_t route, const char *allow)
+int app_gate_options(h2o_req_t *req, const http_route_t *route, const char *allow)
 {
-    const gate_route_t *r = route < gate.nroutes ? &gate.routes[route] : NULL;
-    gate_worker_t *g = app_worker_of(req)->gate;
+    const app_route_t *r = route->data;
+    gate_worker_t *g = app_worker_state(app_worker_of(req), gate_slot);
     h2o_iovec_t origin = origin_of(req);
     size_t alen = strlen(allow);
     char *methods = h2o_mem_alloc_pool(&req->pool, alen + sizeof(", OPTIONS"));
@@ -482,16 +450,16 @@ int app_gate_options(h2o_req_t *req, size_t route, const char *allow)
         send_no_content(req);
         return 0;
     }
-    if (r->cors == GATE_CORS_CLIENTS)
+    if (r->cors == APP_CORS_CLIENTS)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
-    if (r->cors == GATE_CORS_NONE || (r->cors == GATE_CORS_CLIENTS && !origin_allowed(g, origin))) {
+    if (r->cors == APP_CORS_NONE || (r->cors == APP_CORS_CLIENTS && !origin_allowed(g, origin))) {
         http_problem_sendf(req, HTTP_PROBLEM_ORIGIN_NOT_ALLOWED, NULL,
                            "%s is not open to scripts of this origin: personal routes and /oauth/token, /oauth/revoke "
                            "answer only the origins of registered apps (their redirect URIs and --origin).",
-                           app_routes[route].pattern);
+                           r->pattern);
         return 0;
     }
-    if (r->cors == GATE_CORS_ANY)
+    if (r->cors == APP_CORS_ANY)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
     else
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, origin.base, origin.len);

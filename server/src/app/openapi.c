@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/openapi.h"
+#include "app/route.h"
 #include "http/etag.h"
 #include "http/respond.h"
 
@@ -12,8 +13,7 @@ int app_openapi_get(h2o_req_t *req, const http_match_t *m)
 {
     h2o_iovec_t etag = h2o_iovec_init(app_openapi_spec_etag, strlen(app_openapi_spec_etag));
 
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=300"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    app_cache_control(req, app_route_of(m), NULL);
     if (http_not_modified(req, etag))
         return 0;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);

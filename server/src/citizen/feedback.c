@@ -5,17 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "app/auth.h"
+#include "app/catalog.h"
+#include "app/db.h"
+#include "app/route.h"
 #include "citizen/feedback.h"
-#include "app/service.h"
-#include "core/ratelimit.h"
 #include "core/strutil.h"
 #include "geo/client.h"
 #include "http/problem.h"
 #include "http/respond.h"
 
 static const char *const topics[] = {"dataset", "dashboard", "data-error", "idea", NULL};
+
+static const char feedback_add_sql[] =
+    "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)";
+static const char feedback_stats_sql[] = "SELECT month, topic, rating, count FROM api.feedback_stats()";
 
 static size_t utf8_chars(const char *s)
 {
@@ -113,6 +117,7 @@ static int catalog_has(const char *id, void *ctx)
 }
 
 typedef struct feedback_state {
+    const app_route_t *route;
     json_t *root; /* released when the request's pool is cleared */
     citizen_feedback_input_t in;
     char country[3], rating[4];
@@ -125,15 +130,16 @@ static void feedback_state_dispose(void *p)
 
 static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
+    feedback_state_t *st = data;
     if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_error_reply(req, res);
+        app_db_fail_reply(req, APP_DB_PLAIN, res);
         return;
     }
     char ts[40];
     str_fmt(ts, sizeof(ts), "%s", PQgetvalue(res, 0, 1));
     if (strlen(ts) > 10 && ts[10] == ' ')
         ts[10] = 'T';
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    app_cache_control(req, st->route, NULL);
     http_send_json(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
 }
 
@@ -150,7 +156,7 @@ static void feedback_store(h2o_req_t *req, feedback_state_t *st, const app_princ
                              st->country,
                              linked ? who->household : NULL,
                              linked ? who->client : NULL};
-    app_db_query(req, APP_STMT_FEEDBACK_ADD, params, on_added, st);
+    app_db_query(req, feedback_add_sql, 7, params, on_added, st);
 }
 
 static void feedback_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
@@ -176,11 +182,12 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
         http_problem_sendf(req, HTTP_PROBLEM_PAYLOAD_TOO_LARGE, NULL, "The body may be at most %d bytes.", FEEDBACK_MAX_BODY);
         return 0;
     }
-    /* the rate limit (class "feedback", KLIMA_RATE_FEEDBACK) was applied by app/gate.c before this handler ran */
+    /* the rate limit (the route's class, feedback: KLIMA_RATE_FEEDBACK) was applied by app/gate.c before this handler ran */
     if ((cat = app_catalog_acquire(req)) == NULL)
         return 0;
     st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
     st->root = NULL;
+    st->route = app_route_of(m);
     if (citizen_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root, &in,
                               &param, detail, sizeof(detail)) != 0) {
         http_problem_send(req, param != NULL ? HTTP_PROBLEM_INVALID_PARAMETER : HTTP_PROBLEM_BAD_REQUEST, detail, param);
@@ -192,7 +199,7 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
     /* With a consent token (scope summary:read) a data-error report is linked to the household, so staff can look at
      * its data; the token is verified whatever the topic (a bad one is 401), but other topics stay anonymous. */
     if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) != -1) {
-        app_auth_require(req, "summary:read", feedback_authorized, st);
+        app_auth_require(req, m, feedback_authorized, st);
         return 0;
     }
     feedback_store(req, st, NULL);
@@ -203,7 +210,7 @@ static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGres
 {
     json_t *rows;
     if (status != DB_OK) {
-        app_db_error_reply(req, res);
+        app_db_fail_reply(req, APP_DB_PLAIN, res);
         return;
     }
     rows = json_array();
@@ -213,13 +220,12 @@ static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGres
         json_object_set_new(row, "rating", PQgetisnull(res, r, 2) ? json_null() : json_integer(strtol(PQgetvalue(res, r, 2), NULL, 10)));
         json_array_append_new(rows, row);
     }
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=300"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    app_cache_control(req, data, NULL);
     http_send_json(req, 200, json_pack("{s:o}", "rows", rows));
 }
 
 int citizen_feedback_stats(h2o_req_t *req, const http_match_t *m)
 {
-    app_db_query(req, APP_STMT_FEEDBACK_STATS, NULL, on_stats, NULL);
+    app_db_read(req, feedback_stats_sql, 0, NULL, on_stats, (void *)app_route_of(m));
     return 0;
 }

@@ -5,17 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "app/auth.h"
-#include "opendata/datasets.h"
-#include "opendata/download.h"
+#include "app/db.h"
+#include "app/route.h"
+#include "app/stream.h"
 #include "citizen/me.h"
-#include "opendata/query.h"
-#include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "core/time.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
 
 /* --- feedback: words, the KP2035 path, tips -------------------------------------------------------------------------- */
@@ -205,76 +204,17 @@ void citizen_me_feedback(json_t *s, const char *lang)
 
 /* --- shared ------------------------------------------------------------------------------------------------------------ */
 
-#define ME_MAX_PARAMS 12
-
-typedef struct me_params {
-    qs_param_t p[ME_MAX_PARAMS];
-    size_t n;
-} me_params_t;
-
-/* Decodes the query string; unknown names are refused (allowed is a NULL-terminated list). Sends 400 and returns -1. */
-static int me_parse(h2o_req_t *req, me_params_t *mp, const char *const *allowed)
+/* Personal data: the route's Cache-Control (never a shared cache), and the answer depends on the token and language. */
+static void personal_headers(h2o_req_t *req, const app_route_t *route)
 {
-    const char *qs = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
-    size_t qslen = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
-    char *buf = h2o_mem_alloc_pool(&req->pool, qslen + 2 * ME_MAX_PARAMS + 2);
-
-    if (qs_parse(qs, qslen, mp->p, ME_MAX_PARAMS, &mp->n, buf) != QS_OK) {
-        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The query string is malformed (escapes, UTF-8 or too many parameters).", NULL);
-        return -1;
-    }
-    for (size_t i = 0; i < mp->n; ++i) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a != NULL; ++a)
-            ok |= strcmp(*a, mp->p[i].name) == 0;
-        for (size_t j = 0; j < i && ok; ++j)
-            ok = strcmp(mp->p[j].name, mp->p[i].name) != 0;
-        if (!ok) {
-            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, mp->p[i].name, "'%s' is unknown or repeated here.", mp->p[i].name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static const char *me_get(const me_params_t *mp, const char *name)
-{
-    for (size_t i = 0; i < mp->n; ++i) {
-        if (strcmp(mp->p[i].name, name) == 0)
-            return mp->p[i].value;
-    }
-    return NULL;
-}
-
-/* 22023 from the api functions names the parameter in the error's COLUMN field. */
-static void me_db_error(h2o_req_t *req, const PGresult *res)
-{
-    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (state != NULL && strcmp(state, "22023") == 0) {
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), *col = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
-        /* a bad zone can fail the local-date conversion before the function's own check names it */
-        if (col == NULL && msg != NULL && strstr(msg, "time zone") != NULL)
-            col = "tz";
-        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, msg, col);
-        return;
-    }
-    if (state != NULL && strncmp(state, "22", 2) == 0) {
-        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), NULL);
-        return;
-    }
-    app_db_error_reply(req, res);
-}
-
-static void personal_headers(h2o_req_t *req)
-{
-    /* personal data: never in a shared cache */
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("private, no-store"));
+    app_cache_control(req, route, NULL);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Authorization, Accept-Language"));
 }
 
 /* --- /v1/me/summary ---------------------------------------------------------------------------------------------------- */
 
 typedef struct summary_state {
+    const app_route_t *route;
     const char *month; /* YYYY-MM */
     const char *lang;
 } summary_state_t;
@@ -284,7 +224,7 @@ static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGr
     summary_state_t *st = data;
     json_t *s;
     if (status != DB_OK) {
-        me_db_error(req, res);
+        app_db_fail_reply(req, APP_DB_INPUT, res);
         return;
     }
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
@@ -299,7 +239,7 @@ static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGr
         return;
     }
     citizen_me_feedback(s, st->lang);
-    personal_headers(req);
+    personal_headers(req, st->route);
     http_send_json(req, 200, s);
 }
 
@@ -309,26 +249,26 @@ static void summary_authorized(h2o_req_t *req, void *data, const app_principal_t
     char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
     str_fmt(first_day, 11, "%.7s-01", st->month);
     const char *params[2] = {who->household, first_day};
-    app_db_read_sql(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
+    app_db_read(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
 }
 
 int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
 {
-    static const char *const allowed[] = {"month", "lang", NULL};
-    me_params_t mp;
+    static const char *const names[] = {"month", "lang"};
+    const char *v[2], *month, *lang;
     summary_state_t *st;
-    const char *month, *lang;
 
-    if (me_parse(req, &mp, allowed) != 0)
+    if (http_query_take_or_reply(req, names, v, 2) != 0)
         return 0;
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
-    month = me_get(&mp, "month");
-    lang = me_get(&mp, "lang");
+    st->route = app_route_of(m);
+    month = v[0];
+    lang = v[1];
     if (lang != NULL && strcmp(lang, "da") != 0 && strcmp(lang, "en") != 0) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'lang' must be da or en.", "lang");
         return 0;
     }
-    st->lang = lang != NULL ? lang : opendata_datasets_lang(req);
+    st->lang = lang != NULL ? lang : http_request_lang(req);
     if (month == NULL) {
         /* the last whole month, Copenhagen time (approximated in UTC: the summary is per local month either way) */
         time_t now = time(NULL) - 86400 * 3;
@@ -350,13 +290,14 @@ int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
         }
     }
     st->month = month;
-    app_auth_require(req, "summary:read", summary_authorized, st);
+    app_auth_require(req, m, summary_authorized, st);
     return 0;
 }
 
 /* --- /v1/me/energy|waste|mobility -------------------------------------------------------------------------------------- */
 
 typedef struct series_state {
+    const app_route_t *route;
     const char *kind;
     const char *from, *to, *resolution, *tz;
     int csv;
@@ -414,7 +355,7 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
     int rows, cols;
 
     if (status != DB_OK) {
-        me_db_error(req, res);
+        app_db_fail_reply(req, APP_DB_INPUT, res);
         return;
     }
     rows = PQntuples(res);
@@ -464,7 +405,7 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
     if (sbuf_failed(&b)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
     } else {
-        personal_headers(req);
+        personal_headers(req, st->route);
         req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
         http_send_bytes(req, 200, st->csv ? "text/csv; charset=utf-8; header=present" : "application/json", b.data, b.len);
     }
@@ -482,33 +423,31 @@ static void series_authorized(h2o_req_t *req, void *data, const app_principal_t 
             "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
     const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
-    app_db_read_sql(req, sql, 5, params, on_series, st);
+    app_db_read(req, sql, 5, params, on_series, st);
 }
 
-static int series(h2o_req_t *req, const char *kind, const char *scope, const char *default_resolution)
+static int series(h2o_req_t *req, const http_match_t *m, const char *kind, const char *default_resolution)
 {
-    static const char *const allowed[] = {"from", "to", "resolution", "tz", "format", NULL};
-    me_params_t mp;
+    static const char *const names[] = {"from", "to", "resolution", "tz", "format"};
+    const char *v[5], *format;
     series_state_t *st;
-    const char *format;
 
-    if (me_parse(req, &mp, allowed) != 0)
+    if (http_query_take_or_reply(req, names, v, 5) != 0)
         return 0;
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->route = app_route_of(m);
     st->kind = kind;
-    st->from = me_get(&mp, "from");
-    st->to = me_get(&mp, "to");
-    st->resolution = me_get(&mp, "resolution");
-    st->tz = me_get(&mp, "tz");
-    format = me_get(&mp, "format");
+    st->from = v[0];
+    st->to = v[1];
+    st->resolution = v[2];
+    st->tz = v[3];
+    format = v[4];
     if (st->resolution == NULL)
         st->resolution = default_resolution;
     if (st->tz == NULL)
         st->tz = "Europe/Copenhagen";
-    const char *names[2] = {"from", "to"};
-    const char *vals[2] = {st->from, st->to};
     for (int i = 0; i < 2; ++i) {
-        if (vals[i] == NULL || !time_valid_datetime(vals[i], 0)) {
+        if (v[i] == NULL || !time_valid_datetime(v[i], 0)) {
             http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i],
                                "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.", names[i]);
             return 0;
@@ -519,38 +458,39 @@ static int series(h2o_req_t *req, const char *kind, const char *scope, const cha
         return 0;
     }
     st->csv = format != NULL && strcmp(format, "csv") == 0;
-    app_auth_require(req, scope, series_authorized, st);
+    app_auth_require(req, m, series_authorized, st);
     return 0;
 }
 
 int citizen_me_energy(h2o_req_t *req, const http_match_t *m)
 {
-    return series(req, "energy", "energy:read", "hour");
+    return series(req, m, "energy", "hour");
 }
 
 int citizen_me_waste(h2o_req_t *req, const http_match_t *m)
 {
-    return series(req, "waste", "waste:read", "day");
+    return series(req, m, "waste", "day");
 }
 
 int citizen_me_mobility(h2o_req_t *req, const http_match_t *m)
 {
-    return series(req, "mobility", "mobility:read", "day");
+    return series(req, m, "mobility", "day");
 }
 
 /* --- /v1/me/export ----------------------------------------------------------------------------------------------------- */
 
 static void export_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
-    opendata_stream_opts_t o = {0};
+    const app_route_t *route = data;
+    app_stream_opts_t o = {0};
     const char *params[1] = {who->household};
     o.content_type = "application/x-ndjson";
     o.filename = "klimaspejl-export.ndjson";
-    o.cache_control = "private, no-store";
+    o.cache_control = route->cache_control;
     o.log_label = "a household export";
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
-    opendata_stream_copy(req,
+    app_stream_copy(req,
                     "COPY (SELECT json_build_object('kind', kind, 'record', record) FROM api.me_export($1::uuid)) "
                     "TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')",
                     params, 1, &o);
@@ -558,10 +498,8 @@ static void export_authorized(h2o_req_t *req, void *data, const app_principal_t 
 
 int citizen_me_export(h2o_req_t *req, const http_match_t *m)
 {
-    static const char *const allowed[] = {NULL};
-    me_params_t mp;
-    if (me_parse(req, &mp, allowed) != 0)
+    if (http_query_take_or_reply(req, NULL, NULL, 0) != 0)
         return 0;
-    app_auth_require(req, "export:read", export_authorized, NULL);
+    app_auth_require(req, m, export_authorized, (void *)app_route_of(m));
     return 0;
 }

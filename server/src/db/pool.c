@@ -58,6 +58,7 @@ typedef struct conn {
         char *sql;
     } dyn[DYN_CACHE_SIZE]; /* dynamic SQL prepared on this connection as "d<hash>" */
     unsigned backoff_step;
+    uint64_t retry_at; /* h2o_now when the scheduled reconnect runs */
     h2o_timeout_entry_t retry_entry;
     h2o_timeout_entry_t flush_entry;
     int write_pending; /* waiting for the socket to become writable */
@@ -172,6 +173,7 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
     }
     if (!pool->destroying && !h2o_timeout_is_linked(&c->retry_entry)) {
         h2o_timeout_link(pool->loop, &pool->backoff[c->backoff_step], &c->retry_entry);
+        c->retry_at = h2o_now(pool->loop) + backoff_ms[c->backoff_step];
         if (c->backoff_step + 1 < BACKOFF_STEPS)
             ++c->backoff_step;
     }
@@ -594,5 +596,15 @@ const char *db_pool_conninfo(db_pool_t *pool)
 
 unsigned db_pool_retry_after_s(db_pool_t *pool)
 {
-    return 1;
+    uint64_t now = h2o_now(pool->loop), wait = UINT64_MAX;
+
+    for (unsigned i = 0; i < pool->nconns; ++i) {
+        conn_t *c = &pool->conns[i];
+        if (c->state != CONN_DOWN || !h2o_timeout_is_linked(&c->retry_entry))
+            return 1; /* connected or connecting: worth a try in a second */
+        uint64_t left = c->retry_at > now ? c->retry_at - now : 0;
+        if (left < wait)
+            wait = left;
+    }
+    return wait == UINT64_MAX || wait < 1000 ? 1 : (unsigned)((wait + 999) / 1000);
 }

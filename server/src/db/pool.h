@@ -72,7 +72,8 @@ const char *db_pool_conninfo(db_pool_t *pool);
 /* Fills out with the pool's counters. */
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out);
 
-/* The seconds a caller should tell clients to wait (Retry-After) while the pool is reconnecting. */
+/* The seconds a client should wait before trying again (Retry-After) after a query failed for want of the database:
+ * until the pool's next reconnect attempt, rounded up; 1 while a connection is up or being made. */
 unsigned db_pool_retry_after_s(db_pool_t *pool);
 
 #endif

@@ -67,7 +67,8 @@ void http_problem_send(h2o_req_t *req, http_problem_kind_t kind, const char *det
     req->res.status = info->status;
     req->res.reason = info->title;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/problem+json"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    /* an error is never cached, whatever the handler meant to send */
+    h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("no-store"), 1);
     req->res.content_length = len;
     h2o_send_inline(req, copy, len);
 }

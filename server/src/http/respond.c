@@ -65,6 +65,21 @@ void http_send_json(h2o_req_t *req, int status, json_t *json)
     http_send_bytes(req, status, "application/json", buf, len);
 }
 
+void http_send_sbuf(h2o_req_t *req, int status, const char *content_type, sbuf_t *b)
+{
+    char *body;
+
+    if (sbuf_failed(b)) {
+        sbuf_free(b);
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
+        return;
+    }
+    body = h2o_mem_alloc_pool(&req->pool, b->len + 1);
+    memcpy(body, b->data != NULL ? b->data : "", b->len);
+    http_send_bytes(req, status, content_type, body, b->len);
+    sbuf_free(b);
+}
+
 void http_add_header(h2o_req_t *req, const char *name, const char *value)
 {
     size_t nl = strlen(name), vl = strlen(value);

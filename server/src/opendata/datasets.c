@@ -3,32 +3,26 @@
  */
 #include <string.h>
 
-#include "app/app.h"
+#include "app/route.h"
 #include "opendata/datasets.h"
 #include "core/strutil.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
 
 /* Fields of a catalog row that are internal to the server and not shown to users. */
 static const char *const internal_fields[] = {"source_view", "columns", "max_age_seconds", NULL};
 
-const char *opendata_datasets_lang(h2o_req_t *req)
+app_dataset_t *opendata_dataset_or_reply(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat)
 {
-    ssize_t i;
-    if (req->query_at != SIZE_MAX) {
-        const char *q = req->path.base + req->query_at;
-        size_t n = req->path.len - req->query_at;
-        if (memmem(q, n, "lang=da", 7) != NULL)
-            return "da";
-        if (memmem(q, n, "lang=en", 7) != NULL)
-            return "en";
-    }
-    if ((i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_LANGUAGE, -1)) != -1) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (v.len >= 2 && (memcmp(v.base, "da", 2) == 0 || memcmp(v.base, "nb", 2) == 0))
-            return "da";
-    }
-    return "en";
+    size_t idlen;
+    const char *id = http_match_param(m, "id", &idlen);
+    app_dataset_t *ds = app_catalog_find(cat, id, idlen);
+
+    if (ds == NULL)
+        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
+                           (int)(idlen > 64 ? 64 : idlen), id);
+    return ds;
 }
 
 /* A summary of one dataset for the listing (and the head of its metadata). */
@@ -100,12 +94,10 @@ json_t *opendata_datasets_table_schema(const app_dataset_t *ds, const char *lang
     return schema;
 }
 
-static void add_cache_headers(h2o_req_t *req, unsigned max_age)
+/* The entry's Cache-Control; the texts depend on the language asked for. */
+static void add_cache_headers(h2o_req_t *req, const http_match_t *m)
 {
-    char cc[48];
-    str_fmt(cc, sizeof(cc), "public, max-age=%u", max_age);
-    http_add_header(req, "cache-control", cc);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    app_cache_control(req, app_route_of(m), NULL);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language"));
 }
 
@@ -117,11 +109,11 @@ int opendata_datasets_list(h2o_req_t *req, const http_match_t *m)
 
     if (cat == NULL)
         return 0;
-    lang = opendata_datasets_lang(req);
+    lang = http_request_lang(req);
     arr = json_array();
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(arr, dataset_summary(&cat->datasets[i], lang));
-    add_cache_headers(req, 60);
+    add_cache_headers(req, m);
     http_send_json(req, 200, json_pack("{s:o, s:i, s:s}", "datasets", arr, "count", (json_int_t)cat->n, "lang", lang));
     return 0;
 }
@@ -129,23 +121,16 @@ int opendata_datasets_list(h2o_req_t *req, const http_match_t *m)
 int opendata_datasets_get(h2o_req_t *req, const http_match_t *m)
 {
     app_catalog_t *cat = app_catalog_acquire(req);
-    const char *id, *lang;
-    size_t idlen;
+    const char *lang;
     app_dataset_t *ds;
     json_t *out;
 
-    if (cat == NULL)
+    if (cat == NULL || (ds = opendata_dataset_or_reply(req, m, cat)) == NULL)
         return 0;
-    id = http_match_param(m, "id", &idlen);
-    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
-        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
-                           (int)(idlen > 64 ? 64 : idlen), id);
-        return 0;
-    }
-    lang = opendata_datasets_lang(req);
+    lang = http_request_lang(req);
     out = dataset_summary(ds, lang);
     json_object_set_new(out, "schema", opendata_datasets_table_schema(ds, lang));
-    add_cache_headers(req, 60);
+    add_cache_headers(req, m);
     http_send_json(req, 200, out);
     return 0;
 }

@@ -13,9 +13,9 @@
 int opendata_datasets_list(h2o_req_t *req, const http_match_t *m);
 int opendata_datasets_get(h2o_req_t *req, const http_match_t *m);
 
-/* The language of titles and descriptions for req: ?lang=da|en, else Accept-Language (Danish when it starts with da or
- * nb), else English. Returns the static string "da" or "en". */
-const char *opendata_datasets_lang(h2o_req_t *req);
+/* The dataset named by the {id} of the route m matched, in cat; or NULL after answering 404 (a problem pointing to
+ * GET /v1/datasets). */
+app_dataset_t *opendata_dataset_or_reply(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat);
 
 /* The Frictionless Table Schema of ds (fields with type, format, unit, descriptions in lang, constraints, and the
  * records API's capabilities under x-klimaspejl; primaryKey; missingValues). Returns a new reference the caller owns;

@@ -4,8 +4,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "app/app.h"
-#include "opendata/datasets.h"
+#include "app/catalog.h"
+#include "app/db.h"
 #include "opendata/factors.h"
 #include "opendata/metadata.h"
 #include "core/hash.h"
@@ -13,6 +13,7 @@
 #include "core/strutil.h"
 #include "http/etag.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
 
 #define FACTORS_DATASET "emission-factors"
@@ -34,6 +35,7 @@ static const struct {
 
 typedef struct factors_state {
     const char *lang;
+    const app_route_t *route;
     char etag[HTTP_ETAG_MAX];
     unsigned long long version;
     unsigned max_age;
@@ -58,7 +60,7 @@ static void on_factors(h2o_req_t *req, void *data, db_status_t status, const PGr
     char ver[24];
 
     if (status != DB_OK) {
-        app_db_error_reply(req, res);
+        app_db_fail_reply(req, APP_DB_PLAIN, res);
         return;
     }
     if (PQntuples(res) != 1 || (factors = json_loadb(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 0, &jerr)) == NULL ||
@@ -76,7 +78,7 @@ static void on_factors(h2o_req_t *req, void *data, db_status_t status, const PGr
                     (json_int_t)st->version, "lang", st->lang, "title", st->title, "description", st->description, "count",
                     (json_int_t)json_array_size(factors), "factors", factors, "links", "dataset", "/v1/datasets/" FACTORS_DATASET,
                     "records", "/v1/datasets/" FACTORS_DATASET "/records");
-    opendata_metadata_cache_headers(req, st->etag, st->max_age, 1);
+    opendata_metadata_cache_headers(req, st->route, st->etag, st->max_age, 1);
     str_fmt(ver, sizeof(ver), "%llu", st->version);
     http_add_header(req, "x-dataset-version", ver);
     opendata_metadata_send(req, out, "application/json");
@@ -97,7 +99,8 @@ int opendata_factors_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
-    st->lang = opendata_datasets_lang(req);
+    st->route = app_route_of(m);
+    st->lang = http_request_lang(req);
     da = strcmp(st->lang, "da") == 0;
     st->version = (unsigned long long)ds->version;
     st->max_age = ds->max_age;
@@ -107,6 +110,6 @@ int opendata_factors_get(h2o_req_t *req, const http_match_t *m)
     http_etag_make(st->etag, st->version, h);
     if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
         return 0;
-    app_db_read_sql(req, factors_sql, 0, NULL, on_factors, st);
+    app_db_read(req, factors_sql, 0, NULL, on_factors, st);
     return 0;
 }

@@ -4,13 +4,14 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "app/route.h"
 #include "opendata/datasets.h"
 #include "opendata/metadata.h"
 #include "core/hash.h"
 #include "core/strutil.h"
 #include "http/etag.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
 
 #define METADATA_URL_MAX 512
@@ -43,13 +44,12 @@ size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
     return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-void opendata_metadata_cache_headers(h2o_req_t *req, const char *etag, unsigned max_age, int vary_lang)
+void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang)
 {
-    char cc[48];
-    str_fmt(cc, sizeof(cc), "public, max-age=%u", max_age);
-    http_add_header(req, "cache-control", cc);
-    http_add_header(req, "etag", etag);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
+    char *cc = h2o_mem_alloc_pool(&req->pool, 48);
+    str_fmt(cc, 48, "public, max-age=%u", max_age);
+    app_cache_control(req, route, cc);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag, strlen(etag));
     if (vary_lang)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language"));
 }
@@ -101,22 +101,15 @@ static const char *field(const app_dataset_t *ds, const char *name)
 int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
 {
     app_catalog_t *cat = app_catalog_acquire(req);
-    const char *id, *lang;
-    size_t idlen;
+    const char *lang;
     app_dataset_t *ds;
     char base[METADATA_URL_MAX], *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), ver[24];
     uint64_t h;
     json_t *pkg, *res, *ext;
 
-    if (cat == NULL)
+    if (cat == NULL || (ds = opendata_dataset_or_reply(req, m, cat)) == NULL)
         return 0;
-    id = http_match_param(m, "id", &idlen);
-    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
-        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
-                           (int)(idlen > 64 ? 64 : idlen), id);
-        return 0;
-    }
-    lang = opendata_datasets_lang(req);
+    lang = http_request_lang(req);
     opendata_metadata_base_url(req, base, sizeof(base));
     h = hash_bytes(base, strlen(base), HASH_SEED);
     h = hash_bytes(lang, 2, h);
@@ -166,7 +159,7 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(ext, "records", url_of(base, "/v1/datasets/%s/records", ds->id));
     json_object_set_new(pkg, "x-klimaspejl", ext);
 
-    opendata_metadata_cache_headers(req, etag, ds->max_age, 1);
+    opendata_metadata_cache_headers(req, app_route_of(m), etag, ds->max_age, 1);
     opendata_metadata_send(req, pkg, "application/json");
     return 0;
 }
@@ -444,7 +437,7 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(graph, schema_org_dataset(base, &cat->datasets[i]));
 
-    opendata_metadata_cache_headers(req, etag, max_age, 0);
+    opendata_metadata_cache_headers(req, app_route_of(m), etag, max_age, 0);
     opendata_metadata_send(req, json_pack("{s:o, s:o}", "@context", jsonld_context(), "@graph", graph), "application/ld+json");
     return 0;
 }

@@ -45,6 +45,14 @@ static opendata_query_status_t fail(opendata_query_error_t *err, const char *par
     return QUERY_INVALID;
 }
 
+static const char *const format_names[] = {
+    [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv", [FORMAT_NDJSON] = "ndjson", [FORMAT_GEOJSON] = "geojson"};
+
+const char *opendata_format_name(opendata_format_t format)
+{
+    return (size_t)format < sizeof(format_names) / sizeof(format_names[0]) ? format_names[format] : "other";
+}
+
 /* --- value validation ---------------------------------------------------------------------------------------------- */
 
 static int is_digits(const char *s, size_t n)

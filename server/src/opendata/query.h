@@ -31,6 +31,10 @@
 #define QUERY_MAX_PARAMS (QUERY_MAX_FILTERS * 2 + QUERY_MAX_ORDER + 4)
 
 typedef enum opendata_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } opendata_format_t;
+/* The name of an output format, as the format parameter and usage counting spell it ("json", "csv", "ndjson",
+ * "geojson"). A static string. */
+const char *opendata_format_name(opendata_format_t format);
+
 typedef enum opendata_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH, BUCKET_YEAR } opendata_bucket_t;
 
 typedef struct opendata_filter {

@@ -3,67 +3,45 @@
  */
 #include <string.h>
 
-#include "app/app.h"
-#include "opendata/records.h"
+#include "app/db.h"
 #include "app/usage.h"
 #include "core/hash.h"
-#include "core/log.h"
-#include "core/qs.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "http/etag.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
+#include "opendata/datasets.h"
+#include "opendata/module.h"
+#include "opendata/records.h"
 
 #define RECORDS_MAX_PARAMS 48
 #define RECORDS_MAX_COLS 64
 
 typedef struct records_state {
     opendata_query_t *q;
+    const app_route_t *route;
     char etag[HTTP_ETAG_MAX];
 } records_state_t;
 
-opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m, int for_download)
+opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat, int for_download)
 {
-    app_catalog_t *cat = app_catalog_acquire(req);
-    const char *id, *qs = "";
-    size_t idlen, qslen = 0, nparams = 0, scratch_size;
+    size_t qslen, nparams = 0, scratch_size;
     app_dataset_t *ds;
     qs_param_t *params;
     opendata_query_t *q;
     opendata_query_error_t err;
     opendata_query_status_t st;
 
-    if (cat == NULL)
+    if (cat == NULL && (cat = app_catalog_acquire(req)) == NULL)
         return NULL;
-    id = http_match_param(m, "id", &idlen);
-    if ((ds = app_catalog_find(cat, id, idlen)) == NULL) {
-        http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, NULL, "There is no dataset '%.*s'; GET /v1/datasets lists them.",
-                           (int)(idlen > 64 ? 64 : idlen), id);
+    if ((ds = opendata_dataset_or_reply(req, m, cat)) == NULL)
         return NULL;
-    }
-    if (req->query_at != SIZE_MAX) {
-        qs = req->path.base + req->query_at + 1;
-        qslen = req->path.len - req->query_at - 1;
-    }
     params = h2o_mem_alloc_pool(&req->pool, sizeof(*params) * RECORDS_MAX_PARAMS);
-    char *decoded = h2o_mem_alloc_pool(&req->pool, qslen + 2 * RECORDS_MAX_PARAMS + 2);
-    switch (qs_parse(qs, qslen, params, RECORDS_MAX_PARAMS, &nparams, decoded)) {
-    case QS_OK:
-        break;
-    case QS_TOO_MANY:
-        http_problem_sendf(req, HTTP_PROBLEM_BAD_REQUEST, NULL, "At most %d query parameters.", RECORDS_MAX_PARAMS);
+    if (http_query_params_or_reply(req, params, RECORDS_MAX_PARAMS, &nparams) != 0)
         return NULL;
-    case QS_BAD_ESCAPE:
-        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST,
-                          "The query string has a malformed percent-escape (or an encoded NUL byte).", NULL);
-        return NULL;
-    case QS_BAD_UTF8:
-        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "A parameter is not valid UTF-8 once decoded.",
-                          str_is_utf8(params[nparams - 1].name, strlen(params[nparams - 1].name)) ? params[nparams - 1].name
-                                                                                                   : NULL);
-        return NULL;
-    }
+    http_query_string(req, &qslen);
     q = h2o_mem_alloc_pool(&req->pool, sizeof(*q));
     scratch_size = qslen * 3 + 8192;
     st = opendata_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size, &err);
@@ -184,8 +162,8 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     sbuf_printf(out, "%scursor=%s", first ? "" : "&", cursor);
 }
 
-static void add_records_headers(h2o_req_t *req, const app_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
-                                h2o_iovec_t next_cursor);
+static void add_records_headers(h2o_req_t *req, const app_route_t *route, const app_dataset_t *ds, h2o_iovec_t etag,
+                                h2o_iovec_t link_header, h2o_iovec_t next_cursor);
 
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
@@ -199,21 +177,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     const char *ctype = "application/json";
 
     if (status != DB_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        if (state != NULL && strcmp(state, "22023") == 0 && msg != NULL && strstr(msg, "time zone") != NULL) {
-            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "tz", "'%s' is not a time zone PostgreSQL knows.", q->tz);
-        } else if (state != NULL && strncmp(state, "22", 2) == 0) {
-            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, NULL, "A value is out of range for its column: %s",
-                               msg != NULL ? msg : "");
-        } else if (state != NULL && strcmp(state, "57014") == 0) {
-            http_problem_send(req, HTTP_PROBLEM_QUERY_TOO_LARGE,
-                              "The query ran longer than the server allows. Narrow it: filter on a time column (e.g. "
-                              "hour_utc=gte:...), group fewer columns, or use a daily/monthly dataset.",
-                              NULL);
-        } else {
-            app_db_error_reply(req, res);
-        }
+        app_db_fail_reply(req, APP_DB_SHAPED | APP_DB_INPUT, res);
         return;
     }
     rows = PQntuples(res);
@@ -315,11 +279,11 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
                                    .etag = st->etag,
                                    .link = more ? link.data : NULL,
                                    .next_cursor = more ? cursor.data : NULL,
-                                   .tag = app_usage_format_name(q->format)};
-    add_records_headers(req, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
+                                   .tag = opendata_format_name(q->format)};
+    add_records_headers(req, st->route, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
                         more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
                         more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));
-    http_cache_put(app_worker_of(req)->cache, req->path.base, req->path.len, q->ds->version, &cached);
+    http_cache_put(opendata_cache_of(req), req->path.base, req->path.len, q->ds->version, &cached);
     app_usage_count(req, q->ds->id, "query", cached.tag);
     /* h2o_send_inline copies the body into the request's pool */
     http_send_bytes(req, 200, ctype, body.data, body.len);
@@ -330,20 +294,19 @@ exit:
 }
 
 /* The headers every successful records response carries. The values are not copied: ds's strings live as long as the
- * catalog, which the request holds (app_catalog_acquire or serve_cached link it to the request's pool), and etag,
+ * catalog, which the request holds (app_catalog_hold links it to the request's pool), and etag,
  * link_header (a complete Link value) and next_cursor must outlive the request too (pool or a linked cache entry); an
  * absent one has base NULL. */
-static void add_records_headers(h2o_req_t *req, const app_dataset_t *ds, h2o_iovec_t etag, h2o_iovec_t link_header,
-                                h2o_iovec_t next_cursor)
+static void add_records_headers(h2o_req_t *req, const app_route_t *route, const app_dataset_t *ds, h2o_iovec_t etag,
+                                h2o_iovec_t link_header, h2o_iovec_t next_cursor)
 {
     h2o_mem_pool_t *pool = &req->pool;
     h2o_headers_t *headers = &req->res.headers;
 
     /* room for these, Content-Type and the ones h2o adds, at once rather than by doubling */
     h2o_vector_reserve(pool, headers, headers->size + 10);
-    h2o_add_header(pool, headers, H2O_TOKEN_CACHE_CONTROL, NULL, ds->cache_control, strlen(ds->cache_control));
+    app_cache_control(req, route, ds->cache_control);
     h2o_add_header(pool, headers, H2O_TOKEN_ETAG, NULL, etag.base, etag.len);
-    h2o_add_header(pool, headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, H2O_STRLIT("*"));
     h2o_add_header_by_str(pool, headers, H2O_STRLIT("x-dataset-version"), 0, NULL, ds->version_str, strlen(ds->version_str));
     if (link_header.base != NULL)
         h2o_add_header(pool, headers, H2O_TOKEN_LINK, NULL, link_header.base, link_header.len);
@@ -355,26 +318,24 @@ static void add_records_headers(h2o_req_t *req, const app_dataset_t *ds, h2o_iov
 /* Serves a cached response for this exact path and query (the raw request target: no parsing before the lookup) at the
  * dataset's current version, if there is one. The body and the header values are sent from the cache entry, which
  * http_cache_get linked to the request's pool. */
-static int serve_cached(h2o_req_t *req, const http_match_t *m)
+static int serve_cached(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat)
 {
-    app_worker_t *aw = app_worker_of(req);
+    http_cache_t *cache = opendata_cache_of(req);
     const http_cache_entry_t *e;
     app_dataset_t *ds;
     const char *id;
     size_t idlen;
 
-    if (aw->catalog == NULL || aw->cache == NULL)
+    if (cat == NULL || cache == NULL)
         return 0;
     id = http_match_param(m, "id", &idlen);
-    if ((ds = app_catalog_find(*aw->catalog, id, idlen)) == NULL)
+    if ((ds = app_catalog_find(cat, id, idlen)) == NULL)
         return 0;
-    if ((e = http_cache_get(aw->cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
+    if ((e = http_cache_get(cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
         return 0;
-    /* the dataset's strings are used without copying: keep the catalog until the response is done */
-    h2o_mem_link_shared(&req->pool, aw->catalog);
     if (http_not_modified(req, e->etag))
         return 1;
-    add_records_headers(req, ds, e->etag, e->link, e->next_cursor);
+    add_records_headers(req, app_route_of(m), ds, e->etag, e->link, e->next_cursor);
     app_usage_count(req, ds->id, "query", e->tag);
     http_send_shared(req, 200, e->content_type, e->body);
     return 1;
@@ -382,19 +343,19 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m)
 
 int opendata_records_get(h2o_req_t *req, const http_match_t *m)
 {
+    /* the catalog is held for the whole request: the dataset's strings are sent without copying */
+    app_catalog_t *cat = app_catalog_hold(req);
     opendata_query_t *q;
-    if (serve_cached(req, m))
-        return 0;
-    q = opendata_records_prepare(req, m, 0);
     records_state_t *st;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
     sbuf_t sql = SBUF_INIT;
 
-    if (q == NULL)
+    if (serve_cached(req, m, cat) || (q = opendata_records_prepare(req, m, cat, 0)) == NULL)
         return 0;
     st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
     st->q = q;
+    st->route = app_route_of(m);
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
     http_etag_make(st->etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
     if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
@@ -412,7 +373,7 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     if (sbuf_failed(&sql)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
     } else {
-        app_db_read_sql(req, sql.data, (int)nvalues, values, on_records, st);
+        app_db_read(req, sql.data, (int)nvalues, values, on_records, st);
     }
     sbuf_free(&sql);
     return 0;
