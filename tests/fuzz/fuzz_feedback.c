@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "citizen/feedback.h"
+#include "citizen/feedback.c" /* citizen_feedback_validate */
 #include "core/strutil.h"
 
 static int known(const char *id, void *ctx)

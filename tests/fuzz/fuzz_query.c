@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/catalog.h"
+#include "app/catalog.c" /* app_catalog_parse */
 #include "opendata/query.h"
 #include "core/qs.h"
 

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "app/app.h"
+#include "app/app.c" /* app_routes, the table app builds from the modules */
 #include "app/route.h"
 #include "cli/serve.h"
 #include "http/router.h"

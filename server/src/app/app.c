@@ -48,7 +48,7 @@ metrics_t *app_metrics(void)
     return app.metrics;
 }
 
-size_t app_routes(const app_module_t *const *modules, size_t nmodules, const app_route_t **out, size_t max)
+static size_t app_routes(const app_module_t *const *modules, size_t nmodules, const app_route_t **out, size_t max)
 {
     size_t n = 0;
     for (size_t m = 0; m < NCORE + nmodules; ++m) {
@@ -130,8 +130,7 @@ static void *worker_start(http_worker_t *hw)
         return NULL;
     w->http = hw;
     w->cfg = cfg;
-    w->route = db_route_create(hw->loop, cfg->db_url, cfg->db_read_urls, cfg->db_conns, cfg->db_timeout_ms, cfg->statement_timeout_ms,
-                               NULL, 0);
+    w->route = db_route_create(hw->loop, cfg->db_url, cfg->db_read_urls, cfg->db_conns, cfg->db_timeout_ms, cfg->statement_timeout_ms);
     if (w->route == NULL) {
         free(w);
         return NULL;

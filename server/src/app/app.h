@@ -78,10 +78,6 @@ metrics_t *app_metrics(void);
 /* Runs every module's publish hook on w (the worker's figures become exact in the registry). */
 void app_publish(app_worker_t *w);
 
-/* The route entries of app's own modules and of modules[0..nmodules), in table order, into out (at most max); returns
- * how many there are (more than max when out was too small). For tests, which compare them with the spec. */
-size_t app_routes(const app_module_t *const *modules, size_t nmodules, const app_route_t **out, size_t max);
-
 /* Starts app's own modules and modules[0..nmodules) (cfg must outlive the call), the notification listener and the
  * HTTP server, and serves until SIGINT/SIGTERM; then stops everything. Returns 0, or -1 when something could not start
  * (logged). */

@@ -137,7 +137,11 @@ static int parse_dataset(app_dataset_t *ds, json_t *row)
     return 0;
 }
 
-app_catalog_t *app_catalog_parse(const char *text, size_t len)
+static void app_catalog_free(app_catalog_t *cat);
+
+/* Builds a catalog from the JSON text returned by app_catalog_sql. Returns NULL (with a log line saying why) if the text
+ * is not a valid catalog. The caller frees it with app_catalog_free. */
+static app_catalog_t *app_catalog_parse(const char *text, size_t len)
 {
     json_error_t err;
     app_catalog_t *cat = calloc(1, sizeof(*cat));
@@ -166,7 +170,7 @@ fail:
     return NULL;
 }
 
-void app_catalog_free(app_catalog_t *cat)
+static void app_catalog_free(app_catalog_t *cat)
 {
     if (cat == NULL)
         return;
@@ -195,7 +199,7 @@ const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name
     return NULL;
 }
 
-int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
+static int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
 {
     const char *sp = strchr(payload, ' ');
     uint64_t v;

@@ -59,20 +59,11 @@ typedef struct app_catalog {
 /* The SQL that returns the whole catalog as one JSON array (one row, one column). */
 extern const char app_catalog_sql[];
 
-/* Builds a catalog from the JSON text returned by app_catalog_sql. Returns NULL (with a log line saying why) if the text
- * is not a valid catalog. The caller frees it with app_catalog_free. */
-app_catalog_t *app_catalog_parse(const char *text, size_t len);
-
-void app_catalog_free(app_catalog_t *cat);
-
 /* Finds a dataset by id (len bytes, not NUL-terminated); NULL if unknown or cat is NULL. */
 app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len);
 
 /* Finds a column by name (len bytes); NULL if unknown. */
 const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len);
-
-/* Applies a "<dataset id> <version>" notification payload; returns 1 if a version changed. */
-int app_catalog_apply_notify(app_catalog_t *cat, const char *payload);
 
 /* The module that loads each worker's copy (at start, every minute, and on NOTIFY klima_dataset_refreshed). */
 extern const app_module_t app_catalog_module;

@@ -103,7 +103,3 @@ size_t auth_cache_drop_consent(auth_cache_t *c, const char *cid)
     return n;
 }
 
-size_t auth_cache_size(const auth_cache_t *c)
-{
-    return c->live;
-}

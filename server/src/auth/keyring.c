@@ -54,7 +54,7 @@ int auth_alg_parse(const char *name, auth_alg_t *out)
 
 /* --- crypto helpers ------------------------------------------------------------------------------------------------- */
 
-int auth_random(unsigned char *buf, size_t len)
+static int auth_random(unsigned char *buf, size_t len)
 {
     return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }

@@ -54,9 +54,6 @@ void auth_keyring_free(auth_keyring_t *kr);
  * random suffix, so keys sort by age. Writes the kid to kid_out. Returns 0, or -1 with a reason in err. */
 int auth_keygen(const char *dir, auth_alg_t alg, char *kid_out, size_t kid_size, char *err, size_t errlen);
 
-/* Fills buf with len cryptographically random bytes; returns 0, or -1. */
-int auth_random(unsigned char *buf, size_t len);
-
 /* A random URL-safe secret of nbytes random bytes, base64url encoded into out; returns 0, or -1. */
 int auth_random_token(size_t nbytes, char *out, size_t outsize);
 

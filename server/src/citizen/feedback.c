@@ -15,6 +15,15 @@
 #include "http/problem.h"
 #include "http/respond.h"
 
+#define FEEDBACK_MAX_MESSAGE 2000 /* characters (Unicode code points) */
+#define FEEDBACK_MAX_BODY 16384   /* bytes */
+
+/* A validated feedback body: strings point into its JSON. */
+typedef struct citizen_feedback_input {
+    const char *topic, *dataset, *message;
+    int rating; /* 0 = none */
+} citizen_feedback_input_t;
+
 static const char *const topics[] = {"dataset", "dashboard", "data-error", "idea", NULL};
 
 static const char feedback_add_sql[] =
@@ -29,7 +38,10 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-int citizen_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
+/* Validates a feedback body (JSON text). On success returns 0 and fills the out fields (pointing into *root, which the
+ * caller json_decref-s); otherwise returns -1 with param (may be NULL) and detail set. dataset_known(id) decides
+ * whether a dataset id exists. The fuzzer (tests/fuzz/fuzz_feedback.c) includes this file to call it. */
+static int citizen_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
                           json_t **root, citizen_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
 {
     json_error_t jerr;

@@ -1,7 +1,6 @@
 /*
  * citizen/me — personal routes.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,199 +9,13 @@
 #include "app/route.h"
 #include "app/stream.h"
 #include "citizen/me.h"
+#include "citizen/tips.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "core/time.h"
 #include "http/problem.h"
 #include "http/request.h"
 #include "http/respond.h"
-
-/* --- feedback: words, the KP2035 path, tips -------------------------------------------------------------------------- */
-
-double citizen_me_kp2035_target(int year)
-{
-    if (year <= 2019)
-        return 10.0;
-    if (year <= 2030)
-        return 10.0 - 2.5 * (year - 2019) / 11.0;
-    if (year <= 2035)
-        return 7.5 - 2.5 * (year - 2030) / 5.0;
-    return 5.0;
-}
-
-static double num(json_t *obj, const char *path)
-{
-    /* dotted path lookup: "categories.electricity.co2e_kg" */
-    char key[64];
-    const char *p = path;
-    json_t *cur = obj;
-    while (cur != NULL && *p != '\0') {
-        const char *dot = strchr(p, '.');
-        size_t len = dot != NULL ? (size_t)(dot - p) : strlen(p);
-        if (len >= sizeof(key))
-            return 0;
-        memcpy(key, p, len);
-        key[len] = '\0';
-        cur = json_object_get(cur, key);
-        p += len + (dot != NULL);
-    }
-    return json_is_number(cur) ? json_number_value(cur) : 0;
-}
-
-/* Danish writes decimals with a comma: "5.3 kg" -> "5,3 kg" (a point between two digits). */
-static void decimal_comma(char *s)
-{
-    for (char *p = s + 1; *p != '\0' && p[1] != '\0'; ++p) {
-        if (*p == '.' && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
-            *p = ',';
-    }
-}
-
-typedef struct tip {
-    const char *id;
-    double kg;
-    char da[400], en[400];
-} tip_t;
-
-static int tip_cmp(const void *a, const void *b)
-{
-    double x = ((const tip_t *)a)->kg, y = ((const tip_t *)b)->kg;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-void citizen_me_feedback(json_t *s, const char *lang)
-{
-    int da = strcmp(lang, "da") == 0;
-    const char *rating = json_string_value(json_object_get(json_object_get(s, "peers"), "rating"));
-    const char *month = json_string_value(json_object_get(s, "month"));
-    int year = month != NULL ? (int)strtol(month, NULL, 10) : 2025;
-    double total = num(s, "total_co2e_kg"), per_person = num(s, "co2e_kg_per_person"), median = num(s, "peers.total_co2e_kg.median"),
-           p20 = num(s, "peers.total_co2e_kg.efficient_p20");
-    char text[400];
-    tip_t tips[6];
-    size_t ntips = 0;
-
-    /* rating: praise low users so they do not drift up (Schultz et al. 2007); the numbers carry the comparison */
-    if (rating != NULL && strcmp(rating, "great") == 0)
-        str_fmt(text, sizeof(text),
-                da ? "Flot! I udleder mindre end de mest effektive 20 %% af lignende hjem (%.0f kg mod %.0f kg). Bliv ved med det."
-                   : "Great! You emit less than the most efficient 20%% of similar homes (%.0f kg against %.0f kg). Keep it up.",
-                total, p20);
-    else if (rating != NULL && strcmp(rating, "good") == 0)
-        str_fmt(text, sizeof(text),
-                da ? "Godt! I ligger under middel for lignende hjem (%.0f kg mod %.0f kg). De mest effektive når ned på %.0f kg."
-                   : "Good! You are below the middle of similar homes (%.0f kg against %.0f kg). The most efficient reach %.0f kg.",
-                total, median, p20);
-    else
-        str_fmt(text, sizeof(text),
-                da ? "I udleder mere end lignende hjem (%.0f kg mod %.0f kg i midten). Tipsene herunder viser, hvor I sparer mest."
-                   : "You emit more than similar homes (%.0f kg against %.0f kg in the middle). The tips below show where you save most.",
-                total, median);
-    if (da)
-        decimal_comma(text);
-    json_object_set_new(json_object_get(s, "peers"), "rating_text", json_string(text));
-
-    /* KP2035: annualise the month's per-person figure and set it against the year's path value */
-    double annual_t = per_person * 12.0 / 1000.0, target = citizen_me_kp2035_target(year);
-    json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
-                           "target_2035_t_per_person_year", 5.0, "baseline_2019_t_per_person_year", 10.0,
-                           "covered_t_per_person_year_estimate", round(annual_t * 100) / 100);
-    json_object_set_new(kp, "covered_categories", json_pack("[s,s,s,s,s]", "electricity", "district_heating", "water", "waste", "mobility"));
-    json_object_set_new(kp, "covered_share_note",
-                        json_string(da ? "Kategorierne her dækker kun en del af det forbrugsbaserede aftryk: mad, ting, rejser og "
-                                         "offentligt forbrug er ikke med. Tallet er månedens udledning pr. person gange 12."
-                                       : "These categories cover only part of the consumption-based footprint: food, goods, travel "
-                                         "and public consumption are not included. The figure is the month's emissions per person "
-                                         "times 12."));
-    json_object_set_new(s, "kp2035", kp);
-
-    /* tips, each from this household's own figures */
-    double dirty_kwh = num(s, "categories.electricity.dirty_hours_kwh"), dirty_kg = num(s, "categories.electricity.dirty_hours_co2e_kg"),
-           avg_g = num(s, "categories.electricity.avg_g_per_kwh"), elec_kg = num(s, "categories.electricity.co2e_kg"),
-           elec_median = num(s, "peers.categories.electricity.co2e_kg_median"), heat_kg = num(s, "categories.district_heating.co2e_kg"),
-           heat_median = num(s, "peers.categories.district_heating.co2e_kg_median"),
-           car_kg = num(s, "categories.mobility.modes.car-petrol.co2e_kg"), car_km = num(s, "categories.mobility.modes.car-petrol.km"),
-           residual_kg = num(s, "categories.waste.fractions.residual.co2e_kg");
-    if (dirty_kwh > 0 && dirty_kg > dirty_kwh * avg_g / 1000.0) {
-        /* moving the dirtiest-hours use to hours of average intensity */
-        tip_t *t = &tips[ntips++];
-        t->id = "shift-dirty-hours";
-        t->kg = dirty_kg - dirty_kwh * avg_g / 1000.0;
-        str_fmt(t->da, sizeof(t->da),
-                "%.0f kWh af jeres strøm blev brugt i månedens mest CO2-tunge timer. Flyt vask, opvask og opladning til timer "
-                "med grønnere strøm, og spar omkring %.1f kg CO2e om måneden.",
-                dirty_kwh, t->kg);
-        str_fmt(t->en, sizeof(t->en),
-                "%.0f kWh of your electricity was used in the month's most carbon-intensive hours. Move laundry, dishwashing "
-                "and charging to greener hours and save about %.1f kg CO2e a month.",
-                dirty_kwh, t->kg);
-    }
-    if (heat_kg > 0) {
-        /* 1 degree lower indoors saves about 5 % of space heating (a common rule of thumb: an assumption) */
-        tip_t *t = &tips[ntips++];
-        t->id = "heating-one-degree";
-        t->kg = 0.05 * heat_kg + (heat_kg > heat_median && heat_median > 0 ? 0.5 * (heat_kg - heat_median) : 0);
-        str_fmt(t->da, sizeof(t->da),
-                "Fjernvarmen gav %.1f kg CO2e%s. Skru en grad ned og luk for radiatorer i rum, I ikke bruger: omkring %.1f kg "
-                "CO2e om måneden.",
-                heat_kg, heat_kg > heat_median && heat_median > 0 ? ", mere end i lignende hjem" : "", t->kg);
-        str_fmt(t->en, sizeof(t->en),
-                "District heating came to %.1f kg CO2e%s. Turn down one degree and close radiators in rooms you do not use: "
-                "about %.1f kg CO2e a month.",
-                heat_kg, heat_kg > heat_median && heat_median > 0 ? ", more than similar homes" : "", t->kg);
-    }
-    if (car_kg > 0) {
-        /* a fifth of the petrol-car kilometres by bike or public transport */
-        tip_t *t = &tips[ntips++];
-        t->id = "car-to-bike";
-        t->kg = 0.2 * car_kg;
-        str_fmt(t->da, sizeof(t->da),
-                "I kørte %.0f km i benzin- eller dieselbil (%.1f kg CO2e). Tag hver femte af de ture på cykel, med metro eller "
-                "S-tog, og spar omkring %.1f kg CO2e om måneden.",
-                car_km, car_kg, t->kg);
-        str_fmt(t->en, sizeof(t->en),
-                "You drove %.0f km by petrol or diesel car (%.1f kg CO2e). Make one in five of those trips by bike, metro or "
-                "S-train and save about %.1f kg CO2e a month.",
-                car_km, car_kg, t->kg);
-    }
-    if (elec_kg > elec_median && elec_median > 0) {
-        tip_t *t = &tips[ntips++];
-        t->id = "electricity-standby";
-        t->kg = 0.5 * (elec_kg - elec_median);
-        str_fmt(t->da, sizeof(t->da),
-                "Elforbruget gav %.1f kg CO2e mod %.1f kg i lignende hjem. Sluk standby og udskift de ældste apparater, og "
-                "spar omkring %.1f kg CO2e om måneden.",
-                elec_kg, elec_median, t->kg);
-        str_fmt(t->en, sizeof(t->en),
-                "Electricity came to %.1f kg CO2e against %.1f kg in similar homes. Switch off standby and replace the "
-                "oldest appliances to save about %.1f kg CO2e a month.",
-                elec_kg, elec_median, t->kg);
-    }
-    if (residual_kg > 0) {
-        /* a third of the residual waste sorted out (food and plastic mostly): an assumption */
-        tip_t *t = &tips[ntips++];
-        t->id = "sort-residual-waste";
-        t->kg = residual_kg / 3.0;
-        str_fmt(t->da, sizeof(t->da),
-                "Restaffaldet gav %.1f kg CO2e. Sorter madaffald og plast fra, og spar omkring %.1f kg CO2e om måneden.",
-                residual_kg, t->kg);
-        str_fmt(t->en, sizeof(t->en),
-                "Residual waste came to %.1f kg CO2e. Sort out food waste and plastic and save about %.1f kg CO2e a month.",
-                residual_kg, t->kg);
-    }
-    qsort(tips, ntips, sizeof(tips[0]), tip_cmp);
-    for (size_t i = 0; i < ntips; ++i)
-        decimal_comma(tips[i].da);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < ntips && i < 3; ++i) {
-        json_array_append_new(arr, json_pack("{s:s, s:f, s:s}", "id", tips[i].id, "saving_co2e_kg_per_month",
-                                             round(tips[i].kg * 100) / 100, "text", da ? tips[i].da : tips[i].en));
-    }
-    json_object_set_new(s, "tips", arr);
-    json_object_set_new(s, "lang", json_string(da ? "da" : "en"));
-}
-
-/* --- shared ------------------------------------------------------------------------------------------------------------ */
 
 /* Personal data: the route's Cache-Control (never a shared cache), and the answer depends on the token and language. */
 static void personal_headers(h2o_req_t *req, const app_route_t *route)
@@ -238,7 +51,7 @@ static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGr
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The summary could not be read.", NULL);
         return;
     }
-    citizen_me_feedback(s, st->lang);
+    citizen_tips_add(s, st->lang);
     personal_headers(req, st->route);
     http_send_json(req, 200, s);
 }

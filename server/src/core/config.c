@@ -230,12 +230,15 @@ static const char *getenv_default(const char *name)
     return getenv(name);
 }
 
+static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
+                                 size_t errlen);
+
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     return config_load_with(cfg, argc, argv, getenv_default, err, errlen);
 }
 
-config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
+static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
                                  size_t errlen)
 {
     config_result_t ret;

@@ -61,10 +61,6 @@ typedef enum config_result {
  * Strings in cfg are heap copies owned by cfg (config_free releases them). On failure writes a one-line message to err. */
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen);
 
-/* Same as config_load, but reads the environment through `getenv_fn` (for tests). */
-config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
-                                 size_t errlen);
-
 /* Releases the strings owned by cfg. */
 void config_free(config_t *cfg);
 

@@ -88,7 +88,7 @@ static int copy_watch(db_copy_t *c)
     return 0;
 }
 
-char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues)
+static char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues)
 {
     sbuf_t out = SBUF_INIT;
     const char *p = sql;

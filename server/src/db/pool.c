@@ -35,8 +35,7 @@ typedef struct entry {
     db_result_cb cb; /* NULL once called */
     void *data;
     entry_phase_t phase;
-    int stmt;     /* static statement prepared with this entry, or -1 */
-    int dyn_slot; /* dynamic-cache slot prepared with this entry, or -1 */
+    int dyn_slot; /* statement-cache slot prepared with this entry, or -1 */
     uint64_t sent_at;
 } entry_t;
 
@@ -52,7 +51,6 @@ typedef struct conn {
     conn_state_t state;
     entry_t *q; /* ring buffer */
     size_t q_head, q_len, q_cap;
-    unsigned char *prepared; /* per statement */
     struct {
         uint64_t hash; /* 0 = empty */
         char *sql;
@@ -73,8 +71,6 @@ struct db_pool {
     conn_t *conns;
     unsigned nconns;
     unsigned timeout_ms, statement_timeout_ms;
-    const db_statement_t *stmts;
-    size_t nstmts;
     h2o_timeout_t backoff[BACKOFF_STEPS];
     h2o_timeout_t flush_timeout; /* zero: runs at the end of this loop iteration, batching writes */
     h2o_timeout_t tick_timeout;
@@ -157,7 +153,6 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
         c->pg = NULL;
     }
     c->state = CONN_DOWN;
-    memset(c->prepared, 0, pool->nstmts);
     for (size_t i = 0; i < DYN_CACHE_SIZE; ++i) {
         free(c->dyn[i].sql);
         c->dyn[i].sql = NULL;
@@ -260,8 +255,6 @@ static void conn_process_input(conn_t *c)
                 e->phase = is_query ? PHASE_QUERY_END : PHASE_PREPARE_END;
                 if (!is_query && st == PGRES_FATAL_ERROR) {
                     /* the statement does not exist on this connection after all: prepare it again next time */
-                    if (e->stmt >= 0)
-                        c->prepared[e->stmt] = 0;
                     if (e->dyn_slot >= 0) {
                         free(c->dyn[e->dyn_slot].sql);
                         c->dyn[e->dyn_slot].sql = NULL;
@@ -392,7 +385,7 @@ static void pool_on_tick(h2o_timeout_entry_t *te)
 }
 
 db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
-                          unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts)
+                          unsigned statement_timeout_ms)
 {
     db_pool_t *pool = calloc(1, sizeof(*pool));
     if (pool == NULL)
@@ -402,8 +395,6 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     pool->nconns = nconns;
     pool->timeout_ms = timeout_ms;
     pool->statement_timeout_ms = statement_timeout_ms;
-    pool->stmts = stmts;
-    pool->nstmts = nstmts;
     for (size_t i = 0; i < BACKOFF_STEPS; ++i)
         h2o_timeout_init(loop, &pool->backoff[i], backoff_ms[i]);
     h2o_timeout_init(loop, &pool->flush_timeout, 0);
@@ -419,8 +410,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
         c->pg_fd = -1;
         c->q_cap = 64;
         c->q = calloc(c->q_cap, sizeof(*c->q));
-        c->prepared = calloc(nstmts > 0 ? nstmts : 1, 1);
-        if (c->q == NULL || c->prepared == NULL)
+        if (c->q == NULL)
             abort();
         c->retry_entry.cb = conn_on_retry;
         c->flush_entry.cb = conn_on_flush_timer;
@@ -440,7 +430,6 @@ void db_pool_destroy(db_pool_t *pool)
         if (h2o_timeout_is_linked(&c->retry_entry))
             h2o_timeout_unlink(&c->retry_entry);
         free(c->q);
-        free(c->prepared);
     }
     if (h2o_timeout_is_linked(&pool->tick_entry))
         h2o_timeout_unlink(&pool->tick_entry);
@@ -453,7 +442,7 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool);
 }
 
-static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int stmt, int dyn_slot)
+static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int dyn_slot)
 {
     if (c->q_len == c->q_cap) {
         size_t ncap = c->q_cap * 2;
@@ -471,7 +460,6 @@ static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase
     e->cb = cb;
     e->data = data;
     e->phase = phase;
-    e->stmt = stmt;
     e->dyn_slot = dyn_slot;
     e->sent_at = h2o_now(c->pool->loop);
     ++c->q_len;
@@ -493,7 +481,7 @@ static conn_t *pick_conn(db_pool_t *pool)
 
 /* Queues [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each time). */
 static int conn_submit(conn_t *c, const char *name, int need_prepare, const char *sql, int nparams, const char *const *params,
-                       db_result_cb cb, void *data, int stmt, int dyn_slot)
+                       db_result_cb cb, void *data, int dyn_slot)
 {
     if (name == NULL) {
         if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
@@ -506,8 +494,7 @@ static int conn_submit(conn_t *c, const char *name, int need_prepare, const char
     }
     if (PQpipelineSync(c->pg) != 1)
         goto fail;
-    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? stmt : -1,
-                  need_prepare ? dyn_slot : -1) != 0)
+    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? dyn_slot : -1) != 0)
         goto fail;
     if (!h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_link(c->pool->loop, &c->pool->flush_timeout, &c->flush_entry);
@@ -517,21 +504,6 @@ fail:
     /* the connection's output is now in an unknown state: drop it (its queued entries fail) and refuse this query */
     conn_reset(c, DB_UNAVAILABLE, PQerrorMessage(c->pg));
     return -1;
-}
-
-int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data)
-{
-    conn_t *c = pick_conn(pool);
-    const db_statement_t *s = &pool->stmts[stmt];
-    int need_prepare;
-
-    if (c == NULL)
-        return -1;
-    need_prepare = !c->prepared[stmt];
-    c->prepared[stmt] = 1;
-    if (conn_submit(c, s->name, need_prepare, s->sql, s->nparams, params, cb, data, (int)stmt, -1) != 0)
-        return -1;
-    return 0;
 }
 
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
@@ -561,7 +533,7 @@ int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char 
         c->dyn[slot].hash = h;
         c->dyn[slot].sql = str_dup(sql);
     }
-    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, -1, (int)slot) != 0)
+    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, (int)slot) != 0)
         return -1;
     return 0;
 }

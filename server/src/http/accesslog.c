@@ -138,13 +138,6 @@ static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *
     return (size_t)(p - buf);
 }
 
-size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e)
-{
-    char ts[19];
-    format_second(e->at.tv_sec, ts);
-    return format_with(buf, size, e, ts);
-}
-
 http_accesslog_t *http_accesslog_create(int fd)
 {
     http_accesslog_t *l = calloc(1, sizeof(*l));
@@ -155,6 +148,8 @@ http_accesslog_t *http_accesslog_create(int fd)
     return l;
 }
 
+static void http_accesslog_flush(http_accesslog_t *l);
+
 void http_accesslog_destroy(http_accesslog_t *l)
 {
     if (l == NULL)
@@ -163,7 +158,9 @@ void http_accesslog_destroy(http_accesslog_t *l)
     free(l);
 }
 
-void http_accesslog_flush(http_accesslog_t *l)
+/* Writes the buffer now. A failed or short write drops the rest of the buffer (a log must never block the server on a
+ * reader that went away); the loss is counted in http_accesslog_dropped. */
+static void http_accesslog_flush(http_accesslog_t *l)
 {
     size_t off = 0;
 

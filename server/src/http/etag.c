@@ -43,7 +43,7 @@ static int list_has(h2o_iovec_t v, h2o_iovec_t etag)
     return 0;
 }
 
-int http_etag_matches(h2o_req_t *req, h2o_iovec_t etag)
+static int http_etag_matches(h2o_req_t *req, h2o_iovec_t etag)
 {
     for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, i)) != -1;) {
         if (list_has(req->headers.entries[i].value, etag))

@@ -15,10 +15,6 @@
  * out, NUL-terminated; returns its length. */
 size_t http_etag_make(char out[HTTP_ETAG_MAX], uint64_t version, uint64_t hash);
 
-/* Whether req's If-None-Match lists etag (a complete quoted tag; "W/" prefixes are ignored, as the weak comparison of
- * RFC 9110 13.1.2 asks) or is "*". Several If-None-Match fields count as one list. */
-int http_etag_matches(h2o_req_t *req, h2o_iovec_t etag);
-
 /* Conditional GET: when http_etag_matches, sends 304 Not Modified with the ETag field and returns 1; otherwise sends
  * nothing and returns 0. etag is not copied: it must outlive req (static memory, req's pool, or a block linked to it).
  * Fields the caller added before (Cache-Control, Vary) go out with the 304. */

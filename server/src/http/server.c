@@ -46,8 +46,6 @@ static struct {
     int m_connections, m_refused;
 } server;
 
-static __thread http_worker_t *current_worker;
-
 typedef struct shutdown_message {
     h2o_multithread_message_t super;
 } shutdown_message_t;
@@ -55,11 +53,6 @@ typedef struct shutdown_message {
 http_worker_t *http_worker_of(h2o_req_t *req)
 {
     return H2O_STRUCT_FROM_MEMBER(http_worker_t, ctx, req->conn->ctx);
-}
-
-http_worker_t *http_worker_current(void)
-{
-    return current_worker;
 }
 
 /* Mirrors this worker's connection counts into the metrics registry (when there is one). */
@@ -156,7 +149,6 @@ static void *worker_main(void *arg)
     http_worker_t *w = arg;
     uint64_t deadline = 0;
 
-    current_worker = w;
     if (server.access_log && (w->_accesslog = http_accesslog_create(STDOUT_FILENO)) == NULL)
         log_warn("worker %u: out of memory for the access log; this thread logs no requests", w->id);
     w->loop = h2o_evloop_create();

@@ -64,7 +64,4 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
 /* The worker that is serving req. */
 http_worker_t *http_worker_of(h2o_req_t *req);
 
-/* The worker of the calling thread (NULL outside a worker thread). */
-http_worker_t *http_worker_current(void);
-
 #endif

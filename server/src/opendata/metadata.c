@@ -26,7 +26,7 @@ static int host_char_ok(char c)
            c == '[' || c == ']' || c == '_';
 }
 
-size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
+static size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
 {
     h2o_iovec_t host = req->authority;
     int ok = host.len > 0 && host.len <= 255;

@@ -16,10 +16,6 @@
 int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m);
 int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
 
-/* Writes "scheme://host" of req into out (NUL-terminated, at most size bytes) and returns its length. A Host header
- * with characters a host name cannot hold is replaced by "localhost" so that it never leaks into a document. */
-size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size);
-
 /* Adds the headers of a public, cacheable open-data response: ETag (not copied: req's pool or static), Cache-Control (the
  * route entry's, else public with max_age), and Vary: Accept-Language when vary_lang. */
 void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang);

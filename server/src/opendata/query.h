@@ -105,4 +105,24 @@ size_t opendata_query_columns(const opendata_query_t *q, const char **names, app
 /* Encodes the cursor that continues after a row whose order-column values are keys[0..nkeys). Appends to out. */
 void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *keys, size_t nkeys, sbuf_t *out);
 
+/* --- shared by the files of the query language (query.c parses, query_filter.c checks filters, query_sql.c builds) --- */
+
+/* The parser's string space: strings of a query point into it (see opendata_query_parse's scratch). */
+typedef struct opendata_scratch {
+    char *p;
+    size_t left;
+} opendata_scratch_t;
+
+/* A copy of src[0..len), NUL-terminated, in s; NULL when s is full. */
+char *opendata_scratch_copy(opendata_scratch_t *s, const char *src, size_t len);
+
+/* Fills err (param and a printf-style detail) and returns QUERY_INVALID. */
+opendata_query_status_t opendata_query_fail(opendata_query_error_t *err, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parameter pname=v as a filter on column c (col=op:value: a bare value means eq; in takes a,b,c; between a,b), added
+ * to q; its values are checked against the column's type and enum. Returns QUERY_OK or QUERY_INVALID with err filled. */
+opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_column_t *c, const char *pname, const char *v,
+                                              opendata_scratch_t *sc, opendata_query_error_t *err);
+
 #endif

@@ -2,7 +2,7 @@
  * (run under ASan, a use after free or a leak fails the test). */
 #include "http/cache.h"
 #include "core/strutil.h"
-#include "test.h"
+#include "../test.h"
 
 static http_cache_response_t response(const char *body, const char *link, const char *cursor)
 {

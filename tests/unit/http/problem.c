@@ -1,6 +1,6 @@
 /* http/problem: the table of problem kinds is complete and consistent */
 #include "http/problem.h"
-#include "test.h"
+#include "../test.h"
 
 int main(void)
 {

@@ -1,8 +1,8 @@
-/* core/config */
+/* core/config: defaults, environment, flags, validation. Includes the .c to read a fake environment (config_load_with). */
 #include <stdlib.h>
 
-#include "core/config.h"
-#include "test.h"
+#include "core/config.c"
+#include "../test.h"
 
 static const char *const *fake_env;
 

@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "core/ratelimit.h"
-#include "test.h"
+#include "../test.h"
 
 static void test_window_bucket(void)
 {

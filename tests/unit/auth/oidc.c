@@ -12,7 +12,7 @@
 #include "auth/keyring.h"
 #include "auth/oidc.h"
 #include "auth/token.h"
-#include "test.h"
+#include "../test.h"
 
 #define IDP "https://login.idp.test/realms/kk"
 #define CLIENT "klimaspejl-citizens"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "db/route.h"
-#include "test.h"
+#include "../test.h"
 
 static void free_all(char **v, int n)
 {
@@ -49,16 +49,11 @@ static void on_result(void *data, db_status_t status, const PGresult *res)
     ++called;
 }
 
-static const db_statement_t stmts[] = {
-    {"w", "SELECT 1", 0, DB_TARGET_PRIMARY},
-    {"r", "SELECT 2", 0, DB_TARGET_READ},
-};
-
 static void test_unreachable(void)
 {
     h2o_evloop_t *loop = h2o_evloop_create();
     db_route_t *r = db_route_create(loop, "host=/nonexistent/klima port=1 connect_timeout=1",
-                                    "host=/nonexistent/replica1 port=1, host=/nonexistent/replica2 port=1", 1, 1000, 0, stmts, 2);
+                                    "host=/nonexistent/replica1 port=1, host=/nonexistent/replica2 port=1", 1, 1000, 0);
     db_route_stats_t st;
 
     CHECK(r != NULL);
@@ -68,8 +63,7 @@ static void test_unreachable(void)
     CHECK_INT(st.replicas, 2);
     CHECK_INT(st.replicas_usable, 0);
     /* nothing is ready: both kinds of query are refused at once, and no callback runs */
-    CHECK_INT(db_route_query(r, 0, NULL, on_result, NULL), -1);
-    CHECK_INT(db_route_query(r, 1, NULL, on_result, NULL), -1);
+    CHECK_INT(db_route_query_sql(r, DB_TARGET_PRIMARY, "SELECT 1", 0, NULL, on_result, NULL), -1);
     CHECK_INT(db_route_query_sql(r, DB_TARGET_READ, "SELECT 3", 0, NULL, on_result, NULL), -1);
     CHECK_INT(called, 0);
     /* with nothing usable a download falls back to the primary's conninfo */
@@ -81,7 +75,7 @@ static void test_unreachable(void)
     CHECK_INT(st.reads_replica + st.reads_primary + st.reads_retried, 0);
     db_route_destroy(r);
     CHECK_INT(called, 0);
-    CHECK(db_route_create(loop, "", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", 1, 1000, 0, stmts, 2) == NULL); /* 17 > 16 */
+    CHECK(db_route_create(loop, "", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", 1, 1000, 0) == NULL); /* 17 > 16 */
     h2o_evloop_destroy(loop);
 }
 

@@ -1,6 +1,6 @@
 /* http/router */
 #include "http/router.h"
-#include "test.h"
+#include "../test.h"
 
 static int h_a(h2o_req_t *req, const http_match_t *m)
 {

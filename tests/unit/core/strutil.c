@@ -1,6 +1,6 @@
 /* core/strutil */
 #include "core/strutil.h"
-#include "test.h"
+#include "../test.h"
 
 static void test_to_uint(void)
 {

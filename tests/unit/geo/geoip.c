@@ -17,7 +17,7 @@ static void country_of(const struct sockaddr *peer, const char *xff, size_t xff_
         memset(&client, 0, sizeof(client));
     geo_country(&client, out);
 }
-#include "test.h"
+#include "../test.h"
 
 #define MMDB KLIMA_SOURCE_DIR "/tests/fixtures/geoip/test-country.mmdb"
 

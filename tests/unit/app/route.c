@@ -4,12 +4,13 @@
 #include <ctype.h>
 #include <jansson.h>
 
+#include "app/app.c" /* for app_routes, the table app builds from the modules */
 #include "app/openapi.h"
 #include "app/route.h"
 #include "auth/scope.h"
 #include "cli/serve.h"
 #include "http/problem.h"
-#include "test.h"
+#include "../test.h"
 
 static void lower(const char *in, char *out, size_t size)
 {
