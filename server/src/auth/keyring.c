@@ -95,6 +95,15 @@ void auth_sha256(const void *s, size_t len, unsigned char out[32])
         SHA256(s, len, out);
 }
 
+void auth_sha256_bytea(const void *s, size_t len, char out[67])
+{
+    unsigned char h[32];
+    auth_sha256(s, len, h);
+    out[0] = '\\';
+    out[1] = 'x';
+    str_hex(h, 32, out + 2);
+}
+
 /* --- keys ---------------------------------------------------------------------------------------------------------- */
 
 static int kid_valid(const char *s, size_t len)
@@ -242,6 +251,33 @@ static void key_clear(auth_key_t *k)
     free(k->public_pem);
 }
 
+/* Room for one more key (zeroed) at kr->keys[kr->nkeys]; cap is the allocated count. Returns 0, or -1. */
+static int grow(auth_keyring_t *kr, size_t *cap)
+{
+    if (kr->nkeys == *cap) {
+        size_t ncap = *cap == 0 ? 4 : *cap * 2;
+        auth_key_t *nk = realloc(kr->keys, ncap * sizeof(*nk));
+        if (nk == NULL)
+            return -1;
+        kr->keys = nk;
+        *cap = ncap;
+    }
+    memset(&kr->keys[kr->nkeys], 0, sizeof(kr->keys[0]));
+    return 0;
+}
+
+/* The signing key: the newest file (ties broken by the greater kid). */
+static const auth_key_t *newest(const auth_keyring_t *kr)
+{
+    const auth_key_t *best = &kr->keys[0];
+    for (size_t i = 1; i < kr->nkeys; ++i) {
+        const auth_key_t *k = &kr->keys[i];
+        if (k->mtime > best->mtime || (k->mtime == best->mtime && strcmp(k->kid, best->kid) > 0))
+            best = k;
+    }
+    return best;
+}
+
 auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
 {
     auth_keyring_t *kr = calloc(1, sizeof(*kr));
@@ -274,17 +310,10 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         }
         memcpy(kid, e->d_name, len - 4);
         kid[len - 4] = '\0';
-        if (kr->nkeys == cap) {
-            size_t ncap = cap == 0 ? 4 : cap * 2;
-            auth_key_t *nk = realloc(kr->keys, ncap * sizeof(*nk));
-            if (nk == NULL) {
-                str_fmt(err, errlen, "out of memory");
-                goto fail;
-            }
-            kr->keys = nk;
-            cap = ncap;
+        if (grow(kr, &cap) != 0) {
+            str_fmt(err, errlen, "out of memory");
+            goto fail;
         }
-        memset(&kr->keys[kr->nkeys], 0, sizeof(kr->keys[0]));
         if (str_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) < 0) {
             str_fmt(err, errlen, "KLIMA_KEYS_DIR: path too long");
             goto fail;
@@ -299,12 +328,7 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         str_fmt(err, errlen, "KLIMA_KEYS_DIR %s holds no <kid>.pem key (create one with `klimaspejl keygen`)", dir);
         goto fail;
     }
-    kr->signing = &kr->keys[0];
-    for (size_t i = 1; i < kr->nkeys; ++i) {
-        const auth_key_t *k = &kr->keys[i];
-        if (k->mtime > kr->signing->mtime || (k->mtime == kr->signing->mtime && strcmp(k->kid, kr->signing->kid) > 0))
-            kr->signing = k;
-    }
+    kr->signing = newest(kr);
     doc = json_pack("{s:O}", "keys", keys);
     if (doc == NULL || (kr->jwks = json_dumps(doc, JSON_COMPACT)) == NULL) {
         str_fmt(err, errlen, "out of memory");

@@ -60,4 +60,8 @@ int auth_random_token(size_t nbytes, char *out, size_t outsize);
 /* SHA-256 of s[0..len) as 32 bytes into out. */
 void auth_sha256(const void *s, size_t len, unsigned char out[32]);
 
+/* SHA-256 of s[0..len) as PostgreSQL's bytea literal ("\\x" and 64 hex digits) into out: how secrets, codes and
+ * refresh tokens are stored and looked up. */
+void auth_sha256_bytea(const void *s, size_t len, char out[67]);
+
 #endif

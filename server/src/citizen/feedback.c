@@ -38,15 +38,74 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* One field of the body: stores v into out, or returns the detail of why it is refused (the field names it). */
+typedef const char *(*field_fn)(json_t *v, citizen_feedback_input_t *out);
+
+static const char *field_topic(json_t *v, citizen_feedback_input_t *out)
+{
+    out->topic = json_string_value(v); /* checked against the topics once all fields are read */
+    return NULL;
+}
+
+static const char *field_dataset(json_t *v, citizen_feedback_input_t *out)
+{
+    if (!json_is_null(v) && (out->dataset = json_string_value(v)) == NULL)
+        return "'dataset' must be a dataset id (a string).";
+    return NULL;
+}
+
+static const char *field_rating(json_t *v, citizen_feedback_input_t *out)
+{
+    if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5))
+        return "'rating' must be a whole number from 1 to 5.";
+    out->rating = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+    return NULL;
+}
+
+static const char *field_message(json_t *v, citizen_feedback_input_t *out)
+{
+    if (!json_is_null(v) && (out->message = json_string_value(v)) == NULL)
+        return "'message' must be a string.";
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    field_fn read;
+} fields[] = {{"topic", field_topic}, {"dataset", field_dataset}, {"rating", field_rating}, {"message", field_message}};
+
+/* Reads the fields of the object root into out. Returns 0, or -1 with *param and detail set. */
+static int read_fields(json_t *root, citizen_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
+{
+    const char *key, *why;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        size_t f = 0;
+        while (f < sizeof(fields) / sizeof(fields[0]) && strcmp(fields[f].name, key) != 0)
+            ++f;
+        if (f == sizeof(fields) / sizeof(fields[0])) {
+            *param = "body";
+            str_fmt(detail, detail_size, "Unknown field in the body; the fields are topic, dataset, rating and message.");
+            return -1;
+        }
+        if ((why = fields[f].read(v, out)) != NULL) {
+            *param = fields[f].name;
+            str_fmt(detail, detail_size, "%s", why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Validates a feedback body (JSON text). On success returns 0 and fills the out fields (pointing into *root, which the
  * caller json_decref-s); otherwise returns -1 with param (may be NULL) and detail set. dataset_known(id) decides
  * whether a dataset id exists. The fuzzer (tests/fuzz/fuzz_feedback.c) includes this file to call it. */
 static int citizen_feedback_validate(const char *body, size_t len, int (*dataset_known)(const char *id, void *ctx), void *ctx,
-                          json_t **root, citizen_feedback_input_t *out, const char **param, char *detail, size_t detail_size)
+                                     json_t **root, citizen_feedback_input_t *out, const char **param, char *detail,
+                                     size_t detail_size)
 {
     json_error_t jerr;
-    const char *key;
-    json_t *v;
     int ok_topic = 0;
 
     memset(out, 0, sizeof(*out));
@@ -60,35 +119,8 @@ static int citizen_feedback_validate(const char *body, size_t len, int (*dataset
         str_fmt(detail, detail_size, "The body must be a JSON object with topic, and message and/or rating.");
         return -1;
     }
-    json_object_foreach(*root, key, v)
-    {
-        if (strcmp(key, "topic") == 0) {
-            out->topic = json_string_value(v);
-        } else if (strcmp(key, "dataset") == 0) {
-            if (!json_is_null(v) && (out->dataset = json_string_value(v)) == NULL) {
-                *param = "dataset";
-                str_fmt(detail, detail_size, "'dataset' must be a dataset id (a string).");
-                return -1;
-            }
-        } else if (strcmp(key, "rating") == 0) {
-            if (!json_is_null(v) && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5)) {
-                *param = "rating";
-                str_fmt(detail, detail_size, "'rating' must be a whole number from 1 to 5.");
-                return -1;
-            }
-            out->rating = json_is_integer(v) ? (int)json_integer_value(v) : 0;
-        } else if (strcmp(key, "message") == 0) {
-            if (!json_is_null(v) && (out->message = json_string_value(v)) == NULL) {
-                *param = "message";
-                str_fmt(detail, detail_size, "'message' must be a string.");
-                return -1;
-            }
-        } else {
-            *param = "body";
-            str_fmt(detail, detail_size, "Unknown field in the body; the fields are topic, dataset, rating and message.");
-            return -1;
-        }
-    }
+    if (read_fields(*root, out, param, detail, detail_size) != 0)
+        return -1;
     for (const char *const *t = topics; out->topic != NULL && *t != NULL; ++t)
         ok_topic |= strcmp(*t, out->topic) == 0;
     if (!ok_topic) {

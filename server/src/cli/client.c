@@ -103,27 +103,13 @@ static int client_add(PGconn *pg, int argc, char **argv)
         fprintf(stderr, "klimaspejl client: out of memory or randomness\n");
         goto exit;
     }
-    {
-        unsigned char h[32];
-        static const char digits[] = "0123456789abcdef";
-        auth_sha256(secret, strlen(secret), h);
-        hash_hex[0] = '\\';
-        hash_hex[1] = 'x';
-        for (int k = 0; k < 32; ++k) {
-            hash_hex[2 + 2 * k] = digits[h[k] >> 4];
-            hash_hex[3 + 2 * k] = digits[h[k] & 15];
-        }
-        hash_hex[66] = '\0';
-    }
-    {
-        const char *params[6] = {id, name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL, origins.data};
-        const char *fp = first_party ? "t" : "f";
-        const char *all[7] = {params[0], params[1], params[2], params[3], params[4], params[5], fp};
-        res = PQexecParams(pg,
-                           "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
-                           "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",
-                           7, NULL, all, NULL, NULL, 0);
-    }
+    auth_sha256_bytea(secret, strlen(secret), hash_hex);
+    const char *params[7] = {id,           name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL,
+                             origins.data, first_party ? "t" : "f"};
+    res = PQexecParams(pg,
+                       "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
+                       "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",
+                       7, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         fprintf(stderr, "klimaspejl client add: %s", PQerrorMessage(pg));
         goto exit;

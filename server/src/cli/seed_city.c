@@ -84,40 +84,61 @@ void seed_build_households(seed_ctx_t *ctx)
     }
 }
 
-void seed_build_calendar(seed_ctx_t *ctx)
-{
-    /* Relative electricity and water use by local hour; normalised to mean 1 below. */
-    static const double elec_wd[24] = {0.55, 0.48, 0.45, 0.44, 0.45, 0.55, 0.85, 1.15, 1.05, 0.85, 0.8,  0.8,
-                                       0.85, 0.8,  0.8,  0.9,  1.15, 1.6,  1.85, 1.7,  1.5,  1.3,  1.05, 0.75};
-    static const double elec_we[24] = {0.6, 0.52, 0.47, 0.45, 0.45, 0.47, 0.55, 0.75, 1.0,  1.15, 1.15, 1.1,
-                                       1.1, 1.0,  0.95, 1.0,  1.2,  1.6,  1.8,  1.65, 1.45, 1.3,  1.1,  0.8};
-    static const double water_wd[24] = {0.2, 0.1, 0.1, 0.1, 0.15, 0.4, 1.6, 2.4, 1.8, 1.0, 0.8, 0.8,
-                                        0.9, 0.8, 0.7, 0.8, 1.0,  1.3, 1.6, 1.5, 1.3, 1.1, 0.8, 0.4};
-    static const double water_we[24] = {0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.4, 1.0, 1.8, 2.2, 1.8, 1.3,
-                                        1.1, 0.9,  0.8, 0.8, 1.0, 1.3,  1.5, 1.5, 1.3, 1.1, 0.9, 0.5};
-    double e_wd = 0, e_we = 0, w_wd = 0, w_we = 0;
-    for (int i = 0; i < 24; ++i) {
-        e_wd += elec_wd[i] / 24;
-        e_we += elec_we[i] / 24;
-        w_wd += water_wd[i] / 24;
-        w_we += water_we[i] / 24;
-    }
+/* Relative electricity and water use by local hour, weekday (wd) and weekend (we); normalised to mean 1 where used. */
+static const double elec_wd[24] = {0.55, 0.48, 0.45, 0.44, 0.45, 0.55, 0.85, 1.15, 1.05, 0.85, 0.8,  0.8,
+                                   0.85, 0.8,  0.8,  0.9,  1.15, 1.6,  1.85, 1.7,  1.5,  1.3,  1.05, 0.75};
+static const double elec_we[24] = {0.6, 0.52, 0.47, 0.45, 0.45, 0.47, 0.55, 0.75, 1.0,  1.15, 1.15, 1.1,
+                                   1.1, 1.0,  0.95, 1.0,  1.2,  1.6,  1.8,  1.65, 1.45, 1.3,  1.1,  0.8};
+static const double water_wd[24] = {0.2, 0.1, 0.1, 0.1, 0.15, 0.4, 1.6, 2.4, 1.8, 1.0, 0.8, 0.8,
+                                    0.9, 0.8, 0.7, 0.8, 1.0,  1.3, 1.6, 1.5, 1.3, 1.1, 0.8, 0.4};
+static const double water_we[24] = {0.3, 0.15, 0.1, 0.1, 0.1, 0.15, 0.4, 1.0, 1.8, 2.2, 1.8, 1.3,
+                                    1.1, 0.9,  0.8, 0.8, 1.0, 1.3,  1.5, 1.5, 1.3, 1.1, 0.9, 0.5};
 
-    seed_rng_t r;
-    rng_init(&r, ctx->seed, 2, 0);
+static double profile_mean(const double p[24])
+{
+    double m = 0;
+    for (int i = 0; i < 24; ++i)
+        m += p[i] / 24;
+    return m;
+}
+
+/* Each day: its date, weekday, mean temperature (an AR(1) anomaly around the season) and whether it rains. */
+static void build_days(seed_ctx_t *ctx, seed_rng_t *r)
+{
     double anomaly = 0;
     for (uint32_t i = 0; i < ctx->n_days; ++i) {
         seed_day_t *d = &ctx->days[i];
         d->days = ctx->start_day + i;
         int doy = day_of_year(d->days);
-        anomaly = 0.8 * anomaly + 1.5 * rng_normal(&r);
+        anomaly = 0.8 * anomaly + 1.5 * rng_normal(r);
         d->temp = 9.0 - 8.3 * cos(2 * M_PI * (doy - 28) / 365.25) + anomaly;
-        d->rain = rng_unit(&r) < 0.45;
+        d->rain = rng_unit(r) < 0.45;
         d->weekday = (uint8_t)time_weekday(d->days);
         char *e = put_date(d->date, d->days);
         *e = '\0';
     }
+}
 
+/* DK2 grid intensity of a local hour lh on day of year doy, given the wind's random walk. */
+static float grid_intensity(int lh, int doy, double wind)
+{
+    double g = 140 + 60 * cos(2 * M_PI * (doy - 15) / 365.25);
+    if (lh >= 17 && lh <= 20)
+        g *= 1.25;
+    else if (lh <= 5)
+        g *= 0.9;
+    double solar = 0.3 * (1 + cos(2 * M_PI * (doy - 172) / 365.25)) / 2;
+    if (lh >= 10 && lh <= 16)
+        g *= 1 - solar * sin(M_PI * (lh - 9) / 8.0);
+    g *= exp(0.45 * wind);
+    return (float)(g < 20 ? 20 : g > 350 ? 350 : g);
+}
+
+/* Each UTC hour: its timestamp, the use profiles, heating degree-hours and the grid's intensity. */
+static void build_hours(seed_ctx_t *ctx, seed_rng_t *r)
+{
+    double e_wd = profile_mean(elec_wd), e_we = profile_mean(elec_we);
+    double w_wd = profile_mean(water_wd), w_we = profile_mean(water_we);
     double wind = 0;
     for (uint32_t h = 0; h < ctx->n_hours; ++h) {
         int64_t utc_hour = ctx->start_day * 24 + h;
@@ -144,24 +165,16 @@ void seed_build_calendar(seed_ctx_t *ctx)
         *p++ = ' ';
         memcpy(p, seed_digit_pairs + 2 * (utc_hour % 24), 2);
         memcpy(p + 2, ":00:00+00", 10);
-
-        /* DK2 grid intensity. */
-        wind = 0.97 * wind + 0.243 * rng_normal(&r);
-        double g = 140 + 60 * cos(2 * M_PI * (doy - 15) / 365.25);
-        if (lh >= 17 && lh <= 20)
-            g *= 1.25;
-        else if (lh <= 5)
-            g *= 0.9;
-        double solar = 0.3 * (1 + cos(2 * M_PI * (doy - 172) / 365.25)) / 2;
-        if (lh >= 10 && lh <= 16)
-            g *= 1 - solar * sin(M_PI * (lh - 9) / 8.0);
-        g *= exp(0.45 * wind);
-        ctx->grid[h] = (float)(g < 20 ? 20 : g > 350 ? 350 : g);
+        wind = 0.97 * wind + 0.243 * rng_normal(r);
+        ctx->grid[h] = grid_intensity(lh, doy, wind);
     }
+}
 
-    /* Monthly partitions (UTC months). */
-    ctx->n_months = 0;
+/* Monthly partitions (UTC months). */
+static void build_months(seed_ctx_t *ctx)
+{
     uint32_t h = 0;
+    ctx->n_months = 0;
     while (h < ctx->n_hours) {
         int y, m, d;
         time_civil_from_days(ctx->start_day + h / 24, &y, &m, &d);
@@ -173,5 +186,14 @@ void seed_build_calendar(seed_ctx_t *ctx)
         mo->end_hour = next > ctx->n_hours ? ctx->n_hours : (uint32_t)next;
         h = mo->end_hour;
     }
+}
+
+void seed_build_calendar(seed_ctx_t *ctx)
+{
+    seed_rng_t r;
+    rng_init(&r, ctx->seed, 2, 0);
+    build_days(ctx, &r);
+    build_hours(ctx, &r);
+    build_months(ctx);
 }
 

@@ -109,25 +109,11 @@ const char *consent_lang(h2o_req_t *req, const consent_params_t *p)
 
 /* --- encodings ------------------------------------------------------------------------------------------------------- */
 
-static void hex32(const unsigned char h[32], char out[67])
-{
-    static const char digits[] = "0123456789abcdef";
-    out[0] = '\\';
-    out[1] = 'x';
-    for (int i = 0; i < 32; ++i) {
-        out[2 + 2 * i] = digits[h[i] >> 4];
-        out[3 + 2 * i] = digits[h[i] & 15];
-    }
-    out[66] = '\0';
-}
-
 /* The bytea literal of SHA-256(s), allocated from the pool. */
 char *consent_hash_param(h2o_req_t *req, const char *s)
 {
-    unsigned char h[32];
     char *out = h2o_mem_alloc_pool(&req->pool, 67);
-    auth_sha256(s, strlen(s), h);
-    hex32(h, out);
+    auth_sha256_bytea(s, strlen(s), out);
     return out;
 }
 

@@ -80,6 +80,17 @@ int str_parse_hostport(const char *s, char *host_out, size_t host_size, uint16_t
     return 0;
 }
 
+void str_hex(const void *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < n; ++i) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 int str_hexval(int c)
 {
     if (c >= '0' && c <= '9')

@@ -24,6 +24,9 @@ int str_parse_hostport(const char *s, char *host_out, size_t host_size, uint16_t
 /* The value of a hexadecimal digit, or -1. */
 int str_hexval(int c);
 
+/* bytes[0..n) as 2n lowercase hexadecimal digits and a NUL into out (2n + 1 bytes). */
+void str_hex(const void *bytes, size_t n, char *out);
+
 /* Returns 1 if s[0..len) is valid UTF-8 without NUL bytes, else 0. */
 int str_is_utf8(const char *s, size_t len);
 

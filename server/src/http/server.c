@@ -317,11 +317,41 @@ static int setup_tls_and_limits(const config_t *cfg)
     return 0;
 }
 
+/* Every worker's own listening sockets (SO_REUSEPORT: the kernel spreads connections over the workers). */
+static int open_listeners(const config_t *cfg)
+{
+    char err[512];
+    for (unsigned t = 0; t < server.nworkers; ++t) {
+        http_worker_t *w = &server.workers[t];
+        w->id = t;
+        for (size_t i = 0; i < cfg->nlisten; ++i) {
+            if ((w->_fds[i] = open_listener(cfg->listen[i], err, sizeof(err))) == -1) {
+                log_error("%s", err);
+                return -1;
+            }
+            w->_nlisteners = i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Tells every worker to finish its in-flight requests and stop; returns when all have. */
+static void stop_workers(void)
+{
+    for (unsigned t = 0; t < server.nworkers; ++t) {
+        shutdown_message_t *m = calloc(1, sizeof(*m));
+        if (m == NULL)
+            abort();
+        h2o_multithread_send_message(&server.workers[t]._shutdown_receiver, &m->super);
+    }
+    for (unsigned t = 0; t < server.nworkers; ++t)
+        pthread_join(server.workers[t]._thread, NULL);
+}
+
 int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
 {
     sigset_t sigs;
     int sig, ret = -1;
-    char err[512];
     unsigned started = 0;
 
     server.cfg = cfg;
@@ -335,17 +365,8 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
     setup_globalconf();
     signal(SIGPIPE, SIG_IGN);
 
-    for (unsigned t = 0; t < server.nworkers; ++t) {
-        http_worker_t *w = &server.workers[t];
-        w->id = t;
-        for (size_t i = 0; i < cfg->nlisten; ++i) {
-            if ((w->_fds[i] = open_listener(cfg->listen[i], err, sizeof(err))) == -1) {
-                log_error("%s", err);
-                goto exit;
-            }
-            w->_nlisteners = i + 1;
-        }
-    }
+    if (open_listeners(cfg) != 0)
+        goto exit;
 
     /* the workers inherit this mask; only this thread takes the signals, through sigwait */
     sigemptyset(&sigs);
@@ -381,14 +402,7 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
     pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    for (unsigned t = 0; t < server.nworkers; ++t) {
-        shutdown_message_t *m = calloc(1, sizeof(*m));
-        if (m == NULL)
-            abort();
-        h2o_multithread_send_message(&server.workers[t]._shutdown_receiver, &m->super);
-    }
-    for (unsigned t = 0; t < server.nworkers; ++t)
-        pthread_join(server.workers[t]._thread, NULL);
+    stop_workers();
     log_info("stopped");
     ret = 0;
 

@@ -359,13 +359,62 @@ static json_t *schema_org_dataset(const char *base, const app_dataset_t *ds)
     return d;
 }
 
+/* The dcat:Catalog node of the graph. */
+static json_t *catalog_node(const char *base, const app_catalog_t *cat)
+{
+    json_t *catalog = json_object(), *ds_refs = json_array();
+    for (size_t i = 0; i < cat->n; ++i)
+        json_array_append_new(ds_refs, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
+    json_object_set_new(catalog, "@id", url_of(base, "/v1/catalog.jsonld%s", "#catalog"));
+    json_object_set_new(catalog, "@type", json_string("dcat:Catalog"));
+    json_object_set_new(
+        catalog, "dct:title",
+        lang_pair_new(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
+    json_object_set_new(catalog, "dct:description",
+                        lang_pair_new(json_string("Anonymiserede data om energi, affald og transport i København, med de "
+                                              "emissionsfaktorer, der gør dem til CO2e."),
+                                  json_string("Anonymized energy, waste and mobility data for Copenhagen, with the emission "
+                                              "factors that turn them into CO2e.")));
+    json_object_set_new(catalog, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
+    json_object_set_new(catalog, "foaf:homepage", ref_of(base, "/%s", ""));
+    json_object_set_new(catalog, "dct:language", json_pack("[o, o]", iri(EU_AUTH "language/DAN"), iri(EU_AUTH "language/ENG")));
+    json_object_set_new(catalog, "dct:spatial", json_pack("[o]", iri(SPATIAL_COPENHAGEN)));
+    json_object_set_new(catalog, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
+    json_object_set_new(catalog, "dcat:dataset", ds_refs);
+    json_object_set_new(catalog, "dcat:service", json_pack("[o]", ref_of(base, "/v1/%s", "#api")));
+    return catalog;
+}
+
+/* The dcat:DataService node (the API) of the graph. */
+static json_t *service_node(const char *base, const app_catalog_t *cat)
+{
+    json_t *service = json_object(), *served = json_array();
+    for (size_t i = 0; i < cat->n; ++i)
+        json_array_append_new(served, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
+    json_object_set_new(service, "@id", url_of(base, "/v1/%s", "#api"));
+    json_object_set_new(service, "@type", json_string("dcat:DataService"));
+    json_object_set_new(service, "dct:title",
+                        lang_pair_new(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
+    json_object_set_new(service, "dct:description",
+                        lang_pair_new(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
+                                  json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));
+    json_object_set_new(service, "dcat:endpointURL", ref_of(base, "/v1/%s", ""));
+    json_object_set_new(service, "dcat:endpointDescription", ref_of(base, "/openapi.json%s", ""));
+    json_object_set_new(service, "dct:conformsTo", iri("https://spec.openapis.org/oas/v3.1.0"));
+    json_object_set_new(service, "dcat:servesDataset", served);
+    json_object_set_new(service, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
+    json_object_set_new(service, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
+    json_object_set_new(service, "dct:accessRights", iri(EU_AUTH "access-right/PUBLIC"));
+    return service;
+}
+
 int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
 {
     app_catalog_t *cat = app_catalog_acquire(req);
     char base[METADATA_URL_MAX], *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), tmp[96];
     uint64_t h, versions = 0;
     unsigned max_age = 3600;
-    json_t *graph, *catalog, *service, *ds_refs, *served;
+    json_t *graph;
 
     if (cat == NULL)
         return 0;
@@ -384,54 +433,11 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
         return 0;
 
     graph = json_array();
-    ds_refs = json_array();
-    served = json_array();
-    for (size_t i = 0; i < cat->n; ++i) {
-        json_array_append_new(ds_refs, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
-        json_array_append_new(served, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
-    }
-
-    catalog = json_object();
-    json_object_set_new(catalog, "@id", url_of(base, "/v1/catalog.jsonld%s", "#catalog"));
-    json_object_set_new(catalog, "@type", json_string("dcat:Catalog"));
-    json_object_set_new(
-        catalog, "dct:title",
-        lang_pair_new(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
-    json_object_set_new(catalog, "dct:description",
-                        lang_pair_new(json_string("Anonymiserede data om energi, affald og transport i København, med de "
-                                              "emissionsfaktorer, der gør dem til CO2e."),
-                                  json_string("Anonymized energy, waste and mobility data for Copenhagen, with the emission "
-                                              "factors that turn them into CO2e.")));
-    json_object_set_new(catalog, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
-    json_object_set_new(catalog, "foaf:homepage", ref_of(base, "/%s", ""));
-    json_object_set_new(catalog, "dct:language", json_pack("[o, o]", iri(EU_AUTH "language/DAN"), iri(EU_AUTH "language/ENG")));
-    json_object_set_new(catalog, "dct:spatial", json_pack("[o]", iri(SPATIAL_COPENHAGEN)));
-    json_object_set_new(catalog, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
-    json_object_set_new(catalog, "dcat:dataset", ds_refs);
-    json_object_set_new(catalog, "dcat:service", json_pack("[o]", ref_of(base, "/v1/%s", "#api")));
-    json_array_append_new(graph, catalog);
-
+    json_array_append_new(graph, catalog_node(base, cat));
     json_array_append_new(graph, json_pack("{s:o, s:s, s:s, s:o}", "@id", url_of(base, "/v1/catalog.jsonld%s", "#publisher"),
                                            "@type", "foaf:Organization", "foaf:name", "Københavns Kommune (klimaspejl)",
                                            "foaf:homepage", iri("https://www.kk.dk/")));
-
-    service = json_object();
-    json_object_set_new(service, "@id", url_of(base, "/v1/%s", "#api"));
-    json_object_set_new(service, "@type", json_string("dcat:DataService"));
-    json_object_set_new(service, "dct:title",
-                        lang_pair_new(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
-    json_object_set_new(service, "dct:description",
-                        lang_pair_new(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
-                                  json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));
-    json_object_set_new(service, "dcat:endpointURL", ref_of(base, "/v1/%s", ""));
-    json_object_set_new(service, "dcat:endpointDescription", ref_of(base, "/openapi.json%s", ""));
-    json_object_set_new(service, "dct:conformsTo", iri("https://spec.openapis.org/oas/v3.1.0"));
-    json_object_set_new(service, "dcat:servesDataset", served);
-    json_object_set_new(service, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
-    json_object_set_new(service, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
-    json_object_set_new(service, "dct:accessRights", iri(EU_AUTH "access-right/PUBLIC"));
-    json_array_append_new(graph, service);
-
+    json_array_append_new(graph, service_node(base, cat));
     for (size_t i = 0; i < cat->n; ++i)
         json_array_append_new(graph, dcat_dataset(base, &cat->datasets[i]));
     for (size_t i = 0; i < cat->n; ++i)

@@ -129,7 +129,7 @@ static void text_value(sbuf_t *b, const PGresult *res, int row, int col, app_col
     }
 }
 
-static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char **names, const app_col_type_t *types,
+static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char *const *names, const app_col_type_t *types,
                             size_t ncols)
 {
     sbuf_putc(b, '{');
@@ -165,108 +165,147 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
 static void add_records_headers(h2o_req_t *req, const app_route_t *route, const app_dataset_t *ds, h2o_iovec_t etag,
                                 h2o_iovec_t link_header, h2o_iovec_t next_cursor);
 
+/* One page of rows as a format writes it. */
+typedef struct records_page {
+    const opendata_query_t *q;
+    const PGresult *res;
+    const char *names[RECORDS_MAX_COLS];
+    app_col_type_t types[RECORDS_MAX_COLS];
+    size_t ncols;
+    int rows, more;
+    const sbuf_t *cursor, *link; /* when more: the next cursor and the next page's URL */
+} records_page_t;
+
+static void write_json(sbuf_t *body, const records_page_t *p)
+{
+    sbuf_printf(body, "{\"dataset\":\"%s\",\"version\":%llu,\"count\":%d,\"data\":[", p->q->ds->id,
+                (unsigned long long)p->q->ds->version, p->rows);
+    for (int r = 0; r < p->rows; ++r) {
+        if (r)
+            sbuf_putc(body, ',');
+        json_object_row(body, p->res, r, p->names, p->types, p->ncols);
+    }
+    sbuf_puts(body, "],\"next_cursor\":");
+    if (p->more) {
+        sbuf_printf(body, "\"%s\",\"links\":{\"next\":\"", p->cursor->data);
+        sbuf_json_escape(body, p->link->data, p->link->len);
+        sbuf_puts(body, "\"}}");
+    } else {
+        sbuf_puts(body, "null,\"links\":{}}");
+    }
+}
+
+static void write_geojson(sbuf_t *body, const records_page_t *p)
+{
+    int lon = PQfnumber(p->res, "_lon"), lat = PQfnumber(p->res, "_lat");
+    sbuf_puts(body, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int r = 0; r < p->rows; ++r) {
+        if (r)
+            sbuf_putc(body, ',');
+        sbuf_puts(body, "{\"type\":\"Feature\",\"geometry\":");
+        if (lon >= 0 && lat >= 0 && !PQgetisnull(p->res, r, lon) && !PQgetisnull(p->res, r, lat))
+            sbuf_printf(body, "{\"type\":\"Point\",\"coordinates\":[%s,%s]}", PQgetvalue(p->res, r, lon),
+                        PQgetvalue(p->res, r, lat));
+        else
+            sbuf_puts(body, "null");
+        sbuf_puts(body, ",\"properties\":");
+        json_object_row(body, p->res, r, p->names, p->types, p->ncols);
+        sbuf_putc(body, '}');
+    }
+    sbuf_printf(body, "],\"dataset\":\"%s\",\"version\":%llu,\"next_cursor\":", p->q->ds->id,
+                (unsigned long long)p->q->ds->version);
+    if (p->more)
+        sbuf_printf(body, "\"%s\"}", p->cursor->data);
+    else
+        sbuf_puts(body, "null}");
+}
+
+static void write_ndjson(sbuf_t *body, const records_page_t *p)
+{
+    for (int r = 0; r < p->rows; ++r) {
+        json_object_row(body, p->res, r, p->names, p->types, p->ncols);
+        sbuf_putc(body, '\n');
+    }
+}
+
+static void write_csv(sbuf_t *body, const records_page_t *p)
+{
+    char delim = p->q->delimiter;
+    if (p->q->bom)
+        sbuf_puts(body, "\xef\xbb\xbf");
+    for (size_t c = 0; c < p->ncols; ++c) {
+        if (c)
+            sbuf_putc(body, delim);
+        sbuf_puts(body, p->names[c]);
+    }
+    sbuf_puts(body, "\r\n");
+    for (int r = 0; r < p->rows; ++r) {
+        for (size_t c = 0; c < p->ncols; ++c) {
+            if (c)
+                sbuf_putc(body, delim);
+            text_value(body, p->res, r, (int)c, p->types[c], delim);
+        }
+        sbuf_puts(body, "\r\n");
+    }
+}
+
+/* One writer and content type per format (csv's depends on the delimiter). */
+static const struct {
+    void (*write)(sbuf_t *body, const records_page_t *p);
+    const char *content_type;
+} formats[] = {
+    [FORMAT_JSON] = {write_json, "application/json"},
+    [FORMAT_GEOJSON] = {write_geojson, "application/geo+json"},
+    [FORMAT_NDJSON] = {write_ndjson, "application/x-ndjson"},
+    [FORMAT_CSV] = {write_csv, "text/csv; charset=utf-8; header=present"},
+};
+
+static const char *content_type(const opendata_query_t *q)
+{
+    return q->format == FORMAT_CSV && q->delimiter == '\t' ? "text/tab-separated-values; charset=utf-8"
+                                                           : formats[q->format].content_type;
+}
+
+/* When there is a next page: its cursor into cursor and its URL into link. */
+static void next_page(h2o_req_t *req, const opendata_query_t *q, const PGresult *res, sbuf_t *cursor, sbuf_t *link)
+{
+    const char *keys[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
+    int last = (int)q->limit - 1;
+    for (size_t i = 0; i < q->norder; ++i) {
+        int col = PQfnumber(res, q->order[i].col->name);
+        keys[i] = col >= 0 && !PQgetisnull(res, last, col) ? PQgetvalue(res, last, col) : NULL;
+    }
+    opendata_query_cursor_encode(q, keys, q->norder, cursor);
+    next_link(req, cursor->data, link);
+}
+
 static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     records_state_t *st = data;
     opendata_query_t *q = st->q;
-    const char *names[RECORDS_MAX_COLS];
-    app_col_type_t types[RECORDS_MAX_COLS];
-    size_t ncols = opendata_query_columns(q, names, types, RECORDS_MAX_COLS);
+    records_page_t page = {.q = q, .res = res};
     sbuf_t body = SBUF_INIT, cursor = SBUF_INIT, link = SBUF_INIT;
-    int rows, more;
-    const char *ctype = "application/json";
+    const char *ctype = content_type(q);
 
     if (status != DB_OK) {
         app_db_fail_reply(req, APP_DB_SHAPED | APP_DB_INPUT, res);
         return;
     }
-    rows = PQntuples(res);
-    more = rows > (int)q->limit;
-    if (more) {
-        const char *keys[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
-        int last = (int)q->limit - 1;
-        for (size_t i = 0; i < q->norder; ++i) {
-            int col = PQfnumber(res, q->order[i].col->name);
-            keys[i] = col >= 0 && !PQgetisnull(res, last, col) ? PQgetvalue(res, last, col) : NULL;
-        }
-        opendata_query_cursor_encode(q, keys, q->norder, &cursor);
-        next_link(req, cursor.data, &link);
-        rows = (int)q->limit;
+    page.ncols = opendata_query_columns(q, page.names, page.types, RECORDS_MAX_COLS);
+    page.rows = PQntuples(res);
+    page.more = page.rows > (int)q->limit;
+    page.cursor = &cursor;
+    page.link = &link;
+    if (page.more) {
+        next_page(req, q, res, &cursor, &link);
+        page.rows = (int)q->limit;
     }
-
-    switch (q->format) {
-    case FORMAT_JSON:
-        sbuf_printf(&body, "{\"dataset\":\"%s\",\"version\":%llu,\"count\":%d,\"data\":[", q->ds->id,
-                    (unsigned long long)q->ds->version, rows);
-        for (int r = 0; r < rows; ++r) {
-            if (r)
-                sbuf_putc(&body, ',');
-            json_object_row(&body, res, r, names, types, ncols);
-        }
-        sbuf_puts(&body, "],\"next_cursor\":");
-        if (more) {
-            sbuf_printf(&body, "\"%s\",\"links\":{\"next\":\"", cursor.data);
-            sbuf_json_escape(&body, link.data, link.len);
-            sbuf_puts(&body, "\"}}");
-        } else {
-            sbuf_puts(&body, "null,\"links\":{}}");
-        }
-        break;
-    case FORMAT_GEOJSON: {
-        int lon = PQfnumber(res, "_lon"), lat = PQfnumber(res, "_lat");
-        ctype = "application/geo+json";
-        sbuf_puts(&body, "{\"type\":\"FeatureCollection\",\"features\":[");
-        for (int r = 0; r < rows; ++r) {
-            if (r)
-                sbuf_putc(&body, ',');
-            sbuf_puts(&body, "{\"type\":\"Feature\",\"geometry\":");
-            if (lon >= 0 && lat >= 0 && !PQgetisnull(res, r, lon) && !PQgetisnull(res, r, lat))
-                sbuf_printf(&body, "{\"type\":\"Point\",\"coordinates\":[%s,%s]}", PQgetvalue(res, r, lon), PQgetvalue(res, r, lat));
-            else
-                sbuf_puts(&body, "null");
-            sbuf_puts(&body, ",\"properties\":");
-            json_object_row(&body, res, r, names, types, ncols);
-            sbuf_putc(&body, '}');
-        }
-        sbuf_printf(&body, "],\"dataset\":\"%s\",\"version\":%llu,\"next_cursor\":", q->ds->id, (unsigned long long)q->ds->version);
-        if (more)
-            sbuf_printf(&body, "\"%s\"}", cursor.data);
-        else
-            sbuf_puts(&body, "null}");
-        break;
-    }
-    case FORMAT_NDJSON:
-        ctype = "application/x-ndjson";
-        for (int r = 0; r < rows; ++r) {
-            json_object_row(&body, res, r, names, types, ncols);
-            sbuf_putc(&body, '\n');
-        }
-        break;
-    case FORMAT_CSV:
-        ctype = q->delimiter == '\t' ? "text/tab-separated-values; charset=utf-8" : "text/csv; charset=utf-8; header=present";
-        if (q->bom)
-            sbuf_puts(&body, "\xef\xbb\xbf");
-        for (size_t c = 0; c < ncols; ++c) {
-            if (c)
-                sbuf_putc(&body, q->delimiter);
-            sbuf_puts(&body, names[c]);
-        }
-        sbuf_puts(&body, "\r\n");
-        for (int r = 0; r < rows; ++r) {
-            for (size_t c = 0; c < ncols; ++c) {
-                if (c)
-                    sbuf_putc(&body, q->delimiter);
-                text_value(&body, res, r, (int)c, types[c], q->delimiter);
-            }
-            sbuf_puts(&body, "\r\n");
-        }
-        break;
-    }
+    formats[q->format].write(&body, &page);
     if (sbuf_failed(&body) || sbuf_failed(&cursor) || sbuf_failed(&link)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
         goto exit;
     }
-    if (more) {
+    if (page.more) {
         /* from here on `link` holds the Link header value, as the cache keeps it */
         sbuf_t lh = SBUF_INIT;
         sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data);
@@ -277,12 +316,12 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
                                    .body = body.data,
                                    .len = body.len,
                                    .etag = st->etag,
-                                   .link = more ? link.data : NULL,
-                                   .next_cursor = more ? cursor.data : NULL,
+                                   .link = page.more ? link.data : NULL,
+                                   .next_cursor = page.more ? cursor.data : NULL,
                                    .tag = opendata_format_name(q->format)};
     add_records_headers(req, st->route, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
-                        more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
-                        more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));
+                        page.more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
+                        page.more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));
     http_cache_put(opendata_cache_of(req), req->path.base, req->path.len, q->ds->version, &cached);
     app_usage_count(req, q->ds->id, "query", cached.tag);
     /* h2o_send_inline copies the body into the request's pool */

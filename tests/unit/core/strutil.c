@@ -67,11 +67,23 @@ static void test_fmt(void)
     CHECK_INT(strlen(buf), 7); /* truncated but terminated */
 }
 
+static void test_hex(void)
+{
+    char out[9];
+    str_hex("\x00\x9f\xff\x10", 4, out);
+    CHECK_STR(out, "009fff10");
+    str_hex("", 0, out);
+    CHECK_STR(out, "");
+    for (int c = 0; c < 256; ++c)
+        CHECK_INT(str_hexval(c), (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1);
+}
+
 int main(void)
 {
     test_to_uint();
     test_hostport();
     test_utf8();
     test_fmt();
+    test_hex();
     return TEST_DONE();
 }
