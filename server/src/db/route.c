@@ -51,7 +51,10 @@ typedef struct probe {
     uint64_t gen;
 } probe_t;
 
-static const char lsn_sql[] = "SELECT pg_current_wal_lsn()::text";
+/* The insert position, not pg_current_wal_lsn() (the write position): under synchronous_commit=off a committed refresh
+ * may not be written yet when its NOTIFY arrives, and a fence at the write position would let a replica that has not
+ * replayed the refresh pass. */
+static const char lsn_sql[] = "SELECT pg_current_wal_insert_lsn()::text";
 /* NULL when the server is not in recovery (a promoted replica, or a primary listed by mistake): it is current */
 static const char caught_up_sql[] = "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)";
 
