@@ -43,6 +43,13 @@ app_worker_t *app_worker_of(h2o_req_t *req)
     return http_worker_of(req)->app;
 }
 
+void *app_worker_state_or_warn(const app_worker_t *w, void *state, const char *what)
+{
+    if (state == NULL)
+        log_warn("worker %u: out of memory for %s", w->http->id, what);
+    return state;
+}
+
 metrics_t *app_metrics(void)
 {
     return app.metrics;
@@ -71,8 +78,8 @@ static void on_notify_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
         h2o_linklist_unlink(&m->super.link);
         for (size_t i = 0; i < app.nmodules; ++i) {
             const app_module_t *mod = app.modules[i];
-            if (mod->notify != NULL && (m->channel == NULL || m->channel == mod->channel))
-                mod->notify(w, w->state[i], m->channel != NULL ? m->payload : NULL);
+            if (mod->notify.fn != NULL && (m->channel == NULL || m->channel == mod->notify.channel))
+                mod->notify.fn(w, w->state[i], m->channel != NULL ? m->payload : NULL);
         }
         log_debug("worker %u: %s %s", w->http->id, m->channel != NULL ? m->channel : "(listener connected)", m->payload);
         free(m);
@@ -105,8 +112,8 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
 void app_publish(app_worker_t *w)
 {
     for (size_t i = 0; i < app.nmodules; ++i) {
-        if (app.modules[i]->publish != NULL)
-            app.modules[i]->publish(w, w->state[i]);
+        if (app.modules[i]->worker.publish != NULL)
+            app.modules[i]->worker.publish(w, w->state[i]);
     }
 }
 
@@ -114,8 +121,8 @@ static void on_tick(h2o_timeout_entry_t *te)
 {
     app_worker_t *w = H2O_STRUCT_FROM_MEMBER(app_worker_t, _tick_entry, te);
     for (size_t i = 0; i < app.nmodules; ++i) {
-        if (app.modules[i]->tick != NULL)
-            app.modules[i]->tick(w, w->state[i]);
+        if (app.modules[i]->worker.tick != NULL)
+            app.modules[i]->worker.tick(w, w->state[i]);
     }
     app_publish(w);
     h2o_timeout_link(w->http->loop, &w->_tick_timeout, &w->_tick_entry);
@@ -130,7 +137,8 @@ static void *worker_start(http_worker_t *hw)
         return NULL;
     w->http = hw;
     w->cfg = cfg;
-    w->route = db_route_create(hw->loop, cfg->db_url, cfg->db_read_urls, cfg->db_conns, cfg->db_timeout_ms, cfg->statement_timeout_ms);
+    w->route =
+        db_route_create(hw->loop, cfg->db_url, cfg->db_read_urls, cfg->db_conns, cfg->db_timeout_ms, cfg->statement_timeout_ms);
     if (w->route == NULL) {
         free(w);
         return NULL;
@@ -138,7 +146,7 @@ static void *worker_start(http_worker_t *hw)
     w->db = db_route_primary(w->route);
     hw->app = w; /* modules may look their worker up through a request from here on */
     for (size_t i = 0; i < app.nmodules; ++i)
-        w->state[i] = app.modules[i]->worker_start != NULL ? app.modules[i]->worker_start(w) : NULL;
+        w->state[i] = app.modules[i]->worker.start != NULL ? app.modules[i]->worker.start(w) : NULL;
     h2o_multithread_register_receiver(hw->ctx.queue, &w->_notify_receiver, on_notify_messages);
     h2o_timeout_init(hw->loop, &w->_tick_timeout, 1000);
     w->_tick_entry.cb = on_tick;
@@ -155,15 +163,15 @@ static void worker_stop(http_worker_t *hw)
     if (h2o_timeout_is_linked(&w->_tick_entry))
         h2o_timeout_unlink(&w->_tick_entry);
     for (size_t i = app.nmodules; i-- > 0;) {
-        if (app.modules[i]->worker_stop != NULL)
-            app.modules[i]->worker_stop(w, w->state[i]);
+        if (app.modules[i]->worker.stop != NULL)
+            app.modules[i]->worker.stop(w, w->state[i]);
     }
     db_route_destroy(w->route);
     w->route = NULL;
     w->db = NULL;
     for (size_t i = app.nmodules; i-- > 0;) {
-        if (app.modules[i]->worker_dispose != NULL)
-            app.modules[i]->worker_dispose(w, w->state[i]);
+        if (app.modules[i]->worker.dispose != NULL)
+            app.modules[i]->worker.dispose(w, w->state[i]);
         w->state[i] = NULL;
     }
 }
@@ -188,12 +196,12 @@ static size_t start_modules(const app_module_t *const *modules, size_t nmodules,
         app.modules[i] = mod;
         if (mod->slot != NULL)
             *mod->slot = i;
-        if (mod->channel != NULL)
-            app.channels[nch++] = mod->channel;
+        if (mod->notify.channel != NULL)
+            app.channels[nch++] = mod->notify.channel;
     }
     app.nmodules = NCORE + nmodules;
     for (; n < app.nmodules; ++n) {
-        if (app.modules[n]->start != NULL && app.modules[n]->start(app.cfg, err, sizeof(err)) != 0) {
+        if (app.modules[n]->process.start != NULL && app.modules[n]->process.start(app.cfg, err, sizeof(err)) != 0) {
             log_error("%s", err);
             *failed = 1;
             break;
@@ -205,8 +213,8 @@ static size_t start_modules(const app_module_t *const *modules, size_t nmodules,
 static void stop_modules(size_t started)
 {
     while (started-- > 0) {
-        if (app.modules[started]->stop != NULL)
-            app.modules[started]->stop();
+        if (app.modules[started]->process.stop != NULL)
+            app.modules[started]->process.stop();
     }
 }
 

@@ -26,29 +26,40 @@ typedef struct app_module {
     const char *name;
     const app_route_t *routes; /* this module's part of the route table */
     size_t nroutes;
-    /* Once per process, in module order, before the workers start: reads its settings and registers its metrics
-     * families (app_metrics()). Returns 0, or -1 with a message naming the setting in err (the server does not start). */
-    int (*start)(const config_t *cfg, char *err, size_t errlen);
-    /* After the workers stopped, in reverse order. */
-    void (*stop)(void);
-    /* On each worker thread, in module order, once the worker's database pools exist. Returns the module's state for
-     * this worker (app_worker_state), or NULL: the module then runs degraded on this thread and has logged why. */
-    void *(*worker_start)(app_worker_t *w);
-    /* On each worker thread at shutdown, in reverse order, while the pools still run (a last write may be sent). */
-    void (*worker_stop)(app_worker_t *w, void *state);
-    /* After the pools were destroyed (their last callbacks have run): releases the state. */
-    void (*worker_dispose)(app_worker_t *w, void *state);
-    /* Once a second on each worker thread. */
-    void (*tick)(app_worker_t *w, void *state);
-    /* Copies this worker's gauges and mirrored counters into the metrics: once a second, and before /metrics renders. */
-    void (*publish)(app_worker_t *w, void *state);
-    /* A NOTIFY channel and its handler, on each worker thread; payload NULL: the listener (re)connected, so
-     * notifications may have been missed. */
-    const char *channel;
-    void (*notify)(app_worker_t *w, void *state, const char *payload);
+    struct {
+        /* Once, in module order, before the workers start: reads its settings and registers its metrics families
+         * (app_metrics()). Returns 0, or -1 with a message naming the setting in err (the server does not start). */
+        int (*start)(const config_t *cfg, char *err, size_t errlen);
+        /* After the workers stopped, in reverse order. */
+        void (*stop)(void);
+    } process;
+    struct {
+        /* On each worker thread, in module order, once the worker's database pools exist. Returns the module's state
+         * for this worker (app_worker_state), or NULL: the module then runs degraded on this thread and has logged
+         * why (app_worker_state_or_warn). */
+        void *(*start)(app_worker_t *w);
+        /* At shutdown, in reverse order, while the pools still run (a last write may be sent). */
+        void (*stop)(app_worker_t *w, void *state);
+        /* After the pools were destroyed (their last callbacks have run): releases the state. */
+        void (*dispose)(app_worker_t *w, void *state);
+        /* Once a second. */
+        void (*tick)(app_worker_t *w, void *state);
+        /* Copies the worker's gauges and mirrored counters into the metrics: once a second, and before /metrics
+         * renders. */
+        void (*publish)(app_worker_t *w, void *state);
+    } worker;
+    struct {
+        /* A NOTIFY channel and its handler, run on each worker thread; payload NULL: the listener (re)connected, so
+         * notifications may have been missed. */
+        const char *channel;
+        void (*fn)(app_worker_t *w, void *state, const char *payload);
+    } notify;
     /* Where app writes the module's index, for app_worker_state. */
     size_t *slot;
 } app_module_t;
+
+/* .routes and .nroutes of a module from its static table of routes. */
+#define APP_ROUTES(table) .routes = (table), .nroutes = sizeof(table) / sizeof((table)[0])
 
 struct app_worker {
     http_worker_t *http;
@@ -70,6 +81,10 @@ static inline void *app_worker_state(const app_worker_t *w, size_t slot)
 {
     return w->state[slot];
 }
+
+/* For worker_start hooks: returns state; when it is NULL (out of memory), first logs "worker N: out of memory for
+ * <what>" — what names the state and what the thread does without it. */
+void *app_worker_state_or_warn(const app_worker_t *w, void *state, const char *what);
 
 /* The process's metrics registry, for modules to register their families in (start) and count in; NULL when out of
  * memory (then nothing is counted and /metrics answers 500). */

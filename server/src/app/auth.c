@@ -106,12 +106,11 @@ static void auth_stop(void)
 static void *auth_worker_start(app_worker_t *w)
 {
     auth_worker_t *a = calloc(1, sizeof(*a));
-    if (a == NULL || (a->cache = auth_cache_create(AUTH_CACHE_ENTRIES)) == NULL) {
+    if (a != NULL && (a->cache = auth_cache_create(AUTH_CACHE_ENTRIES)) == NULL) {
         free(a);
-        log_warn("worker %u: out of memory for the token cache; personal routes answer 503 on this thread", w->http->id);
-        return NULL;
+        a = NULL;
     }
-    return a;
+    return app_worker_state_or_warn(w, a, "the token cache; personal routes answer 503 on this thread");
 }
 
 static void auth_worker_dispose(app_worker_t *w, void *state)
@@ -143,16 +142,11 @@ static void auth_notify(app_worker_t *w, void *state, const char *consent_id)
     auth_cache_drop_consent(a->cache, consent_id);
 }
 
-const app_module_t app_auth_module = {
-    .name = "auth",
-    .start = auth_start,
-    .stop = auth_stop,
-    .worker_start = auth_worker_start,
-    .worker_dispose = auth_worker_dispose,
-    .channel = "klima_consent_revoked",
-    .notify = auth_notify,
-    .slot = &auth_slot,
-};
+const app_module_t app_auth_module = {.name = "auth",
+                                      .process = {.start = auth_start, .stop = auth_stop},
+                                      .worker = {.start = auth_worker_start, .dispose = auth_worker_dispose},
+                                      .notify = {"klima_consent_revoked", auth_notify},
+                                      .slot = &auth_slot};
 
 const auth_keyring_t *app_auth_keyring(void)
 {
@@ -244,14 +238,13 @@ static void on_consent_check(h2o_req_t *req, void *data, db_status_t status, con
     const char *st;
     uint64_t until = 0;
 
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "active") != 0) {
         if (strcmp(st, "revoked") == 0)
-            reply_invalid(req, REJECT_CONSENT_REVOKED, "consent revoked", "The citizen or the app has revoked the consent behind this token.");
+            reply_invalid(req, REJECT_CONSENT_REVOKED, "consent revoked",
+                          "The citizen or the app has revoked the consent behind this token.");
         else if (strcmp(st, "expired") == 0)
             reply_invalid(req, REJECT_CONSENT_EXPIRED, "consent expired", "The consent behind this token has expired.");
         else

@@ -20,7 +20,7 @@ typedef struct name_flag {
     unsigned flag;
 } name_flag_t;
 
-static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE}, {"lt", OP_LT},   {"lte", OP_LTE},
+static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE},   {"lt", OP_LT}, {"lte", OP_LTE},
                                        {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {NULL, 0}};
 static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
@@ -121,7 +121,8 @@ static int parse_dataset(app_dataset_t *ds, json_t *row)
         col->filterable = json_is_true(json_object_get(c, "filterable"));
         col->groupable = json_is_true(json_object_get(c, "groupable"));
         col->nullable = json_is_true(json_object_get(c, "nullable"));
-        col->local = json_is_string(json_object_get(c, "format")) && strcmp(json_string_value(json_object_get(c, "format")), "local") == 0;
+        col->local =
+            json_is_string(json_object_get(c, "format")) && strcmp(json_string_value(json_object_get(c, "format")), "local") == 0;
         col->ops = flags_of(json_object_get(c, "operators"), op_names);
         /* between is offered wherever both ends of a range are */
         if ((col->ops & (OP_GTE | OP_LTE)) == (OP_GTE | OP_LTE))
@@ -216,7 +217,7 @@ static int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
 
 /* --- each worker's catalog --------------------------------------------------------------------------------------------- */
 
-#define CATALOG_FIRST_MS 50   /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+#define CATALOG_FIRST_MS 50     /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
 #define CATALOG_RELOAD_TICKS 60 /* then a reload every minute: a safety net for a missed NOTIFY */
 
 typedef struct catalog_worker {
@@ -297,11 +298,10 @@ static void on_first(h2o_timeout_entry_t *te)
 
 static void *catalog_worker_start(app_worker_t *w)
 {
-    catalog_worker_t *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        log_warn("worker %u: out of memory for the dataset catalog; open data answers 503 on this thread", w->http->id);
+    catalog_worker_t *c =
+        app_worker_state_or_warn(w, calloc(1, sizeof(*c)), "the dataset catalog; open data answers 503 on this thread");
+    if (c == NULL)
         return NULL;
-    }
     c->w = w;
     h2o_timeout_init(w->http->loop, &c->first_timeout, CATALOG_FIRST_MS);
     c->first_entry.cb = on_first;
@@ -350,11 +350,6 @@ static void catalog_notify(app_worker_t *w, void *state, const char *payload)
 
 const app_module_t app_catalog_module = {
     .name = "catalog",
-    .worker_start = catalog_worker_start,
-    .worker_stop = catalog_worker_stop,
-    .worker_dispose = catalog_worker_dispose,
-    .tick = catalog_tick,
-    .channel = "klima_dataset_refreshed",
-    .notify = catalog_notify,
-    .slot = &catalog_slot,
-};
+    .worker = {.start = catalog_worker_start, .stop = catalog_worker_stop, .dispose = catalog_worker_dispose, .tick = catalog_tick},
+    .notify = {"klima_dataset_refreshed", catalog_notify},
+    .slot = &catalog_slot};

@@ -12,13 +12,14 @@
 /* The one table from a database failure to its answer; the first row that fits wins. */
 static const struct {
     db_status_t status;
-    const char *sqlstate;      /* a prefix; NULL = any */
-    unsigned kind;             /* the row applies only to queries of this kind (APP_DB_* flag); 0: to every query */
+    const char *sqlstate; /* a prefix; NULL = any */
+    unsigned kind;        /* the row applies only to queries of this kind (APP_DB_* flag); 0: to every query */
     http_problem_kind_t problem;
-    int retry;                 /* add Retry-After (from the pool) */
-    const char *detail;        /* NULL: PostgreSQL's own message (data exceptions: it names the value) */
+    int retry;          /* add Retry-After (from the pool) */
+    const char *detail; /* NULL: PostgreSQL's own message (data exceptions: it names the value) */
 } failures[] = {
-    {DB_UNAVAILABLE, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1, "The database is not reachable right now; try again shortly."},
+    {DB_UNAVAILABLE, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1,
+     "The database is not reachable right now; try again shortly."},
     {DB_TIMEOUT, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_TIMEOUT, 1, "The database did not answer in time; try again shortly."},
     {DB_QUERY_ERROR, "57014", APP_DB_SHAPED, HTTP_PROBLEM_QUERY_TOO_LARGE, 0,
      "The query ran longer than the server allows. Narrow it: filter on a time column (e.g. hour_utc=gte:...), group fewer "
@@ -32,8 +33,7 @@ static const struct {
     {DB_QUERY_ERROR, NULL, APP_DB_PLAIN, HTTP_PROBLEM_INTERNAL, 0, "The database rejected the query; the error has been logged."},
 };
 
-void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *sqlstate, const char *message,
-                 const char *column)
+void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *sqlstate, const char *message, const char *column)
 {
     app_worker_t *w = app_worker_of(req);
 
@@ -61,11 +61,28 @@ void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *
     http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The database call failed.", NULL);
 }
 
-void app_db_fail_reply(h2o_req_t *req, unsigned kind, const PGresult *res)
+/* app_db_fail for a query of app_db_query/app_db_read (res: the error result). */
+static void fail_reply(h2o_req_t *req, unsigned kind, const PGresult *res)
 {
     app_db_fail(req, kind, DB_QUERY_ERROR, res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL,
                 res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL,
                 res != NULL ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL);
+}
+
+int app_db_ok_or_reply(h2o_req_t *req, db_status_t status, const PGresult *res, unsigned kind)
+{
+    if (status == DB_OK)
+        return 1;
+    fail_reply(req, kind, res);
+    return 0;
+}
+
+int app_db_row_or_reply(h2o_req_t *req, db_status_t status, const PGresult *res)
+{
+    if (status == DB_OK && PQntuples(res) == 1)
+        return 1;
+    fail_reply(req, APP_DB_PLAIN, res);
+    return 0;
 }
 
 /* --- the guarded call -------------------------------------------------------------------------------------------- */

@@ -38,7 +38,12 @@ typedef enum app_db_query_kind {
 void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *sqlstate, const char *message,
                  const char *column);
 
-/* app_db_fail for a query of app_db_query/app_db_read (res: the error result). */
-void app_db_fail_reply(h2o_req_t *req, unsigned kind, const PGresult *res);
+/* For an app_db_cb: 1 when status is DB_OK; otherwise answers by the table (kind: the APP_DB_* flags; res: the
+ * error result) and returns 0 — the callback then just returns. */
+int app_db_ok_or_reply(h2o_req_t *req, db_status_t status, const PGresult *res, unsigned kind);
+
+/* For an app_db_cb of a query that answers exactly one row (the SQL API's functions): 1 when it did; otherwise
+ * answers (a query error by the table, a wrong row count as 500) and returns 0. */
+int app_db_row_or_reply(h2o_req_t *req, db_status_t status, const PGresult *res);
 
 #endif

@@ -27,15 +27,14 @@
 /* One rate-limit policy as sent: `"open";q=3000;w=60`. */
 typedef struct gate_policy {
     unsigned quota, window_s;
-    char name[24];    /* "open" or "open-client", as a quoted sf-string */
-    char header[96];  /* the RateLimit-Policy value */
+    char name[24];   /* "open" or "open-client", as a quoted sf-string */
+    char header[96]; /* the RateLimit-Policy value */
     size_t header_len;
 } gate_policy_t;
 
 static const char *const sql_origins = "SELECT origin FROM api.cors_origins()";
 
-static const char expose_headers[] =
-    "ETag, Link, Content-Disposition, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
+static const char expose_headers[] = "ETag, Link, Content-Disposition, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
 static const char allow_headers[] = "Authorization, If-None-Match, Content-Type, Accept, Accept-Language";
 
 static struct {
@@ -161,7 +160,8 @@ static void on_origins(void *data, db_status_t status, const PGresult *res)
         if (status == DB_QUERY_ERROR) {
             /* e.g. the database lacks migration 0016: allow no origin and retry at the slow pace, not every 200 ms */
             log_warn("cannot load the registered clients' origins (CORS): %s", PQresultErrorMessage(res));
-            if (g->origins == NULL && (g->origins = calloc(1, sizeof(*g->origins))) != NULL && h2o_timeout_is_linked(&g->reload_entry)) {
+            if (g->origins == NULL && (g->origins = calloc(1, sizeof(*g->origins))) != NULL &&
+                h2o_timeout_is_linked(&g->reload_entry)) {
                 h2o_timeout_unlink(&g->reload_entry);
                 origins_schedule(g);
             }
@@ -242,8 +242,7 @@ static void *gate_worker_start(app_worker_t *w)
     origins_schedule(g);
     return g;
 fail:
-    log_warn("worker %u: out of memory for the rate limits; this thread serves without them", w->http->id);
-    return NULL;
+    return app_worker_state_or_warn(w, NULL, "the rate limits; this thread serves without them");
 }
 
 /* Before the pool goes: no new origin loads (the last one's callback still finds the state, freed after the pool). */
@@ -256,12 +255,9 @@ static void gate_worker_stop(app_worker_t *w, void *state)
 
 const app_module_t app_gate_module = {
     .name = "gate",
-    .start = gate_start,
-    .worker_start = gate_worker_start,
-    .worker_stop = gate_worker_stop,
-    .worker_dispose = gate_worker_dispose,
-    .slot = &gate_slot,
-};
+    .process = {.start = gate_start},
+    .worker = {.start = gate_worker_start, .stop = gate_worker_stop, .dispose = gate_worker_dispose},
+    .slot = &gate_slot};
 
 /* --- per request ---------------------------------------------------------------------------------------------------- */
 
@@ -306,18 +302,6 @@ static int country_allowed(h2o_req_t *req)
     return 0;
 }
 
-static char *put_uint(char *p, unsigned v)
-{
-    char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    memcpy(p, tmp + sizeof(tmp) - n, n);
-    return p + n;
-}
-
 /* RateLimit-Policy and RateLimit (`"open";r=41;t=12`: r whole requests left, t seconds until the bucket is full). */
 static void add_ratelimit_headers(h2o_req_t *req, const gate_policy_t *pol, const ratelimit_info_t *info)
 {
@@ -328,9 +312,9 @@ static void add_ratelimit_headers(h2o_req_t *req, const gate_policy_t *pol, cons
     memcpy(p, pol->name, nlen);
     p += nlen;
     memcpy(p, ";r=", 3);
-    p = put_uint(p + 3, info->remaining);
+    p = str_put_u64(p + 3, info->remaining);
     memcpy(p, ";t=", 3);
-    p = put_uint(p + 3, info->full_s);
+    p = str_put_u64(p + 3, info->full_s);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ratelimit"), 0, NULL, v, (size_t)(p - v));
 }
 
@@ -440,8 +424,8 @@ int app_gate_options(h2o_req_t *req, const http_route_t *route, const char *allo
     h2o_iovec_t origin = origin_of(req);
     size_t alen = strlen(allow);
     char *methods = h2o_mem_alloc_pool(&req->pool, alen + sizeof(", OPTIONS"));
-    int preflight = origin.base != NULL &&
-                    h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1) != -1;
+    int preflight =
+        origin.base != NULL && h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1) != -1;
 
     memcpy(methods, allow, alen);
     memcpy(methods + alen, ", OPTIONS", sizeof(", OPTIONS"));

@@ -23,10 +23,8 @@ static int service_healthz(h2o_req_t *req, const http_match_t *m)
 
 static void on_ping(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     app_cache_control(req, state, NULL);
     http_send_bytes(req, 200, "application/json", readyz_body, sizeof(readyz_body) - 1);
 }
@@ -180,9 +178,4 @@ static const app_route_t service_routes[] = {
 };
 
 const app_module_t app_service_module = {
-    .name = "service",
-    .routes = service_routes,
-    .nroutes = sizeof(service_routes) / sizeof(service_routes[0]),
-    .start = service_start,
-    .publish = service_publish,
-};
+    .name = "service", APP_ROUTES(service_routes), .process = {.start = service_start}, .worker = {.publish = service_publish}};

@@ -29,13 +29,13 @@ static size_t stream_slot;
 
 typedef struct download {
     h2o_generator_t super;
-    h2o_req_t *req;     /* NULL once the request is gone */
+    h2o_req_t *req;         /* NULL once the request is gone */
     stream_worker_t *slots; /* the worker's slots while this download holds one, else NULL */
-    db_copy_t *copy;    /* NULL once finished or cancelled */
-    app_stream_opts_t o; /* strings in the request's pool */
-    int started;        /* response headers sent */
+    db_copy_t *copy;        /* NULL once finished or cancelled */
+    app_stream_opts_t o;    /* strings in the request's pool */
+    int started;            /* response headers sent */
     int bom_pending;
-    int finished;       /* the COPY ended; the last batch may still be in flight */
+    int finished; /* the COPY ended; the last batch may still be in flight */
     h2o_iovec_t chunk[2];
 } download_t;
 
@@ -204,7 +204,8 @@ void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *va
 
 static int stream_start(const config_t *cfg, char *err, size_t errlen)
 {
-    metrics_family_t active = {.name = "klimaspejl_downloads_active", .help = "Dataset downloads streaming now.", .type = METRICS_GAUGE};
+    metrics_family_t active = {
+        .name = "klimaspejl_downloads_active", .help = "Dataset downloads streaming now.", .type = METRICS_GAUGE};
     if ((stream.metrics = app_metrics()) != NULL && (stream.m_active = metrics_register(stream.metrics, &active)) < 0)
         stream.metrics = NULL;
     return 0;
@@ -212,10 +213,8 @@ static int stream_start(const config_t *cfg, char *err, size_t errlen)
 
 static void *stream_worker_start(app_worker_t *w)
 {
-    stream_worker_t *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        log_warn("worker %u: out of memory for the download slots; downloads answer 503 on this thread", w->http->id);
-    return s;
+    return app_worker_state_or_warn(w, calloc(1, sizeof(stream_worker_t)),
+                                    "the download slots; downloads answer 503 on this thread");
 }
 
 static void stream_worker_dispose(app_worker_t *w, void *state)
@@ -232,9 +231,6 @@ static void stream_publish(app_worker_t *w, void *state)
 
 const app_module_t app_stream_module = {
     .name = "stream",
-    .start = stream_start,
-    .worker_start = stream_worker_start,
-    .worker_dispose = stream_worker_dispose,
-    .publish = stream_publish,
-    .slot = &stream_slot,
-};
+    .process = {.start = stream_start},
+    .worker = {.start = stream_worker_start, .dispose = stream_worker_dispose, .publish = stream_publish},
+    .slot = &stream_slot};

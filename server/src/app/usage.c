@@ -256,12 +256,10 @@ static int usage_start(const config_t *cfg, char *err, size_t errlen)
 
 static void *usage_worker_start(app_worker_t *w)
 {
-    app_usage_t *u = calloc(1, sizeof(*u));
+    app_usage_t *u = app_worker_state_or_warn(w, calloc(1, sizeof(*u)), "usage counters; this thread does not count usage");
 
-    if (u == NULL) {
-        log_warn("worker %u: out of memory for usage counters; this thread does not count usage", w->http->id);
+    if (u == NULL)
         return NULL;
-    }
     u->aw = w;
     u->counting = &u->tables[0];
     u->sending = &u->tables[1];
@@ -314,10 +312,6 @@ static void usage_publish(app_worker_t *w, void *state)
 
 const app_module_t app_usage_module = {
     .name = "usage",
-    .start = usage_start,
-    .worker_start = usage_worker_start,
-    .worker_stop = usage_worker_stop,
-    .worker_dispose = usage_worker_dispose,
-    .publish = usage_publish,
-    .slot = &usage_slot,
-};
+    .process = {.start = usage_start},
+    .worker = {.start = usage_worker_start, .stop = usage_worker_stop, .dispose = usage_worker_dispose, .publish = usage_publish},
+    .slot = &usage_slot};

@@ -108,14 +108,7 @@ void auth_sha256_bytea(const void *s, size_t len, char out[67])
 
 static int kid_valid(const char *s, size_t len)
 {
-    if (len == 0 || len > AUTH_KID_MAX)
-        return 0;
-    for (size_t i = 0; i < len; ++i) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return len > 0 && len <= AUTH_KID_MAX && str_is_word(s, len, "._-");
 }
 
 static int bn_b64url(const BIGNUM *bn, size_t pad, char *out, size_t outsize)
@@ -171,16 +164,41 @@ static char *bio_to_string(BIO *bio)
     return s;
 }
 
+const char *auth_key_bind(EVP_PKEY *pkey, auth_alg_t *alg, jwt_alg_t *jwt_alg, char **public_pem)
+{
+    BIO *out;
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[32];
+        size_t glen = 0;
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
+            strcmp(group, "prime256v1") != 0)
+            return "EC keys must use curve P-256 (ES256)";
+        *alg = AUTH_ALG_ES256;
+    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
+        if (EVP_PKEY_get_bits(pkey) < 2048)
+            return "RSA keys must have at least 2048 bits";
+        *alg = AUTH_ALG_RS256;
+    } else {
+        return "only EC P-256 (ES256) and RSA (RS256) keys are supported";
+    }
+    *jwt_alg = alg_table[*alg].jwt_alg;
+    out = BIO_new(BIO_s_mem());
+    *public_pem = out != NULL && PEM_write_bio_PUBKEY(out, pkey) ? bio_to_string(out) : NULL;
+    BIO_free(out);
+    return *public_pem != NULL ? NULL : "cannot encode the public key";
+}
+
 /* Reads path (a private key PEM) into key; returns 0, or -1 with err set. jwks receives the key's JWK. */
 static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *jwks, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char *pem = NULL;
     size_t n = 0;
-    BIO *in = NULL, *out = NULL;
+    BIO *in = NULL;
     EVP_PKEY *pkey = NULL;
     struct stat st;
     json_t *jwk;
+    const char *why;
     int ret = -1;
 
     if (f == NULL || fstat(fileno(f), &st) != 0) {
@@ -197,33 +215,12 @@ static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *
         str_fmt(err, errlen, "%s: not a PEM private key", path);
         goto exit;
     }
-    if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[32];
-        size_t glen = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
-            strcmp(group, "prime256v1") != 0) {
-            str_fmt(err, errlen, "%s: EC keys must use curve P-256 (ES256)", path);
-            goto exit;
-        }
-        key->alg = AUTH_ALG_ES256;
-    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
-        if (EVP_PKEY_get_bits(pkey) < 2048) {
-            str_fmt(err, errlen, "%s: RSA keys must have at least 2048 bits", path);
-            goto exit;
-        }
-        key->alg = AUTH_ALG_RS256;
-    } else {
-        str_fmt(err, errlen, "%s: only EC P-256 (ES256) and RSA (RS256) keys are supported", path);
+    if ((why = auth_key_bind(pkey, &key->alg, &key->jwt_alg, &key->public_pem)) != NULL) {
+        str_fmt(err, errlen, "%s: %s", path, why);
         goto exit;
     }
-    key->jwt_alg = alg_table[key->alg].jwt_alg;
     str_fmt(key->kid, sizeof(key->kid), "%s", kid);
     key->mtime = (long)st.st_mtime;
-    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) ||
-        (key->public_pem = bio_to_string(out)) == NULL) {
-        str_fmt(err, errlen, "%s: cannot derive the public key", path);
-        goto exit;
-    }
     if ((jwk = make_jwk(pkey, kid, key->alg)) == NULL || json_array_append_new(jwks, jwk) != 0) {
         str_fmt(err, errlen, "%s: cannot build its JWK", path);
         goto exit;
@@ -238,7 +235,6 @@ exit:
         OPENSSL_cleanse(pem, n);
     free(pem);
     BIO_free(in);
-    BIO_free(out);
     EVP_PKEY_free(pkey);
     return ret;
 }
@@ -280,7 +276,7 @@ static const auth_key_t *newest(const auth_keyring_t *kr)
 
 auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
 {
-    auth_keyring_t *kr = calloc(1, sizeof(*kr));
+    auth_keyring_t *kr = calloc(1, sizeof(*kr)), *ret = NULL;
     json_t *keys = json_array(), *doc = NULL;
     DIR *d = NULL;
     struct dirent *e;
@@ -335,17 +331,15 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         goto fail;
     }
     kr->jwks_len = strlen(kr->jwks);
-    closedir(d);
-    json_decref(keys);
-    json_decref(doc);
-    return kr;
+    ret = kr;
+    kr = NULL;
 fail:
     if (d != NULL)
         closedir(d);
     json_decref(keys);
     json_decref(doc);
     auth_keyring_free(kr);
-    return NULL;
+    return ret;
 }
 
 const auth_key_t *auth_keyring_find(const auth_keyring_t *kr, const char *kid)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <jwt.h>
+#include <openssl/types.h>
 
 #define AUTH_KID_MAX 64
 
@@ -56,6 +57,11 @@ int auth_keygen(const char *dir, auth_alg_t alg, char *kid_out, size_t kid_size,
 
 /* A random URL-safe secret of nbytes random bytes, base64url encoded into out; returns 0, or -1. */
 int auth_random_token(size_t nbytes, char *out, size_t outsize);
+
+/* Binds pkey to its one algorithm (EC P-256 -> ES256, RSA of at least 2048 bits -> RS256) and encodes its public
+ * key: fills *alg, *jwt_alg and *public_pem (malloc'ed PEM the caller frees) and returns NULL, or returns why the key
+ * cannot be used (a static string). The signing keys and the identity provider's key follow the same rule. */
+const char *auth_key_bind(EVP_PKEY *pkey, auth_alg_t *alg, jwt_alg_t *jwt_alg, char **public_pem);
 
 /* SHA-256 of s[0..len) as 32 bytes into out. */
 void auth_sha256(const void *s, size_t len, unsigned char out[32]);

@@ -76,52 +76,15 @@ static EVP_PKEY *read_public_key(const char *pem, size_t len)
     return pkey;
 }
 
-static char *bio_string(BIO *b)
-{
-    char *data = NULL, *out;
-    long n = BIO_get_mem_data(b, &data);
-    if (n <= 0 || (out = malloc((size_t)n + 1)) == NULL)
-        return NULL;
-    memcpy(out, data, (size_t)n);
-    out[n] = '\0';
-    return out;
-}
-
 /* Binds the key to its one algorithm and keeps its public PEM; returns 0, or -1 with err set. */
 static int use_key(auth_oidc_t *o, EVP_PKEY *pkey, const char *path, char *err, size_t errlen)
 {
-    BIO *out = NULL;
-    int ret = -1;
-
-    if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[32];
-        size_t glen = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
-            strcmp(group, "prime256v1") != 0) {
-            str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: EC keys must use curve P-256 (ES256)", path);
-            goto exit;
-        }
-        o->alg = AUTH_ALG_ES256;
-        o->jwt_alg = JWT_ALG_ES256;
-    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
-        if (EVP_PKEY_get_bits(pkey) < 2048) {
-            str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: RSA keys must have at least 2048 bits", path);
-            goto exit;
-        }
-        o->alg = AUTH_ALG_RS256;
-        o->jwt_alg = JWT_ALG_RS256;
-    } else {
-        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: only EC P-256 (ES256) and RSA (RS256) keys are supported", path);
-        goto exit;
+    const char *why = auth_key_bind(pkey, &o->alg, &o->jwt_alg, &o->public_pem);
+    if (why != NULL) {
+        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: %s", path, why);
+        return -1;
     }
-    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) || (o->public_pem = bio_string(out)) == NULL) {
-        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: cannot encode the public key", path);
-        goto exit;
-    }
-    ret = 0;
-exit:
-    BIO_free(out);
-    return ret;
+    return 0;
 }
 
 /* An absolute http(s) URL without spaces, quotes or a fragment (it is put into a Location header). */
@@ -139,7 +102,7 @@ static int url_ok(const char *u)
 auth_oidc_t *auth_oidc_load(const char *issuer, const char *key_path, const char *client_id, const char *authorization_endpoint,
                             char *err, size_t errlen)
 {
-    auth_oidc_t *o = calloc(1, sizeof(*o));
+    auth_oidc_t *o = calloc(1, sizeof(*o)), *ret = NULL;
     FILE *f = NULL;
     char *pem = NULL;
     size_t n;
@@ -196,17 +159,15 @@ auth_oidc_t *auth_oidc_load(const char *issuer, const char *key_path, const char
     }
     if (use_key(o, pkey, key_path, err, errlen) != 0)
         goto fail;
-    fclose(f);
-    free(pem);
-    EVP_PKEY_free(pkey);
-    return o;
+    ret = o;
+    o = NULL;
 fail:
     if (f != NULL)
         fclose(f);
     free(pem);
     EVP_PKEY_free(pkey);
     auth_oidc_free(o);
-    return NULL;
+    return ret;
 }
 
 /* A printable ASCII string claim of 1..max characters into out (max + 1 bytes). */

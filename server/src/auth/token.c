@@ -40,13 +40,8 @@ const char *auth_token_result_detail(auth_token_result_t r)
 
 int auth_client_id_valid(const char *s)
 {
-    size_t n = 0;
-    for (; s[n] != '\0'; ++n) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return 0;
-    }
-    return n >= 8 && n <= AUTH_CLIENT_ID_MAX;
+    size_t n = strlen(s);
+    return n >= 8 && n <= AUTH_CLIENT_ID_MAX && str_is_word(s, n, "_-");
 }
 
 int auth_uuid_valid(const char *s)

@@ -30,10 +30,8 @@ static consents_state_t *state_of(h2o_req_t *req, const http_match_t *m)
 static void on_list(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     consents_state_t *st = data;
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     app_cache_control(req, st->route, NULL);
     http_send_bytes(req, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
@@ -53,10 +51,8 @@ int citizen_consents_list(h2o_req_t *req, const http_match_t *m)
 static void on_revoke(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     consents_state_t *st = data;
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     if (strcmp(PQgetvalue(res, 0, 0), "not-found") == 0) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "This household has no consent with that id.", "id");
         return;

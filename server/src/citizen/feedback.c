@@ -175,10 +175,8 @@ static void feedback_state_dispose(void *p)
 static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     feedback_state_t *st = data;
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     char ts[40];
     str_fmt(ts, sizeof(ts), "%s", PQgetvalue(res, 0, 1));
     if (strlen(ts) > 10 && ts[10] == ' ')
@@ -253,10 +251,8 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
 static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     json_t *rows;
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     rows = json_array();
     for (int r = 0; r < PQntuples(res); ++r) {
         json_t *row = json_pack("{s:s, s:s, s:I}", "month", PQgetvalue(res, r, 0), "topic", PQgetvalue(res, r, 1), "count",

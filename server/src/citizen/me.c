@@ -36,10 +36,8 @@ static void on_summary(h2o_req_t *req, void *data, db_status_t status, const PGr
 {
     summary_state_t *st = data;
     json_t *s;
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_INPUT, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_INPUT))
         return;
-    }
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
         http_problem_sendf(req, HTTP_PROBLEM_NOT_FOUND, "month",
                            st->lang[0] == 'd' ? "Der er ingen data for jeres husstand i %s (endnu). Vælg en anden måned."
@@ -167,10 +165,8 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
     sbuf_t b = SBUF_INIT;
     int rows, cols;
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_INPUT, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_INPUT))
         return;
-    }
     rows = PQntuples(res);
     cols = PQnfields(res);
     if (st->csv) {

@@ -23,8 +23,4 @@ static const app_route_t citizen_routes[] = {
     {"GET", "/v1/me/export", citizen_me_export, PERSONAL_ROUTE("export:read"), "private, no-store"},
 };
 
-const app_module_t citizen_module = {
-    .name = "citizen",
-    .routes = citizen_routes,
-    .nroutes = sizeof(citizen_routes) / sizeof(citizen_routes[0]),
-};
+const app_module_t citizen_module = {.name = "citizen", APP_ROUTES(citizen_routes)};

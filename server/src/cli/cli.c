@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "db/sync.h"
 
 const cli_command_t cli_commands[] = {
     {"serve", "run the HTTP server (klimaspejl serve --help lists the settings)", cli_serve_main},
@@ -53,5 +54,43 @@ int cli_version_main(int argc, char **argv)
 int cli_help_main(int argc, char **argv)
 {
     cli_print_usage(stdout);
+    return CLI_EXIT_OK;
+}
+
+static void print_escaped(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; ++p) {
+        if (*p == '\n')
+            fputs("\\n", stdout);
+        else if (*p == '\t')
+            fputs("\\t", stdout);
+        else if (*p == '\\')
+            fputs("\\\\", stdout);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\x%02x", *p);
+        else
+            putchar(*p);
+    }
+}
+
+void cli_print_rows(const PGresult *res)
+{
+    for (int r = 0; r < PQntuples(res); ++r) {
+        for (int c = 0; c < PQnfields(res); ++c) {
+            if (c > 0)
+                putchar('\t');
+            print_escaped(PQgetvalue(res, r, c));
+        }
+        putchar('\n');
+    }
+}
+
+int cli_list(PGconn *pg, const char *sql, int nparams, const char *const *params, const char *who)
+{
+    PGresult *res = db_sync_query(pg, sql, nparams, params, who);
+    if (res == NULL)
+        return CLI_EXIT_FAIL;
+    cli_print_rows(res);
+    PQclear(res);
     return CLI_EXIT_OK;
 }

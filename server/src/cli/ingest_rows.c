@@ -83,12 +83,6 @@ int ingest_parse_uuid(const char *s, size_t len, uint8_t out[16])
 }
 
 /* A whole number without sign in [0, max]. */
-static int check_uint(const char *s, size_t len, uint64_t max)
-{
-    uint64_t v;
-    return str_to_uint(s, len, 0, max, &v);
-}
-
 /* A non-negative decimal: digits, optionally '.' and digits; no sign, exponent or spaces; value <= max. */
 static int check_decimal(const char *s, size_t len, double max)
 {
@@ -129,6 +123,14 @@ static char *put_field(char *out, const cli_csv_record_t *rec, int i, char end)
     return out;
 }
 
+/* Fields from..nf-1 of rec (checked: as many as the kind has), tab-separated, and the line's end. */
+static char *put_rest(char *out, const cli_csv_record_t *rec, int from)
+{
+    for (int i = from; i < rec->nf; ++i)
+        out = put_field(out, rec, i, i + 1 < rec->nf ? '\t' : '\n');
+    return out;
+}
+
 /* Sets the reason and returns NULL, for the emit functions. */
 static char *reject(const char **why, const char *reason)
 {
@@ -138,6 +140,73 @@ static char *reject(const char **why, const char *reason)
 
 #define F(i) (rec->data + rec->off[i])
 #define L(i) (rec->len[i])
+
+/* One table of the plain field checks (the ones that need no context): field, rule, and the reason a row is refused. */
+typedef enum field_rule { RULE_DATE, RULE_ONE_OF, RULE_WHOLE, RULE_DECIMAL } field_rule_t;
+
+typedef struct field_check {
+    int field;
+    field_rule_t rule;
+    const char *const *one_of; /* RULE_ONE_OF */
+    uint64_t min, max;         /* RULE_WHOLE; RULE_DECIMAL: max */
+    const char *why;
+} field_check_t;
+
+static const field_check_t household_checks[] = {
+    {2, RULE_ONE_OF, dwellings, 0, 0, "dwelling_type: expected apartment, terraced or detached"},
+    {3, RULE_ONE_OF, bands, 0, 0, "occupant_band: expected 1, 2, 3-4 or 5+"},
+    {4, RULE_WHOLE, NULL, 5, 2000, "floor_area_m2: expected a whole number from 5 to 2000"},
+    {-1, 0, NULL, 0, 0, NULL},
+};
+static const field_check_t energy_checks[] = {
+    {2, RULE_WHOLE, NULL, 0, 1000000, "electricity_wh: expected a whole number from 0 to 1000000"},
+    {3, RULE_WHOLE, NULL, 0, 10000000, "heat_wh: expected a whole number from 0 to 10000000"},
+    {4, RULE_DECIMAL, NULL, 0, 100000, "water_l: expected a decimal number from 0 to 100000 (like 12.5)"},
+    {-1, 0, NULL, 0, 0, NULL},
+};
+static const field_check_t waste_checks[] = {
+    {1, RULE_DATE, NULL, 0, 0, "collected_on: expected a date YYYY-MM-DD"},
+    {2, RULE_ONE_OF, fractions, 0, 0,
+     "fraction: expected residual, food, paper, cardboard, plastic, glass, metal, hazardous or garden"},
+    {3, RULE_DECIMAL, NULL, 0, 10000, "kg: expected a decimal number from 0 to 10000 (like 3.2)"},
+    {-1, 0, NULL, 0, 0, NULL},
+};
+static const field_check_t mobility_checks[] = {
+    {1, RULE_DATE, NULL, 0, 0, "day: expected a date YYYY-MM-DD"},
+    {2, RULE_ONE_OF, modes, 0, 0, "mode: expected walk, bike, e-bike, bus, metro, s-train, car-petrol or car-electric"},
+    {3, RULE_WHOLE, NULL, 0, 1000, "trips: expected a whole number from 0 to 1000"},
+    {4, RULE_DECIMAL, NULL, 0, 10000, "km: expected a decimal number from 0 to 10000 (like 4.5)"},
+    {-1, 0, NULL, 0, 0, NULL},
+};
+
+/* NULL when every check of checks holds for rec, else the first failing check's reason. */
+static const char *check_fields(const cli_csv_record_t *rec, const field_check_t *checks)
+{
+    for (const field_check_t *c = checks; c->field >= 0; ++c) {
+        const char *s = F(c->field);
+        size_t n = L(c->field);
+        int64_t days;
+        uint64_t v;
+        int ok = 0;
+        switch (c->rule) {
+        case RULE_DATE:
+            ok = n == 10 && parse_date(s, n, &days) == 0;
+            break;
+        case RULE_ONE_OF:
+            ok = in_list(s, c->one_of) >= 0;
+            break;
+        case RULE_WHOLE:
+            ok = str_to_uint(s, n, c->min, c->max, &v) == 0;
+            break;
+        case RULE_DECIMAL:
+            ok = check_decimal(s, n, (double)c->max) == 0;
+            break;
+        }
+        if (!ok)
+            return c->why;
+    }
+    return NULL;
+}
 
 static char *emit_households(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
 {
@@ -150,22 +219,12 @@ static char *emit_households(ingest_ctx_t *ctx, const cli_csv_record_t *rec, cha
             d = ctx->district_ids[i];
     if (d < 0)
         return reject(why, "district: unknown district (expected a Danish bydel name such as Nørrebro or Amager Øst)");
-    if (in_list(F(2), dwellings) < 0)
-        return reject(why, "dwelling_type: expected apartment, terraced or detached");
-    if (in_list(F(3), bands) < 0)
-        return reject(why, "occupant_band: expected 1, 2, 3-4 or 5+");
-    uint64_t area;
-    if (str_to_uint(F(4), L(4), 5, 2000, &area) != 0)
-        return reject(why, "floor_area_m2: expected a whole number from 5 to 2000");
+    if ((*why = check_fields(rec, household_checks)) != NULL)
+        return NULL;
     out = put_field(out, rec, 0, '\t');
-    char num[8];
-    int n = str_fmt(num, sizeof num, "%d", d);
-    memcpy(out, num, (size_t)n);
-    out += n;
+    out = str_put_u64(out, (uint64_t)d);
     *out++ = '\t';
-    out = put_field(out, rec, 2, '\t');
-    out = put_field(out, rec, 3, '\t');
-    return put_field(out, rec, 4, '\n');
+    return put_rest(out, rec, 2);
 }
 
 static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
@@ -176,12 +235,8 @@ static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *o
         return reject(why, "hour_utc: must be on the hour (minutes and seconds zero after applying the offset)");
     if (rc != 0)
         return reject(why, "hour_utc: expected a timestamp with a zone, like 2024-01-31T23:00:00Z or 2024-02-01T00:00:00+01:00");
-    if (check_uint(F(2), L(2), 1000000) != 0)
-        return reject(why, "electricity_wh: expected a whole number from 0 to 1000000");
-    if (check_uint(F(3), L(3), 10000000) != 0)
-        return reject(why, "heat_wh: expected a whole number from 0 to 10000000");
-    if (check_decimal(F(4), L(4), 100000) != 0)
-        return reject(why, "water_l: expected a decimal number from 0 to 100000 (like 12.5)");
+    if ((*why = check_fields(rec, energy_checks)) != NULL)
+        return NULL;
     int y, m, d;
     time_civil_from_days(hour / 24, &y, &m, &d);
     int64_t month_index = (int64_t)(y - 1970) * 12 + (m - 1);
@@ -193,9 +248,7 @@ static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *o
     memcpy(out, ts, (size_t)n);
     out += n;
     *out++ = '\t';
-    out = put_field(out, rec, 2, '\t');
-    out = put_field(out, rec, 3, '\t');
-    out = put_field(out, rec, 4, '\n');
+    out = put_rest(out, rec, 2);
     if (!(ctx->months_known[month_index / 64] >> (month_index % 64) & 1)) {
         /* Signalled to the caller: the month needs its partition before this row is sent. */
         ctx->months_known[month_index / 64] |= 1ULL << (month_index % 64);
@@ -206,35 +259,12 @@ static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *o
 
 static char *emit_waste(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
 {
-    int64_t days;
-    if (parse_date(F(1), L(1), &days) != 0 || L(1) != 10)
-        return reject(why, "collected_on: expected a date YYYY-MM-DD");
-    if (in_list(F(2), fractions) < 0)
-        return reject(why, "fraction: expected residual, food, paper, cardboard, plastic, glass, metal, hazardous or garden");
-    if (check_decimal(F(3), L(3), 10000) != 0)
-        return reject(why, "kg: expected a decimal number from 0 to 10000 (like 3.2)");
-    out = put_field(out, rec, 0, '\t');
-    out = put_field(out, rec, 1, '\t');
-    out = put_field(out, rec, 2, '\t');
-    return put_field(out, rec, 3, '\n');
+    return (*why = check_fields(rec, waste_checks)) != NULL ? NULL : put_rest(out, rec, 0);
 }
 
 static char *emit_mobility(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
 {
-    int64_t days;
-    if (parse_date(F(1), L(1), &days) != 0 || L(1) != 10)
-        return reject(why, "day: expected a date YYYY-MM-DD");
-    if (in_list(F(2), modes) < 0)
-        return reject(why, "mode: expected walk, bike, e-bike, bus, metro, s-train, car-petrol or car-electric");
-    if (check_uint(F(3), L(3), 1000) != 0)
-        return reject(why, "trips: expected a whole number from 0 to 1000");
-    if (check_decimal(F(4), L(4), 10000) != 0)
-        return reject(why, "km: expected a decimal number from 0 to 10000 (like 4.5)");
-    out = put_field(out, rec, 0, '\t');
-    out = put_field(out, rec, 1, '\t');
-    out = put_field(out, rec, 2, '\t');
-    out = put_field(out, rec, 3, '\t');
-    return put_field(out, rec, 4, '\n');
+    return (*why = check_fields(rec, mobility_checks)) != NULL ? NULL : put_rest(out, rec, 0);
 }
 
 #undef F

@@ -167,10 +167,9 @@ static int migrate_one(PGconn *pg, const char *dir, const migration_t *m, int st
         return -1;
     }
     sha256_hex(sql, len, sum);
-    res = PQexecParams(pg, "SELECT name, checksum FROM meta.schema_migrations WHERE version = $1", 1, NULL, params, NULL,
-                       NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "klimaspejl migrate: %s", PQerrorMessage(pg));
+    res = db_sync_query(pg, "SELECT name, checksum FROM meta.schema_migrations WHERE version = $1", 1, params, "migrate");
+    if (res == NULL) {
+        /* said */
     } else if (PQntuples(res) == 1) {
         if (strcmp(PQgetvalue(res, 0, 1), sum) != 0) {
             fprintf(stderr,

@@ -125,6 +125,14 @@ static inline int day_of_year(int64_t days)
 
 extern const char seed_digit_pairs[201];
 
+/* s without its NUL at p; returns the end. */
+static inline char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
 /* Writes v in decimal at p; returns the end. */
 static inline char *put_u32(char *p, uint32_t v)
 {

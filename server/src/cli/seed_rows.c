@@ -31,6 +31,23 @@ static int copy_flush(seed_ctx_t *ctx, cli_bulk_t *c)
     return -1;
 }
 
+/* Where the next row goes (room for 128 bytes, flushing first when needed), or NULL when the flush failed. */
+static inline char *row_start(seed_ctx_t *ctx, cli_bulk_t *c)
+{
+    return c->len > c->cap - 128 && copy_flush(ctx, c) != 0 ? NULL : c->buf + c->len;
+}
+
+/* row_start of a row whose first field is the household id; returns where the second field goes. */
+static inline char *household_row(seed_ctx_t *ctx, cli_bulk_t *c, const seed_household_t *hh)
+{
+    char *p = row_start(ctx, c);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, hh->id, 36);
+    p[36] = '\t';
+    return p + 37;
+}
+
 static int copy_end(seed_ctx_t *ctx, cli_bulk_t *c)
 {
     if (cli_bulk_end(c, NULL, NULL) == 0)
@@ -39,24 +56,30 @@ static int copy_end(seed_ctx_t *ctx, cli_bulk_t *c)
     return -1;
 }
 
-/* With rebuild_pk, a table (empty: checked or truncated before) loses its primary key and is truncated inside the
- * job's transaction, so the COPY can FREEZE and the key is built once by sorting (bulk_finish). If the job fails, the
- * rollback restores the key. */
-static int bulk_prepare(seed_ctx_t *ctx, cli_bulk_t *c, const char *table)
+/* Starts COPY core.<table> (<columns>). With rebuild_pk the table (empty: checked or truncated before) first loses its
+ * primary key and is truncated inside the job's transaction, so the COPY can FREEZE and the key is built once by
+ * sorting (bulk_finish). If the job fails, the rollback restores the key. */
+static int bulk_begin(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const char *columns)
 {
-    char sql[160];
-    if (!ctx->rebuild_pk)
-        return 0;
-    str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT %s_pkey", table, table);
-    if (seed_exec(ctx, c->conn, sql) != 0)
-        return -1;
-    str_fmt(sql, sizeof sql, "TRUNCATE core.%s", table);
-    return seed_exec(ctx, c->conn, sql);
+    char sql[200];
+    if (ctx->rebuild_pk) {
+        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT %s_pkey", table, table);
+        if (seed_exec(ctx, c->conn, sql) != 0)
+            return -1;
+        str_fmt(sql, sizeof sql, "TRUNCATE core.%s", table);
+        if (seed_exec(ctx, c->conn, sql) != 0)
+            return -1;
+    }
+    str_fmt(sql, sizeof sql, "COPY core.%s (%s) FROM STDIN%s", table, columns, ctx->rebuild_pk ? " WITH (FREEZE)" : "");
+    return copy_begin(ctx, c, sql);
 }
 
+/* Ends the table's COPY and, with rebuild_pk, builds its primary key on key. */
 static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const char *key)
 {
     char sql[200];
+    if (copy_end(ctx, c) != 0)
+        return -1;
     if (!ctx->rebuild_pk)
         return 0;
     str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (%s)", table, table, key);
@@ -97,14 +120,12 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
             uint32_t e = (uint32_t)(elec * hr->elec * (0.7f + 0.6f * u1) * spike);
             uint32_t w10 = (uint32_t)(water * hr->water * (0.6f + 0.8f * u2));
             uint32_t heat = (uint32_t)(heat_k * hr->hdh + 1.8f * (float)w10 + 25.0f);
-            if (c->len > c->cap - 128 && copy_flush(ctx, c) != 0)
+            char *p = household_row(ctx, c, hh);
+            if (p == NULL)
                 return -1;
-            char *p = c->buf + c->len;
-            memcpy(p, hh->id, 36);
-            p[36] = '\t';
-            memcpy(p + 37, hr->ts, 22);
-            p[59] = '\t';
-            p = put_u32(p + 60, e);
+            memcpy(p, hr->ts, 22);
+            p[22] = '\t';
+            p = put_u32(p + 23, e);
             *p++ = '\t';
             p = put_u32(p, heat);
             *p++ = '\t';
@@ -133,10 +154,7 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
 
 int seed_load_waste(seed_ctx_t *ctx, cli_bulk_t *c)
 {
-    if (bulk_prepare(ctx, c, "waste_weighings") != 0 ||
-        copy_begin(ctx, c,
-                   ctx->rebuild_pk ? "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN WITH (FREEZE)"
-                                   : "COPY core.waste_weighings (household_id, collected_on, fraction, kg) FROM STDIN") != 0)
+    if (bulk_begin(ctx, c, "waste_weighings", "household_id, collected_on, fraction, kg") != 0)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *hh = &ctx->households[i];
@@ -180,16 +198,12 @@ int seed_load_waste(seed_ctx_t *ctx, cli_bulk_t *c)
                 if (weeks == 0 || weekly[f] <= 0)
                     continue;
                 double kg = weekly[f] * weeks * (0.7 + 0.6 * rng_unit(&r));
-                if (c->len > c->cap - 128 && copy_flush(ctx, c) != 0)
+                char *p = household_row(ctx, c, hh);
+                if (p == NULL)
                     return -1;
-                char *p = c->buf + c->len;
-                memcpy(p, hh->id, 36);
-                p[36] = '\t';
-                p = put_date(p + 37, d->days);
+                p = put_date(p, d->days);
                 *p++ = '\t';
-                size_t fl = strlen(seed_fraction_names[f]);
-                memcpy(p, seed_fraction_names[f], fl);
-                p += fl;
+                p = put_str(p, seed_fraction_names[f]);
                 *p++ = '\t';
                 p = put_tenths(p, (uint32_t)(kg * 10 + 0.5));
                 *p++ = '\n';
@@ -199,18 +213,13 @@ int seed_load_waste(seed_ctx_t *ctx, cli_bulk_t *c)
         }
         atomic_fetch_add(&ctx->rows_waste, rows);
     }
-    if (copy_end(ctx, c) != 0)
-        return -1;
     return bulk_finish(ctx, c, "waste_weighings", "household_id, collected_on, fraction");
 }
 
 int seed_load_mobility(seed_ctx_t *ctx, cli_bulk_t *c)
 {
     static const double base_weight[MODE_COUNT] = {20, 34, 4, 8, 8, 5, 17, 4};
-    if (bulk_prepare(ctx, c, "mobility_daily") != 0 ||
-        copy_begin(ctx, c,
-                   ctx->rebuild_pk ? "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN WITH (FREEZE)"
-                                   : "COPY core.mobility_daily (household_id, day, mode, trips, km) FROM STDIN") != 0)
+    if (bulk_begin(ctx, c, "mobility_daily", "household_id, day, mode, trips, km") != 0)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *hh = &ctx->households[i];
@@ -254,17 +263,12 @@ int seed_load_mobility(seed_ctx_t *ctx, cli_bulk_t *c)
             for (int m = 0; m < MODE_COUNT; ++m) {
                 if (trips[m] == 0)
                     continue;
-                if (c->len > c->cap - 128 && copy_flush(ctx, c) != 0)
+                char *p = household_row(ctx, c, hh);
+                if (p == NULL)
                     return -1;
-                char *p = c->buf + c->len;
-                memcpy(p, hh->id, 36);
-                p[36] = '\t';
-                memcpy(p + 37, d->date, 10);
-                p[47] = '\t';
-                p += 48;
-                size_t ml = strlen(seed_mode_names[m]);
-                memcpy(p, seed_mode_names[m], ml);
-                p += ml;
+                memcpy(p, d->date, 10);
+                p[10] = '\t';
+                p = put_str(p + 11, seed_mode_names[m]);
                 *p++ = '\t';
                 p = put_u32(p, (uint32_t)trips[m]);
                 *p++ = '\t';
@@ -276,8 +280,6 @@ int seed_load_mobility(seed_ctx_t *ctx, cli_bulk_t *c)
             atomic_fetch_add(&ctx->rows_mobility, rows);
         }
     }
-    if (copy_end(ctx, c) != 0)
-        return -1;
     return bulk_finish(ctx, c, "mobility_daily", "household_id, day, mode");
 }
 
@@ -293,20 +295,14 @@ int seed_load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
         return -1;
     for (uint32_t i = 0; i < ctx->n_households; ++i) {
         const seed_household_t *h = &ctx->households[i];
-        if (c.len > c.cap - 128 && copy_flush(ctx, &c) != 0)
+        char *p = household_row(ctx, &c, h);
+        if (p == NULL)
             return -1;
-        char *p = c.buf + c.len;
-        memcpy(p, h->id, 36);
-        p[36] = '\t';
-        p = put_u32(p + 37, h->district);
+        p = put_u32(p, h->district);
         *p++ = '\t';
-        size_t n = strlen(seed_dwelling_names[h->dwelling]);
-        memcpy(p, seed_dwelling_names[h->dwelling], n);
-        p += n;
+        p = put_str(p, seed_dwelling_names[h->dwelling]);
         *p++ = '\t';
-        n = strlen(seed_band_names[h->band]);
-        memcpy(p, seed_band_names[h->band], n);
-        p += n;
+        p = put_str(p, seed_band_names[h->band]);
         *p++ = '\t';
         p = put_u32(p, h->area);
         *p++ = '\n';
@@ -317,9 +313,9 @@ int seed_load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
     if (copy_begin(ctx, &c, "COPY core.grid_intensity_hourly (hour_utc, area, g_per_kwh) FROM STDIN") != 0)
         return -1;
     for (uint32_t h = 0; h < ctx->n_hours; ++h) {
-        if (c.len > c.cap - 128 && copy_flush(ctx, &c) != 0)
+        char *p = row_start(ctx, &c);
+        if (p == NULL)
             return -1;
-        char *p = c.buf + c.len;
         memcpy(p, ctx->hours[h].ts, 22);
         memcpy(p + 22, "\tDK2\t", 5);
         p = put_tenths(p + 27, (uint32_t)(ctx->grid[h] * 10 + 0.5f));

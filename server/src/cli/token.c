@@ -68,7 +68,6 @@ static int parse_args(int argc, char **argv, token_args_t *a)
 static PGresult *create_consent(PGconn *pg, const token_args_t *a)
 {
     char scopes_arr[512], days_s[16];
-    PGresult *res;
 
     auth_scope_format(a->scopes, scopes_arr + 1, sizeof(scopes_arr) - 2);
     scopes_arr[0] = '{';
@@ -77,16 +76,10 @@ static PGresult *create_consent(PGconn *pg, const token_args_t *a)
     str_fmt(scopes_arr + strlen(scopes_arr), 2, "}");
     str_fmt(days_s, sizeof(days_s), "%u", (unsigned)a->days);
     const char *params[4] = {a->household, a->client, scopes_arr, days_s};
-    res = PQexecParams(pg,
-                       "INSERT INTO core.consents (household_id, client_id, scopes, expires_at) "
-                       "VALUES ($1::uuid, $2, $3::text[], now() + make_interval(days => $4::integer)) RETURNING consent_id",
-                       4, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "klimaspejl token: %s", PQerrorMessage(pg));
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    return db_sync_query(pg,
+                         "INSERT INTO core.consents (household_id, client_id, scopes, expires_at) "
+                         "VALUES ($1::uuid, $2, $3::text[], now() + make_interval(days => $4::integer)) RETURNING consent_id",
+                         4, params, WHO);
 }
 
 int cli_token_main(int argc, char **argv)

@@ -32,10 +32,8 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
     const consent_params_t *p = &a->p;
     const char *ru = p->v[P_REDIRECT_URI], *st = p->v[P_STATE];
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     if (PQntuples(res) != 1) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "client_id names no registered client.", "client_id");
         return;
@@ -149,10 +147,8 @@ static void on_code_created(h2o_req_t *req, void *state, db_status_t status, con
     const consent_params_t *p = &cs->a->p;
     sbuf_t u = SBUF_INIT;
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     sbuf_puts(&u, p->v[P_REDIRECT_URI]);
     sbuf_putc(&u, strchr(p->v[P_REDIRECT_URI], '?') != NULL ? '&' : '?');
     sbuf_puts(&u, "code=");

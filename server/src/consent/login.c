@@ -28,10 +28,8 @@ static const char dev_household_ok_sql[] = "SELECT 1 FROM api.dev_households(" D
 static void on_dev_households(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     consent_authz_t *a = state;
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     consent_page_login(req, &a->p, a->query, res);
 }
 
@@ -50,10 +48,8 @@ static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status,
     login_t *l = state;
     sbuf_t u = SBUF_INIT;
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     if (PQntuples(res) != 1) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "household is not one of the demo households.", "household");
         return;
@@ -114,10 +110,8 @@ static void on_oidc_request_stored(h2o_req_t *req, void *data, db_status_t statu
     const auth_oidc_t *idp = consent_oidc();
     sbuf_t u = SBUF_INIT;
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     sbuf_puts(&u, idp->authorization_endpoint);
     sbuf_puts(&u, "?response_type=id_token&response_mode=form_post&scope=openid&client_id=");
     consent_pct_encode(&u, idp->client_id);
@@ -182,10 +176,8 @@ static void on_oidc_cancelled(h2o_req_t *req, void *data, db_status_t status, co
     const consent_params_t *p;
     int outage;
 
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     if (PQgetisnull(res, 0, 0)) {
         reply_unknown_state(req);
         return;
@@ -206,10 +198,8 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
     const char *st;
     sbuf_t u = SBUF_INIT;
 
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "unknown_state") == 0) {
         reply_unknown_state(req);

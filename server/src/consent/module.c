@@ -33,10 +33,11 @@ static int consent_start(const config_t *cfg, char *err, size_t errlen)
 {
     consent.dev_login = cfg->dev_login;
     consent.secure_cookies = cfg->tls_cert != NULL && cfg->tls_cert[0] != '\0';
-    if (cfg->oidc_issuer != NULL || cfg->oidc_key != NULL || cfg->oidc_client_id != NULL || cfg->oidc_authorization_endpoint != NULL) {
+    if (cfg->oidc_issuer != NULL || cfg->oidc_key != NULL || cfg->oidc_client_id != NULL ||
+        cfg->oidc_authorization_endpoint != NULL) {
         /* any OIDC setting asks for the production login: all of them must be right, or the server does not start */
-        if ((consent.oidc = auth_oidc_load(cfg->oidc_issuer, cfg->oidc_key, cfg->oidc_client_id, cfg->oidc_authorization_endpoint, err,
-                                           errlen)) == NULL)
+        if ((consent.oidc = auth_oidc_load(cfg->oidc_issuer, cfg->oidc_key, cfg->oidc_client_id, cfg->oidc_authorization_endpoint,
+                                           err, errlen)) == NULL)
             return -1;
         log_info("citizen login: OpenID Connect identity provider %s (%s)", consent.oidc->issuer, auth_alg_name(consent.oidc->alg));
     }
@@ -50,12 +51,7 @@ static void consent_stop(void)
 }
 
 const app_module_t consent_module = {
-    .name = "consent",
-    .routes = consent_routes,
-    .nroutes = sizeof(consent_routes) / sizeof(consent_routes[0]),
-    .start = consent_start,
-    .stop = consent_stop,
-};
+    .name = "consent", APP_ROUTES(consent_routes), .process = {.start = consent_start, .stop = consent_stop}};
 
 const auth_oidc_t *consent_oidc(void)
 {

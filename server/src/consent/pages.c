@@ -9,29 +9,16 @@
 #include "http/problem.h"
 #include "http/respond.h"
 
+/* s as HTML text or attribute value: the five characters that mean markup as entities. */
 static void html_escape(sbuf_t *b, const char *s)
 {
+    static const char *const entities[256] = {['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;"};
     for (; *s != '\0'; ++s) {
-        switch (*s) {
-        case '&':
-            sbuf_puts(b, "&amp;");
-            break;
-        case '<':
-            sbuf_puts(b, "&lt;");
-            break;
-        case '>':
-            sbuf_puts(b, "&gt;");
-            break;
-        case '"':
-            sbuf_puts(b, "&quot;");
-            break;
-        case '\'':
-            sbuf_puts(b, "&#39;");
-            break;
-        default:
+        const char *e = entities[(unsigned char)*s];
+        if (e != NULL)
+            sbuf_puts(b, e);
+        else
             sbuf_putc(b, *s);
-            break;
-        }
     }
 }
 
@@ -72,6 +59,7 @@ static const char *text(const char *lang, const char *key)
     return key;
 }
 
+/* The page up to and including its <h1> (the title) and the opening of the paragraph after it. */
 static void page_head(sbuf_t *b, const char *lang, const char *title)
 {
     sbuf_printf(b,
@@ -81,6 +69,18 @@ static void page_head(sbuf_t *b, const char *lang, const char *title)
     html_escape(b, title);
     sbuf_puts(b, " — klimaspejl</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;"
                  "padding:0 1rem;color:#1a1a1a}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem}</style></head><body><main>");
+    sbuf_puts(b, "<h1>");
+    html_escape(b, title);
+    sbuf_puts(b, "</h1><p>");
+}
+
+/* The CSRF token of a page with a form, or NULL after a 500 (no randomness). */
+static const char *csrf_or_reply(h2o_req_t *req)
+{
+    const char *csrf = consent_csrf_token(req);
+    if (csrf == NULL)
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the CSRF token.", NULL);
+    return csrf;
 }
 
 static void hidden(sbuf_t *b, const char *name, const char *value)
@@ -111,8 +111,7 @@ static const char *consent_csp(h2o_req_t *req, const char *redirect_uri)
     n = skip;
     while (redirect_uri[n] != '\0' && redirect_uri[n] != '/' && redirect_uri[n] != '?' && redirect_uri[n] != '#') {
         char c = redirect_uri[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':' || c == '[' || c == ']'))
+        if (!str_is_word_char((unsigned char)c, ".-:[]"))
             return plain;
         if (++n > skip + 255)
             return plain;
@@ -130,18 +129,14 @@ static const char *consent_csp(h2o_req_t *req, const char *redirect_uri)
 
 void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char *client_name, uint32_t scopes)
 {
-    const char *lang = consent_lang(req, p), *csrf = consent_csrf_token(req);
+    const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
     static const char *const days[] = {"30", "90", "365", "730", "1096"};
     sbuf_t b = SBUF_INIT;
 
-    if (csrf == NULL) {
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the CSRF token.", NULL);
+    if (csrf == NULL)
         return;
-    }
     page_head(&b, lang, text(lang, "title"));
-    sbuf_puts(&b, "<h1>");
-    html_escape(&b, text(lang, "title"));
-    sbuf_puts(&b, "</h1><p><strong>");
+    sbuf_puts(&b, "<strong>");
     html_escape(&b, client_name);
     sbuf_puts(&b, "</strong> ");
     html_escape(&b, text(lang, "asks"));
@@ -182,17 +177,12 @@ void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char 
 
 void consent_page_login(h2o_req_t *req, const consent_params_t *p, const char *query, const PGresult *res)
 {
-    const char *lang = consent_lang(req, p), *csrf = consent_csrf_token(req);
+    const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
     sbuf_t b = SBUF_INIT;
 
-    if (csrf == NULL) {
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the CSRF token.", NULL);
+    if (csrf == NULL)
         return;
-    }
     page_head(&b, lang, text(lang, "login_title"));
-    sbuf_puts(&b, "<h1>");
-    html_escape(&b, text(lang, "login_title"));
-    sbuf_puts(&b, "</h1><p>");
     html_escape(&b, text(lang, "login_intro"));
     sbuf_puts(&b, "</p><form method=\"post\" action=\"/oauth/login\"><fieldset>");
     for (int i = 0; i < PQntuples(res); ++i) {
@@ -218,9 +208,6 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
     sbuf_t b = SBUF_INIT;
 
     page_head(&b, lang, text(lang, "unlinked_title"));
-    sbuf_puts(&b, "<h1>");
-    html_escape(&b, text(lang, "unlinked_title"));
-    sbuf_puts(&b, "</h1><p>");
     html_escape(&b, text(lang, "unlinked_body"));
     sbuf_puts(&b, "</p>");
     sbuf_printf(&b, "<section lang=\"%s\"><h2>", other);

@@ -122,8 +122,7 @@ void consent_pct_encode(sbuf_t *b, const char *s)
     static const char digits[] = "0123456789ABCDEF";
     for (; *s != '\0'; ++s) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-            c == '~') {
+        if (str_is_word_char(c, "-._~")) { /* RFC 3986 unreserved */
             sbuf_putc(b, (char)c);
         } else {
             sbuf_putc(b, '%');
@@ -214,18 +213,12 @@ int consent_csrf_check_or_reply(h2o_req_t *req, const consent_params_t *p)
 
 void consent_redirect(h2o_req_t *req, int status, sbuf_t *url)
 {
-    char *loc;
-    if (sbuf_failed(url)) {
-        sbuf_free(url);
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory.", NULL);
+    h2o_iovec_t loc = http_sbuf_to_pool_or_reply(req, url);
+    if (loc.base == NULL)
         return;
-    }
-    loc = h2o_mem_alloc_pool(&req->pool, url->len + 1);
-    memcpy(loc, url->data, url->len + 1);
     /* not h2o_send_redirect: it drops the headers set so far (the cookies) */
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc, url->len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc.base, loc.len);
     http_send_bytes(req, status, "text/plain; charset=utf-8", "", 0);
-    sbuf_free(url);
 }
 
 void consent_error_url(sbuf_t *u, const char *redirect_uri, const char *state, const char *error, const char *description)

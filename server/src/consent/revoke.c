@@ -16,10 +16,8 @@ static const char revoke_sql[] = "SELECT api.oauth_revoke($1::bytea, $2::uuid, $
 
 static void on_revoked(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     if (strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
         consent_oauth_error(req, 401, "invalid_client", "client authentication failed");
         return;

@@ -44,10 +44,8 @@ static void on_grant(h2o_req_t *req, void *state, db_status_t status, const PGre
     char *tok;
     json_t *j;
 
-    if (status != DB_OK || PQntuples(res) != 1) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_row_or_reply(req, status, res))
         return;
-    }
     st = PQgetvalue(res, 0, 0);
     if (strcmp(st, "ok") != 0) {
         consent_oauth_error(req, strcmp(st, "invalid_client") == 0 ? 401 : 400, st, PQgetvalue(res, 0, 1));
@@ -78,15 +76,7 @@ static void on_grant(h2o_req_t *req, void *state, db_status_t status, const PGre
 static int verifier_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 43 || n > 128)
-        return 0;
-    for (size_t i = 0; i < n; ++i) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-              c == '~'))
-            return 0;
-    }
-    return 1;
+    return n >= 43 && n <= 128 && str_is_word(s, n, "-._~");
 }
 
 /* grant_type=authorization_code: the code, the redirect_uri it was issued for, and the PKCE verifier (its S256 must

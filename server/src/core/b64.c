@@ -7,19 +7,11 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* The value of a base64url digit, or -1 (NUL is no digit: strchr would find the terminator). */
 static int value_of(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+    return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 int b64url_encode(const void *in, size_t len, char *out, size_t outsize)

@@ -91,6 +91,15 @@ void str_hex(const void *bytes, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+int str_is_word(const char *s, size_t len, const char *extra)
+{
+    for (size_t i = 0; i < len; ++i) {
+        if (!str_is_word_char((unsigned char)s[i], extra))
+            return 0;
+    }
+    return 1;
+}
+
 int str_hexval(int c)
 {
     if (c >= '0' && c <= '9')

@@ -294,7 +294,7 @@ db_route_t *db_route_create(h2o_evloop_t *loop, const char *primary, const char 
 {
     char *urls[DB_ROUTE_MAX_REPLICAS];
     int n = db_route_split_urls(read_urls, urls, DB_ROUTE_MAX_REPLICAS);
-    db_route_t *r;
+    db_route_t *r = NULL, *ret = NULL;
 
     if (n < 0)
         return NULL;
@@ -310,14 +310,13 @@ db_route_t *db_route_create(h2o_evloop_t *loop, const char *primary, const char 
             goto fail;
         ++r->nreplicas;
     }
-    for (int i = 0; i < n; ++i)
-        free(urls[i]);
-    return r;
+    ret = r;
+    r = NULL;
 fail:
     for (int i = 0; i < n; ++i)
         free(urls[i]);
     db_route_destroy(r);
-    return NULL;
+    return ret;
 }
 
 void db_route_destroy(db_route_t *r)

@@ -22,6 +22,13 @@ void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_
  * If serialization fails, sends a 500 problem instead. */
 void http_send_json(h2o_req_t *req, int status, json_t *json);
 
+/* http_send_json with jansson's dump flags and a content type of the caller's (JSON-LD, precision of reals). */
+void http_send_json_as(h2o_req_t *req, int status, json_t *json, size_t flags, const char *content_type);
+
+/* b's bytes copied into req's pool (NUL-terminated) and b freed; when b failed (out of memory), answers 500 and
+ * returns base NULL. */
+h2o_iovec_t http_sbuf_to_pool_or_reply(h2o_req_t *req, sbuf_t *b);
+
 /* Sends b's bytes (copied into req's pool) with status and content type and frees b; when b failed (out of memory)
  * sends a 500 problem instead. */
 void http_send_sbuf(h2o_req_t *req, int status, const char *content_type, sbuf_t *b);

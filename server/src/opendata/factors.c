@@ -59,10 +59,8 @@ static void on_factors(h2o_req_t *req, void *data, db_status_t status, const PGr
     size_t i;
     char ver[24];
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     if (PQntuples(res) != 1 || (factors = json_loadb(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 0, &jerr)) == NULL ||
         !json_is_array(factors)) {
         log_error("emission factors: unexpected result from the database");

@@ -22,8 +22,7 @@
 
 static int host_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
-           c == '[' || c == ']' || c == '_';
+    return str_is_word_char((unsigned char)c, ".-:[]_");
 }
 
 static size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
@@ -56,18 +55,7 @@ void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, c
 
 void opendata_metadata_send(h2o_req_t *req, json_t *json, const char *content_type)
 {
-    size_t len = json != NULL ? json_dumpb(json, NULL, 0, METADATA_JSON_FLAGS) : 0;
-    char *buf;
-
-    if (len == 0) {
-        json_decref(json);
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be encoded.", NULL);
-        return;
-    }
-    buf = h2o_mem_alloc_pool(&req->pool, len);
-    json_dumpb(json, buf, len, METADATA_JSON_FLAGS);
-    json_decref(json);
-    http_send_bytes(req, 200, content_type, buf, len);
+    http_send_json_as(req, 200, json, METADATA_JSON_FLAGS, content_type);
 }
 
 /* "<base><path>" as a new JSON string. */
@@ -359,12 +347,19 @@ static json_t *schema_org_dataset(const char *base, const app_dataset_t *ds)
     return d;
 }
 
+/* [{"@id": <base>/v1/datasets/<id>}, ...] of every dataset. */
+static json_t *dataset_refs(const char *base, const app_catalog_t *cat)
+{
+    json_t *refs = json_array();
+    for (size_t i = 0; i < cat->n; ++i)
+        json_array_append_new(refs, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
+    return refs;
+}
+
 /* The dcat:Catalog node of the graph. */
 static json_t *catalog_node(const char *base, const app_catalog_t *cat)
 {
-    json_t *catalog = json_object(), *ds_refs = json_array();
-    for (size_t i = 0; i < cat->n; ++i)
-        json_array_append_new(ds_refs, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
+    json_t *catalog = json_object();
     json_object_set_new(catalog, "@id", url_of(base, "/v1/catalog.jsonld%s", "#catalog"));
     json_object_set_new(catalog, "@type", json_string("dcat:Catalog"));
     json_object_set_new(
@@ -380,7 +375,7 @@ static json_t *catalog_node(const char *base, const app_catalog_t *cat)
     json_object_set_new(catalog, "dct:language", json_pack("[o, o]", iri(EU_AUTH "language/DAN"), iri(EU_AUTH "language/ENG")));
     json_object_set_new(catalog, "dct:spatial", json_pack("[o]", iri(SPATIAL_COPENHAGEN)));
     json_object_set_new(catalog, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
-    json_object_set_new(catalog, "dcat:dataset", ds_refs);
+    json_object_set_new(catalog, "dcat:dataset", dataset_refs(base, cat));
     json_object_set_new(catalog, "dcat:service", json_pack("[o]", ref_of(base, "/v1/%s", "#api")));
     return catalog;
 }
@@ -388,9 +383,7 @@ static json_t *catalog_node(const char *base, const app_catalog_t *cat)
 /* The dcat:DataService node (the API) of the graph. */
 static json_t *service_node(const char *base, const app_catalog_t *cat)
 {
-    json_t *service = json_object(), *served = json_array();
-    for (size_t i = 0; i < cat->n; ++i)
-        json_array_append_new(served, ref_of(base, "/v1/datasets/%s", cat->datasets[i].id));
+    json_t *service = json_object();
     json_object_set_new(service, "@id", url_of(base, "/v1/%s", "#api"));
     json_object_set_new(service, "@type", json_string("dcat:DataService"));
     json_object_set_new(service, "dct:title",
@@ -401,7 +394,7 @@ static json_t *service_node(const char *base, const app_catalog_t *cat)
     json_object_set_new(service, "dcat:endpointURL", ref_of(base, "/v1/%s", ""));
     json_object_set_new(service, "dcat:endpointDescription", ref_of(base, "/openapi.json%s", ""));
     json_object_set_new(service, "dct:conformsTo", iri("https://spec.openapis.org/oas/v3.1.0"));
-    json_object_set_new(service, "dcat:servesDataset", served);
+    json_object_set_new(service, "dcat:servesDataset", dataset_refs(base, cat));
     json_object_set_new(service, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
     json_object_set_new(service, "dct:license", iri("https://creativecommons.org/licenses/by/4.0/"));
     json_object_set_new(service, "dct:accessRights", iri(EU_AUTH "access-right/PUBLIC"));

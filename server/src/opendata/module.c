@@ -64,10 +64,8 @@ static int od_start(const config_t *cfg, char *err, size_t errlen)
 
 static void *od_worker_start(app_worker_t *w)
 {
-    http_cache_t *c = http_cache_create(od.cache_bytes);
-    if (c == NULL)
-        log_warn("worker %u: out of memory for the response cache; this thread answers every records query afresh", w->http->id);
-    return c;
+    return app_worker_state_or_warn(w, http_cache_create(od.cache_bytes),
+                                    "the response cache; this thread answers every records query afresh");
 }
 
 static void od_worker_dispose(app_worker_t *w, void *state)
@@ -88,13 +86,8 @@ static void od_publish(app_worker_t *w, void *state)
     metrics_set(od.metrics, w->http->id, od.id[M_CACHE_BYTES], 0, (int64_t)s.bytes);
 }
 
-const app_module_t opendata_module = {
-    .name = "opendata",
-    .routes = opendata_routes,
-    .nroutes = sizeof(opendata_routes) / sizeof(opendata_routes[0]),
-    .start = od_start,
-    .worker_start = od_worker_start,
-    .worker_dispose = od_worker_dispose,
-    .publish = od_publish,
-    .slot = &od_slot,
-};
+const app_module_t opendata_module = {.name = "opendata",
+                                      APP_ROUTES(opendata_routes),
+                                      .process = {.start = od_start},
+                                      .worker = {.start = od_worker_start, .dispose = od_worker_dispose, .publish = od_publish},
+                                      .slot = &od_slot};

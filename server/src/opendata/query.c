@@ -231,15 +231,7 @@ exit:
 static int valid_tz(const char *s)
 {
     size_t len = strlen(s);
-    if (len == 0 || len > 64)
-        return 0;
-    for (size_t i = 0; i < len; ++i) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '/' || c == '+' ||
-              c == '-'))
-            return 0;
-    }
-    return s[0] != '/' && strstr(s, "..") == NULL;
+    return len > 0 && len <= 64 && str_is_word(s, len, "_/+-") && s[0] != '/' && strstr(s, "..") == NULL;
 }
 
 /* What the reserved parameters leave for after the loop (the lists need every parameter first). */

@@ -287,10 +287,8 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     sbuf_t body = SBUF_INIT, cursor = SBUF_INIT, link = SBUF_INIT;
     const char *ctype = content_type(q);
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_SHAPED | APP_DB_INPUT, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_SHAPED | APP_DB_INPUT))
         return;
-    }
     page.ncols = opendata_query_columns(q, page.names, page.types, RECORDS_MAX_COLS);
     page.rows = PQntuples(res);
     page.more = page.rows > (int)q->limit;

@@ -38,10 +38,8 @@ static void on_usage_rows(h2o_req_t *req, void *data, db_status_t status, const 
     sbuf_t body = SBUF_INIT;
     int rows;
 
-    if (status != DB_OK) {
-        app_db_fail_reply(req, APP_DB_PLAIN, res);
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
-    }
     rows = PQntuples(res);
     sbuf_putc(&body, '[');
     for (int r = 0; r < rows; ++r) {
