@@ -14,7 +14,7 @@
  * only. Returns the number of data rows; -1 with *line (1 = the header) and *why (valid until the next call on this
  * thread) at the first bad record; -2 for an unknown kind. */
 static int64_t cli_ingest_check(const char *kind_name, const char *data, size_t len, const char *const *districts, uint64_t *line,
-                         const char **why)
+                                const char **why)
 {
     static __thread char why_copy[160];
     cli_csv_t rd;

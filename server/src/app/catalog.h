@@ -26,9 +26,9 @@ typedef struct app_column {
     app_col_type_t type;
     app_col_role_t role;
     int filterable, groupable, nullable;
-    int local; /* a datetime without offset (Copenhagen wall clock): SQL type timestamp, not timestamptz */
-    unsigned ops;  /* OP_* */
-    unsigned aggs; /* AGG_* */
+    int local;           /* a datetime without offset (Copenhagen wall clock): SQL type timestamp, not timestamptz */
+    unsigned ops;        /* OP_* */
+    unsigned aggs;       /* AGG_* */
     json_t *enum_values; /* array of strings, or NULL */
 } app_column_t;
 

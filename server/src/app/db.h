@@ -35,8 +35,7 @@ typedef enum app_db_query_kind {
 
 /* Answers a failed query by the table: status (DB_QUERY_ERROR with sqlstate, message and column from PostgreSQL,
  * DB_UNAVAILABLE, DB_TIMEOUT), kind the APP_DB_* flags that apply. Unexpected errors are logged and answered 500. */
-void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *sqlstate, const char *message,
-                 const char *column);
+void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *sqlstate, const char *message, const char *column);
 
 /* For an app_db_cb: 1 when status is DB_OK; otherwise answers by the table (kind: the APP_DB_* flags; res: the
  * error result) and returns 0 — the callback then just returns. */

@@ -37,7 +37,7 @@ typedef struct app_route {
     const char *pattern; /* the path exactly as in api-spec/openapi.yaml */
     http_handler_fn handler;
     app_class_t cls;
-    const char *scope;         /* the consent scope a token must carry here (auth/scope.c), or NULL */
+    const char *scope; /* the consent scope a token must carry here (auth/scope.c), or NULL */
     app_cors_t cors;
     const char *cache_control; /* the Cache-Control value; NULL: the dataset's (public, max-age from its refresh) */
 } app_route_t;

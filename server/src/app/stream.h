@@ -15,7 +15,7 @@
 /* What a streamed response says about itself. Strings are copied. */
 typedef struct app_stream_opts {
     const char *content_type;
-    const char *filename;      /* Content-Disposition: attachment; filename="..." */
+    const char *filename; /* Content-Disposition: attachment; filename="..." */
     const char *cache_control;
     const char *etag;          /* or NULL */
     const char *version;       /* X-Dataset-Version, or NULL */

@@ -102,4 +102,3 @@ size_t auth_cache_drop_consent(auth_cache_t *c, const char *cid)
     c->live -= n;
     return n;
 }
-

@@ -14,8 +14,8 @@
 #include "auth/keyring.h"
 
 #define AUTH_TOKEN_MAX_LEN AUTH_JWS_MAX_LEN /* longer bearer tokens are refused unparsed */
-#define AUTH_TOKEN_MAX_TTL 3600 /* exp - iat of an access token */
-#define AUTH_TOKEN_LEEWAY 60    /* clock skew allowed on exp, nbf and iat */
+#define AUTH_TOKEN_MAX_TTL 3600             /* exp - iat of an access token */
+#define AUTH_TOKEN_LEEWAY 60                /* clock skew allowed on exp, nbf and iat */
 #define AUTH_CLIENT_ID_MAX 64
 
 typedef enum auth_token_result {

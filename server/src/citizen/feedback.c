@@ -182,7 +182,8 @@ static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGres
     if (strlen(ts) > 10 && ts[10] == ' ')
         ts[10] = 'T';
     app_cache_control(req, st->route, NULL);
-    http_send_json(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
+    http_send_json(req, 201,
+                   json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
 }
 
 /* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household. The
@@ -230,8 +231,8 @@ int citizen_feedback_post(h2o_req_t *req, const http_match_t *m)
     st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), feedback_state_dispose);
     st->root = NULL;
     st->route = app_route_of(m);
-    if (citizen_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root, &in,
-                              &param, detail, sizeof(detail)) != 0) {
+    if (citizen_feedback_validate(req->entity.base != NULL ? req->entity.base : "", req->entity.len, catalog_has, cat, &st->root,
+                                  &in, &param, detail, sizeof(detail)) != 0) {
         http_problem_send(req, param != NULL ? HTTP_PROBLEM_INVALID_PARAMETER : HTTP_PROBLEM_BAD_REQUEST, detail, param);
         return 0;
     }
@@ -257,7 +258,8 @@ static void on_stats(h2o_req_t *req, void *data, db_status_t status, const PGres
     for (int r = 0; r < PQntuples(res); ++r) {
         json_t *row = json_pack("{s:s, s:s, s:I}", "month", PQgetvalue(res, r, 0), "topic", PQgetvalue(res, r, 1), "count",
                                 (json_int_t)strtoll(PQgetvalue(res, r, 3), NULL, 10));
-        json_object_set_new(row, "rating", PQgetisnull(res, r, 2) ? json_null() : json_integer(strtol(PQgetvalue(res, r, 2), NULL, 10)));
+        json_object_set_new(row, "rating",
+                            PQgetisnull(res, r, 2) ? json_null() : json_integer(strtol(PQgetvalue(res, r, 2), NULL, 10)));
         json_array_append_new(rows, row);
     }
     app_cache_control(req, data, NULL);

@@ -124,11 +124,11 @@ static void pg_json_value(sbuf_t *b, const PGresult *res, int r, int c)
     }
     v = PQgetvalue(res, r, c);
     switch (PQftype(res, c)) {
-    case 20: /* int8 */
-    case 21: /* int2 */
-    case 23: /* int4 */
-    case 700: /* float4 */
-    case 701: /* float8 */
+    case 20:   /* int8 */
+    case 21:   /* int2 */
+    case 23:   /* int4 */
+    case 700:  /* float4 */
+    case 701:  /* float8 */
     case 1700: /* numeric */
         if (v[0] == 'N' || v[0] == 'I' || (v[0] == '-' && v[1] == 'I'))
             sbuf_puts(b, "null");
@@ -138,7 +138,7 @@ static void pg_json_value(sbuf_t *b, const PGresult *res, int r, int c)
     case 16: /* bool */
         sbuf_puts(b, v[0] == 't' ? "true" : "false");
         return;
-    case 1184: /* timestamptz "YYYY-MM-DD HH:MM:SS+00" */
+    case 1184:   /* timestamptz "YYYY-MM-DD HH:MM:SS+00" */
     case 1114: { /* timestamp */
         char tmp[48];
         str_fmt(tmp, sizeof(tmp), "%s", v);
@@ -258,7 +258,8 @@ static int series(h2o_req_t *req, const http_match_t *m, const char *kind, const
     for (int i = 0; i < 2; ++i) {
         if (v[i] == NULL || !time_valid_datetime(v[i], 0)) {
             http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i],
-                               "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.", names[i]);
+                               "'%s' is required: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with Z or an offset.",
+                               names[i]);
             return 0;
         }
     }

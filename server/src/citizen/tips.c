@@ -216,7 +216,8 @@ static json_t *kp2035(const figures_t *f, int year, int da)
     json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
                            "target_2035_t_per_person_year", 5.0, "baseline_2019_t_per_person_year", 10.0,
                            "covered_t_per_person_year_estimate", round(annual_t * 100) / 100);
-    json_object_set_new(kp, "covered_categories", json_pack("[s,s,s,s,s]", "electricity", "district_heating", "water", "waste", "mobility"));
+    json_object_set_new(kp, "covered_categories",
+                        json_pack("[s,s,s,s,s]", "electricity", "district_heating", "water", "waste", "mobility"));
     json_object_set_new(kp, "covered_share_note", json_string(text("covered_share_note", da)));
     return kp;
 }
@@ -239,9 +240,14 @@ static json_t *ranked_tips(const figures_t *f, int da)
     tip_t found[sizeof(tips) / sizeof(tips[0])];
     size_t n = 0;
     json_t *arr = json_array();
-    var_t vars[] = {{"dirty_kwh", f->dirty_kwh, 0, NULL}, {"heat_kg", f->heat_kg, 1, NULL},      {"car_km", f->car_km, 0, NULL},
-                    {"car_kg", f->car_kg, 1, NULL},       {"elec_kg", f->elec_kg, 1, NULL},      {"elec_median", f->elec_median, 1, NULL},
-                    {"residual_kg", f->residual_kg, 1, NULL}, {"saving", 0, 1, NULL},
+    var_t vars[] = {{"dirty_kwh", f->dirty_kwh, 0, NULL},
+                    {"heat_kg", f->heat_kg, 1, NULL},
+                    {"car_km", f->car_km, 0, NULL},
+                    {"car_kg", f->car_kg, 1, NULL},
+                    {"elec_kg", f->elec_kg, 1, NULL},
+                    {"elec_median", f->elec_median, 1, NULL},
+                    {"residual_kg", f->residual_kg, 1, NULL},
+                    {"saving", 0, 1, NULL},
                     {"heat_more", 0, 0, f->heat_kg > f->heat_median && f->heat_median > 0 ? text("heat_more", da) : ""}};
     size_t nvars = sizeof(vars) / sizeof(vars[0]);
 

@@ -100,8 +100,8 @@ static int citizen_link(PGconn *pg, const citizen_args_t *a)
 static int citizen_unlink(PGconn *pg, const citizen_args_t *a)
 {
     const char *params[2] = {a->issuer, a->subject};
-    PGresult *res = db_sync_query(pg, "DELETE FROM core.citizen_identities WHERE issuer = $1 AND subject = $2", 2, params,
-                                  "citizen unlink");
+    PGresult *res =
+        db_sync_query(pg, "DELETE FROM core.citizen_identities WHERE issuer = $1 AND subject = $2", 2, params, "citizen unlink");
     int unlinked = res != NULL && strcmp(PQcmdTuples(res), "0") != 0;
 
     if (res != NULL && !unlinked)

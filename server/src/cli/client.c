@@ -104,8 +104,8 @@ static int client_add(PGconn *pg, int argc, char **argv)
         goto exit;
     }
     auth_sha256_bytea(secret, strlen(secret), hash_hex);
-    const char *params[7] = {id,           name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL,
-                             origins.data, first_party ? "t" : "f"};
+    const char *params[7] = {
+        id, name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL, origins.data, first_party ? "t" : "f"};
     if ((res = db_sync_query(pg,
                              "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
                              "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",

@@ -123,4 +123,3 @@ int cli_csv_next(cli_csv_t *r, cli_csv_record_t *rec, const char **why)
         rec->data[n++] = (char)c;
     }
 }
-

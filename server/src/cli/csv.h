@@ -14,7 +14,7 @@
 #define CLI_CSV_MAX_FIELDS 16
 
 typedef struct cli_csv {
-    int fd;         /* -1: the text in buf is all there is */
+    int fd; /* -1: the text in buf is all there is */
     char *buf;
     size_t pos, len, cap;
     int eof;

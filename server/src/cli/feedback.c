@@ -31,10 +31,10 @@ int cli_feedback_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     for (int i = 2; i < argc; ++i) {
-        const char **dst = strcmp(argv[i], "--since") == 0 ? &since
+        const char **dst = strcmp(argv[i], "--since") == 0   ? &since
                            : strcmp(argv[i], "--topic") == 0 ? &topic
                            : strcmp(argv[i], "--limit") == 0 ? &limit
-                                                              : NULL;
+                                                             : NULL;
         if (dst == NULL || i + 1 >= argc) {
             fprintf(stderr, "klimaspejl feedback: unknown option or missing value '%s'\n", argv[i]);
             usage(stderr);

@@ -423,7 +423,8 @@ int cli_ingest_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if ((kind = kind_named(argv[1])) == NULL) {
-        fprintf(stderr, "klimaspejl ingest: KIND '%s' is not one of households, energy, waste, mobility\n%s", argv[1], ingest_usage);
+        fprintf(stderr, "klimaspejl ingest: KIND '%s' is not one of households, energy, waste, mobility\n%s", argv[1],
+                ingest_usage);
         return CLI_EXIT_USAGE;
     }
     run.path = argv[2];

@@ -26,8 +26,8 @@ static int parse_hour(const char *s, size_t len, int64_t *utc_hour)
     int64_t days;
     uint64_t hh, mm, ss = 0, oh = 0, om = 0;
     size_t p = 16;
-    if (len < 17 || parse_date(s, 10, &days) != 0 || (s[10] != 'T' && s[10] != ' ') ||
-        two_digits(s + 11, 0, 23, &hh) != 0 || s[13] != ':' || two_digits(s + 14, 0, 59, &mm) != 0)
+    if (len < 17 || parse_date(s, 10, &days) != 0 || (s[10] != 'T' && s[10] != ' ') || two_digits(s + 11, 0, 23, &hh) != 0 ||
+        s[13] != ':' || two_digits(s + 14, 0, 59, &mm) != 0)
         return -1;
     if (s[p] == ':') {
         if (p + 3 > len || two_digits(s + p + 1, 0, 59, &ss) != 0)
@@ -282,4 +282,3 @@ const ingest_kind_t ingest_kinds[] = {
      emit_mobility},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
-

@@ -109,10 +109,11 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: klimaspejl migrate [--dir DIR] [--status]\n"
-                 "  --dir DIR   the migrations folder (default: KLIMA_MIGRATIONS_DIR or %s/sql/migrations)\n"
-                 "  --status    list applied and pending migrations, change nothing\n"
-                 "connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL)\n",
+    fprintf(out,
+            "usage: klimaspejl migrate [--dir DIR] [--status]\n"
+            "  --dir DIR   the migrations folder (default: KLIMA_MIGRATIONS_DIR or %s/sql/migrations)\n"
+            "  --status    list applied and pending migrations, change nothing\n"
+            "connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL)\n",
             KLIMA_SOURCE_DIR);
 }
 
@@ -138,8 +139,8 @@ static int apply_one(PGconn *pg, const migration_t *m, const char *sql, const ch
         db_sync_exec(pg, "ROLLBACK", "migrate");
         return -1;
     }
-    res = PQexecParams(pg, "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL,
-                       params, NULL, NULL, 0);
+    res = PQexecParams(pg, "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL, params,
+                       NULL, NULL, 0);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok || db_sync_exec(pg, "COMMIT", "migrate") != 0) {
@@ -228,8 +229,7 @@ int cli_migrate_main(int argc, char **argv)
     if ((pg = db_sync_connect(cli_admin_conninfo(), "migrate")) == NULL)
         goto exit;
     /* one migrate at a time per database: a second one waits here, then finds the work done */
-    if (db_sync_exec(pg, "SELECT pg_advisory_lock(7406201)", "migrate") != 0 ||
-        db_sync_exec(pg, bootstrap_sql, "migrate") != 0)
+    if (db_sync_exec(pg, "SELECT pg_advisory_lock(7406201)", "migrate") != 0 || db_sync_exec(pg, bootstrap_sql, "migrate") != 0)
         goto exit;
     for (int i = 0; i < n; ++i) {
         int r = migrate_one(pg, dir, &files[i], status_only);

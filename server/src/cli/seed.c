@@ -110,7 +110,8 @@ static PGconn *seed_connect(seed_ctx_t *ctx)
         return NULL;
     }
     /* Bulk-load settings local to this session: the seed can be redone, so commits need not wait for the WAL flush. */
-    if (seed_exec(ctx, conn, "SET synchronous_commit = off") != 0 || seed_exec(ctx, conn, "SET maintenance_work_mem = '256MB'") != 0 ||
+    if (seed_exec(ctx, conn, "SET synchronous_commit = off") != 0 ||
+        seed_exec(ctx, conn, "SET maintenance_work_mem = '256MB'") != 0 ||
         seed_exec(ctx, conn, "SET max_parallel_maintenance_workers = 0") != 0 ||
         (ctx->superuser && seed_exec(ctx, conn, "SET session_replication_role = replica") != 0)) {
         PQfinish(conn);

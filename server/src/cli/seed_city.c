@@ -7,8 +7,8 @@
 #include "core/strutil.h"
 
 const char seed_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
 
 const char *const seed_dwelling_names[3] = {"apartment", "terraced", "detached"};
 const char *const seed_band_names[4] = {"1", "2", "3-4", "5+"};
@@ -28,13 +28,12 @@ const seed_district_t seed_districts[10] = {
 };
 
 const char *const seed_fraction_names[FR_COUNT] = {"residual", "food",  "paper",     "cardboard", "plastic",
-                                                     "glass",    "metal", "hazardous", "garden"};
+                                                   "glass",    "metal", "hazardous", "garden"};
 /* kg per person and week generated, and the share of it sorted at sorting propensity 1. */
 const double seed_fraction_kg[FR_COUNT] = {2.0, 1.6, 0.9, 0.6, 0.5, 0.8, 0.15, 0.03, 0.0};
 const double seed_fraction_sort[FR_COUNT] = {0.0, 0.8, 0.95, 0.9, 0.7, 0.95, 0.7, 1.0, 1.0};
 
-const char *const seed_mode_names[MODE_COUNT] = {"walk",  "bike",    "e-bike",     "bus",
-                                                   "metro", "s-train", "car-petrol", "car-electric"};
+const char *const seed_mode_names[MODE_COUNT] = {"walk", "bike", "e-bike", "bus", "metro", "s-train", "car-petrol", "car-electric"};
 const double seed_mode_km[MODE_COUNT] = {1.2, 3.5, 6.0, 4.5, 5.0, 12.0, 11.0, 11.0};
 
 void seed_build_households(seed_ctx_t *ctx)
@@ -196,4 +195,3 @@ void seed_build_calendar(seed_ctx_t *ctx)
     build_hours(ctx, &r);
     build_months(ctx);
 }
-

@@ -326,4 +326,3 @@ int seed_load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
         return -1;
     return seed_exec(ctx, conn, "COMMIT");
 }
-

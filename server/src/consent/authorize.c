@@ -59,7 +59,7 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
     if (p->v[P_CODE_CHALLENGE] == NULL || p->v[P_CODE_CHALLENGE_METHOD] == NULL ||
         strcmp(p->v[P_CODE_CHALLENGE_METHOD], "S256") != 0 || !b64url_is_token(p->v[P_CODE_CHALLENGE], 43, 43)) {
         consent_redirect_error(req, ru, st, "invalid_request",
-                       "PKCE is required: code_challenge (43 characters) and code_challenge_method=S256");
+                               "PKCE is required: code_challenge (43 characters) and code_challenge_method=S256");
         return;
     }
     if (p->v[P_SCOPE] == NULL || auth_scope_parse(p->v[P_SCOPE], 1, &a->scopes) != 0 || a->scopes == 0) {
@@ -86,7 +86,8 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
         return;
     }
     if (!consent_dev_login()) {
-        consent_redirect_error(req, ru, st, "temporarily_unavailable", "no citizen login (identity provider) is configured on this server");
+        consent_redirect_error(req, ru, st, "temporarily_unavailable",
+                               "no citizen login (identity provider) is configured on this server");
         return;
     }
     consent_login_dev_page(req, a);
@@ -216,4 +217,3 @@ int consent_authorize_decision(h2o_req_t *req, const http_match_t *m)
     authorize_start(req, a);
     return 0;
 }
-

@@ -135,7 +135,7 @@ void consent_login_oidc_start(h2o_req_t *req, consent_authz_t *a)
 
     if (a->query == NULL || strlen(a->query) > CONSENT_MAX_BODY || !consent_query_safe(a->query)) {
         consent_redirect_error(req, a->p.v[P_REDIRECT_URI], a->p.v[P_STATE], "invalid_request",
-                       "the authorization request must be plain ASCII and at most 16 KiB");
+                               "the authorization request must be plain ASCII and at most 16 KiB");
         return;
     }
     if (auth_random_token(32, state, 48) != 0 || auth_random_token(32, nonce, 48) != 0) {
@@ -189,7 +189,8 @@ static void on_oidc_cancelled(h2o_req_t *req, void *data, db_status_t status, co
     }
     outage = strcmp(idp_error, "temporarily_unavailable") == 0 || strcmp(idp_error, "server_error") == 0;
     consent_redirect_error(req, p->v[P_REDIRECT_URI], p->v[P_STATE], outage ? "temporarily_unavailable" : "access_denied",
-                   outage ? "the city's login service is unavailable" : "the citizen did not log in at the city's login service");
+                           outage ? "the city's login service is unavailable"
+                                  : "the citizen did not log in at the city's login service");
 }
 
 static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
@@ -274,4 +275,3 @@ int consent_login_oidc_callback(h2o_req_t *req, const http_match_t *m)
     }
     return 0;
 }
-

@@ -217,7 +217,8 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
     sbuf_puts(&b, "</p></section>");
     if (p->v[P_REDIRECT_URI] != NULL) {
         sbuf_t u = SBUF_INIT;
-        consent_error_url(&u, p->v[P_REDIRECT_URI], p->v[P_STATE], "access_denied", "the citizen's login is not linked to a household");
+        consent_error_url(&u, p->v[P_REDIRECT_URI], p->v[P_STATE], "access_denied",
+                          "the citizen's login is not linked to a household");
         sbuf_puts(&b, "<p><a id=\"back\" href=\"");
         if (!sbuf_failed(&u))
             html_escape(&b, u.data);
@@ -232,4 +233,3 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
     http_add_header(req, "content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     http_send_sbuf(req, 403, "text/html; charset=utf-8", &b);
 }
-

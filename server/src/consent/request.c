@@ -235,8 +235,7 @@ void consent_error_url(sbuf_t *u, const char *redirect_uri, const char *state, c
     }
 }
 
-void consent_redirect_error(h2o_req_t *req, const char *redirect_uri, const char *state, const char *error,
-                            const char *description)
+void consent_redirect_error(h2o_req_t *req, const char *redirect_uri, const char *state, const char *error, const char *description)
 {
     sbuf_t u = SBUF_INIT;
     consent_error_url(&u, redirect_uri, state, error, description);
@@ -299,4 +298,3 @@ int consent_client_or_reply(h2o_req_t *req, const consent_params_t *p, consent_c
     }
     return 0;
 }
-

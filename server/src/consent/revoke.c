@@ -59,4 +59,3 @@ int consent_revoke(h2o_req_t *req, const http_match_t *m)
     }
     return 0;
 }
-

@@ -96,8 +96,9 @@ static void grant_code(h2o_req_t *req, const consent_params_t *p, grant_t *g)
     }
     auth_sha256(p->v[P_CODE_VERIFIER], strlen(p->v[P_CODE_VERIFIER]), h);
     b64url_encode(h, 32, challenge, 48);
-    const char *params[6] = {consent_hash_param(req, p->v[P_CODE]), g->client.client_id, g->client.secret_hash, p->v[P_REDIRECT_URI],
-                             challenge, consent_hash_param(req, g->refresh)};
+    const char *params[6] = {
+        consent_hash_param(req, p->v[P_CODE]), g->client.client_id, g->client.secret_hash, p->v[P_REDIRECT_URI], challenge,
+        consent_hash_param(req, g->refresh)};
     app_db_query(req, code_redeem_sql, 6, params, on_grant, g);
 }
 

@@ -105,8 +105,8 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 typedef config_result_t (*setter_fn)(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
                                      char *err, size_t errlen);
 
-static config_result_t set_string(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
-                                  char *err, size_t errlen)
+static config_result_t set_string(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                  size_t errlen)
 {
     char **p = field;
     (void)cfg, (void)s, (void)origin, (void)err, (void)errlen;
@@ -115,8 +115,8 @@ static config_result_t set_string(config_t *cfg, const setting_t *s, void *field
     return CONFIG_OK;
 }
 
-static config_result_t set_uint(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
-                                char *err, size_t errlen)
+static config_result_t set_uint(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
 {
     uint64_t v;
     (void)cfg;
@@ -129,8 +129,8 @@ static config_result_t set_uint(config_t *cfg, const setting_t *s, void *field, 
     return CONFIG_OK;
 }
 
-static config_result_t set_bool(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
-                                char *err, size_t errlen)
+static config_result_t set_bool(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
 {
     (void)cfg, (void)s;
     if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0) {
@@ -159,8 +159,8 @@ static config_result_t set_log_level(config_t *cfg, const setting_t *s, void *fi
 }
 
 /* QUOTA/SECONDS, or 0 for unlimited */
-static config_result_t set_rate(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
-                                char *err, size_t errlen)
+static config_result_t set_rate(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
 {
     const char *slash = strchr(value, '/');
     config_rate_t *r = field;
@@ -173,8 +173,7 @@ static config_result_t set_rate(config_t *cfg, const setting_t *s, void *field, 
     }
     if (slash == NULL || str_to_uint(value, (size_t)(slash - value), 1, 1000000000, &q) != 0 ||
         str_to_uint(slash + 1, strlen(slash + 1), 1, 86400, &w) != 0) {
-        str_fmt(err, errlen, "%s: '%s' is not QUOTA/SECONDS (quota 1 to 1000000000, window 1 to 86400 s) or 0", origin,
-                value);
+        str_fmt(err, errlen, "%s: '%s' is not QUOTA/SECONDS (quota 1 to 1000000000, window 1 to 86400 s) or 0", origin, value);
         return CONFIG_ERR_VALUE;
     }
     r->quota = (unsigned)q;
@@ -183,8 +182,8 @@ static config_result_t set_rate(config_t *cfg, const setting_t *s, void *field, 
 }
 
 /* Only the listen list exists; it is replaced as a whole by each source. */
-static config_result_t set_list(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
-                                char *err, size_t errlen)
+static config_result_t set_list(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
 {
     const char *p = value;
     (void)s, (void)field;
@@ -227,8 +226,7 @@ static const setter_fn setters[] = {
     [KIND_LIST] = set_list,     [KIND_LOG_LEVEL] = set_log_level, [KIND_RATE] = set_rate,
 };
 
-static config_result_t set_value(config_t *cfg, const setting_t *s, const char *value, const char *origin, char *err,
-                                 size_t errlen)
+static config_result_t set_value(config_t *cfg, const setting_t *s, const char *value, const char *origin, char *err, size_t errlen)
 {
     return setters[s->kind](cfg, s, (char *)cfg + s->offset, value, origin, err, errlen);
 }
@@ -263,7 +261,7 @@ static const char *getenv_default(const char *name)
 }
 
 static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
-                                 size_t errlen);
+                                        size_t errlen);
 
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen)
 {
@@ -271,7 +269,7 @@ config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, siz
 }
 
 static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
-                                 size_t errlen)
+                                        size_t errlen)
 {
     config_result_t ret;
     char origin[128];

@@ -12,7 +12,6 @@
 
 typedef struct ratelimit ratelimit_t;
 
-
 /* A table of nslots buckets, each holding quota tokens refilled at quota per window_s seconds (window_s >= 1,
  * quota >= 1). NULL when out of memory. */
 ratelimit_t *ratelimit_create_window(size_t nslots, unsigned quota, unsigned window_s);

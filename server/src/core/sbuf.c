@@ -73,7 +73,12 @@ void sbuf_json_escape(sbuf_t *b, const char *s, size_t len)
         sbuf_append(b, s + start, i - start);
         start = i + 1;
         /* the two-character escapes; every other control character as \u00XX */
-        const char *short_esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        const char *short_esc = c == '"'    ? "\\\""
+                                : c == '\\' ? "\\\\"
+                                : c == '\n' ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                            : NULL;
         if (short_esc != NULL) {
             sbuf_append(b, short_esc, 2);
         } else {

@@ -13,7 +13,10 @@ typedef struct sbuf {
     int failed;
 } sbuf_t;
 
-#define SBUF_INIT {NULL, 0, 0, 0}
+#define SBUF_INIT                                                                                                                  \
+    {                                                                                                                              \
+        NULL, 0, 0, 0                                                                                                              \
+    }
 
 void sbuf_append(sbuf_t *b, const char *s, size_t len);
 void sbuf_puts(sbuf_t *b, const char *s);

@@ -23,13 +23,7 @@
 #include "db/connect.h"
 #include "db/pool.h"
 
-typedef enum entry_phase {
-    PHASE_PREPARE_RESULT,
-    PHASE_PREPARE_END,
-    PHASE_QUERY_RESULT,
-    PHASE_QUERY_END,
-    PHASE_SYNC
-} entry_phase_t;
+typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
 
 typedef struct entry {
     db_result_cb cb; /* NULL once called */
@@ -225,7 +219,8 @@ static int is_connection_error(const PGresult *res)
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (state == NULL)
         return 1;
-    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+           strcmp(state, "57P03") == 0;
 }
 
 /* Reads what arrived and hands every complete result to its entry. */

@@ -15,11 +15,11 @@
 typedef struct db_pool db_pool_t;
 
 typedef enum db_status {
-    DB_OK = 0,          /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
-    DB_QUERY_ERROR,     /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
-    DB_UNAVAILABLE,     /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
-                           57P01..57P03) while the query was in flight; res NULL */
-    DB_TIMEOUT          /* no answer within the pool's timeout; the connection was reset; res NULL */
+    DB_OK = 0,      /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
+    DB_QUERY_ERROR, /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
+    DB_UNAVAILABLE, /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
+                       57P01..57P03) while the query was in flight; res NULL */
+    DB_TIMEOUT      /* no answer within the pool's timeout; the connection was reset; res NULL */
 } db_status_t;
 
 /* Where a query may run when read replicas are configured (see db/route.h): the primary (writes, and reads that must
@@ -32,9 +32,9 @@ typedef void (*db_result_cb)(void *data, db_status_t status, const PGresult *res
 typedef struct db_pool_stats {
     unsigned connections_ready; /* established and in pipeline mode */
     unsigned connections_total;
-    uint64_t in_flight;         /* queries sent and not yet answered */
+    uint64_t in_flight; /* queries sent and not yet answered */
     uint64_t queries_ok, queries_failed;
-    uint64_t last_ok_ms;        /* h2o_now of the last successful query, 0 if none */
+    uint64_t last_ok_ms; /* h2o_now of the last successful query, 0 if none */
 } db_pool_stats_t;
 
 /* Creates a pool of nconns connections on loop and starts connecting (asynchronously). timeout_ms bounds the wait for

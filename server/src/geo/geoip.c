@@ -367,22 +367,22 @@ int geo_resolve(const struct sockaddr *peer, const char *xff, size_t xff_len, ge
  * through OpenSSL 3 costs microseconds per call (the algorithm is fetched from the provider store each time); this runs
  * on every rate-limited request. */
 #define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIP_ROUND                                                                                                              \
-    do {                                                                                                                       \
-        v0 += v1;                                                                                                              \
-        v1 = SIP_ROTL(v1, 13);                                                                                                 \
-        v1 ^= v0;                                                                                                              \
-        v0 = SIP_ROTL(v0, 32);                                                                                                 \
-        v2 += v3;                                                                                                              \
-        v3 = SIP_ROTL(v3, 16);                                                                                                 \
-        v3 ^= v2;                                                                                                              \
-        v0 += v3;                                                                                                              \
-        v3 = SIP_ROTL(v3, 21);                                                                                                 \
-        v3 ^= v0;                                                                                                              \
-        v2 += v1;                                                                                                              \
-        v1 = SIP_ROTL(v1, 17);                                                                                                 \
-        v1 ^= v2;                                                                                                              \
-        v2 = SIP_ROTL(v2, 32);                                                                                                 \
+#define SIP_ROUND                                                                                                                  \
+    do {                                                                                                                           \
+        v0 += v1;                                                                                                                  \
+        v1 = SIP_ROTL(v1, 13);                                                                                                     \
+        v1 ^= v0;                                                                                                                  \
+        v0 = SIP_ROTL(v0, 32);                                                                                                     \
+        v2 += v3;                                                                                                                  \
+        v3 = SIP_ROTL(v3, 16);                                                                                                     \
+        v3 ^= v2;                                                                                                                  \
+        v0 += v3;                                                                                                                  \
+        v3 = SIP_ROTL(v3, 21);                                                                                                     \
+        v3 ^= v0;                                                                                                                  \
+        v2 += v1;                                                                                                                  \
+        v1 = SIP_ROTL(v1, 17);                                                                                                     \
+        v1 ^= v2;                                                                                                                  \
+        v2 = SIP_ROTL(v2, 32);                                                                                                     \
     } while (0)
 
 static uint64_t load_le64(const unsigned char *p)

@@ -1,9 +1,9 @@
 /*
  * geo/geoip — the client address (trusted proxies, X-Forwarded-For) and its country, and nothing more. The client address is
  * the TCP peer, or, when the peer is a configured trusted proxy, the first hop of X-Forwarded-For (read from the right)
- * that is not a trusted proxy. The address is looked up in a MaxMind-format country database (libmaxminddb) and only the ISO 3166-1 alpha-2
- * code leaves this module: no address is stored, logged or returned (DESIGN section 4, "Privacy of requests").
- * Process-wide state, set once by geo_open before any worker thread starts; lookups are then thread-safe.
+ * that is not a trusted proxy. The address is looked up in a MaxMind-format country database (libmaxminddb) and only the ISO 3166-1
+ * alpha-2 code leaves this module: no address is stored, logged or returned (DESIGN section 4, "Privacy of requests"). Process-wide
+ * state, set once by geo_open before any worker thread starts; lookups are then thread-safe.
  */
 #ifndef KLIMA_GEO_GEOIP_H
 #define KLIMA_GEO_GEOIP_H
@@ -24,7 +24,7 @@ int geo_open(const char *mmdb_path, const char *trusted_proxies, char *err, size
 /* An IP address: IPv4 (the first 4 bytes) or IPv6, network order; an IPv4-mapped IPv6 address is held as the IPv4
  * address it carries. Lives in its user's stack frame: never stored, logged or returned as text. */
 typedef struct geo_addr {
-    int family;        /* AF_INET or AF_INET6 */
+    int family; /* AF_INET or AF_INET6 */
     uint8_t bytes[16];
 } geo_addr_t;
 

@@ -33,16 +33,16 @@ static const char *const method_values[] = {"GET", "HEAD", "POST", "PUT", "DELET
 #define NMETHODS (sizeof(method_values) / sizeof(method_values[0]))
 
 /* The status label: the statuses this server (and h2o) send, then a catch-all per class; "0" = no response started. */
-static const char *const status_values[] = {
-    "0",   "101", "200", "201", "202", "204", "206", "301", "302", "303", "304", "307", "308", "400", "401", "403", "404",
-    "405", "406", "408", "409", "410", "411", "412", "413", "414", "415", "416", "417", "421", "422", "429", "431", "451",
-    "500", "501", "502", "503", "504", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+static const char *const status_values[] = {"0",   "101", "200", "201", "202", "204", "206", "301", "302",  "303", "304", "307",
+                                            "308", "400", "401", "403", "404", "405", "406", "408", "409",  "410", "411", "412",
+                                            "413", "414", "415", "416", "417", "421", "422", "429", "431",  "451", "500", "501",
+                                            "502", "503", "504", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 #define NSTATUSES (sizeof(status_values) / sizeof(status_values[0]))
 #define STATUS_CLASS_FIRST (NSTATUSES - 6) /* "1xx" */
 static uint8_t status_index[600];          /* status -> index into status_values; filled before the workers start */
 
 /* Request duration buckets, in microseconds (exposed in seconds): 0.5 ms to 10 s. */
-static const uint64_t duration_buckets_us[] = {500,    1000,   2500,    5000,    10000,   25000,   50000,
+static const uint64_t duration_buckets_us[] = {500,    1000,   2500,   5000,    10000,   25000,   50000,
                                                100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 
 /* The per-request slot, on the request's pool: disposed (and the request counted) when h2o disposes the request. */
@@ -107,8 +107,15 @@ static void on_request_disposed(void *p)
         metrics_observe(dispatch.metrics, w->id, dispatch.m_duration, slot->route, us);
     }
     if (w->_accesslog != NULL) {
-        http_accesslog_entry_t e = {*begin, dispatch.route_values[slot->route], method_values[slot->method], req->res.status, us,
-                                    req->bytes_sent, slot->country, req->version, slot->client};
+        http_accesslog_entry_t e = {*begin,
+                                    dispatch.route_values[slot->route],
+                                    method_values[slot->method],
+                                    req->res.status,
+                                    us,
+                                    req->bytes_sent,
+                                    slot->country,
+                                    req->version,
+                                    slot->client};
         http_accesslog_append(w->_accesslog, &e);
     }
 }
@@ -250,7 +257,6 @@ int http_dispatch_init(const http_route_t *routes, size_t nroutes, const http_se
         return -1;
     return 0;
 }
-
 
 void http_dispatch_free(void)
 {

@@ -31,8 +31,8 @@ int http_query_params_or_reply(h2o_req_t *req, qs_param_t *params, size_t max, s
         http_problem_sendf(req, HTTP_PROBLEM_BAD_REQUEST, NULL, "At most %zu query parameters.", max);
         return -1;
     case QS_BAD_ESCAPE:
-        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "The query string has a malformed percent-escape (or an encoded NUL byte).",
-                          NULL);
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST,
+                          "The query string has a malformed percent-escape (or an encoded NUL byte).", NULL);
         return -1;
     case QS_BAD_UTF8:
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "A parameter is not valid UTF-8 once decoded.",
@@ -60,7 +60,8 @@ int http_query_take_or_reply(h2o_req_t *req, const char *const *names, const cha
         while (k < n && strcmp(params[i].name, names[k]) != 0)
             ++k;
         if (k < n && values[k] != NULL) {
-            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, params[i].name, "'%s' is given more than once.", params[i].name);
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, params[i].name, "'%s' is given more than once.",
+                               params[i].name);
             return -1;
         }
         if (k < n) {
@@ -72,8 +73,8 @@ int http_query_take_or_reply(h2o_req_t *req, const char *const *names, const cha
             int w = str_fmt(list + used, sizeof(list) - used, "%s%s", j ? ", " : "", names[j]);
             used += w > 0 ? (size_t)w : 0;
         }
-        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, params[i].name, "'%.64s' is not a parameter here; this route takes %s.",
-                           params[i].name, n > 0 ? list : "none");
+        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, params[i].name,
+                           "'%.64s' is not a parameter here; this route takes %s.", params[i].name, n > 0 ? list : "none");
         return -1;
     }
     return 0;

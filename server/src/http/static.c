@@ -30,10 +30,17 @@ static size_t nfiles, total_bytes;
 static const struct {
     const char *ext, *type;
 } types[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},   {".json", "application/json"},             {".svg", "image/svg+xml"},
-    {".png", "image/png"},                 {".ico", "image/x-icon"},                   {".woff2", "font/woff2"},
-    {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".map", "application/json"},
 };
 
 static const char *type_of(const char *name)
@@ -140,9 +147,9 @@ int http_static_serve(h2o_req_t *req)
         if (strncmp(f->type, "text/html", 9) == 0) {
             /* every asset comes from klimaspejl itself; the pages call only this origin's API */
             h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
-                           H2O_STRLIT("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                      "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
-                                      "form-action 'self'"));
+                                  H2O_STRLIT("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                             "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
+                                             "form-action 'self'"));
             h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL, H2O_STRLIT("DENY"));
         }
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));

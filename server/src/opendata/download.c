@@ -20,8 +20,8 @@ static void copy_sql(const opendata_query_t *q, const char *sql, sbuf_t *copy)
         sbuf_printf(copy, "COPY (%s) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER E'%s')", sql,
                     q->delimiter == '\t' ? "\\t" : (q->delimiter == ';' ? ";" : ","));
     else
-        sbuf_printf(copy, "COPY (SELECT row_to_json(t) FROM (%s) t) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')",
-                    sql);
+        sbuf_printf(
+            copy, "COPY (SELECT row_to_json(t) FROM (%s) t) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')", sql);
 }
 
 int opendata_download_get(h2o_req_t *req, const http_match_t *m)
@@ -37,8 +37,8 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
     /* downloads default to CSV; /records defaults to JSON */
     if ((q = opendata_records_prepare(req, m, NULL, 1)) == NULL)
         return 0;
-    if (q->format == FORMAT_JSON && (req->query_at == SIZE_MAX || memmem(req->path.base + req->query_at, req->path.len - req->query_at,
-                                                                           "format=json", 11) == NULL))
+    if (q->format == FORMAT_JSON && (req->query_at == SIZE_MAX || memmem(req->path.base + req->query_at,
+                                                                         req->path.len - req->query_at, "format=json", 11) == NULL))
         q->format = FORMAT_CSV;
     if (q->format != FORMAT_CSV && q->format != FORMAT_NDJSON) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be csv or ndjson for downloads.", "format");

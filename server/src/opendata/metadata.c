@@ -281,7 +281,7 @@ static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
     if (json_is_true(json_object_get(ds->json, "synthetic")))
         json_object_set_new(d, "adms:versionNotes",
                             lang_pair_new(json_string("Syntetiske data (klimaspejl seed), indtil rigtige data indlæses."),
-                                      json_string("Synthetic data (klimaspejl seed) until real data is loaded.")));
+                                          json_string("Synthetic data (klimaspejl seed) until real data is loaded.")));
     dists = json_array();
     json_array_append_new(dists, distribution(base, ds, "csv", "/v1/datasets/%s/download?format=csv", "text/csv", "CSV",
                                               "Hele datasættet som CSV", "The whole dataset as CSV"));
@@ -367,9 +367,9 @@ static json_t *catalog_node(const char *base, const app_catalog_t *cat)
         lang_pair_new(json_string("klimaspejl — Københavns klimadata"), json_string("klimaspejl — Copenhagen climate data")));
     json_object_set_new(catalog, "dct:description",
                         lang_pair_new(json_string("Anonymiserede data om energi, affald og transport i København, med de "
-                                              "emissionsfaktorer, der gør dem til CO2e."),
-                                  json_string("Anonymized energy, waste and mobility data for Copenhagen, with the emission "
-                                              "factors that turn them into CO2e.")));
+                                                  "emissionsfaktorer, der gør dem til CO2e."),
+                                      json_string("Anonymized energy, waste and mobility data for Copenhagen, with the emission "
+                                                  "factors that turn them into CO2e.")));
     json_object_set_new(catalog, "dct:publisher", ref_of(base, "/v1/catalog.jsonld%s", "#publisher"));
     json_object_set_new(catalog, "foaf:homepage", ref_of(base, "/%s", ""));
     json_object_set_new(catalog, "dct:language", json_pack("[o, o]", iri(EU_AUTH "language/DAN"), iri(EU_AUTH "language/ENG")));
@@ -388,9 +388,10 @@ static json_t *service_node(const char *base, const app_catalog_t *cat)
     json_object_set_new(service, "@type", json_string("dcat:DataService"));
     json_object_set_new(service, "dct:title",
                         lang_pair_new(json_string("klimaspejl åbne data-API"), json_string("klimaspejl open-data API")));
-    json_object_set_new(service, "dct:description",
-                        lang_pair_new(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
-                                  json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));
+    json_object_set_new(
+        service, "dct:description",
+        lang_pair_new(json_string("Filtrer, grupper, aggreger og hent datasættene (JSON, CSV, NDJSON, GeoJSON)."),
+                      json_string("Filter, group, aggregate and download the datasets (JSON, CSV, NDJSON, GeoJSON).")));
     json_object_set_new(service, "dcat:endpointURL", ref_of(base, "/v1/%s", ""));
     json_object_set_new(service, "dcat:endpointDescription", ref_of(base, "/openapi.json%s", ""));
     json_object_set_new(service, "dct:conformsTo", iri("https://spec.openapis.org/oas/v3.1.0"));

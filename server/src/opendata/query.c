@@ -21,9 +21,11 @@ const char *opendata_format_name(opendata_format_t format)
 }
 
 /* Splits a comma list; calls fn for each item. */
-typedef opendata_query_status_t (*item_fn)(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err);
+typedef opendata_query_status_t (*item_fn)(opendata_query_t *q, const char *item, size_t len, const char *pname,
+                                           opendata_query_error_t *err);
 
-static opendata_query_status_t for_each_item(opendata_query_t *q, const char *v, const char *pname, item_fn fn, opendata_query_error_t *err)
+static opendata_query_status_t for_each_item(opendata_query_t *q, const char *v, const char *pname, item_fn fn,
+                                             opendata_query_error_t *err)
 {
     const char *p = v;
     opendata_query_status_t st;
@@ -42,7 +44,8 @@ static opendata_query_status_t for_each_item(opendata_query_t *q, const char *v,
     }
 }
 
-static opendata_query_status_t group_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
+static opendata_query_status_t group_item(opendata_query_t *q, const char *item, size_t len, const char *pname,
+                                          opendata_query_error_t *err)
 {
     const app_column_t *c = app_dataset_column(q->ds, item, len);
     if (c == NULL || !c->groupable)
@@ -57,7 +60,8 @@ static opendata_query_status_t group_item(opendata_query_t *q, const char *item,
     return QUERY_OK;
 }
 
-static opendata_query_status_t measure_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
+static opendata_query_status_t measure_item(opendata_query_t *q, const char *item, size_t len, const char *pname,
+                                            opendata_query_error_t *err)
 {
     static const struct {
         const char *name;
@@ -71,7 +75,8 @@ static opendata_query_status_t measure_item(opendata_query_t *q, const char *ite
     m = &q->measures[q->nmeasures];
     if (colon == NULL) {
         if (len != 5 || memcmp(item, "count", 5) != 0)
-            return opendata_query_fail(err, pname, "'%.*s' is not a measure: use count, or sum:, avg:, min:, max: with a column.", (int)len, item);
+            return opendata_query_fail(err, pname, "'%.*s' is not a measure: use count, or sum:, avg:, min:, max: with a column.",
+                                       (int)len, item);
         m->agg = 0;
         m->col = NULL;
         memcpy(m->alias, "count", 6);
@@ -86,8 +91,10 @@ static opendata_query_status_t measure_item(opendata_query_t *q, const char *ite
         if (m->agg == 0)
             return opendata_query_fail(err, pname, "'%.*s' is not an aggregation: use sum, avg, min or max.", (int)an, item);
         if (m->col == NULL || (m->col->aggs & m->agg) == 0)
-            return opendata_query_fail(err, pname, "'%.*s' cannot be aggregated with %.*s; the dataset's schema lists each column's "
-                                    "aggregations.", (int)(len - an - 1), colon + 1, (int)an, item);
+            return opendata_query_fail(err, pname,
+                                       "'%.*s' cannot be aggregated with %.*s; the dataset's schema lists each column's "
+                                       "aggregations.",
+                                       (int)(len - an - 1), colon + 1, (int)an, item);
         str_fmt(m->alias, sizeof(m->alias), "%.*s_%s", (int)an, item, m->col->name);
     }
     for (size_t i = 0; i < q->nmeasures; ++i) {
@@ -98,13 +105,16 @@ static opendata_query_status_t measure_item(opendata_query_t *q, const char *ite
     return QUERY_OK;
 }
 
-static opendata_query_status_t order_item(opendata_query_t *q, const char *item, size_t len, const char *pname, opendata_query_error_t *err)
+static opendata_query_status_t order_item(opendata_query_t *q, const char *item, size_t len, const char *pname,
+                                          opendata_query_error_t *err)
 {
     int desc = item[0] == '-';
     const app_column_t *c = app_dataset_column(q->ds, item + desc, len - (size_t)desc);
     if (c == NULL || c->role != ROLE_DIMENSION)
-        return opendata_query_fail(err, pname, "'%.*s' is not a column the results can be ordered by (dimension columns; '-' prefix "
-                                "for descending).", (int)(len - (size_t)desc), item + desc);
+        return opendata_query_fail(err, pname,
+                                   "'%.*s' is not a column the results can be ordered by (dimension columns; '-' prefix "
+                                   "for descending).",
+                                   (int)(len - (size_t)desc), item + desc);
     for (size_t i = 0; i < q->norder; ++i) {
         if (q->order[i].col == c)
             return opendata_query_fail(err, pname, "'%s' appears twice in order.", c->name);
@@ -180,7 +190,8 @@ void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *
     free(text);
 }
 
-static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v, opendata_scratch_t *sc, opendata_query_error_t *err)
+static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v, opendata_scratch_t *sc,
+                                             opendata_query_error_t *err)
 {
     unsigned char raw[4096];
     int n = b64url_decode(v, strlen(v), raw, sizeof(raw));
@@ -190,7 +201,8 @@ static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v,
 
     if (!json_is_array(arr) || json_array_size(arr) != 3 || !json_is_integer(json_array_get(arr, 0)) ||
         !json_is_string(json_array_get(arr, 1)) || !json_is_array(keys = json_array_get(arr, 2))) {
-        st = opendata_query_fail(err, "cursor", "The cursor is not one this server issued; use the next_cursor of a previous page.");
+        st =
+            opendata_query_fail(err, "cursor", "The cursor is not one this server issued; use the next_cursor of a previous page.");
         goto exit;
     }
     if ((uint64_t)json_integer_value(json_array_get(arr, 0)) != q->ds->version) {
@@ -204,7 +216,8 @@ static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v,
     }
     str_fmt(qh, sizeof(qh), "%016llx", (unsigned long long)q->qhash);
     if (strcmp(json_string_value(json_array_get(arr, 1)), qh) != 0) {
-        st = opendata_query_fail(err, "cursor", "The cursor belongs to a different query: keep filters, group_by, measures, order, bucket and "
+        st = opendata_query_fail(err, "cursor",
+                                 "The cursor belongs to a different query: keep filters, group_by, measures, order, bucket and "
                                  "tz the same while paging.");
         goto exit;
     }
@@ -262,7 +275,8 @@ static int choose(const choice_t *table, size_t n, const char *v, int *out)
 
 #define CHOOSE(table, v, out) choose(table, sizeof(table) / sizeof(table[0]), v, out)
 
-static opendata_query_status_t p_limit(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_limit(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                       opendata_query_error_t *err)
 {
     uint64_t limit;
     if (ps->for_download)
@@ -273,7 +287,8 @@ static opendata_query_status_t p_limit(opendata_query_t *q, parse_state_t *ps, c
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_cursor(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_cursor(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                        opendata_query_error_t *err)
 {
     if (ps->for_download)
         return opendata_query_fail(err, n, "Downloads stream every matching row; 'cursor' applies to /records only.");
@@ -281,7 +296,8 @@ static opendata_query_status_t p_cursor(opendata_query_t *q, parse_state_t *ps, 
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_aggregate(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_aggregate(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                           opendata_query_error_t *err)
 {
     if (ps->for_download)
         return opendata_query_fail(err, n, "Downloads hold the dataset's own rows; use /records for '%s'.", n);
@@ -289,13 +305,15 @@ static opendata_query_status_t p_aggregate(opendata_query_t *q, parse_state_t *p
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_order(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_order(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                       opendata_query_error_t *err)
 {
     ps->order = v;
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                    opendata_query_error_t *err)
 {
     if (!valid_tz(v))
         return opendata_query_fail(err, n, "'%s' is not an IANA time zone name such as Europe/Copenhagen or UTC.", v);
@@ -303,10 +321,11 @@ static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, cons
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_bucket(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_bucket(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                        opendata_query_error_t *err)
 {
-    static const choice_t buckets[] = {{"hour", BUCKET_HOUR}, {"day", BUCKET_DAY},   {"week", BUCKET_WEEK},
-                                       {"month", BUCKET_MONTH}, {"year", BUCKET_YEAR}};
+    static const choice_t buckets[] = {
+        {"hour", BUCKET_HOUR}, {"day", BUCKET_DAY}, {"week", BUCKET_WEEK}, {"month", BUCKET_MONTH}, {"year", BUCKET_YEAR}};
     int b;
     if (CHOOSE(buckets, v, &b) != 0)
         return opendata_query_fail(err, n, "'bucket' must be hour, day, week, month or year.");
@@ -314,12 +333,15 @@ static opendata_query_status_t p_bucket(opendata_query_t *q, parse_state_t *ps, 
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_format(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_format(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                        opendata_query_error_t *err)
 {
-    static const choice_t formats[] = {{"json", FORMAT_JSON}, {"csv", FORMAT_CSV}, {"ndjson", FORMAT_NDJSON}, {"geojson", FORMAT_GEOJSON}};
+    static const choice_t formats[] = {
+        {"json", FORMAT_JSON}, {"csv", FORMAT_CSV}, {"ndjson", FORMAT_NDJSON}, {"geojson", FORMAT_GEOJSON}};
     int f;
     if (CHOOSE(formats, v, &f) != 0 || (ps->for_download && f == FORMAT_GEOJSON))
-        return opendata_query_fail(err, n, ps->for_download ? "'format' must be csv or ndjson." : "'format' must be json, csv, ndjson or geojson.");
+        return opendata_query_fail(
+            err, n, ps->for_download ? "'format' must be csv or ndjson." : "'format' must be json, csv, ndjson or geojson.");
     q->format = (opendata_format_t)f;
     return QUERY_OK;
 }
@@ -335,7 +357,8 @@ static opendata_query_status_t p_delimiter(opendata_query_t *q, parse_state_t *p
     return QUERY_OK;
 }
 
-static opendata_query_status_t p_bom(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_bom(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                     opendata_query_error_t *err)
 {
     static const choice_t bools[] = {{"1", 1}, {"true", 1}, {"0", 0}, {"false", 0}};
     if (CHOOSE(bools, v, &q->bom) != 0)
@@ -344,7 +367,8 @@ static opendata_query_status_t p_bom(opendata_query_t *q, parse_state_t *ps, con
 }
 
 /* Accepted for symmetry with the metadata routes; records carry no text to translate. */
-static opendata_query_status_t p_lang(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v, opendata_query_error_t *err)
+static opendata_query_status_t p_lang(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                      opendata_query_error_t *err)
 {
     return QUERY_OK;
 }
@@ -354,14 +378,14 @@ static const struct {
     const char *name;
     param_fn fn;
 } reserved[] = {
-    {"limit", p_limit}, {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},
-    {"order", p_order}, {"tz", p_tz},         {"bucket", p_bucket},      {"format", p_format},
-    {"delimiter", p_delimiter}, {"bom", p_bom}, {"lang", p_lang},
+    {"limit", p_limit},         {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},
+    {"order", p_order},         {"tz", p_tz},         {"bucket", p_bucket},      {"format", p_format},
+    {"delimiter", p_delimiter}, {"bom", p_bom},       {"lang", p_lang},
 };
 
 /* One parameter: reserved names once each, columns as filters (repeated filters on a column are ANDed). */
-static opendata_query_status_t parse_param(opendata_query_t *q, parse_state_t *ps, const qs_param_t *params, size_t i, opendata_scratch_t *sc,
-                                           opendata_query_error_t *err)
+static opendata_query_status_t parse_param(opendata_query_t *q, parse_state_t *ps, const qs_param_t *params, size_t i,
+                                           opendata_scratch_t *sc, opendata_query_error_t *err)
 {
     const char *n = params[i].name, *v = params[i].value;
     const app_column_t *c = app_dataset_column(q->ds, n, strlen(n));
@@ -376,8 +400,11 @@ static opendata_query_status_t parse_param(opendata_query_t *q, parse_state_t *p
     }
     if (c != NULL)
         return opendata_query_filter(q, c, n, v, sc, err);
-    return opendata_query_fail(err, n, "'%s' is neither a column of dataset '%s' nor a known parameter (group_by, measures, order, limit, cursor, "
-                        "bucket, tz, format, delimiter, bom).", n, q->ds->id);
+    return opendata_query_fail(
+        err, n,
+        "'%s' is neither a column of dataset '%s' nor a known parameter (group_by, measures, order, limit, cursor, "
+        "bucket, tz, format, delimiter, bom).",
+        n, q->ds->id);
 }
 
 /* --- after the parameters ------------------------------------------------------------------------------------------- */
@@ -406,7 +433,8 @@ static opendata_query_status_t finish_aggregation(opendata_query_t *q, const par
         if (q->bucket_col == NULL)
             return opendata_query_fail(err, "bucket", "'bucket' truncates a date or time column in group_by; group_by has none.");
         if (q->bucket_col->type == COL_DATE && q->bucket == BUCKET_HOUR)
-            return opendata_query_fail(err, "bucket", "'%s' is a date: bucket must be day, week, month or year.", q->bucket_col->name);
+            return opendata_query_fail(err, "bucket", "'%s' is a date: bucket must be day, week, month or year.",
+                                       q->bucket_col->name);
     }
     if (q->format == FORMAT_GEOJSON && app_dataset_column(q->ds, "district_id", 11) == NULL)
         return opendata_query_fail(err, "format", "GeoJSON needs a district_id column; dataset '%s' has none.", q->ds->id);
@@ -435,7 +463,8 @@ static opendata_query_status_t finish_order(opendata_query_t *q, const parse_sta
         for (size_t g = 0; g < q->ngroup; ++g)
             in_group |= q->group[g] == q->order[i].col;
         if (!in_group)
-            return opendata_query_fail(err, "order", "'%s' is not in group_by; aggregated results are ordered by group columns.", q->order[i].col->name);
+            return opendata_query_fail(err, "order", "'%s' is not in group_by; aggregated results are ordered by group columns.",
+                                       q->order[i].col->name);
     }
     q->norder_requested = q->norder;
     if (q->norder == 0 && !q->aggregated) {

@@ -39,13 +39,13 @@ typedef enum opendata_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK
 
 typedef struct opendata_filter {
     const app_column_t *col;
-    unsigned op;         /* one OP_* */
-    const char *value;   /* eq..gte: the value; in: a PostgreSQL array literal; between: first bound */
-    const char *value2;  /* between: second bound */
+    unsigned op;        /* one OP_* */
+    const char *value;  /* eq..gte: the value; in: a PostgreSQL array literal; between: first bound */
+    const char *value2; /* between: second bound */
 } opendata_filter_t;
 
 typedef struct opendata_measure {
-    unsigned agg; /* AGG_*, or 0 for count */
+    unsigned agg;            /* AGG_*, or 0 for count */
     const app_column_t *col; /* NULL for count */
     char alias[72];
 } opendata_measure_t;
@@ -63,7 +63,7 @@ typedef struct opendata_query {
     size_t ngroup;
     opendata_measure_t measures[QUERY_MAX_MEASURES];
     size_t nmeasures;
-    int aggregated; /* group_by or measures given */
+    int aggregated;                                                /* group_by or measures given */
     opendata_order_t order[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8]; /* requested order + tie-breakers */
     size_t norder, norder_requested;
     unsigned limit;
@@ -91,7 +91,7 @@ typedef struct opendata_query_error {
  * `for_download`: limit/cursor/group_by/measures are refused (downloads stream everything that matches).
  * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE with err filled. */
 opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_dataset_t *ds, const qs_param_t *params, size_t nparams,
-                                   int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err);
+                                             int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err);
 
 /* Appends the SQL for q to sql and sets values[0..*nvalues) to the text parameters ($1..). Fetches limit + 1 rows so the
  * caller can tell whether another page follows. `copy` (1 = CSV, 2 = NDJSON; 0 = neither): no LIMIT, no keyset, all

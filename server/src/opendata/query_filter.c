@@ -126,7 +126,7 @@ static void list_enum(const app_column_t *c, char *out, size_t size)
 static const struct {
     const char *name;
     unsigned flag;
-} filter_ops[] = {{"eq", OP_EQ}, {"ne", OP_NE}, {"lt", OP_LT},   {"lte", OP_LTE},
+} filter_ops[] = {{"eq", OP_EQ}, {"ne", OP_NE},   {"lt", OP_LT}, {"lte", OP_LTE},
                   {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {"between", OP_BETWEEN}};
 
 static void ops_list(unsigned ops, char *out, size_t size)
@@ -173,8 +173,8 @@ static opendata_query_status_t fail_value(opendata_query_error_t *err, const cha
 }
 
 /* The values of an in or between filter: in becomes a PostgreSQL array literal in scratch, between its two bounds. */
-static opendata_query_status_t parse_list(opendata_query_t *q, opendata_filter_t *f, const char *pname, const char *val, opendata_scratch_t *sc,
-                                          opendata_query_error_t *err)
+static opendata_query_status_t parse_list(opendata_query_t *q, opendata_filter_t *f, const char *pname, const char *val,
+                                          opendata_scratch_t *sc, opendata_query_error_t *err)
 {
     char *lit = sc->p, *w = sc->p;
     size_t count = 0;
@@ -224,7 +224,7 @@ static opendata_query_status_t parse_list(opendata_query_t *q, opendata_filter_t
 
 /* col=op:value (a bare value means eq): the operator must be one the column allows, every value valid for its type. */
 opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_column_t *c, const char *pname, const char *v,
-                                            opendata_scratch_t *sc, opendata_query_error_t *err)
+                                              opendata_scratch_t *sc, opendata_query_error_t *err)
 {
     const char *colon = strchr(v, ':'), *val = v;
     unsigned op = OP_EQ;
@@ -233,8 +233,10 @@ opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_col
     opendata_query_status_t st;
 
     if (!c->filterable)
-        return opendata_query_fail(err, pname, "Column '%s' cannot be filtered. The dataset's schema (GET /v1/datasets/%s) marks the "
-                                "filterable columns.", c->name, q->ds->id);
+        return opendata_query_fail(err, pname,
+                                   "Column '%s' cannot be filtered. The dataset's schema (GET /v1/datasets/%s) marks the "
+                                   "filterable columns.",
+                                   c->name, q->ds->id);
     for (size_t i = 0; colon != NULL && i < sizeof(filter_ops) / sizeof(filter_ops[0]); ++i) {
         if (strlen(filter_ops[i].name) == (size_t)(colon - v) && memcmp(filter_ops[i].name, v, (size_t)(colon - v)) == 0) {
             op = filter_ops[i].flag;
@@ -243,7 +245,8 @@ opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_col
     }
     ops_list(c->ops, allowed, sizeof(allowed));
     if ((c->ops & op) == 0)
-        return opendata_query_fail(err, pname, "Operator not allowed on '%s'; allowed: %s (as %s=op:value).", c->name, allowed, c->name);
+        return opendata_query_fail(err, pname, "Operator not allowed on '%s'; allowed: %s (as %s=op:value).", c->name, allowed,
+                                   c->name);
     if (q->nfilters == QUERY_MAX_FILTERS)
         return opendata_query_fail(err, pname, "At most %d filters per request.", QUERY_MAX_FILTERS);
     f = &q->filters[q->nfilters];
@@ -261,4 +264,3 @@ opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_col
     ++q->nfilters;
     return QUERY_OK;
 }
-

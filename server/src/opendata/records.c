@@ -44,7 +44,8 @@ opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m
     http_query_string(req, &qslen);
     q = h2o_mem_alloc_pool(&req->pool, sizeof(*q));
     scratch_size = qslen * 3 + 8192;
-    st = opendata_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size, &err);
+    st = opendata_query_parse(q, ds, params, nparams, for_download, h2o_mem_alloc_pool(&req->pool, scratch_size), scratch_size,
+                              &err);
     if (st == QUERY_GONE) {
         http_problem_send(req, HTTP_PROBLEM_GONE, err.detail, err.param);
         return NULL;
@@ -151,7 +152,8 @@ static void next_link(h2o_req_t *req, const char *cursor, sbuf_t *out)
     while (i < qslen) {
         const char *amp = memchr(qs + i, '&', qslen - i);
         size_t end = amp != NULL ? (size_t)(amp - qs) : qslen;
-        if (end > i && !(end - i >= 7 && memcmp(qs + i, "cursor=", 7) == 0) && !(end - i == 6 && memcmp(qs + i, "cursor", 6) == 0)) {
+        if (end > i && !(end - i >= 7 && memcmp(qs + i, "cursor=", 7) == 0) &&
+            !(end - i == 6 && memcmp(qs + i, "cursor", 6) == 0)) {
             if (!first)
                 sbuf_putc(out, '&');
             sbuf_append(out, qs + i, end - i);
@@ -311,12 +313,12 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
         link = lh;
     }
     http_cache_response_t cached = {.content_type = ctype,
-                                   .body = body.data,
-                                   .len = body.len,
-                                   .etag = st->etag,
-                                   .link = page.more ? link.data : NULL,
-                                   .next_cursor = page.more ? cursor.data : NULL,
-                                   .tag = opendata_format_name(q->format)};
+                                    .body = body.data,
+                                    .len = body.len,
+                                    .etag = st->etag,
+                                    .link = page.more ? link.data : NULL,
+                                    .next_cursor = page.more ? cursor.data : NULL,
+                                    .tag = opendata_format_name(q->format)};
     add_records_headers(req, st->route, q->ds, h2o_iovec_init(st->etag, strlen(st->etag)),
                         page.more ? h2o_strdup(&req->pool, link.data, link.len) : h2o_iovec_init(NULL, 0),
                         page.more ? h2o_strdup(&req->pool, cursor.data, cursor.len) : h2o_iovec_init(NULL, 0));

@@ -98,8 +98,8 @@ int opendata_usage_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     if (to - from > USAGE_MAX_DAYS) {
-        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, v[1] != NULL ? "to" : "from", "'to' may be at most %d days after 'from'.",
-                           USAGE_MAX_DAYS);
+        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, v[1] != NULL ? "to" : "from",
+                           "'to' may be at most %d days after 'from'.", USAGE_MAX_DAYS);
         return 0;
     }
     if (v[2] != NULL) {
@@ -107,8 +107,8 @@ int opendata_usage_get(h2o_req_t *req, const http_match_t *m)
         if (cat == NULL)
             return 0;
         if (app_catalog_find(cat, v[2], strlen(v[2])) == NULL) {
-            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "dataset", "There is no dataset '%.64s'; GET /v1/datasets lists them.",
-                               v[2]);
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "dataset",
+                               "There is no dataset '%.64s'; GET /v1/datasets lists them.", v[2]);
             return 0;
         }
     }

@@ -23,7 +23,8 @@ static void lower(const char *in, char *out, size_t size)
 int main(void)
 {
     json_error_t jerr;
-    json_t *spec = json_loadb((const char *)app_openapi_spec_json, app_openapi_spec_json_len, 0, &jerr), *paths, *ops, *problem_types;
+    json_t *spec = json_loadb((const char *)app_openapi_spec_json, app_openapi_spec_json_len, 0, &jerr), *paths, *ops,
+           *problem_types;
     const char *path, *method;
     char lm[16];
     const app_route_t *routes[256];

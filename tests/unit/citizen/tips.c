@@ -10,9 +10,9 @@ static json_t *summary(const char *rating, double total, double median, double p
                      "month", "2026-03", "total_co2e_kg", total, "co2e_kg_per_person", total / 2, "peers", "rating", rating,
                      "total_co2e_kg", "median", median, "efficient_p20", p20, "categories", "electricity", "co2e_kg_median", 20.0,
                      "district_heating", "co2e_kg_median", heat_median, "categories", "electricity", "co2e_kg", 30.0,
-                     "dirty_hours_kwh", 40.0, "dirty_hours_co2e_kg", 10.0, "avg_g_per_kwh", 150.0, "district_heating",
-                     "co2e_kg", heat_kg, "mobility", "modes", "car-petrol", "co2e_kg", 12.0, "km", 120.0, "waste", "fractions",
-                     "residual", "co2e_kg", 6.0);
+                     "dirty_hours_kwh", 40.0, "dirty_hours_co2e_kg", 10.0, "avg_g_per_kwh", 150.0, "district_heating", "co2e_kg",
+                     heat_kg, "mobility", "modes", "car-petrol", "co2e_kg", 12.0, "km", 120.0, "waste", "fractions", "residual",
+                     "co2e_kg", 6.0);
 }
 
 static const char *tip_text(json_t *s, size_t i)

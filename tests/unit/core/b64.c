@@ -22,7 +22,7 @@ static int dec(const char *s, char *out, size_t size)
 int main(void)
 {
     char out[128], small[3];
-    static const char *const vectors[][2] = {{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},      {"foo", "Zm9v"},
+    static const char *const vectors[][2] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
                                              {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
 
     for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); ++i) {

@@ -41,8 +41,8 @@ static void test_env_and_flags(void)
 {
     config_t cfg;
     char err[256] = "";
-    const char *env[] = {"KLIMA_THREADS", "3", "KLIMA_LISTEN", "127.0.0.1:1,[::1]:2", "KLIMA_DB_URL", "dbname=x",
-                         "KLIMA_DEV_LOGIN", "yes", NULL};
+    const char *env[] = {"KLIMA_THREADS", "3", "KLIMA_LISTEN", "127.0.0.1:1,[::1]:2", "KLIMA_DB_URL", "dbname=x", "KLIMA_DEV_LOGIN",
+                         "yes",           NULL};
     char *argv[] = {"serve", "--threads", "5", "--log-level=debug"};
     CHECK_INT(load(env, 4, argv, &cfg, err, sizeof(err)), CONFIG_OK);
     CHECK_INT(cfg.threads, 5); /* a flag wins over the environment */

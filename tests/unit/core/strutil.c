@@ -40,21 +40,21 @@ static void test_hostport(void)
     CHECK_INT(str_parse_hostport("localhost:0", host, sizeof(host), &port), -1);
     CHECK_INT(str_parse_hostport("localhost:65536", host, sizeof(host), &port), -1);
     CHECK_INT(str_parse_hostport("[::1:80", host, sizeof(host), &port), -1);
-    CHECK_INT(str_parse_hostport("averyveryveryveryveryveryveryveryveryveryveryveryveryverylonghostname:80", host, sizeof(host),
-                                 &port),
-              -1);
+    CHECK_INT(
+        str_parse_hostport("averyveryveryveryveryveryveryveryveryveryveryveryveryverylonghostname:80", host, sizeof(host), &port),
+        -1);
 }
 
 static void test_utf8(void)
 {
     CHECK_INT(str_is_utf8("Nørrebro", strlen("Nørrebro")), 1);
     CHECK_INT(str_is_utf8("plain", 5), 1);
-    CHECK_INT(str_is_utf8("\xc3", 1), 0);              /* truncated */
-    CHECK_INT(str_is_utf8("\xc0\xaf", 2), 0);          /* overlong */
-    CHECK_INT(str_is_utf8("\xed\xa0\x80", 3), 0);      /* surrogate */
-    CHECK_INT(str_is_utf8("\xf4\x90\x80\x80", 4), 0);  /* past U+10FFFF */
-    CHECK_INT(str_is_utf8("a\0b", 3), 0);              /* NUL */
-    CHECK_INT(str_is_utf8("\xf0\x9f\x8c\x8d", 4), 1);  /* emoji */
+    CHECK_INT(str_is_utf8("\xc3", 1), 0);             /* truncated */
+    CHECK_INT(str_is_utf8("\xc0\xaf", 2), 0);         /* overlong */
+    CHECK_INT(str_is_utf8("\xed\xa0\x80", 3), 0);     /* surrogate */
+    CHECK_INT(str_is_utf8("\xf4\x90\x80\x80", 4), 0); /* past U+10FFFF */
+    CHECK_INT(str_is_utf8("a\0b", 3), 0);             /* NUL */
+    CHECK_INT(str_is_utf8("\xf0\x9f\x8c\x8d", 4), 1); /* emoji */
     CHECK_INT(str_is_utf8("\xff", 1), 0);
 }
 
@@ -75,7 +75,10 @@ static void test_hex(void)
     str_hex("", 0, out);
     CHECK_STR(out, "");
     for (int c = 0; c < 256; ++c)
-        CHECK_INT(str_hexval(c), (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1);
+        CHECK_INT(str_hexval(c), (c >= '0' && c <= '9')   ? c - '0'
+                                 : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                 : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                                          : -1);
 }
 
 int main(void)
