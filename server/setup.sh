@@ -57,7 +57,7 @@ KLIMA_DEB_PACKAGES=(
     build-essential cmake pkg-config clang libclang-rt-14-dev
     libh2o-evloop-dev libpq-dev libjansson-dev libjwt-dev libmaxminddb-dev libmaxmind-db-writer-perl libxxhash-dev
     libssl-dev openssl zlib1g-dev postgresql-15 postgresql-15-pgtap
-    nghttp2-client wrk hyperfine nodejs npm curl chromium
+    nghttp2-client wrk hyperfine nodejs npm curl chromium clang-format python3
 )
 
 klima_install_deps() {

@@ -5,7 +5,10 @@
 
 Never: a lower layer includes a higher one; core includes anything of the project but core; http, db, auth, geo include
 anything but core (auth may use db); one audience folder (opendata, citizen, consent) includes another. An include of a
-file that does not exist is reported too. Usage: layering.py [SRC_DIR] — prints one line per violation as
+file that does not exist is reported too. And the rule that a handler knows its route's policy only from its
+route-table entry, as far as the source lines can tell: outside the route tables (an audience's module.c,
+app/service.c) and app/ itself, no file names a route class or CORS policy (APP_CLASS_*, APP_CORS_*), sets
+Cache-Control or Access-Control-* headers itself, or compares a path with a route pattern ("/v1/...", "/oauth/..."). Usage: layering.py [SRC_DIR] — prints one line per violation as
 FILE:LINE: message and exits 1 when there is any (0 otherwise)."""
 import os
 import re
@@ -27,6 +30,15 @@ ALLOWED = {
 }
 AUDIENCES = {'opendata', 'citizen', 'consent'}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# Policy outside the route table: a class or CORS constant, a Cache-Control or Access-Control header set by hand, a path
+# compared with a route pattern. (http/ sets Cache-Control for problems, static files and 304s: not a route policy.)
+POLICY = [
+    (re.compile(r'\bAPP_(CLASS|CORS)_[A-Z_]+'), 'names a route class or CORS policy'),
+    (re.compile(r'H2O_TOKEN_CACHE_CONTROL|"cache-control"', re.I), 'sets Cache-Control itself'),
+    (re.compile(r'H2O_TOKEN_ACCESS_CONTROL|"access-control-', re.I), 'sets an Access-Control header itself'),
+    (re.compile(r'\b(strn?cmp|memcmp|h2o_memis|strstr|memmem)\b.*"/(v1|oauth|\.well-known)/'), 'compares a path with a route pattern'),
+]
+ROUTE_TABLES = {'opendata/module.c', 'citizen/module.c', 'consent/module.c', 'app/service.c'}
 
 
 def folder_of(rel):
@@ -47,6 +59,11 @@ def check(src):
                 continue
             with open(path, encoding='utf-8') as f:
                 for lineno, line in enumerate(f, 1):
+                    if here not in ('app', 'http', 'core') and rel not in ROUTE_TABLES:
+                        for pattern, what in POLICY:
+                            if pattern.search(line):
+                                problems.append(f'{rel}:{lineno}: {what}: a handler reads its policy from its route-table '
+                                                'entry (app/route.h)')
                     m = INCLUDE.match(line)
                     if m is None:
                         continue

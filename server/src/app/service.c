@@ -60,6 +60,7 @@ enum {
 
 #define LABEL(n, v) .nlabels = 1, .labels = {{n, v, sizeof(v) / sizeof(v[0])}}
 
+/* duplicate: one entry a metrics family; the entries are alike by design. */
 static const metrics_family_t families[M__COUNT] = {
     [M_DB_CONNECTIONS] = {.name = "klimaspejl_db_connections",
                           .help = "PostgreSQL connections of the request pools: ready (in pipeline mode) and total.",

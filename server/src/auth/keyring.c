@@ -331,6 +331,7 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         goto fail;
     }
     kr->jwks_len = strlen(kr->jwks);
+    /* duplicate: the single-exit clean-up of a loader (auth/oidc.c loads the identity provider's key alike). */
     ret = kr;
     kr = NULL;
 fail:

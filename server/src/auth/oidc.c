@@ -273,6 +273,8 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
+    /* duplicate: id_tokens and consent tokens (auth/token.c) end alike — the output cleared on any failure; two
+     * token kinds with their own claim rules. */
     r = AUTH_OIDC_OK;
 exit:
     if (r != AUTH_OIDC_OK)

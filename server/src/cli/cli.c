@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "db/sync.h"
 
+/* duplicate: one entry a subcommand (the redis habit: a command's attributes in its one table entry). */
 const cli_command_t cli_commands[] = {
     {"serve", "run the HTTP server (klimaspejl serve --help lists the settings)", cli_serve_main},
     {"migrate", "apply sql/migrations in order, each once, in its own transaction", cli_migrate_main},

@@ -41,7 +41,7 @@ void cli_print_rows(const PGresult *res);
  * names the subcommand in an error. */
 int cli_list(PGconn *pg, const char *sql, int nparams, const char *const *params, const char *who);
 
-/* The subcommands' entry points, one for each entry of cli_commands (cli.c) — a deliberate list of like lines. */
+/* duplicate: the subcommands' entry points, one for each entry of cli_commands (cli.c): a list of like lines. */
 int cli_serve_main(int argc, char **argv);
 int cli_migrate_main(int argc, char **argv);
 int cli_seed_main(int argc, char **argv);

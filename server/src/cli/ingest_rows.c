@@ -152,6 +152,7 @@ typedef struct field_check {
     const char *why;
 } field_check_t;
 
+/* duplicate: one table of checks a kind; the tables are alike by design (data, not code). */
 static const field_check_t household_checks[] = {
     {2, RULE_ONE_OF, dwellings, 0, 0, "dwelling_type: expected apartment, terraced or detached"},
     {3, RULE_ONE_OF, bands, 0, 0, "occupant_band: expected 1, 2, 3-4 or 5+"},

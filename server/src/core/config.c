@@ -23,6 +23,7 @@ typedef struct setting {
 
 #define OFF(field) offsetof(config_t, field)
 
+/* duplicate: the rows of this table are alike by design: one row a setting, the only place settings are defined. */
 static const setting_t settings[] = {
     {"KLIMA_LISTEN", "--listen", KIND_LIST, OFF(listen), "127.0.0.1:8080", 0, 0,
      "address:port to serve on; comma-separated for several ([::1]:8080 for IPv6, :8080 for all)"},

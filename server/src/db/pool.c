@@ -414,6 +414,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     return pool;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void db_pool_destroy(db_pool_t *pool)
 {
     if (pool == NULL)

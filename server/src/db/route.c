@@ -319,6 +319,7 @@ fail:
     return ret;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void db_route_destroy(db_route_t *r)
 {
     if (r == NULL)

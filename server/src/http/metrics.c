@@ -34,6 +34,7 @@ metrics_t *metrics_create(unsigned nworkers)
     return m;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void metrics_destroy(metrics_t *m)
 {
     if (m == NULL)

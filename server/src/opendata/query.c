@@ -321,6 +321,8 @@ static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, cons
     return QUERY_OK;
 }
 
+/* duplicate: the closed-set parameters (bucket, format, delimiter, bom) are alike by design: a choice table and one
+ * line storing the choice each. */
 static opendata_query_status_t p_bucket(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                         opendata_query_error_t *err)
 {
