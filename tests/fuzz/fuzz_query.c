@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opendata_query_t q;
     opendata_query_error_t err;
     const char *values[QUERY_MAX_PARAMS + 4];
-    sbuf_t sql = SBUF_INIT;
+    sbuf_t sql = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (catalog == NULL && (catalog = app_catalog_parse(catalog_json, sizeof(catalog_json) - 1)) == NULL)
         __builtin_trap();

@@ -150,7 +150,7 @@ static void service_publish(app_worker_t *w, void *state)
 static int service_metrics(h2o_req_t *req, const http_match_t *m)
 {
     metrics_t *reg = app_metrics();
-    sbuf_t text = SBUF_INIT;
+    sbuf_t text = SBUF_INIT(SBUF_CAP_BODY);
     char *body;
 
     if (reg == NULL) {

@@ -169,7 +169,7 @@ static void on_flushed(void *data, db_status_t status, const PGresult *res)
 /* Sends the counting table unless a send is in flight or there is nothing to send. */
 static void usage_flush(app_usage_t *u)
 {
-    sbuf_t json = SBUF_INIT;
+    sbuf_t json = SBUF_INIT(SBUF_CAP_TEXT);
     const char *params[1];
     usage_table_t *t;
 

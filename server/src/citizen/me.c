@@ -162,7 +162,7 @@ static void pg_json_value(sbuf_t *b, const PGresult *res, int r, int c)
 static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     series_state_t *st = data;
-    sbuf_t b = SBUF_INIT;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_BODY);
     int rows, cols;
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_INPUT))
@@ -178,7 +178,7 @@ static void on_series(h2o_req_t *req, void *data, db_status_t status, const PGre
                 if (c)
                     sbuf_putc(&b, ',');
                 if (!PQgetisnull(res, r, c)) {
-                    sbuf_t one = SBUF_INIT;
+                    sbuf_t one = SBUF_INIT(SBUF_CAP_VALUE);
                     pg_json_value(&one, res, r, c);
                     /* strip JSON quotes from the scalar, then quote for CSV as needed */
                     const char *v = one.data;

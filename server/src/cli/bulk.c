@@ -22,7 +22,8 @@ int cli_bulk_init(cli_bulk_t *b, PGconn *conn, size_t cap)
     memset(b, 0, sizeof(*b));
     b->conn = conn;
     b->cap = cap;
-    return (b->buf = malloc(cap)) != NULL ? 0 : -1;
+    b->buf = malloc(cap);
+    return b->buf != NULL ? 0 : -1;
 }
 
 void cli_bulk_free(cli_bulk_t *b)
@@ -44,7 +45,9 @@ int cli_bulk_begin(cli_bulk_t *b, const char *copy_sql)
     return ok ? 0 : -1;
 }
 
-int cli_bulk_flush(cli_bulk_t *b)
+/* Sends what the buffer holds. Returns 0, or -1 with b->error set (the server may have refused a row: cli_bulk_end
+ * tells which). */
+static int cli_bulk_flush(cli_bulk_t *b)
 {
     int ok = b->len == 0 || PQputCopyData(b->conn, b->buf, (int)b->len) == 1;
     if (!ok)

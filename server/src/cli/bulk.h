@@ -28,10 +28,6 @@ void cli_bulk_free(cli_bulk_t *b);
 /* Starts copy_sql (a COPY ... FROM STDIN). Returns 0, or -1 with b->error set. */
 int cli_bulk_begin(cli_bulk_t *b, const char *copy_sql);
 
-/* Sends what the buffer holds. Returns 0, or -1 with b->error set (the server may have refused a row: cli_bulk_end
- * tells which). */
-int cli_bulk_flush(cli_bulk_t *b);
-
 /* Where the next row of at most need bytes may be written: flushes first when it would not fit. NULL after a failed
  * flush. The caller sets b->len to the row's end. */
 char *cli_bulk_room(cli_bulk_t *b, size_t need);

@@ -58,7 +58,7 @@ static int client_add(PGconn *pg, int argc, char **argv)
 {
     const char *name = NULL;
     int confidential = 0, first_party = 0, ret = CLI_EXIT_FAIL;
-    sbuf_t uris = SBUF_INIT, origins = SBUF_INIT;
+    sbuf_t uris = SBUF_INIT(SBUF_CAP_VALUE), origins = SBUF_INIT(SBUF_CAP_VALUE);
     char id[40], secret[48], hash_hex[67];
     PGresult *res = NULL;
 

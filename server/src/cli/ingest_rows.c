@@ -220,7 +220,8 @@ static char *emit_households(ingest_ctx_t *ctx, const cli_csv_record_t *rec, cha
             d = ctx->district_ids[i];
     if (d < 0)
         return reject(why, "district: unknown district (expected a Danish bydel name such as Nørrebro or Amager Øst)");
-    if ((*why = check_fields(rec, household_checks)) != NULL)
+    *why = check_fields(rec, household_checks);
+    if (*why != NULL)
         return NULL;
     out = put_field(out, rec, 0, '\t');
     out = str_put_u64(out, (uint64_t)d);
@@ -236,7 +237,8 @@ static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *o
         return reject(why, "hour_utc: must be on the hour (minutes and seconds zero after applying the offset)");
     if (rc != 0)
         return reject(why, "hour_utc: expected a timestamp with a zone, like 2024-01-31T23:00:00Z or 2024-02-01T00:00:00+01:00");
-    if ((*why = check_fields(rec, energy_checks)) != NULL)
+    *why = check_fields(rec, energy_checks);
+    if (*why != NULL)
         return NULL;
     int y, m, d;
     time_civil_from_days(hour / 24, &y, &m, &d);
@@ -260,12 +262,14 @@ static char *emit_energy(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *o
 
 static char *emit_waste(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
 {
-    return (*why = check_fields(rec, waste_checks)) != NULL ? NULL : put_rest(out, rec, 0);
+    *why = check_fields(rec, waste_checks);
+    return *why == NULL ? put_rest(out, rec, 0) : NULL;
 }
 
 static char *emit_mobility(ingest_ctx_t *ctx, const cli_csv_record_t *rec, char *out, const char **why)
 {
-    return (*why = check_fields(rec, mobility_checks)) != NULL ? NULL : put_rest(out, rec, 0);
+    *why = check_fields(rec, mobility_checks);
+    return *why == NULL ? put_rest(out, rec, 0) : NULL;
 }
 
 #undef F

@@ -23,18 +23,13 @@ static int copy_begin(seed_ctx_t *ctx, cli_bulk_t *c, const char *sql)
     return -1;
 }
 
-static int copy_flush(seed_ctx_t *ctx, cli_bulk_t *c)
-{
-    if (cli_bulk_flush(c) == 0)
-        return 0;
-    seed_fail(ctx, "COPY", c->error);
-    return -1;
-}
-
 /* Where the next row goes (room for 128 bytes, flushing first when needed), or NULL when the flush failed. */
 static inline char *row_start(seed_ctx_t *ctx, cli_bulk_t *c)
 {
-    return c->len > c->cap - 128 && copy_flush(ctx, c) != 0 ? NULL : c->buf + c->len;
+    char *p = cli_bulk_room(c, 128);
+    if (p == NULL)
+        seed_fail(ctx, "COPY", c->error);
+    return p;
 }
 
 /* row_start of a row whose first field is the household id; returns where the second field goes. */

@@ -146,7 +146,7 @@ static void on_code_created(h2o_req_t *req, void *state, db_status_t status, con
 {
     code_state_t *cs = state;
     const consent_params_t *p = &cs->a->p;
-    sbuf_t u = SBUF_INIT;
+    sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;

@@ -46,7 +46,7 @@ typedef struct login {
 static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
 {
     login_t *l = state;
-    sbuf_t u = SBUF_INIT;
+    sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
@@ -108,7 +108,7 @@ static void on_oidc_request_stored(h2o_req_t *req, void *data, db_status_t statu
 {
     oidc_start_t *o = data;
     const auth_oidc_t *idp = consent_oidc();
-    sbuf_t u = SBUF_INIT;
+    sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))
         return;
@@ -197,7 +197,7 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
 {
     const auth_keyring_t *kr = data;
     const char *st;
-    sbuf_t u = SBUF_INIT;
+    sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
 
     if (!app_db_row_or_reply(req, status, res))
         return;

@@ -131,7 +131,7 @@ void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char 
 {
     const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
     static const char *const days[] = {"30", "90", "365", "730", "1096"};
-    sbuf_t b = SBUF_INIT;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (csrf == NULL)
         return;
@@ -178,7 +178,7 @@ void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char 
 void consent_page_login(h2o_req_t *req, const consent_params_t *p, const char *query, const PGresult *res)
 {
     const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
-    sbuf_t b = SBUF_INIT;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (csrf == NULL)
         return;
@@ -205,7 +205,7 @@ void consent_page_login(h2o_req_t *req, const consent_params_t *p, const char *q
 void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
 {
     const char *lang = consent_lang(req, p), *other = strcmp(lang, "da") == 0 ? "en" : "da";
-    sbuf_t b = SBUF_INIT;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
     page_head(&b, lang, text(lang, "unlinked_title"));
     html_escape(&b, text(lang, "unlinked_body"));
@@ -216,7 +216,7 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
     html_escape(&b, text(other, "unlinked_body"));
     sbuf_puts(&b, "</p></section>");
     if (p->v[P_REDIRECT_URI] != NULL) {
-        sbuf_t u = SBUF_INIT;
+        sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
         consent_error_url(&u, p->v[P_REDIRECT_URI], p->v[P_STATE], "access_denied",
                           "the citizen's login is not linked to a household");
         sbuf_puts(&b, "<p><a id=\"back\" href=\"");

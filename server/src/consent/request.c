@@ -237,7 +237,7 @@ void consent_error_url(sbuf_t *u, const char *redirect_uri, const char *state, c
 
 void consent_redirect_error(h2o_req_t *req, const char *redirect_uri, const char *state, const char *error, const char *description)
 {
-    sbuf_t u = SBUF_INIT;
+    sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
     consent_error_url(&u, redirect_uri, state, error, description);
     consent_redirect(req, 303, &u);
 }

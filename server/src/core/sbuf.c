@@ -14,6 +14,10 @@ static int reserve(sbuf_t *b, size_t extra)
     char *p;
     if (b->failed)
         return -1;
+    if (need > b->max + 1) {
+        b->failed = 1;
+        return -1;
+    }
     if (need <= b->cap)
         return 0;
     ncap = b->cap != 0 ? b->cap : 256;

@@ -90,7 +90,7 @@ static int copy_watch(db_copy_t *c)
 
 static char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues)
 {
-    sbuf_t out = SBUF_INIT;
+    sbuf_t out = SBUF_INIT(SBUF_CAP_TEXT);
     const char *p = sql;
     while (*p != '\0') {
         const char *dollar = strchr(p, '$');

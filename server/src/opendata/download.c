@@ -28,7 +28,7 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
 {
     const app_route_t *route = app_route_of(m);
     opendata_query_t *q;
-    sbuf_t sql = SBUF_INIT, copy = SBUF_INIT;
+    sbuf_t sql = SBUF_INIT(SBUF_CAP_TEXT), copy = SBUF_INIT(SBUF_CAP_TEXT);
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
     char *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_MAX), filename[128];

@@ -286,7 +286,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     records_state_t *st = data;
     opendata_query_t *q = st->q;
     records_page_t page = {.q = q, .res = res};
-    sbuf_t body = SBUF_INIT, cursor = SBUF_INIT, link = SBUF_INIT;
+    sbuf_t body = SBUF_INIT(SBUF_CAP_BODY), cursor = SBUF_INIT(SBUF_CAP_VALUE), link = SBUF_INIT(SBUF_CAP_VALUE);
     const char *ctype = content_type(q);
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_SHAPED | APP_DB_INPUT))
@@ -307,7 +307,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     }
     if (page.more) {
         /* from here on `link` holds the Link header value, as the cache keeps it */
-        sbuf_t lh = SBUF_INIT;
+        sbuf_t lh = SBUF_INIT(SBUF_CAP_VALUE);
         sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data);
         sbuf_free(&link);
         link = lh;
@@ -388,7 +388,7 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     records_state_t *st;
     const char *values[QUERY_MAX_PARAMS + 4];
     size_t nvalues = 0;
-    sbuf_t sql = SBUF_INIT;
+    sbuf_t sql = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (serve_cached(req, m, cat) || (q = opendata_records_prepare(req, m, cat, 0)) == NULL)
         return 0;
@@ -401,7 +401,7 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     opendata_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
-        sbuf_t wrapped = SBUF_INIT;
+        sbuf_t wrapped = SBUF_INIT(SBUF_CAP_TEXT);
         sbuf_printf(&wrapped,
                     "SELECT t.*, g.lon AS _lon, g.lat AS _lat FROM (SELECT s.*, row_number() OVER () AS _rn FROM (%s) s) t "
                     "LEFT JOIN api.districts g ON g.district_id = t.district_id ORDER BY t._rn",

@@ -35,7 +35,7 @@ static const char *const usage_columns[] = {"day", "dataset", "format", "country
 static void on_usage_rows(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     usage_get_t *g = data;
-    sbuf_t body = SBUF_INIT;
+    sbuf_t body = SBUF_INIT(SBUF_CAP_BODY);
     int rows;
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_PLAIN))

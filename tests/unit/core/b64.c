@@ -43,7 +43,7 @@ int main(void)
     {
         unsigned char in[500];
         char one[700];
-        sbuf_t b = SBUF_INIT;
+        sbuf_t b = SBUF_INIT(SBUF_CAP_VALUE);
         for (size_t i = 0; i < sizeof(in); ++i)
             in[i] = (unsigned char)(i * 37 + 11);
         b64url_append(&b, in, sizeof(in));

@@ -79,7 +79,7 @@ static void test_registry(void)
         .name = "t_bad", .help = "Bad.", .type = METRICS_COUNTER, .nlabels = 1, .labels = {{"x", routes, 0}}};
     int r, c, l, d, h;
     unsigned idx[2];
-    sbuf_t out = SBUF_INIT;
+    sbuf_t out = SBUF_INIT(SBUF_CAP_BODY);
 
     CHECK(m != NULL);
     CHECK(metrics_create(0) == NULL);

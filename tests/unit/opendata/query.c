@@ -87,7 +87,7 @@ static void run_case(const char *name, const test_case_t *c, const app_dataset_t
     opendata_query_error_t err = {0};
     opendata_query_status_t st = QUERY_INVALID;
     const char *vals[QUERY_MAX_PARAMS + 4];
-    sbuf_t sql = SBUF_INIT;
+    sbuf_t sql = SBUF_INIT(SBUF_CAP_TEXT);
     char status[8];
 
     if (qs_parse(c->query, strlen(c->query), params, 48, &n, decoded) == QS_OK)
