@@ -53,11 +53,15 @@ klima_as_pg() {
     fi
 }
 
+# The one install list: every program and module any script or test layer runs comes from here or from a fresh
+# Debian 12 minbase (tests/setup/deps.py checks that, and tests/run runs it first). Node is Debian's own nodejs (18.x
+# on bookworm); nothing installs a Node from elsewhere.
 KLIMA_DEB_PACKAGES=(
     build-essential cmake pkg-config clang libclang-rt-14-dev
     libh2o-evloop-dev libpq-dev libjansson-dev libjwt-dev libmaxminddb-dev libmaxmind-db-writer-perl libxxhash-dev
-    libssl-dev openssl zlib1g-dev postgresql-15 postgresql-15-pgtap
-    nghttp2-client wrk hyperfine nodejs npm curl chromium clang-format python3
+    libssl-dev openssl zlib1g-dev libcurl4-openssl-dev libglpk-dev postgresql-15 postgresql-15-pgtap
+    libtap-parser-sourcehandler-pgtap-perl python3 python3-yaml clang-format
+    nghttp2-client wrk hyperfine nodejs npm curl chromium
 )
 
 klima_install_deps() {

@@ -1,22 +1,8 @@
 -- klima_api (the server's role) reads only what is published: the api views, the api functions and the catalog.
 -- Nothing in core (raw, personal) or rollup (per-household and unsuppressed figures) is readable.
 BEGIN;
-SELECT plan(11);
-
--- Runs q as klima_api and tells whether it was allowed ('ok') or refused ('denied').
-CREATE FUNCTION pg_temp.as_api(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    SET LOCAL ROLE klima_api;
-    BEGIN
-        EXECUTE q;
-    EXCEPTION WHEN insufficient_privilege THEN
-        RESET ROLE;
-        RETURN 'denied';
-    END;
-    RESET ROLE;
-    RETURN 'ok';
-END
-$$;
+SELECT plan(19);
+\ir helpers.psql
 
 SELECT ok(NOT has_schema_privilege('klima_api', 'core', 'USAGE'), 'klima_api has no USAGE on schema core');
 SELECT ok(NOT has_schema_privilege('klima_api', 'rollup', 'USAGE'), 'klima_api has no USAGE on schema rollup');
@@ -42,10 +28,16 @@ SELECT is(pg_temp.as_api('SELECT count(*) FROM meta.datasets, meta.dataset_colum
           'klima_api can read the dataset catalog');
 SELECT is(pg_temp.as_api('SELECT count(*) FROM meta.rollups'), 'denied', 'klima_api cannot read refresh bookkeeping');
 
+SELECT meta.dev_login(false);
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'api' AND NOT has_function_privilege('klima_api', p.oid, 'EXECUTE')),
-    NULL, 'klima_api can EXECUTE every api function');
+    ARRAY['api.dev_households(integer)'], 'klima_api can EXECUTE every api function but api.dev_households');
+SELECT is(pg_temp.as_api('SELECT * FROM api.dev_households(1)'), 'denied',
+          'without the dev login grant klima_api cannot list demo households');
+SELECT meta.dev_login(true);
+SELECT is(pg_temp.as_api('SELECT * FROM api.dev_households(1)'), 'ok', 'meta.dev_login(true) grants it (and only that)');
+SELECT ok(NOT has_function_privilege('klima_api', 'meta.dev_login(boolean)', 'EXECUTE'), 'klima_api cannot grant it itself');
 
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -58,13 +50,51 @@ SELECT is(
                                   OR NOT coalesce(array_to_string(p.proconfig, ',') LIKE '%search_path=%', false))),
     NULL, 'every api function is SECURITY DEFINER, owned by klima_owner, with a fixed search_path');
 
+-- Least privilege: the personal functions take a consent id and check it themselves; none takes a household id,
+-- except the two steps before and around a consent (creating the code after the citizen's login, and comparing the
+-- token's subject with its consent).
 SELECT is(
-    pg_temp.as_api(format('SELECT api.me_summary(%L, current_date), '
-                          '(SELECT count(*) FROM api.me_energy(%L, now() - interval ''1 day'', now(), ''hour'', ''UTC'')), '
-                          '(SELECT count(*) FROM api.me_export(%L))',
-                          h, h, h)),
-    'ok', 'klima_api can call the citizen functions')
-FROM (SELECT coalesce((SELECT household_id FROM core.households LIMIT 1), gen_random_uuid()) AS h) x;
+    (SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname = 'api' AND 'household' = ANY (p.proargnames)),
+    ARRAY['consent_check', 'oauth_code_create'], 'no api function takes a household id but oauth_code_create and consent_check');
+
+INSERT INTO core.households VALUES ('00000000-0000-4000-8000-00000000e001', 1, 'apartment', '2', 70);
+CREATE TEMP TABLE cs ON COMMIT DROP AS
+    SELECT pg_temp.consent_for('00000000-0000-4000-8000-00000000e001') AS active,
+           pg_temp.consent_for('00000000-0000-4000-8000-00000000e001') AS revoked,
+           pg_temp.consent_for('00000000-0000-4000-8000-00000000e001') AS expired,
+           pg_temp.consent_for('00000000-0000-4000-8000-00000000e001', ARRAY['energy:read']) AS energy_only,
+           gen_random_uuid() AS unknown;
+UPDATE core.consents SET revoked_at = now(), revoked_reason = 'citizen' WHERE consent_id = (SELECT revoked FROM cs);
+UPDATE core.consents SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day'
+WHERE consent_id = (SELECT expired FROM cs);
+
+CREATE TEMP TABLE calls ON COMMIT DROP AS
+    SELECT * FROM (VALUES
+        ('me_summary', 'SELECT api.me_summary(%L, current_date)'),
+        ('me_energy', 'SELECT count(*) FROM api.me_energy(%L, now() - interval ''1 day'', now(), ''hour'', ''UTC'')'),
+        ('me_waste', 'SELECT count(*) FROM api.me_waste(%L, now() - interval ''1 day'', now(), ''day'', ''UTC'')'),
+        ('me_mobility', 'SELECT count(*) FROM api.me_mobility(%L, now() - interval ''1 day'', now(), ''day'', ''UTC'')'),
+        ('me_timeseries', 'SELECT count(*) FROM api.me_timeseries(%L, ''energy'', now() - interval ''1 day'', now(), ''day'')'),
+        ('me_export', 'SELECT count(*) FROM api.me_export(%L)'),
+        ('me_export_energy', 'SELECT count(*) FROM api.me_export_energy(%L)'),
+        ('consents_list', 'SELECT api.consents_list(%L)'),
+        ('consent_revoke', 'SELECT api.consent_revoke(%L, gen_random_uuid())'),
+        ('feedback_add', 'SELECT * FROM api.feedback_add(''data-error'', NULL, NULL, ''x'', ''DK'', %L)')
+    ) AS c(name, q);
+
+SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs WHERE pg_temp.as_api_state(format(q, cs.active)) <> 'ok'),
+          NULL, 'klima_api can call every personal function with an active consent id');
+SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs WHERE pg_temp.as_api_state(format(q, cs.unknown)) <> '28000'),
+          NULL, 'with an unknown consent id every personal function refuses (28000)');
+SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs WHERE pg_temp.as_api_state(format(q, cs.revoked)) <> '28000'),
+          NULL, 'with a revoked consent every personal function refuses');
+SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs WHERE pg_temp.as_api_state(format(q, cs.expired)) <> '28000'),
+          NULL, 'with an expired consent every personal function refuses');
+SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs
+           WHERE pg_temp.as_api_state(format(q, cs.energy_only)) <> CASE WHEN name = 'me_energy' OR name = 'me_timeseries'
+                                                                        THEN 'ok' ELSE '28000' END),
+          NULL, 'a consent without the function''s scope is refused (energy:read opens me_energy only)');
 
 SELECT * FROM finish();
 ROLLBACK;

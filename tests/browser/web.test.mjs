@@ -128,7 +128,7 @@ after(async () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('data explorer', () => {
+describe('data explorer', { timeout: 600_000 }, () => {
     test('filter + preview shows the rows the API URL returns, and the chart', async () => {
         const page = await newPage();
         await explorerQuery(page);
@@ -207,7 +207,7 @@ describe('data explorer', () => {
     });
 });
 
-describe('citizen dashboard', () => {
+describe('citizen dashboard', { timeout: 600_000 }, () => {
     test('sign in as a demo household: the summary shows the numbers the API returns', async () => {
         const page = await newPage();
         await signIn(page);
@@ -284,7 +284,7 @@ describe('citizen dashboard', () => {
     });
 });
 
-describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', () => {
+describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600_000 }, () => {
     for (const width of WIDTHS) {
         for (const lang of ['en', 'da']) {
             test(`every page at ${width} px in ${lang}`, async () => {
@@ -316,7 +316,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', () => {
     }
 });
 
-describe('hygiene', () => {
+describe('hygiene', { timeout: 600_000 }, () => {
     test('no console errors and no request left the server, on any page of any test', () => {
         assert.deepEqual(problems, []);
     });

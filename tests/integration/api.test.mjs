@@ -358,21 +358,17 @@ describe('open-data API', () => {
         }
     });
 
-    test('a cursor issued before `klimaspejl refresh` gets 410 Gone naming the cursor', async () => {
+    test('a cursor of an older version gets 410 Gone naming the cursor', async () => {
+        // (a release that changes the rows gives a new version: tests/integration/release.test.mjs; here the version a
+        // cursor carries is made stale by hand, the way an old cursor looks after such a release)
         const id = 'emission-factors';
         const first = await getJson(`/v1/datasets/${id}/records?limit=2`);
         assert.ok(first.next_cursor);
-        const before = (await getJson(`/v1/datasets/${id}`)).version;
-        const r = runCli(['refresh', id], { env: { KLIMA_DB_ADMIN_URL: DB_ADMIN_URL, KLIMA_DB_URL: DB_URL } });
-        assert.equal(r.status, 0, `klimaspejl refresh ${id}: ${r.stderr}`);
-        // the server hears NOTIFY klima_dataset_refreshed within a second
-        let version = before;
-        for (let i = 0; i < 40 && version === before; ++i) {
-            await sleep(50);
-            version = (await getJson(`/v1/datasets/${id}`)).version;
-        }
-        assert.ok(version > before, `version moved from ${before}`);
-        const gone = await get(`/v1/datasets/${id}/records?limit=2&cursor=${first.next_cursor}`);
+        const json = JSON.parse(Buffer.from(first.next_cursor, 'base64url').toString('utf8'));
+        assert.ok(Array.isArray(json) && Number.isInteger(json[0]), `cursor starts with the version: ${JSON.stringify(json)}`);
+        json[0] -= 1;
+        const stale = Buffer.from(JSON.stringify(json)).toString('base64url');
+        const gone = await get(`/v1/datasets/${id}/records?limit=2&cursor=${stale}`);
         const p = assertProblem(gone, 410, 'cursor');
         assert.equal(p.type, '/docs/problems#gone');
     });

@@ -25,6 +25,11 @@ export const DB_URL =
 export const DB_ADMIN_URL =
     process.env.KLIMA_TEST_DB_ADMIN_URL || `host=${LOCAL_SOCK} port=54329 dbname=klimaspejl user=postgres`;
 
+// Every server and CLI the suites start shares one issuer, so a token minted by `klimaspejl token` verifies on any test
+// server whatever port it listens on (without it the issuer follows each server's listen address). tests/run exports
+// the same value; a test of the listen-derived default passes KLIMA_ISSUER: '' (empty = unset).
+process.env.KLIMA_ISSUER ??= 'http://klimaspejl.test';
+
 // Reports from AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer.
 export const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
 
@@ -167,6 +172,16 @@ export function rawExchange(port, bytes, { waitMs = 3000 } = {}) {
 //   { port, proc, output(): stdout+stderr so far, stop({signal, timeoutMs}): SIGTERM by default, resolves { code, signal, output } }.
 export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads = '2' } = {}) {
     const port = await freePort();
+    if (env.KLIMA_DEV_LOGIN === '1') {
+        // the dev login lists demo households only while the database grants it (meta.dev_login, as server/run does);
+        // a server started against a missing or unmigrated database on purpose simply gets no grant
+        const admin = conninfoWith(dbUrl, { user: DB_ADMIN_URL.match(/user=(\S+)/)?.[1] || 'postgres' });
+        try {
+            psql(admin, 'SELECT meta.dev_login(true)');
+        } catch {
+            // see above
+        }
+    }
     const proc = spawn(BIN, ['serve', ...args], {
         env: {
             ...process.env,

@@ -196,6 +196,9 @@ describe('read replica (KLIMA_DB_READ_URLS)', () => {
         const rep = replica.conninfo('klimaspejl');
         psql(rep, 'SELECT pg_wal_replay_pause()');
         try {
+            // a release bumps a version only where rows changed: change one hour's grid intensity first
+            psql(primary.conninfo('klimaspejl'),
+                'UPDATE core.grid_intensity_hourly SET g_per_kwh = g_per_kwh + 1 WHERE hour_utc = (SELECT min(hour_utc) FROM core.grid_intensity_hourly)');
             const r = runCli(['refresh', DATASET], { env: env(primary.conninfo('klimaspejl')) });
             assert.equal(r.status, 0, r.stderr);
             const version = psql(primary.conninfo('klimaspejl'), `SELECT version FROM meta.datasets WHERE id = '${DATASET}'`);

@@ -22,6 +22,10 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the package from the source tree
 
+# The server and `klimaspejl token` must agree on the issuer whatever port the server listens on (tests/run exports
+# the same value; without it the issuer would follow each process's KLIMA_LISTEN).
+os.environ.setdefault("KLIMA_ISSUER", "http://klimaspejl.test")
+
 SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:")
 
 

@@ -215,7 +215,9 @@ function renderSummary() {
             el('div', { class: 'card', id: 'rating-card', 'data-rating': p.rating },
                 el('h3', {}, t('compare_h')),
                 el('p', { id: 'rating-text' }, p.rating_text),
-                el('p', { class: 'hint' }, t('rank', { p: fmtNum(p.percentile_rank, 0) }))),
+                p.percentile_rank !== null && p.percentile_rank !== undefined
+                    ? el('p', { class: 'hint' }, t('rank', { p: fmtNum(p.percentile_rank, 0) }))
+                    : null),
         ),
     );
 
@@ -237,8 +239,10 @@ function renderSummary() {
                     el('h4', { id: `cat-${c}-h`, class: 'cat-h' }, t(`cat_${c}`)),
                     el('p', {}, num(mine[unit], 1), ` ${unitLabel} · `, num(mine.co2e_kg, 1, { class: 'cat-co2e' }), ` ${t('kg')}`),
                     bar(t('you'), mine.co2e_kg, max, 'you'),
-                    peer.co2e_kg_median !== undefined ? bar(t('median'), peer.co2e_kg_median, max, 'median') : null,
-                    peer.co2e_kg_p20 !== undefined ? bar(t('efficient'), peer.co2e_kg_p20, max, 'efficient') : null,
+                    peer.co2e_kg_median !== undefined && peer.co2e_kg_median !== null
+                        ? bar(t('median'), peer.co2e_kg_median, max, 'median') : null,
+                    peer.co2e_kg_p20 !== undefined && peer.co2e_kg_p20 !== null
+                        ? bar(t('efficient'), peer.co2e_kg_p20, max, 'efficient') : null,
                     ly && ly.change_pct !== null && ly.change_pct !== undefined
                         ? el('figcaption', { class: 'hint' }, trendText(ly.change_pct, s.last_year.month))
                         : null,

@@ -82,7 +82,7 @@ static int auth_start(const config_t *cfg, char *err, size_t errlen)
                                    .labels = {{"reason", reject_reasons + 1, REJECT__COUNT - 1}},
                                    .show_zero = 1};
 
-    auth.issuer = cfg->issuer != NULL ? cfg->issuer : "http://localhost:8080";
+    auth.issuer = cfg->issuer; /* config_load fills in the listen-derived default */
     if ((auth.metrics = app_metrics()) != NULL && (auth.m_rejections = metrics_register(auth.metrics, &rejections)) < 0)
         auth.metrics = NULL;
     if (cfg->keys_dir == NULL || cfg->keys_dir[0] == '\0') {
@@ -192,6 +192,11 @@ static void reply_invalid(h2o_req_t *req, int why, const char *description, cons
     str_fmt(h, sizeof(h), "Bearer realm=\"klimaspejl\", error=\"invalid_token\", error_description=\"%s\"", description);
     http_add_header(req, "www-authenticate", h);
     http_problem_sendf(req, HTTP_PROBLEM_INVALID_TOKEN, NULL, "Token check failed: %s. %s", description, detail);
+}
+
+void app_auth_reply_consent_inactive(h2o_req_t *req)
+{
+    reply_invalid(req, REJECT_CONSENT_REVOKED, "consent not active", "The consent behind this token was revoked or has expired.");
 }
 
 static void reply_scope(h2o_req_t *req, const char *scope)

@@ -50,6 +50,11 @@ const auth_keyring_t *app_auth_keyring(void);
 /* Sends 503 "the consent service is not configured" when the keyring is missing and returns NULL; else the keyring. */
 const auth_keyring_t *app_auth_keyring_or_reply(h2o_req_t *req);
 
+/* 401 invalid_token with its WWW-Authenticate header, for a database function that found the token's consent no longer
+ * active (revoked or expired after this thread verified and cached the token; SQLSTATE 28000 from the api functions,
+ * answered so by app/db.c's failure table). */
+void app_auth_reply_consent_inactive(h2o_req_t *req);
+
 /* The issuer (iss) of this service's tokens, also the base of the metadata URLs. */
 const char *app_auth_issuer(void);
 

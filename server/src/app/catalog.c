@@ -10,10 +10,9 @@
 #include "core/strutil.h"
 #include "http/problem.h"
 
-const char app_catalog_sql[] =
-    "SELECT coalesce(json_agg(to_jsonb(d) || jsonb_build_object('columns', "
-    "(SELECT coalesce(jsonb_agg(to_jsonb(c) - 'dataset_id' ORDER BY c.position), '[]'::jsonb) "
-    "FROM meta.dataset_columns c WHERE c.dataset_id = d.id)) ORDER BY d.id), '[]'::json)::text FROM meta.datasets d";
+/* meta.catalog (sql/migrations/0008_releases.sql) builds each dataset's entry: its meta.datasets row, columns,
+ * derived_from and disclosure control. */
+const char app_catalog_sql[] = "SELECT coalesce(json_agg(entry ORDER BY id), '[]'::json)::text FROM meta.catalog";
 
 typedef struct name_flag {
     const char *name;
@@ -344,8 +343,10 @@ static void catalog_notify(app_worker_t *w, void *state, const char *payload)
         return;
     if (payload != NULL)
         app_catalog_apply_notify(*c->holder, payload);
-    else
-        c->ticks = CATALOG_RELOAD_TICKS - 1; /* notifications may have been missed: reload at the next tick */
+    /* Reload the whole catalog at the next tick: after a NOTIFY, the version is current at once but the rest of the
+     * release's metadata (disclosure control and its utility, coverage, row counts) comes with the whole catalog; after
+     * a reconnect of the listener, notifications may have been missed. */
+    c->ticks = CATALOG_RELOAD_TICKS - 1;
 }
 
 const app_module_t app_catalog_module = {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/auth.h"
 #include "app/db.h"
 #include "core/log.h"
 #include "core/strutil.h"
@@ -15,8 +16,9 @@ static const struct {
     const char *sqlstate; /* a prefix; NULL = any */
     unsigned kind;        /* the row applies only to queries of this kind (APP_DB_* flag); 0: to every query */
     http_problem_kind_t problem;
-    int retry;          /* add Retry-After (from the pool) */
-    const char *detail; /* NULL: PostgreSQL's own message (data exceptions: it names the value) */
+    int retry;                     /* add Retry-After (from the pool) */
+    const char *detail;            /* NULL: PostgreSQL's own message (data exceptions: it names the value) */
+    void (*reply)(h2o_req_t *req); /* answers instead of problem/detail (a reply of its own kind, with its headers) */
 } failures[] = {
     {DB_UNAVAILABLE, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1,
      "The database is not reachable right now; try again shortly."},
@@ -30,6 +32,8 @@ static const struct {
     {DB_QUERY_ERROR, "08", APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1, "The database is restarting; try again shortly."},
     {DB_QUERY_ERROR, "57P", APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1, "The database is restarting; try again shortly."},
     {DB_QUERY_ERROR, "40001", APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1, "The database is restarting; try again shortly."},
+    /* a personal function found the token's consent no longer active (revoked or expired since it was verified) */
+    {DB_QUERY_ERROR, "28000", APP_DB_PLAIN, HTTP_PROBLEM_INVALID_TOKEN, 0, NULL, app_auth_reply_consent_inactive},
     {DB_QUERY_ERROR, NULL, APP_DB_PLAIN, HTTP_PROBLEM_INTERNAL, 0, "The database rejected the query; the error has been logged."},
 };
 
@@ -43,6 +47,10 @@ void app_db_fail(h2o_req_t *req, unsigned kind, db_status_t status, const char *
         if (failures[i].sqlstate != NULL &&
             (sqlstate == NULL || strncmp(sqlstate, failures[i].sqlstate, strlen(failures[i].sqlstate)) != 0))
             continue;
+        if (failures[i].reply != NULL) {
+            failures[i].reply(req);
+            return;
+        }
         if (failures[i].retry) {
             char s[16];
             str_fmt(s, sizeof(s), "%u", w != NULL && w->db != NULL ? db_pool_retry_after_s(w->db) : 1);

@@ -195,9 +195,9 @@ void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *va
     }
     ++slots->active;
     d->slots = slots;
-    /* a replica when one is healthy: a download is a read that tolerates replication lag */
-    d->copy = db_copy_start(w->http->loop, db_route_read_conninfo(w->route), w->cfg->download_timeout_ms, copy_sql, values, nvalues,
-                            &copy_callbacks, d);
+    /* a replica when one is healthy, unless asked for the primary: a download is a read that tolerates replication lag */
+    d->copy = db_copy_start(w->http->loop, o->primary ? db_route_primary_conninfo(w->route) : db_route_read_conninfo(w->route),
+                            w->cfg->download_timeout_ms, copy_sql, values, nvalues, &copy_callbacks, d);
 }
 
 /* --- the module ---------------------------------------------------------------------------------------------------- */

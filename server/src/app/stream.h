@@ -23,6 +23,7 @@ typedef struct app_stream_opts {
     const char *usage_dataset; /* counted in /v1/usage as a download of this dataset, or NULL */
     const char *usage_format;  /* a static string, with usage_dataset */
     int bom;                   /* start with a UTF-8 byte-order mark */
+    int primary;               /* read on the primary, not a replica (a personal export checks a consent made just now) */
 } app_stream_opts_t;
 
 /* The module: each worker's download slots and the gauge klimaspejl_downloads_active. */

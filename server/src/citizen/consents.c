@@ -38,7 +38,7 @@ static void on_list(h2o_req_t *req, void *data, db_status_t status, const PGresu
 
 static void list_authorized(h2o_req_t *req, void *state, const app_principal_t *who)
 {
-    const char *params[1] = {who->household};
+    const char *params[1] = {who->consent}; /* the functions resolve and check the household themselves */
     app_db_query(req, list_sql, 1, params, on_list, state);
 }
 
@@ -64,7 +64,7 @@ static void on_revoke(h2o_req_t *req, void *data, db_status_t status, const PGre
 static void delete_authorized(h2o_req_t *req, void *state, const app_principal_t *who)
 {
     consents_state_t *st = state;
-    const char *params[2] = {who->household, st->id};
+    const char *params[2] = {who->consent, st->id};
     app_db_query(req, revoke_sql, 2, params, on_revoke, st);
 }
 

@@ -27,7 +27,7 @@ typedef struct citizen_feedback_input {
 static const char *const topics[] = {"dataset", "dashboard", "data-error", "idea", NULL};
 
 static const char feedback_add_sql[] =
-    "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid, $7)";
+    "SELECT feedback_id, received_at FROM api.feedback_add($1, $2, $3::integer, $4, $5, $6::uuid)";
 static const char feedback_stats_sql[] = "SELECT month, topic, rating, count FROM api.feedback_stats()";
 
 static size_t utf8_chars(const char *s)
@@ -186,20 +186,19 @@ static void on_added(h2o_req_t *req, void *data, db_status_t status, const PGres
                    json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10), "received_at", ts));
 }
 
-/* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household. The
- * household id goes only to api.feedback_add, never to a log. */
+/* Stores the validated feedback; who (the verified token's principal) links a data-error report to its household:
+ * api.feedback_add takes the consent id and finds the household and app itself. */
 static void feedback_store(h2o_req_t *req, feedback_state_t *st, const app_principal_t *who)
 {
     const citizen_feedback_input_t *in = &st->in;
     int linked = who != NULL && strcmp(in->topic, "data-error") == 0;
-    const char *params[7] = {in->topic,
+    const char *params[6] = {in->topic,
                              in->dataset,
                              in->rating != 0 ? st->rating : NULL,
                              in->message != NULL ? in->message : "",
                              st->country,
-                             linked ? who->household : NULL,
-                             linked ? who->client : NULL};
-    app_db_query(req, feedback_add_sql, 7, params, on_added, st);
+                             linked ? who->consent : NULL};
+    app_db_query(req, feedback_add_sql, 6, params, on_added, st);
 }
 
 static void feedback_authorized(h2o_req_t *req, void *data, const app_principal_t *who)

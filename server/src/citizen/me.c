@@ -59,7 +59,7 @@ static void summary_authorized(h2o_req_t *req, void *data, const app_principal_t
     summary_state_t *st = data;
     char *first_day = h2o_mem_alloc_pool(&req->pool, 11);
     str_fmt(first_day, 11, "%.7s-01", st->month);
-    const char *params[2] = {who->household, first_day};
+    const char *params[2] = {who->consent, first_day}; /* the function resolves and checks the household itself */
     app_db_read(req, "SELECT api.me_summary($1::uuid, $2::date)::text", 2, params, on_summary, st);
 }
 
@@ -231,7 +231,7 @@ static void series_authorized(h2o_req_t *req, void *data, const app_principal_t 
             "$5::text ELSE $2::text::timestamptz END, CASE WHEN length($3::text) = 10 THEN $3::text::date::timestamp AT TIME "
             "ZONE $5::text ELSE $3::text::timestamptz END, $4::text, $5::text)",
             st->kind);
-    const char *params[5] = {who->household, st->from, st->to, st->resolution, st->tz};
+    const char *params[5] = {who->consent, st->from, st->to, st->resolution, st->tz};
     app_db_read(req, sql, 5, params, on_series, st);
 }
 
@@ -293,11 +293,12 @@ static void export_authorized(h2o_req_t *req, void *data, const app_principal_t 
 {
     const app_route_t *route = data;
     app_stream_opts_t o = {0};
-    const char *params[1] = {who->household};
+    const char *params[1] = {who->consent};
     o.content_type = "application/x-ndjson";
     o.filename = "klimaspejl-export.ndjson";
     o.cache_control = route->cache_control;
     o.log_label = "a household export";
+    o.primary = 1; /* the consent may have been given a moment ago: a replica may not have it yet */
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
     app_stream_copy(req,

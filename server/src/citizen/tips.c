@@ -282,7 +282,11 @@ void citizen_tips_add(json_t *s, const char *lang)
         *(double *)((char *)&f + figure_paths[i].offset) = num(s, figure_paths[i].path);
     while (ratings[r].rating != NULL && (rating == NULL || strcmp(ratings[r].rating, rating) != 0))
         ++r;
-    {
+    /* below the minimum comparison group the summary has no rating, only the reason (peers.reason, in both languages) */
+    json_t *reason = json_object_get(json_object_get(json_object_get(s, "peers"), "reason"), da ? "da" : "en");
+    if (rating == NULL && json_is_string(reason))
+        str_fmt(words, sizeof(words), "%s", json_string_value(reason));
+    else {
         const var_t vars[] = {{"total", f.total, 0, NULL}, {"median", f.median, 0, NULL}, {"p20", f.p20, 0, NULL}};
         fill(words, sizeof(words), da ? ratings[r].da : ratings[r].en, vars, 3, da);
     }

@@ -19,6 +19,7 @@ const cli_command_t cli_commands[] = {
     {"citizen", "link citizens' logins to households: citizen link --subject SUB --household ID | unlink | list", cli_citizen_main},
     {"token", "mint a consent and its token: token --household ID --scope \"a b\" --client ID [--ttl S]", cli_token_main},
     {"feedback", "list citizen feedback for staff: feedback list [--since DATE] [--topic T]", cli_feedback_main},
+    {"audit", "play the attacker against the published datasets: audit --url BASE [--save DIR] [--previous DIR]", cli_audit_main},
     {"version", "print the version", cli_version_main},
     {"help", "print this list", cli_help_main},
     {NULL, NULL, NULL},

@@ -52,6 +52,7 @@ int cli_keygen_main(int argc, char **argv);
 int cli_client_main(int argc, char **argv);
 int cli_citizen_main(int argc, char **argv);
 int cli_token_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_help_main(int argc, char **argv);
 

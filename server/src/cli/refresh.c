@@ -1,13 +1,13 @@
 /*
- * cli/refresh — `klimaspejl refresh [DATASET...]`: refreshes the materialized rollups behind the published datasets,
- * starts a new release of each dataset (version + 1, refreshed_at, meta.dataset_versions row) and notifies servers
- * on channel klima_dataset_refreshed with payload "<dataset id> <version>".
+ * cli/refresh — `klimaspejl refresh [DATASET...]`: publishes one release. Every rollup and published table is rebuilt
+ * from one snapshot of core in one REPEATABLE READ transaction; each dataset whose published rows changed gets a new
+ * version (content hash), the others keep theirs; servers hear NOTIFY klima_dataset_refreshed '<id> <version>' for
+ * each new version when the transaction commits, the moment readers see the new rows in every table at once.
  *
- * The SQL side lives in sql/migrations/0003_published.sql: meta.rollups (every materialized view in refresh order),
- * meta.dataset_rollups (the views each dataset needs), meta.refresh_rollup() (CONCURRENTLY once a view holds data,
- * plainly on its first fill) and meta.dataset_bump(). This file only sequences them so each dataset can be timed:
- * each statement runs in its own transaction, so readers keep reading the previous rows while a view refreshes, and
- * a dataset's NOTIFY is delivered as soon as its own bump commits.
+ * The published datasets are linked (meta.dataset_links) and every dataset is linked to every other one through the
+ * footprint, so naming datasets does not narrow the release: what a named dataset feeds or is fed by is rebuilt with
+ * it, and that is everything. The SQL side lives in sql/migrations/0008_releases.sql (meta.release_begin,
+ * meta.refresh_rollup, meta.release_publish); this file runs those steps one by one so each can be timed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "cli/cli.h"
+#include "core/sbuf.h"
 #include "core/strutil.h"
 #include "db/sync.h"
 
@@ -33,10 +34,11 @@ typedef struct refresh_names {
 static void refresh_usage(FILE *out)
 {
     fprintf(out, "usage: klimaspejl refresh [DATASET...]\n"
-                 "  Refreshes the rollups of the given datasets (all datasets, and the per-household rollups of the\n"
-                 "  citizen summary, when none is given), bumps each dataset's version and sends\n"
-                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>'. Prints one line per dataset with its time.\n"
-                 "  Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
+                 "  Publishes a release: rebuilds every rollup and published dataset from one snapshot of the core\n"
+                 "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
+                 "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
+                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Prints the time of each\n"
+                 "  rollup and each dataset's version. Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
 }
 
 static double refresh_now(void)
@@ -76,9 +78,9 @@ static PGresult *refresh_query(PGconn *pg, const char *sql, int nparams, const c
 }
 
 /* Loads the first column of a query into names (each string owned by names). Returns 0 or -1. */
-static int refresh_load_names(PGconn *pg, const char *sql, int nparams, const char *const *params, refresh_names_t *names)
+static int refresh_load_names(PGconn *pg, const char *sql, refresh_names_t *names)
 {
-    PGresult *res = refresh_query(pg, sql, nparams, params);
+    PGresult *res = refresh_query(pg, sql, 0, NULL);
     if (res == NULL)
         return -1;
     int rows = PQntuples(res);
@@ -94,53 +96,66 @@ static int refresh_load_names(PGconn *pg, const char *sql, int nparams, const ch
     return 0;
 }
 
-/* Refreshes one materialized view unless this run already did. Returns 0 or -1. */
-static int refresh_rollup(PGconn *pg, const char *rollup, refresh_names_t *done, size_t done_cap)
+/* The named datasets as a PostgreSQL array literal ("{a,b}"), or NULL for none; ids are catalog ids ([a-z0-9-]),
+ * checked against the catalog before, so they need no quoting. The caller frees the result. */
+static char *refresh_requested(int argc, char **argv)
 {
-    if (refresh_names_has(done, rollup))
-        return 0;
-    const char *params[1] = {rollup};
-    PGresult *res = refresh_query(pg, "SELECT meta.refresh_rollup($1)", 1, params);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    if (done->len < done_cap)
-        done->items[done->len++] = str_dup(rollup);
-    return 0;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_VALUE);
+    if (argc <= 1)
+        return NULL;
+    sbuf_putc(&b, '{');
+    for (int i = 1; i < argc; ++i)
+        sbuf_printf(&b, "%s%s", i > 1 ? "," : "", argv[i]);
+    sbuf_putc(&b, '}');
+    if (sbuf_failed(&b)) {
+        sbuf_free(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
-/* Refreshes the rollups of one dataset, bumps its version and prints "<id> v<version> <seconds> s". */
-static int refresh_dataset(PGconn *pg, const char *id, refresh_names_t *done, size_t done_cap)
+/* The release inside the open REPEATABLE READ transaction: begin, every rollup (timed), publish. Returns 0 or -1. */
+static int refresh_release(PGconn *pg, const char *requested, const refresh_names_t *rollups)
 {
-    double t0 = refresh_now();
-    refresh_names_t rollups = {0};
-    const char *params[1] = {id};
-    int rc = -1;
+    const char *params[1] = {requested};
+    PGresult *res = refresh_query(pg, "SELECT meta.release_begin($1::text[])", 1, params);
+    char release[24];
+    int changed = 0;
 
-    if (refresh_load_names(pg,
-                           "SELECT r.name FROM meta.dataset_rollups d JOIN meta.rollups r ON r.name = d.rollup "
-                           "WHERE d.dataset_id = $1 ORDER BY r.refresh_order",
-                           1, params, &rollups) != 0)
-        goto exit;
-    for (size_t i = 0; i < rollups.len; ++i)
-        if (refresh_rollup(pg, rollups.items[i], done, done_cap) != 0)
-            goto exit;
-    PGresult *res = refresh_query(pg, "SELECT meta.dataset_bump($1)", 1, params);
     if (res == NULL)
-        goto exit;
-    printf("%-28s v%-6s %7.1f s\n", id, PQgetvalue(res, 0, 0), refresh_now() - t0);
-    fflush(stdout);
+        return -1;
+    str_fmt(release, sizeof(release), "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    rc = 0;
-exit:
-    refresh_names_free(&rollups);
-    return rc;
+    printf("release %s: one snapshot of core, one transaction\n", release);
+    for (size_t i = 0; i < rollups->len; ++i) {
+        double t0 = refresh_now();
+        const char *p[1] = {rollups->items[i]};
+        if ((res = refresh_query(pg, "SELECT meta.refresh_rollup($1)", 1, p)) == NULL)
+            return -1;
+        PQclear(res);
+        printf("  %-34s %7.1f s\n", rollups->items[i], refresh_now() - t0);
+        fflush(stdout);
+    }
+    double t0 = refresh_now();
+    params[0] = release;
+    if ((res = refresh_query(pg, "SELECT dataset_id, version, changed FROM meta.release_publish($1::bigint)", 1, params)) == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(res); ++i) {
+        int c = PQgetvalue(res, i, 2)[0] == 't';
+        changed += c;
+        printf("  %-28s v%-6s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), c ? "new version" : "unchanged");
+    }
+    printf("  %-34s %7.1f s (%d of %d datasets changed)\n", "(content hashes, versions)", refresh_now() - t0, changed,
+           PQntuples(res));
+    PQclear(res);
+    return 0;
 }
 
 int cli_refresh_main(int argc, char **argv)
 {
-    refresh_names_t known = {0}, all_rollups = {0}, done = {0};
+    refresh_names_t known = {0}, rollups = {0};
     PGconn *pg = NULL;
+    char *requested = NULL;
     int rc = CLI_EXIT_FAIL;
 
     for (int i = 1; i < argc; ++i) {
@@ -159,9 +174,9 @@ int cli_refresh_main(int argc, char **argv)
         goto exit;
     if (db_sync_exec(pg, refresh_session_sql, REFRESH_WHO) != 0)
         goto exit;
-    if (refresh_load_names(pg, "SELECT id FROM meta.datasets ORDER BY id", 0, NULL, &known) != 0)
+    if (refresh_load_names(pg, "SELECT id FROM meta.datasets ORDER BY id", &known) != 0)
         goto exit;
-    if (refresh_load_names(pg, "SELECT name FROM meta.rollups ORDER BY refresh_order", 0, NULL, &all_rollups) != 0)
+    if (refresh_load_names(pg, "SELECT name FROM meta.rollups ORDER BY refresh_order", &rollups) != 0)
         goto exit;
 
     for (int i = 1; i < argc; ++i) {
@@ -174,40 +189,29 @@ int cli_refresh_main(int argc, char **argv)
             goto exit;
         }
     }
+    requested = refresh_requested(argc, argv);
 
-    /* One refresh at a time: a second run waits instead of fighting over the same views. */
+    /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
+     * the first one's data instead of failing on it. */
     if (db_sync_exec(pg, "SELECT pg_advisory_lock(hashtext('klimaspejl refresh'))", REFRESH_WHO) != 0)
         goto exit;
 
-    done.items = calloc(all_rollups.len + 1, sizeof(char *));
-    if (done.items == NULL) {
-        fprintf(stderr, "klimaspejl refresh: out of memory\n");
+    double t_all = refresh_now();
+    if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
+        goto exit;
+    if (refresh_release(pg, requested, &rollups) != 0) {
+        PQclear(PQexec(pg, "ROLLBACK"));
         goto exit;
     }
-
-    double t_all = refresh_now();
-    if (argc > 1) {
-        for (int i = 1; i < argc; ++i)
-            if (refresh_dataset(pg, argv[i], &done, all_rollups.len) != 0)
-                goto exit;
-    } else {
-        for (size_t i = 0; i < known.len; ++i)
-            if (refresh_dataset(pg, known.items[i], &done, all_rollups.len) != 0)
-                goto exit;
-        /* The per-household rollups of /v1/me/summary belong to no dataset. */
-        double t0 = refresh_now();
-        for (size_t i = 0; i < all_rollups.len; ++i)
-            if (refresh_rollup(pg, all_rollups.items[i], &done, all_rollups.len) != 0)
-                goto exit;
-        printf("%-28s %-7s %7.1f s\n", "(citizen summary rollups)", "", refresh_now() - t0);
-    }
-    printf("%-28s %-7s %7.1f s\n", "total", "", refresh_now() - t_all);
+    if (db_sync_exec(pg, "COMMIT", REFRESH_WHO) != 0)
+        goto exit;
+    printf("%-36s %7.1f s\n", "total (published at commit)", refresh_now() - t_all);
     rc = CLI_EXIT_OK;
 
 exit:
+    free(requested);
     refresh_names_free(&known);
-    refresh_names_free(&all_rollups);
-    refresh_names_free(&done);
+    refresh_names_free(&rollups);
     if (pg != NULL)
         PQfinish(pg);
     return rc;

@@ -13,6 +13,7 @@
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/strutil.h"
 #include "db/sync.h"
 
@@ -22,7 +23,8 @@ static void token_usage(FILE *out)
 {
     fprintf(out, "usage: klimaspejl token --household ID --scope \"SCOPE...\" --client CLIENT_ID [--ttl SECONDS] [--days DAYS]\n"
                  "  Creates a consent (DAYS, default 1, at most 1096) and prints a consent token valid TTL seconds\n"
-                 "  (default and at most 3600). Signs with KLIMA_KEYS_DIR's newest key; iss = KLIMA_ISSUER.\n"
+                 "  (default and at most 3600). Signs with KLIMA_KEYS_DIR's newest key; iss = KLIMA_ISSUER\n"
+                 "  (default: derived from KLIMA_LISTEN, as `serve` does).\n"
                  "  Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
 }
 
@@ -84,12 +86,13 @@ static PGresult *create_consent(PGconn *pg, const token_args_t *a)
 
 int cli_token_main(int argc, char **argv)
 {
-    const char *issuer = getenv("KLIMA_ISSUER");
+    const char *issuer;
     token_args_t a;
     char err[512], *tok = NULL;
     auth_keyring_t *kr = NULL;
     PGconn *pg = NULL;
     PGresult *res = NULL;
+    config_t cfg = {0};
     int ret = CLI_EXIT_FAIL, parsed = parse_args(argc, argv, &a);
 
     if (parsed == 1) {
@@ -102,8 +105,12 @@ int cli_token_main(int argc, char **argv)
         token_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (issuer == NULL || *issuer == '\0')
-        issuer = "http://localhost:8080";
+    /* the same issuer the server uses: KLIMA_ISSUER, else derived from KLIMA_LISTEN (and TLS) as `serve` does */
+    if (config_load(&cfg, 0, NULL, err, sizeof(err)) != CONFIG_OK) {
+        fprintf(stderr, "klimaspejl token: %s\n", err);
+        goto exit;
+    }
+    issuer = cfg.issuer;
     if ((kr = auth_keyring_load(getenv("KLIMA_KEYS_DIR"), err, sizeof(err))) == NULL) {
         fprintf(stderr, "klimaspejl token: %s\n", err);
         goto exit;
@@ -124,5 +131,6 @@ exit:
     if (pg != NULL)
         PQfinish(pg);
     auth_keyring_free(kr);
+    config_free(&cfg);
     return ret;
 }

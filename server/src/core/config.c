@@ -43,7 +43,9 @@ static const setting_t settings[] = {
     {"KLIMA_DOWNLOADS", "--downloads", KIND_UINT, OFF(downloads), "4", 1, 256,
      "concurrent downloads per worker thread (each its own database connection); more get 503 + Retry-After"},
     {"KLIMA_KEYS_DIR", "--keys-dir", KIND_STRING, OFF(keys_dir), NULL, 0, 0, "directory of the token signing keys"},
-    {"KLIMA_ISSUER", "--issuer", KIND_STRING, OFF(issuer), "http://localhost:8080", 0, 0, "issuer (iss) of consent tokens"},
+    {"KLIMA_ISSUER", "--issuer", KIND_STRING, OFF(issuer), NULL, 0, 0,
+     "issuer (iss) of consent tokens and base of the OAuth metadata URLs (default: http(s)://HOST:PORT of the first listen "
+     "address, 0.0.0.0, :: or an empty host as localhost)"},
     {"KLIMA_GEOIP_DB", "--geoip-db", KIND_STRING, OFF(geoip_db), NULL, 0, 0, "MaxMind country database (.mmdb)"},
     {"KLIMA_TRUSTED_PROXIES", "--trusted-proxies", KIND_STRING, OFF(trusted_proxies), NULL, 0, 0,
      "comma-separated proxy addresses whose X-Forwarded-For is believed"},
@@ -264,6 +266,27 @@ static const char *getenv_default(const char *name)
 static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
                                         size_t errlen);
 
+/* The issuer used when KLIMA_ISSUER is not set: "http(s)://HOST:PORT" of cfg's first listen address (https when a TLS
+ * certificate is configured; a wildcard or empty host becomes localhost; IPv6 in brackets). Returns a heap string the
+ * caller frees, NULL when out of memory. */
+static char *config_default_issuer(const config_t *cfg)
+{
+    char host[256], out[300];
+    uint16_t port = 8080;
+    const char *scheme = cfg->tls_cert != NULL ? "https" : "http";
+
+    if (cfg->nlisten == 0 || str_parse_hostport(cfg->listen[0], host, sizeof(host), &port) != 0)
+        str_fmt(host, sizeof(host), "localhost");
+    /* a wildcard address is not a place a browser can go to: name the machine's loopback instead */
+    if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || strcmp(host, "*") == 0)
+        str_fmt(host, sizeof(host), "localhost");
+    if (strchr(host, ':') != NULL)
+        str_fmt(out, sizeof(out), "%s://[%s]:%u", scheme, host, (unsigned)port);
+    else
+        str_fmt(out, sizeof(out), "%s://%s:%u", scheme, host, (unsigned)port);
+    return str_dup(out);
+}
+
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     return config_load_with(cfg, argc, argv, getenv_default, err, errlen);
@@ -328,6 +351,10 @@ static config_result_t config_load_with(config_t *cfg, int argc, char **argv, co
         return CONFIG_ERR_VALUE;
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         str_fmt(err, errlen, "KLIMA_TLS_CERT and KLIMA_TLS_KEY: set both or neither");
+        return CONFIG_ERR_VALUE;
+    }
+    if (cfg->issuer == NULL && (cfg->issuer = config_default_issuer(cfg)) == NULL) {
+        str_fmt(err, errlen, "out of memory");
         return CONFIG_ERR_VALUE;
     }
     return CONFIG_OK;

@@ -58,7 +58,9 @@ typedef enum config_result {
 } config_result_t;
 
 /* Fills cfg from the defaults, then the environment (`getenv`), then argv (flags as `--name value` or `--name=value`).
- * Strings in cfg are heap copies owned by cfg (config_free releases them). On failure writes a one-line message to err. */
+ * Strings in cfg are heap copies owned by cfg (config_free releases them). Without KLIMA_ISSUER, cfg->issuer is
+ * "http(s)://HOST:PORT" of the first listen address (a wildcard or empty host as localhost). On failure writes a one-line
+ * message to err. */
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /* Releases the strings owned by cfg. */

@@ -207,6 +207,11 @@ const char *db_route_read_conninfo(db_route_t *r)
     return rep >= 0 ? db_pool_conninfo(r->replicas[rep].pool) : db_pool_conninfo(r->primary);
 }
 
+const char *db_route_primary_conninfo(db_route_t *r)
+{
+    return db_pool_conninfo(r->primary);
+}
+
 /* --- fences ------------------------------------------------------------------------------------------------------ */
 
 static void on_probe(void *data, db_status_t status, const PGresult *res)

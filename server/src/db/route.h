@@ -59,6 +59,9 @@ int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int n
  * primary's. Owned by r. */
 const char *db_route_read_conninfo(db_route_t *r);
 
+/* The primary's conninfo, for a read on a connection of its own that must see the latest writes. */
+const char *db_route_primary_conninfo(db_route_t *r);
+
 /* A dataset was refreshed on the primary: reads go to the primary until each replica has replayed past the primary's
  * current WAL position. Cheap to call repeatedly; without replicas it does nothing. */
 void db_route_fence(db_route_t *r);

@@ -85,6 +85,8 @@ json_t *opendata_datasets_table_schema(const app_dataset_t *ds, const char *lang
         json_object_set(api, "operators", json_object_get(c, "operators"));
         json_object_set_new(api, "groupable", json_boolean(col->groupable));
         json_object_set(api, "aggregations", json_object_get(c, "aggregations"));
+        if (json_is_integer(json_object_get(c, "scale")))
+            json_object_set(api, "scale", json_object_get(c, "scale"));
         json_object_set_new(f, "x-klimaspejl", api);
         json_array_append_new(fields, f);
     }

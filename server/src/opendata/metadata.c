@@ -201,10 +201,10 @@ static json_t *typed(const char *value, const char *type)
 
 static json_t *jsonld_context(void)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#", "dct",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#", "dct",
                      "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/", "vcard", "http://www.w3.org/2006/vcard/ns#",
                      "xsd", "http://www.w3.org/2001/XMLSchema#", "schema", "https://schema.org/", "owl",
-                     "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#");
+                     "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#", "prov", "http://www.w3.org/ns/prov#");
 }
 
 static json_t *distribution(const char *base, const app_dataset_t *ds, const char *suffix, const char *url_fmt, const char *media,
@@ -270,6 +270,15 @@ static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
     if (field(ds, "temporal_resolution") != NULL)
         json_object_set_new(d, "dcat:temporalResolution", typed(field(ds, "temporal_resolution"), "xsd:duration"));
     json_object_set_new(d, "dcat:version", json_string(ver));
+    /* meta.dataset_links: the datasets whose published cells this one is a formula of */
+    json_t *from = json_array(), *f;
+    size_t fi;
+    json_array_foreach(json_object_get(ds->json, "derived_from"), fi, f)
+    {
+        if (json_is_string(f))
+            json_array_append_new(from, ref_of(base, "/v1/datasets/%s", json_string_value(f)));
+    }
+    json_object_set_new(d, "prov:wasDerivedFrom", from);
     if (field(ds, "refreshed_at") != NULL)
         json_object_set_new(d, "dct:modified", typed(field(ds, "refreshed_at"), "xsd:dateTime"));
     json_object_set_new(d, "dct:language", json_pack("[o, o]", iri(EU_AUTH "language/DAN"), iri(EU_AUTH "language/ENG")));

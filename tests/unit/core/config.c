@@ -135,8 +135,42 @@ static void test_rates_and_countries(void)
     config_free(&cfg);
 }
 
+/* Without KLIMA_ISSUER the issuer is the first listen address as a URL; a wildcard host is advertised as localhost. */
+static void test_default_issuer(void)
+{
+    static const struct {
+        const char *listen, *tls, *issuer, *want;
+    } cases[] = {
+        {NULL, NULL, NULL, "http://127.0.0.1:8080"},
+        {"127.0.0.1:18080,[::1]:9", NULL, NULL, "http://127.0.0.1:18080"},
+        {"0.0.0.0:8443", "/c.pem", NULL, "https://localhost:8443"},
+        {":8080", NULL, NULL, "http://localhost:8080"},
+        {"[::]:80", NULL, NULL, "http://localhost:80"},
+        {"[::1]:8080", NULL, NULL, "http://[::1]:8080"},
+        {"127.0.0.1:1", NULL, "https://klima.example", "https://klima.example"},
+        {"127.0.0.1:1", NULL, "", "http://127.0.0.1:1"}, /* empty = unset */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        config_t cfg;
+        char err[256] = "";
+        const char *env[9] = {NULL};
+        size_t n = 0;
+        char *argv[] = {"serve"};
+        if (cases[i].listen != NULL)
+            env[n++] = "KLIMA_LISTEN", env[n++] = cases[i].listen;
+        if (cases[i].tls != NULL)
+            env[n++] = "KLIMA_TLS_CERT", env[n++] = cases[i].tls, env[n++] = "KLIMA_TLS_KEY", env[n++] = cases[i].tls;
+        if (cases[i].issuer != NULL)
+            env[n++] = "KLIMA_ISSUER", env[n++] = cases[i].issuer;
+        CHECK_INT(load(env, 1, argv, &cfg, err, sizeof(err)), CONFIG_OK);
+        CHECK_STR(cfg.issuer, cases[i].want);
+        config_free(&cfg);
+    }
+}
+
 int main(void)
 {
+    test_default_issuer();
     test_rates_and_countries();
     test_defaults();
     test_env_and_flags();

@@ -1,4 +1,4 @@
--- 0010_usage — usage statistics of the open-data API: how often each dataset is queried and downloaded, per UTC day,
+-- 0012_usage — usage statistics of the open-data API: how often each dataset is queried and downloaded, per UTC day,
 -- output format and the client's country (ISO 3166-1 alpha-2, 'ZZ' = unknown).
 --
 -- Privacy (DESIGN section 4): the server maps the client address to a country and forgets the address; nothing here

@@ -1,4 +1,4 @@
--- 0011_consent — OAuth 2.0 consent: registered client apps, a citizen's consents, single-use authorization codes and
+-- 0009_consent — OAuth 2.0 consent: registered client apps, a citizen's consents, single-use authorization codes and
 -- rotating refresh tokens (DESIGN section 4 "Consent", issue 5).
 --
 -- Secrets never reach the database: the server stores SHA-256 hashes of authorization codes, refresh tokens and client
@@ -84,6 +84,34 @@ BEGIN
 END
 $fn$;
 
+-- The household a consent speaks for, after checking that the consent is usable: known, not revoked, not expired and,
+-- when scope is given, granting that scope. Raises SQLSTATE 28000 (invalid_authorization_specification) otherwise,
+-- which the server answers with 401. On a streaming replica that has not replayed the consent yet it raises 40001
+-- instead, on which the server asks the primary (a consent is created there moments before its first use). Every SECURITY DEFINER function that reaches a household's data starts here:
+-- none of them takes a household id from the server. Internal: not granted to anyone.
+CREATE FUNCTION core.consent_household(consent uuid, scope text)
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c core.consents%ROWTYPE;
+BEGIN
+    SELECT * INTO c FROM core.consents k WHERE k.consent_id = consent;
+    IF NOT FOUND AND pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'the consent is not known on this standby (yet)' USING ERRCODE = 'serialization_failure';
+    END IF;
+    IF NOT FOUND OR c.revoked_at IS NOT NULL OR c.expires_at <= clock_timestamp() THEN
+        RAISE EXCEPTION 'the consent is not active (unknown, revoked or expired)'
+            USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    IF scope IS NOT NULL AND NOT scope = ANY (c.scopes) THEN
+        RAISE EXCEPTION 'the consent does not grant %', scope USING ERRCODE = 'invalid_authorization_specification';
+    END IF;
+    RETURN c.household_id;
+END
+$fn$;
+
 -- Name, redirect URIs and kind of a registered client, for the authorization request and the consent screen.
 -- No row when the client is unknown.
 CREATE FUNCTION api.oauth_client(client text)
@@ -118,17 +146,19 @@ BEGIN
 END
 $fn$;
 
--- Client authentication shared by the token endpoints: 'ok' or 'invalid_client'.
+-- Client authentication shared by the token endpoints: 'ok' or 'invalid_client'. In a LANGUAGE sql function an
+-- unqualified name that is both a column and a parameter means the column, so the parameters are qualified by the
+-- function's name (`c.secret_hash = secret_hash` would compare the stored hash with itself).
 CREATE FUNCTION core.client_auth(client text, secret_hash bytea)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT CASE WHEN c.client_id IS NULL THEN 'invalid_client'
-                WHEN c.public AND secret_hash IS NULL THEN 'ok'
-                WHEN NOT c.public AND secret_hash IS NOT NULL AND c.secret_hash = secret_hash THEN 'ok'
+                WHEN c.public AND client_auth.secret_hash IS NULL THEN 'ok'
+                WHEN NOT c.public AND client_auth.secret_hash IS NOT NULL AND c.secret_hash = client_auth.secret_hash THEN 'ok'
                 ELSE 'invalid_client' END
-    FROM (SELECT 1) one LEFT JOIN meta.clients c ON c.client_id = client
+    FROM (SELECT 1) one LEFT JOIN meta.clients c ON c.client_id = client_auth.client
 $fn$;
 
 -- Redeems an authorization code (grant_type=authorization_code). challenge is BASE64URL(SHA-256(code_verifier)),
@@ -275,8 +305,9 @@ AS $fn$
     LEFT JOIN core.consents c ON c.household_id = household AND c.consent_id = consent AND c.client_id = client
 $fn$;
 
--- A household's consents, newest first, as a JSON array (GET /v1/me/consents).
-CREATE FUNCTION api.consents_list(household uuid)
+-- The consents of the household behind a consent granting consents:manage (the token of GET /v1/me/consents), newest
+-- first, as a JSON array.
+CREATE FUNCTION api.consents_list(consent uuid)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -290,26 +321,31 @@ AS $fn$
                               WHEN c.expires_at <= clock_timestamp() THEN 'expired' ELSE 'active' END)
                ORDER BY c.created_at DESC, c.consent_id), '[]'::jsonb)
     FROM core.consents c JOIN meta.clients m USING (client_id)
-    WHERE c.household_id = household
+    WHERE c.household_id = (SELECT core.consent_household(consents_list.consent, 'consents:manage'))
 $fn$;
 
--- The citizen revokes one of their own consents (DELETE /v1/me/consents/{id}). 'revoked', 'already-revoked' or
--- 'not-found' (also for another household's consent).
-CREATE FUNCTION api.consent_revoke(household uuid, consent uuid)
+-- The citizen revokes one of their own consents (DELETE /v1/me/consents/{id}): consent is the token's (granting
+-- consents:manage), target the one to revoke. 'revoked', 'already-revoked' or 'not-found' (also for another
+-- household's consent).
+CREATE FUNCTION api.consent_revoke(consent uuid, target uuid)
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    household uuid := core.consent_household(consent, 'consents:manage');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM core.consents c WHERE c.household_id = household AND c.consent_id = consent) THEN
+    IF NOT EXISTS (SELECT 1 FROM core.consents c WHERE c.household_id = household AND c.consent_id = target) THEN
         RETURN 'not-found';
     END IF;
-    RETURN CASE WHEN core.consent_revoke(consent, 'citizen') THEN 'revoked' ELSE 'already-revoked' END;
+    RETURN CASE WHEN core.consent_revoke(target, 'citizen') THEN 'revoked' ELSE 'already-revoked' END;
 END
 $fn$;
 
 -- Demo households for the built-in dev login: the first n (at most 20) households by id. The server calls it only
--- when KLIMA_DEV_LOGIN=1, which server/run sets for the synthetic demo city and production never does.
+-- when KLIMA_DEV_LOGIN=1, and klima_api may call it only while meta.dev_login(true) has granted it in this database
+-- (server/run does that when it turns the dev login on, and revokes it when it is off): a separate grant, so that a
+-- server bug with the dev login off cannot list households.
 CREATE FUNCTION api.dev_households(n integer)
 RETURNS TABLE (household_id uuid, district text, dwelling_type text, occupant_band text)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -319,6 +355,22 @@ AS $fn$
     FROM core.households h JOIN core.districts d USING (district_id)
     ORDER BY h.household_id
     LIMIT least(greatest(n, 0), 20)
+$fn$;
+
+-- Admin side: grants (enabled) or revokes klima_api's EXECUTE on api.dev_households in this database. Returns enabled.
+CREATE FUNCTION meta.dev_login(enabled boolean)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF enabled THEN
+        GRANT EXECUTE ON FUNCTION api.dev_households(integer) TO klima_api;
+    ELSE
+        REVOKE EXECUTE ON FUNCTION api.dev_households(integer) FROM klima_api;
+    END IF;
+    RETURN enabled;
+END
 $fn$;
 
 -- Admin side (klimaspejl client remove): revokes the client's consents (notifying servers), then deletes it.
@@ -342,11 +394,13 @@ RESET ROLE;
 
 REVOKE ALL ON meta.clients, core.consents, core.auth_codes, core.refresh_tokens FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION core.consent_revoke(uuid, text), core.client_auth(text, bytea), meta.client_remove(text),
+    core.consent_household(uuid, text), meta.dev_login(boolean),
     api.oauth_client(text), api.oauth_code_create(bytea, uuid, text, text, text[], integer, text),
     api.oauth_code_redeem(bytea, text, bytea, text, text, bytea), api.oauth_refresh(bytea, text, bytea, bytea),
     api.oauth_revoke(bytea, uuid, text, bytea), api.consent_check(uuid, uuid, text), api.consents_list(uuid),
     api.consent_revoke(uuid, uuid), api.dev_households(integer) FROM PUBLIC;
+-- not api.dev_households: that grant is meta.dev_login's
 GRANT EXECUTE ON FUNCTION api.oauth_client(text), api.oauth_code_create(bytea, uuid, text, text, text[], integer, text),
     api.oauth_code_redeem(bytea, text, bytea, text, text, bytea), api.oauth_refresh(bytea, text, bytea, bytea),
     api.oauth_revoke(bytea, uuid, text, bytea), api.consent_check(uuid, uuid, text), api.consents_list(uuid),
-    api.consent_revoke(uuid, uuid), api.dev_households(integer) TO klima_api;
+    api.consent_revoke(uuid, uuid) TO klima_api;

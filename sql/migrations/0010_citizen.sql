@@ -1,7 +1,10 @@
--- 0004_citizen — the functions behind /v1/me: the monthly climate summary, time series and the data export.
+-- 0010_citizen — the functions behind /v1/me: the monthly climate summary, time series and the data export.
 --
 -- SECURITY DEFINER, owned by klima_owner, with a fixed search_path: klima_api may call them but still cannot read
--- core or rollup. Each takes the household pseudonym (the verified JWT `sub`); the server must pass only that.
+-- core or rollup. Least privilege: each takes the consent id of the verified token (its `cid`), never a household id,
+-- and resolves the household itself with core.consent_household (0009_consent.sql), which refuses (SQLSTATE 28000) a
+-- consent that is unknown, revoked or expired, or that does not grant the scope the function needs. So a bug in the
+-- server cannot reach a household without a citizen's active consent.
 -- Bad parameters raise SQLSTATE 22023 (invalid_parameter_value) with the parameter's name in the error's COLUMN
 -- field (libpq PG_DIAG_COLUMN_NAME) and a message fit for the problem+json `detail`.
 
@@ -25,7 +28,7 @@ $fn$;
 -- The climate summary of one household and local month (any date in the month) as JSON, or NULL when the
 -- household has no energy data in that month (the server answers 404). Reads four rows by primary key from the
 -- materialized rollups (fresh as of the last `klimaspejl refresh`). Shape: see sql/README.md "Citizen feedback".
-CREATE FUNCTION api.me_summary(household uuid, month date)
+CREATE FUNCTION api.me_summary(consent uuid, month date)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -39,8 +42,11 @@ DECLARE
     persons double precision;
     last_year jsonb := NULL;
     rating text;
+    min_group integer := (SELECT comparison_min FROM meta.disclosure_control);
+    compare boolean;
+    household uuid := core.consent_household(consent, 'summary:read');
 BEGIN
-    IF household IS NULL OR month IS NULL THEN
+    IF month IS NULL THEN
         RAISE EXCEPTION 'month is required' USING ERRCODE = 'invalid_parameter_value', COLUMN = 'month';
     END IF;
     SELECT * INTO cur FROM rollup.household_monthly h WHERE h.household_id = household AND h.month = m;
@@ -78,7 +84,15 @@ BEGIN
                                                'change_pct', CASE WHEN prev.mobility_co2e_kg > 0 THEN round((100.0 * (cur.mobility_co2e_kg - prev.mobility_co2e_kg) / prev.mobility_co2e_kg)::numeric, 1) END)));
     END IF;
     persons := rollup.persons(cur.occupant_band);
-    rating := CASE WHEN cur.total_co2e_kg <= st.total_p20 THEN 'great'
+    -- a comparison with a group of fewer than comparison_min homes would tell the others' figures (with 2 or 3 homes
+    -- the median and 20th percentile are their totals): then none is shown, and the summary says why
+    compare := coalesce(st.n_households >= min_group, false);
+    IF NOT compare THEN
+        st := NULL;
+        peer.percentile_rank := NULL;
+    END IF;
+    rating := CASE WHEN NOT compare THEN NULL
+                   WHEN cur.total_co2e_kg <= st.total_p20 THEN 'great'
                    WHEN cur.total_co2e_kg <= st.total_median THEN 'good'
                    ELSE 'more' END;
     RETURN jsonb_build_object(
@@ -111,6 +125,12 @@ BEGIN
         'total_co2e_kg', rollup.r3(cur.total_co2e_kg),
         'co2e_kg_per_person', rollup.r3(cur.total_co2e_kg / persons),
         'peers', jsonb_build_object(
+            'available', compare,
+            'reason', CASE WHEN NOT compare THEN jsonb_build_object(
+                'da', format('Der er færre end %s lignende hjem at sammenligne med, så der vises ingen sammenligning: '
+                             'med så få hjem ville tallene afsløre de andre husstandes forbrug.', min_group),
+                'en', format('There are fewer than %s similar homes to compare with, so no comparison is shown: with '
+                             'so few homes the figures would reveal the other households'' use.', min_group)) END,
             'level', peer.level,
             'widened', peer.level > 0,
             'criteria', jsonb_strip_nulls(jsonb_build_object(
@@ -181,7 +201,7 @@ $fn$;
 -- Hourly energy of a household in [from_ts, to_ts), summed per hour, local day or local month of tz. Buckets are
 -- ordered by period_start_utc; an hour bucket is one UTC hour (so the repeated local hour when DST ends stays two
 -- rows). electricity_co2e_g weights each hour with its grid intensity.
-CREATE FUNCTION api.me_energy(household uuid, from_ts timestamptz, to_ts timestamptz,
+CREATE FUNCTION api.me_energy(consent uuid, from_ts timestamptz, to_ts timestamptz,
                               resolution text DEFAULT 'hour', tz text DEFAULT 'Europe/Copenhagen')
 RETURNS TABLE (period_start_utc timestamptz, period_local timestamp, hours integer, electricity_wh bigint,
                heat_wh bigint, water_l double precision, electricity_co2e_g double precision)
@@ -189,6 +209,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    household uuid := core.consent_household(consent, 'energy:read');
     fallback double precision := rollup.factor_g('electricity', (from_ts AT TIME ZONE 'Europe/Copenhagen')::date);
 BEGIN
     PERFORM rollup.check_span(from_ts, to_ts, resolution, tz, ARRAY['hour', 'day', 'month']);
@@ -219,13 +240,15 @@ $fn$;
 
 -- Waste of a household collected on local days [from_ts, to_ts) of tz (a collection date counts as the local
 -- midnight of that day), per day or month and fraction, with CO2e from the fraction's factor.
-CREATE FUNCTION api.me_waste(household uuid, from_ts timestamptz, to_ts timestamptz,
+CREATE FUNCTION api.me_waste(consent uuid, from_ts timestamptz, to_ts timestamptz,
                              resolution text DEFAULT 'day', tz text DEFAULT 'Europe/Copenhagen')
 RETURNS TABLE (period_start_utc timestamptz, period_local timestamp, fraction text, kg double precision,
                co2e_kg double precision)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    household uuid := core.consent_household(consent, 'waste:read');
 BEGIN
     PERFORM rollup.check_span(from_ts, to_ts, resolution, tz, ARRAY['day', 'month']);
     RETURN QUERY
@@ -241,13 +264,15 @@ END
 $fn$;
 
 -- Mobility of a household on local days [from_ts, to_ts) of tz, per day or month and mode, with CO2e.
-CREATE FUNCTION api.me_mobility(household uuid, from_ts timestamptz, to_ts timestamptz,
+CREATE FUNCTION api.me_mobility(consent uuid, from_ts timestamptz, to_ts timestamptz,
                                 resolution text DEFAULT 'day', tz text DEFAULT 'Europe/Copenhagen')
 RETURNS TABLE (period_start_utc timestamptz, period_local timestamp, mode text, trips integer,
                km double precision, co2e_kg double precision)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    household uuid := core.consent_household(consent, 'mobility:read');
 BEGIN
     PERFORM rollup.check_span(from_ts, to_ts, resolution, tz, ARRAY['day', 'month']);
     RETURN QUERY
@@ -264,7 +289,7 @@ $fn$;
 
 -- One function for the three kinds: each row as a JSON object with the columns of api.me_energy / me_waste /
 -- me_mobility (timestamps in ISO 8601).
-CREATE FUNCTION api.me_timeseries(household uuid, kind text, from_ts timestamptz, to_ts timestamptz,
+CREATE FUNCTION api.me_timeseries(consent uuid, kind text, from_ts timestamptz, to_ts timestamptz,
                                   resolution text, tz text DEFAULT 'Europe/Copenhagen')
 RETURNS SETOF jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -272,11 +297,11 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     IF kind = 'energy' THEN
-        RETURN QUERY SELECT to_jsonb(t) FROM api.me_energy(household, from_ts, to_ts, resolution, tz) t;
+        RETURN QUERY SELECT to_jsonb(t) FROM api.me_energy(consent, from_ts, to_ts, resolution, tz) t;
     ELSIF kind = 'waste' THEN
-        RETURN QUERY SELECT to_jsonb(t) FROM api.me_waste(household, from_ts, to_ts, resolution, tz) t;
+        RETURN QUERY SELECT to_jsonb(t) FROM api.me_waste(consent, from_ts, to_ts, resolution, tz) t;
     ELSIF kind = 'mobility' THEN
-        RETURN QUERY SELECT to_jsonb(t) FROM api.me_mobility(household, from_ts, to_ts, resolution, tz) t;
+        RETURN QUERY SELECT to_jsonb(t) FROM api.me_mobility(consent, from_ts, to_ts, resolution, tz) t;
     ELSE
         RAISE EXCEPTION 'kind must be one of: energy, waste, mobility' USING ERRCODE = 'invalid_parameter_value',
             COLUMN = 'kind';
@@ -286,7 +311,7 @@ $fn$;
 
 -- GDPR export, one function per table so the server can stream each with COPY (SELECT * FROM api.me_export_...)
 -- or in single-row mode. Every row of the household, in key order, exactly as stored in core.
-CREATE FUNCTION api.me_export_household(household uuid)
+CREATE FUNCTION api.me_export_household(consent uuid)
 RETURNS TABLE (household_id uuid, district_id integer, district text, dwelling_type text, occupant_band text,
                floor_area_m2 integer)
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -294,73 +319,70 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT h.household_id, h.district_id::integer, d.name, h.dwelling_type, h.occupant_band, h.floor_area_m2::integer
     FROM core.households h JOIN core.districts d USING (district_id)
-    WHERE h.household_id = household
+    WHERE h.household_id = (SELECT core.consent_household(consent, 'export:read'))
 $fn$;
 
-CREATE FUNCTION api.me_export_energy(household uuid)
+CREATE FUNCTION api.me_export_energy(consent uuid)
 RETURNS TABLE (hour_utc timestamptz, hour_dk timestamp, electricity_wh integer, heat_wh integer, water_l real)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT e.hour_utc, e.hour_utc AT TIME ZONE 'Europe/Copenhagen', e.electricity_wh, e.heat_wh, e.water_l
-    FROM core.energy_hourly e WHERE e.household_id = household ORDER BY e.hour_utc
+    FROM core.energy_hourly e WHERE e.household_id = (SELECT core.consent_household(consent, 'export:read'))
+    ORDER BY e.hour_utc
 $fn$;
 
-CREATE FUNCTION api.me_export_waste(household uuid)
+CREATE FUNCTION api.me_export_waste(consent uuid)
 RETURNS TABLE (collected_on date, fraction text, kg real)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT w.collected_on, w.fraction, w.kg FROM core.waste_weighings w
-    WHERE w.household_id = household ORDER BY w.collected_on, w.fraction
+    WHERE w.household_id = (SELECT core.consent_household(consent, 'export:read')) ORDER BY w.collected_on, w.fraction
 $fn$;
 
-CREATE FUNCTION api.me_export_mobility(household uuid)
+CREATE FUNCTION api.me_export_mobility(consent uuid)
 RETURNS TABLE (day date, mode text, trips smallint, km real)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT m.day, m.mode, m.trips, m.km FROM core.mobility_daily m
-    WHERE m.household_id = household ORDER BY m.day, m.mode
+    WHERE m.household_id = (SELECT core.consent_household(consent, 'export:read')) ORDER BY m.day, m.mode
 $fn$;
 
 -- The whole export as one ordered stream of (kind, record): 'household' first, then 'energy', 'waste', 'mobility'
 -- rows in key order — suited to NDJSON ({"kind":..., ...record}) with constant memory on the server side.
-CREATE FUNCTION api.me_export(household uuid)
+CREATE FUNCTION api.me_export(consent uuid)
 RETURNS TABLE (kind text, record jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT 'household', to_jsonb(x) FROM api.me_export_household(household) x
+    SELECT 'household', to_jsonb(x) FROM api.me_export_household(consent) x
     UNION ALL
-    SELECT 'energy', to_jsonb(x) FROM api.me_export_energy(household) x
+    SELECT 'energy', to_jsonb(x) FROM api.me_export_energy(consent) x
     UNION ALL
-    SELECT 'waste', to_jsonb(x) FROM api.me_export_waste(household) x
+    SELECT 'waste', to_jsonb(x) FROM api.me_export_waste(consent) x
     UNION ALL
-    SELECT 'mobility', to_jsonb(x) FROM api.me_export_mobility(household) x
+    SELECT 'mobility', to_jsonb(x) FROM api.me_export_mobility(consent) x
 $fn$;
 
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- Privileges of the published side (0002..0004). klima_api: the api views, the api functions and the catalog;
+-- Privileges of the published side (0002..0008 and this file). klima_api: the api views, the api functions and the catalog;
 -- nothing in core or rollup. No function is executable by PUBLIC.
 REVOKE ALL ON SCHEMA rollup FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA rollup FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api, meta, rollup FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE klima_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA api FROM PUBLIC;
-REVOKE ALL ON meta.rollups, meta.dataset_rollups FROM PUBLIC;
+REVOKE ALL ON meta.rollups FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA api, meta TO klima_api;
 GRANT SELECT ON api.energy_district_hourly, api.energy_district_daily, api.energy_peergroup_monthly,
                 api.waste_district_monthly, api.mobility_district_monthly, api.footprint_district_monthly,
                 api.grid_intensity_hourly, api.emission_factors TO klima_api;
 GRANT SELECT ON meta.datasets, meta.dataset_columns, meta.dataset_versions TO klima_api;
--- The api views call these pure helpers with the caller's rights.
-GRANT EXECUTE ON FUNCTION meta.publish(double precision, double precision, boolean, double precision,
-                                       double precision, text, bigint, text, text),
-                          meta.laplace_noise(text, double precision) TO klima_api;
 GRANT EXECUTE ON FUNCTION api.me_summary(uuid, date),
                           api.me_energy(uuid, timestamptz, timestamptz, text, text),
                           api.me_waste(uuid, timestamptz, timestamptz, text, text),

@@ -1,4 +1,4 @@
--- 0015_oidc — citizen login through the city's OpenID Connect identity provider (issue 5, DESIGN section 4 "Consent").
+-- 0014_oidc — citizen login through the city's OpenID Connect identity provider (issue 5, DESIGN section 4 "Consent").
 --
 -- The server has no back-channel HTTP client, so the login uses the implicit id_token flow with response_mode=form_post:
 -- GET /oauth/authorize stores the pending authorization request here (core.oidc_requests) under the SHA-256 of a

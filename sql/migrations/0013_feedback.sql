@@ -1,4 +1,4 @@
--- 0012_feedback — citizen feedback (POST /v1/feedback): stored without any IP address; the country code is all that
+-- 0013_feedback — citizen feedback (POST /v1/feedback): stored without any IP address; the country code is all that
 -- is kept of the sender's network location. A household id is stored only for data-error reports sent with a consent
 -- token (so staff can look at that household's data); anonymous feedback has none.
 SET LOCAL ROLE klima_owner;
@@ -19,15 +19,18 @@ CREATE INDEX feedback_received ON core.feedback (received_at);
 
 REVOKE ALL ON core.feedback FROM PUBLIC;
 
--- Stores one feedback; returns its id and time. Validation mirrors the server's (which answers 400 first).
-CREATE FUNCTION api.feedback_add(topic text, dataset text, rating integer, message text, country text, household uuid,
-                                 client text)
+-- Stores one feedback; returns its id and time. Validation mirrors the server's (which answers 400 first). consent is
+-- the consent id of the sender's token when a data-error report is to be linked to its household (NULL: anonymous);
+-- the household and app are taken from that consent, which must be active and grant summary:read.
+CREATE FUNCTION api.feedback_add(topic text, dataset text, rating integer, message text, country text, consent uuid)
 RETURNS TABLE (feedback_id bigint, received_at timestamptz)
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     INSERT INTO core.feedback (topic, dataset_id, rating, message, country, household_id, client_id)
-    VALUES (topic, dataset, rating::smallint, coalesce(message, ''), coalesce(country, 'ZZ'), household, client)
+    SELECT feedback_add.topic, dataset, rating::smallint, coalesce(message, ''), coalesce(country, 'ZZ'),
+           CASE WHEN consent IS NOT NULL THEN core.consent_household(consent, 'summary:read') END,
+           (SELECT c.client_id FROM core.consents c WHERE c.consent_id = consent)
     RETURNING feedback_id, received_at
 $fn$;
 
@@ -43,5 +46,5 @@ AS $fn$
     ORDER BY 1, 2, 3 NULLS FIRST
 $fn$;
 
-REVOKE EXECUTE ON FUNCTION api.feedback_add(text, text, integer, text, text, uuid, text), api.feedback_stats() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION api.feedback_add(text, text, integer, text, text, uuid, text), api.feedback_stats() TO klima_api;
+REVOKE EXECUTE ON FUNCTION api.feedback_add(text, text, integer, text, text, uuid), api.feedback_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.feedback_add(text, text, integer, text, text, uuid), api.feedback_stats() TO klima_api;

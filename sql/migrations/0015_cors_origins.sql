@@ -1,4 +1,4 @@
--- 0016_cors_origins — the browser origins of registered clients, for CORS on personal routes and /oauth/token,
+-- 0015_cors_origins — the browser origins of registered clients, for CORS on personal routes and /oauth/token,
 -- /oauth/revoke (issue 5; server/src/api/gate.c loads them on every worker at start and every 10 s).
 --
 -- An origin is scheme://host[:port] (RFC 6454), lower-case, without the default port, as browsers send it in Origin:

@@ -1,4 +1,4 @@
--- 0009_api_districts — the 10 districts (bydele) with their centroids, published for GeoJSON output of the records API.
+-- 0011_api_districts — the 10 districts (bydele) with their centroids, published for GeoJSON output of the records API.
 -- Holds no household data.
 -- The server's queries are short and many: JIT compilation (hundreds of ms per query on the published views) costs far
 -- more than it saves. Roles are cluster-wide, so this needs the migrating role to be allowed to alter klima_api.
