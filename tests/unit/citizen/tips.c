@@ -1,5 +1,6 @@
 /* citizen/tips: the KP2035 path, the templates, and the feedback of two households (a low user is praised; a high one
- * gets its largest savings first, in Danish with decimal commas). Includes the .c for its statics. */
+ * gets its largest savings first, in Danish with decimal commas; one below the minimum comparison group gets the reason).
+ * Includes the .c for its statics. */
 #include "citizen/tips.c"
 #include "../test.h"
 
@@ -56,6 +57,15 @@ int main(void)
     CHECK_STR(tip_text(s, 0), "Fjernvarmen gav 40,0 kg CO2e, mere end i lignende hjem. Skru en grad ned og luk for radiatorer i "
                               "rum, I ikke bruger: omkring 15,5 kg CO2e om måneden.");
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(s, "tips"), 1), "id")), "electricity-standby");
+    json_decref(s);
+
+    /* below the minimum comparison group: no rating, the summary's reason in the asked language is the rating text */
+    s = summary("great", 54.0, 91.5, 58.7, 6.0, 13.0);
+    json_object_del(json_object_get(s, "peers"), "rating");
+    json_object_set_new(json_object_get(s, "peers"), "reason",
+                        json_pack("{s:s, s:s}", "da", "Der er færre end 50 lignende hjem.", "en", "There are fewer than 50."));
+    citizen_tips_add(s, "da");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(s, "peers"), "rating_text")), "Der er færre end 50 lignende hjem.");
     json_decref(s);
     return TEST_DONE();
 }
