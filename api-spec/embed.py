@@ -16,9 +16,9 @@ def main():
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     lines = ["/* generated from api-spec/openapi.yaml by api-spec/embed.py: do not edit */",
              "#include <stddef.h>",
-             "const char api_spec_etag[] = %s;" % json.dumps(etag),
-             "const size_t api_spec_json_len = %d;" % len(body),
-             "const unsigned char api_spec_json[] = {"]
+             "const char app_openapi_spec_etag[] = %s;" % json.dumps(etag),
+             "const size_t app_openapi_spec_json_len = %d;" % len(body),
+             "const unsigned char app_openapi_spec_json[] = {"]
     for i in range(0, len(body), 24):
         lines.append("    " + ",".join(str(b) for b in body[i:i + 24]) + ",")
     lines.append("    0};")

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
+#include "core/config.c" /* config_load_with: the environment from the input */
 
 static const char *env_value;
 

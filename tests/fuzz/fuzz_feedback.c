@@ -1,4 +1,4 @@
-/* libFuzzer: the POST /v1/feedback body — JSON parsing and validation by api_feedback_validate, the function the route
+/* libFuzzer: the POST /v1/feedback body — JSON parsing and validation by citizen_feedback_validate, the function the route
  * calls — on arbitrary bytes. Whatever the input: no crash, no leak, and an accepted body satisfies every rule the
  * database relies on (a known topic, rating 0..5, a message of at most 2,000 characters that is valid UTF-8 and not
  * blank, a message or a rating, a dataset only if known); a refused one carries a reason. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/feedback.h"
+#include "citizen/feedback.c" /* citizen_feedback_validate */
 #include "core/strutil.h"
 
 static int known(const char *id, void *ctx)
@@ -26,14 +26,14 @@ static size_t codepoints(const char *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *root = NULL;
-    api_feedback_input_t in;
+    citizen_feedback_input_t in;
     const char *param;
     char detail[300];
 
     if (size > FEEDBACK_MAX_BODY)
         return 0;
     detail[0] = '\0';
-    if (api_feedback_validate((const char *)data, size, known, NULL, &root, &in, &param, detail, sizeof(detail)) == 0) {
+    if (citizen_feedback_validate((const char *)data, size, known, NULL, &root, &in, &param, detail, sizeof(detail)) == 0) {
         static const char *const topics[] = {"dataset", "dashboard", "data-error", "idea"};
         int topic_ok = 0;
         if (in.topic == NULL)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/catalog.h"
-#include "api/query.h"
+#include "app/catalog.c" /* app_catalog_parse */
+#include "opendata/query.h"
 #include "core/qs.h"
 
 static const char catalog_json[] =
@@ -25,27 +25,27 @@ static const char catalog_json[] =
     "{\"name\":\"suppressed\",\"type\":\"boolean\",\"role\":\"flag\",\"filterable\":true,\"groupable\":true,"
     "\"operators\":[\"eq\"],\"aggregations\":[]}]}]";
 
-static api_catalog_t *catalog;
+static app_catalog_t *catalog;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     qs_param_t params[48];
     size_t n = 0, nvalues = 0;
     char *decoded, *scratch;
-    api_query_t q;
-    api_query_error_t err;
+    opendata_query_t q;
+    opendata_query_error_t err;
     const char *values[QUERY_MAX_PARAMS + 4];
-    sbuf_t sql = SBUF_INIT;
+    sbuf_t sql = SBUF_INIT(SBUF_CAP_TEXT);
 
-    if (catalog == NULL && (catalog = api_catalog_parse(catalog_json, sizeof(catalog_json) - 1)) == NULL)
+    if (catalog == NULL && (catalog = app_catalog_parse(catalog_json, sizeof(catalog_json) - 1)) == NULL)
         __builtin_trap();
     if (size > 16384)
         return 0;
     decoded = malloc(size + 2 * 48 + 2);
     scratch = malloc(size * 3 + 8192);
     if (qs_parse((const char *)data, size, params, 48, &n, decoded) == QS_OK &&
-        api_query_parse(&q, &catalog->datasets[0], params, n, size % 2, scratch, size * 3 + 8192, &err) == QUERY_OK) {
-        api_query_sql(&q, (int)(size % 3), &sql, values, &nvalues);
+        opendata_query_parse(&q, &catalog->datasets[0], params, n, size % 2, scratch, size * 3 + 8192, &err) == QUERY_OK) {
+        opendata_query_sql(&q, (int)(size % 3), &sql, values, &nvalues);
         if (sbuf_failed(&sql) || nvalues > QUERY_MAX_PARAMS + 4)
             __builtin_trap();
         /* every placeholder used in the SQL must have a value */

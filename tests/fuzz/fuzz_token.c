@@ -9,6 +9,7 @@
 #include "auth/keyring.h"
 #include "auth/scope.h"
 #include "auth/token.h"
+#include "core/b64.h"
 
 static auth_keyring_t *kr;
 
@@ -41,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf[size - 1] = '\0';
     if (data[0] % 2 == 0) {
         auth_token_verify(kr, "https://klimaspejl.test", NULL, buf, size - 1, 1700000000, &c);
-        auth_b64url_decode(buf, strnlen(buf, size - 1), raw, sizeof(raw));
+        b64url_decode(buf, strnlen(buf, size - 1), raw, sizeof(raw));
         auth_scope_parse(buf, data[0] & 2, &mask);
     } else {
         char *tok = auth_jws_sign(kr, "at+jwt", buf);

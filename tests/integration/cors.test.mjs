@@ -1,4 +1,4 @@
-// cors.test.mjs — CORS (api/gate.c): open routes answer any origin with `Access-Control-Allow-Origin: *` and expose
+// cors.test.mjs — CORS (app/gate.c): open routes answer any origin with `Access-Control-Allow-Origin: *` and expose
 // ETag, RateLimit and the like; personal routes and /oauth/token, /oauth/revoke answer only the origins of registered
 // clients (their http(s) redirect URIs and `client add --origin`), with Vary: Origin and never credentials; preflights
 // are answered generically (204, or 403 problem for an origin that is not allowed); a client registered while the

@@ -1,4 +1,4 @@
-// countries.test.mjs — KLIMA_PERSONAL_COUNTRIES (api/gate.c): with the list set, personal routes (/v1/me/...) and the
+// countries.test.mjs — KLIMA_PERSONAL_COUNTRIES (app/gate.c): with the list set, personal routes (/v1/me/...) and the
 // consent routes (/oauth/...) answer only clients whose address (X-Forwarded-For from a trusted proxy, looked up in
 // the test GeoIP database) is in a listed country; others, and unknown countries (ZZ), get a 403 problem, while open
 // routes still work for everyone. A malformed list stops the server with a message naming the setting.
@@ -66,6 +66,14 @@ describe('personal routes only from listed countries', () => {
             const r = await me(ip);
             assert.ok(r.status === 200 || r.status === 404, `${ip}: ${r.status} ${r.body}`);
         }
+    });
+
+    test('every X-Forwarded-For line counts: a forged first line cannot stand in for the one the proxy appended', async () => {
+        // the client wrote a Danish address; the trusted proxy (127.0.0.1) appended the client's real, US address
+        assertRefused(await me(`${DK}, ${US}`)); // one line
+        assertRefused(await me([DK, US])); // the same two addresses as two header lines
+        const fromDk = await me([US, DK]); // a forged US line in front of the real, Danish one
+        assert.ok(fromDk.status === 200 || fromDk.status === 404, `${fromDk.status} ${fromDk.body}`);
     });
 
     test('another country and an unknown one get 403 on personal and consent routes', async () => {

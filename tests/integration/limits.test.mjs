@@ -252,6 +252,8 @@ describe('limits: connections per process, HTTP/2 streams, body size', () => {
         const r = await request(srv.port, { path: '/healthz' });
         assert.equal(r.status, 200);
         assert.ok((await metric(srv.port, 'klimaspejl_http_connections_refused_total')) >= refusedBefore + 4);
+        // the held sessions' closes reach the server on its own schedule (GOAWAY, then FIN) on a loaded machine
+        for (const t0 = Date.now(); (await metric(srv.port, 'klimaspejl_http_connections')) > 1 && Date.now() - t0 < 2000; await sleep(100));
         assert.equal(await metric(srv.port, 'klimaspejl_http_connections'), 1, 'only the scrape itself is open');
     });
 });

@@ -1,4 +1,4 @@
-// ratelimit.test.mjs — rate limits per route class (api/gate.c): a burst ends in 429 problem+json with Retry-After and
+// ratelimit.test.mjs — rate limits per route class (app/gate.c): a burst ends in 429 problem+json with Retry-After and
 // the RateLimit-Policy / RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11); addresses behind a trusted proxy
 // (X-Forwarded-For) have separate buckets; a verified consent token is counted per client id, independently of the
 // address; 304 revalidations give their token back; hits are counted per class in /metrics; KLIMA_RATE_LIMIT=0 turns it

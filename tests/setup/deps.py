@@ -269,6 +269,8 @@ def required():
 PRECONDITIONS = {
     "sudo": "used only when not run as root: a non-root user needs sudo to install anything",
     "git": "the project is a git checkout: whoever cloned it has git",
+    "duplicates": "optional: tests/checks/run.sh runs the duplicate-code check where this development tool is "
+                  "installed and reports it as SKIP elsewhere",
 }
 
 # The programs a user's machine runs are Debian's: resolve them on the system PATH (not a pyenv or nvm shim that may sit

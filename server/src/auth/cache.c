@@ -36,6 +36,7 @@ auth_cache_t *auth_cache_create(size_t capacity)
     return c;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void auth_cache_destroy(auth_cache_t *c)
 {
     if (c == NULL)
@@ -101,9 +102,4 @@ size_t auth_cache_drop_consent(auth_cache_t *c, const char *cid)
     }
     c->live -= n;
     return n;
-}
-
-size_t auth_cache_size(const auth_cache_t *c)
-{
-    return c->live;
 }

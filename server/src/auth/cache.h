@@ -31,7 +31,4 @@ void auth_cache_put(auth_cache_t *c, const unsigned char hash[32], const auth_cl
 /* Drops every entry of consent cid; returns how many. */
 size_t auth_cache_drop_consent(auth_cache_t *c, const char *cid);
 
-/* Number of live entries (for tests and metrics). */
-size_t auth_cache_size(const auth_cache_t *c);
-
 #endif

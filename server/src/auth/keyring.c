@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "auth/keyring.h"
+#include "core/b64.h"
 #include "core/strutil.h"
 
 #define KEYFILE_MAX (64 * 1024)
@@ -51,79 +52,9 @@ int auth_alg_parse(const char *name, auth_alg_t *out)
     return -1;
 }
 
-/* --- encoding helpers ---------------------------------------------------------------------------------------------- */
+/* --- crypto helpers ------------------------------------------------------------------------------------------------- */
 
-static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int auth_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outsize)
-{
-    size_t o = 0, i = 0;
-    if ((len + 2) / 3 * 4 + 1 > outsize)
-        return -1;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-        out[o++] = b64url_chars[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-    } else if (len - i == 2) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-int auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    if (len % 4 == 1 || len / 4 * 3 + 3 > outsize + 3)
-        return -1;
-    for (size_t i = 0; i < len; ++i) {
-        int v = b64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= outsize)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits & 0xff);
-        }
-    }
-    /* leftover bits must be zero (canonical encoding) */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-        return -1;
-    return (int)o;
-}
-
-int auth_random(unsigned char *buf, size_t len)
+static int auth_random(unsigned char *buf, size_t len)
 {
     return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
@@ -133,7 +64,7 @@ int auth_random_token(size_t nbytes, char *out, size_t outsize)
     unsigned char buf[64];
     if (nbytes > sizeof(buf) || auth_random(buf, nbytes) != 0)
         return -1;
-    return auth_b64url_encode(buf, nbytes, out, outsize) < 0 ? -1 : 0;
+    return b64url_encode(buf, nbytes, out, outsize) < 0 ? -1 : 0;
 }
 
 /* OpenSSL 3's one-shot SHA256() fetches the algorithm on every call; on the token cache's hot path that lookup costs
@@ -164,18 +95,20 @@ void auth_sha256(const void *s, size_t len, unsigned char out[32])
         SHA256(s, len, out);
 }
 
+void auth_sha256_bytea(const void *s, size_t len, char out[67])
+{
+    unsigned char h[32];
+    auth_sha256(s, len, h);
+    out[0] = '\\';
+    out[1] = 'x';
+    str_hex(h, 32, out + 2);
+}
+
 /* --- keys ---------------------------------------------------------------------------------------------------------- */
 
 static int kid_valid(const char *s, size_t len)
 {
-    if (len == 0 || len > AUTH_KID_MAX)
-        return 0;
-    for (size_t i = 0; i < len; ++i) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return len > 0 && len <= AUTH_KID_MAX && str_is_word(s, len, "._-");
 }
 
 static int bn_b64url(const BIGNUM *bn, size_t pad, char *out, size_t outsize)
@@ -188,7 +121,7 @@ static int bn_b64url(const BIGNUM *bn, size_t pad, char *out, size_t outsize)
         pad = (size_t)n;
     if (BN_bn2binpad(bn, buf, (int)pad) < 0)
         return -1;
-    return auth_b64url_encode(buf, pad, out, outsize);
+    return b64url_encode(buf, pad, out, outsize);
 }
 
 /* The public JWK of pkey for kid/alg, or NULL. */
@@ -231,16 +164,41 @@ static char *bio_to_string(BIO *bio)
     return s;
 }
 
+const char *auth_key_bind(EVP_PKEY *pkey, auth_alg_t *alg, jwt_alg_t *jwt_alg, char **public_pem)
+{
+    BIO *out;
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[32];
+        size_t glen = 0;
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
+            strcmp(group, "prime256v1") != 0)
+            return "EC keys must use curve P-256 (ES256)";
+        *alg = AUTH_ALG_ES256;
+    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
+        if (EVP_PKEY_get_bits(pkey) < 2048)
+            return "RSA keys must have at least 2048 bits";
+        *alg = AUTH_ALG_RS256;
+    } else {
+        return "only EC P-256 (ES256) and RSA (RS256) keys are supported";
+    }
+    *jwt_alg = alg_table[*alg].jwt_alg;
+    out = BIO_new(BIO_s_mem());
+    *public_pem = out != NULL && PEM_write_bio_PUBKEY(out, pkey) ? bio_to_string(out) : NULL;
+    BIO_free(out);
+    return *public_pem != NULL ? NULL : "cannot encode the public key";
+}
+
 /* Reads path (a private key PEM) into key; returns 0, or -1 with err set. jwks receives the key's JWK. */
 static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *jwks, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char *pem = NULL;
     size_t n = 0;
-    BIO *in = NULL, *out = NULL;
+    BIO *in = NULL;
     EVP_PKEY *pkey = NULL;
     struct stat st;
     json_t *jwk;
+    const char *why;
     int ret = -1;
 
     if (f == NULL || fstat(fileno(f), &st) != 0) {
@@ -257,33 +215,12 @@ static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *
         str_fmt(err, errlen, "%s: not a PEM private key", path);
         goto exit;
     }
-    if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[32];
-        size_t glen = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
-            strcmp(group, "prime256v1") != 0) {
-            str_fmt(err, errlen, "%s: EC keys must use curve P-256 (ES256)", path);
-            goto exit;
-        }
-        key->alg = AUTH_ALG_ES256;
-    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
-        if (EVP_PKEY_get_bits(pkey) < 2048) {
-            str_fmt(err, errlen, "%s: RSA keys must have at least 2048 bits", path);
-            goto exit;
-        }
-        key->alg = AUTH_ALG_RS256;
-    } else {
-        str_fmt(err, errlen, "%s: only EC P-256 (ES256) and RSA (RS256) keys are supported", path);
+    if ((why = auth_key_bind(pkey, &key->alg, &key->jwt_alg, &key->public_pem)) != NULL) {
+        str_fmt(err, errlen, "%s: %s", path, why);
         goto exit;
     }
-    key->jwt_alg = alg_table[key->alg].jwt_alg;
     str_fmt(key->kid, sizeof(key->kid), "%s", kid);
     key->mtime = (long)st.st_mtime;
-    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) ||
-        (key->public_pem = bio_to_string(out)) == NULL) {
-        str_fmt(err, errlen, "%s: cannot derive the public key", path);
-        goto exit;
-    }
     if ((jwk = make_jwk(pkey, kid, key->alg)) == NULL || json_array_append_new(jwks, jwk) != 0) {
         str_fmt(err, errlen, "%s: cannot build its JWK", path);
         goto exit;
@@ -298,7 +235,6 @@ exit:
         OPENSSL_cleanse(pem, n);
     free(pem);
     BIO_free(in);
-    BIO_free(out);
     EVP_PKEY_free(pkey);
     return ret;
 }
@@ -311,9 +247,36 @@ static void key_clear(auth_key_t *k)
     free(k->public_pem);
 }
 
+/* Room for one more key (zeroed) at kr->keys[kr->nkeys]; cap is the allocated count. Returns 0, or -1. */
+static int grow(auth_keyring_t *kr, size_t *cap)
+{
+    if (kr->nkeys == *cap) {
+        size_t ncap = *cap == 0 ? 4 : *cap * 2;
+        auth_key_t *nk = realloc(kr->keys, ncap * sizeof(*nk));
+        if (nk == NULL)
+            return -1;
+        kr->keys = nk;
+        *cap = ncap;
+    }
+    memset(&kr->keys[kr->nkeys], 0, sizeof(kr->keys[0]));
+    return 0;
+}
+
+/* The signing key: the newest file (ties broken by the greater kid). */
+static const auth_key_t *newest(const auth_keyring_t *kr)
+{
+    const auth_key_t *best = &kr->keys[0];
+    for (size_t i = 1; i < kr->nkeys; ++i) {
+        const auth_key_t *k = &kr->keys[i];
+        if (k->mtime > best->mtime || (k->mtime == best->mtime && strcmp(k->kid, best->kid) > 0))
+            best = k;
+    }
+    return best;
+}
+
 auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
 {
-    auth_keyring_t *kr = calloc(1, sizeof(*kr));
+    auth_keyring_t *kr = calloc(1, sizeof(*kr)), *ret = NULL;
     json_t *keys = json_array(), *doc = NULL;
     DIR *d = NULL;
     struct dirent *e;
@@ -343,17 +306,10 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         }
         memcpy(kid, e->d_name, len - 4);
         kid[len - 4] = '\0';
-        if (kr->nkeys == cap) {
-            size_t ncap = cap == 0 ? 4 : cap * 2;
-            auth_key_t *nk = realloc(kr->keys, ncap * sizeof(*nk));
-            if (nk == NULL) {
-                str_fmt(err, errlen, "out of memory");
-                goto fail;
-            }
-            kr->keys = nk;
-            cap = ncap;
+        if (grow(kr, &cap) != 0) {
+            str_fmt(err, errlen, "out of memory");
+            goto fail;
         }
-        memset(&kr->keys[kr->nkeys], 0, sizeof(kr->keys[0]));
         if (str_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) < 0) {
             str_fmt(err, errlen, "KLIMA_KEYS_DIR: path too long");
             goto fail;
@@ -368,29 +324,23 @@ auth_keyring_t *auth_keyring_load(const char *dir, char *err, size_t errlen)
         str_fmt(err, errlen, "KLIMA_KEYS_DIR %s holds no <kid>.pem key (create one with `klimaspejl keygen`)", dir);
         goto fail;
     }
-    kr->signing = &kr->keys[0];
-    for (size_t i = 1; i < kr->nkeys; ++i) {
-        const auth_key_t *k = &kr->keys[i];
-        if (k->mtime > kr->signing->mtime || (k->mtime == kr->signing->mtime && strcmp(k->kid, kr->signing->kid) > 0))
-            kr->signing = k;
-    }
+    kr->signing = newest(kr);
     doc = json_pack("{s:O}", "keys", keys);
     if (doc == NULL || (kr->jwks = json_dumps(doc, JSON_COMPACT)) == NULL) {
         str_fmt(err, errlen, "out of memory");
         goto fail;
     }
     kr->jwks_len = strlen(kr->jwks);
-    closedir(d);
-    json_decref(keys);
-    json_decref(doc);
-    return kr;
+    /* duplicate: the single-exit clean-up of a loader (auth/oidc.c loads the identity provider's key alike). */
+    ret = kr;
+    kr = NULL;
 fail:
     if (d != NULL)
         closedir(d);
     json_decref(keys);
     json_decref(doc);
     auth_keyring_free(kr);
-    return NULL;
+    return ret;
 }
 
 const auth_key_t *auth_keyring_find(const auth_keyring_t *kr, const char *kid)

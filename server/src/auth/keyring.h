@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <jwt.h>
+#include <openssl/types.h>
 
 #define AUTH_KID_MAX 64
 
@@ -54,19 +55,19 @@ void auth_keyring_free(auth_keyring_t *kr);
  * random suffix, so keys sort by age. Writes the kid to kid_out. Returns 0, or -1 with a reason in err. */
 int auth_keygen(const char *dir, auth_alg_t alg, char *kid_out, size_t kid_size, char *err, size_t errlen);
 
-/* base64url without padding of in[0..len) into out (NUL-terminated); returns the length, or -1 if out is too small. */
-int auth_b64url_encode(const unsigned char *in, size_t len, char *out, size_t outsize);
-
-/* Decodes base64url (no padding, no other characters) into out; returns the length, or -1 if malformed or too big. */
-int auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize);
-
-/* Fills buf with len cryptographically random bytes; returns 0, or -1. */
-int auth_random(unsigned char *buf, size_t len);
-
 /* A random URL-safe secret of nbytes random bytes, base64url encoded into out; returns 0, or -1. */
 int auth_random_token(size_t nbytes, char *out, size_t outsize);
 
+/* Binds pkey to its one algorithm (EC P-256 -> ES256, RSA of at least 2048 bits -> RS256) and encodes its public
+ * key: fills *alg, *jwt_alg and *public_pem (malloc'ed PEM the caller frees) and returns NULL, or returns why the key
+ * cannot be used (a static string). The signing keys and the identity provider's key follow the same rule. */
+const char *auth_key_bind(EVP_PKEY *pkey, auth_alg_t *alg, jwt_alg_t *jwt_alg, char **public_pem);
+
 /* SHA-256 of s[0..len) as 32 bytes into out. */
 void auth_sha256(const void *s, size_t len, unsigned char out[32]);
+
+/* SHA-256 of s[0..len) as PostgreSQL's bytea literal ("\\x" and 64 hex digits) into out: how secrets, codes and
+ * refresh tokens are stored and looked up. */
+void auth_sha256_bytea(const void *s, size_t len, char out[67]);
 
 #endif

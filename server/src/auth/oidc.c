@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "auth/jws.h"
 #include "auth/oidc.h"
 #include "auth/token.h"
 #include "core/strutil.h"
@@ -75,52 +76,15 @@ static EVP_PKEY *read_public_key(const char *pem, size_t len)
     return pkey;
 }
 
-static char *bio_string(BIO *b)
-{
-    char *data = NULL, *out;
-    long n = BIO_get_mem_data(b, &data);
-    if (n <= 0 || (out = malloc((size_t)n + 1)) == NULL)
-        return NULL;
-    memcpy(out, data, (size_t)n);
-    out[n] = '\0';
-    return out;
-}
-
 /* Binds the key to its one algorithm and keeps its public PEM; returns 0, or -1 with err set. */
 static int use_key(auth_oidc_t *o, EVP_PKEY *pkey, const char *path, char *err, size_t errlen)
 {
-    BIO *out = NULL;
-    int ret = -1;
-
-    if (EVP_PKEY_is_a(pkey, "EC")) {
-        char group[32];
-        size_t glen = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ||
-            strcmp(group, "prime256v1") != 0) {
-            str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: EC keys must use curve P-256 (ES256)", path);
-            goto exit;
-        }
-        o->alg = AUTH_ALG_ES256;
-        o->jwt_alg = JWT_ALG_ES256;
-    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
-        if (EVP_PKEY_get_bits(pkey) < 2048) {
-            str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: RSA keys must have at least 2048 bits", path);
-            goto exit;
-        }
-        o->alg = AUTH_ALG_RS256;
-        o->jwt_alg = JWT_ALG_RS256;
-    } else {
-        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: only EC P-256 (ES256) and RSA (RS256) keys are supported", path);
-        goto exit;
+    const char *why = auth_key_bind(pkey, &o->alg, &o->jwt_alg, &o->public_pem);
+    if (why != NULL) {
+        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: %s", path, why);
+        return -1;
     }
-    if ((out = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(out, pkey) || (o->public_pem = bio_string(out)) == NULL) {
-        str_fmt(err, errlen, "KLIMA_OIDC_KEY: %s: cannot encode the public key", path);
-        goto exit;
-    }
-    ret = 0;
-exit:
-    BIO_free(out);
-    return ret;
+    return 0;
 }
 
 /* An absolute http(s) URL without spaces, quotes or a fragment (it is put into a Location header). */
@@ -138,7 +102,7 @@ static int url_ok(const char *u)
 auth_oidc_t *auth_oidc_load(const char *issuer, const char *key_path, const char *client_id, const char *authorization_endpoint,
                             char *err, size_t errlen)
 {
-    auth_oidc_t *o = calloc(1, sizeof(*o));
+    auth_oidc_t *o = calloc(1, sizeof(*o)), *ret = NULL;
     FILE *f = NULL;
     char *pem = NULL;
     size_t n;
@@ -195,43 +159,15 @@ auth_oidc_t *auth_oidc_load(const char *issuer, const char *key_path, const char
     }
     if (use_key(o, pkey, key_path, err, errlen) != 0)
         goto fail;
-    fclose(f);
-    free(pem);
-    EVP_PKEY_free(pkey);
-    return o;
+    ret = o;
+    o = NULL;
 fail:
     if (f != NULL)
         fclose(f);
     free(pem);
     EVP_PKEY_free(pkey);
     auth_oidc_free(o);
-    return NULL;
-}
-
-/* Decodes one base64url part holding a JSON object; NULL if it is not one. */
-static json_t *decode_part(const char *s, size_t len)
-{
-    unsigned char buf[AUTH_TOKEN_MAX_LEN];
-    int n = auth_b64url_decode(s, len, buf, sizeof(buf));
-    json_t *j;
-    if (n <= 0)
-        return NULL;
-    j = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        j = NULL;
-    }
-    return j;
-}
-
-/* A NumericDate claim (integer seconds). */
-static int get_time(json_t *claims, const char *name, int64_t *out)
-{
-    json_t *v = json_object_get(claims, name);
-    if (!json_is_integer(v))
-        return -1;
-    *out = (int64_t)json_integer_value(v);
-    return 0;
+    return ret;
 }
 
 /* A printable ASCII string claim of 1..max characters into out (max + 1 bytes). */
@@ -274,49 +210,35 @@ static int audience_ok(json_t *claims, const char *client_id)
 
 auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, size_t len, int64_t now, auth_oidc_identity_t *out)
 {
-    const char *dot1, *dot2, *alg_name, *s;
-    json_t *header = NULL, *claims = NULL;
-    auth_alg_t alg;
-    jwt_t *jwt = NULL;
-    char *copy = NULL;
+    auth_jws_t jws;
+    json_t *claims;
+    const char *s;
     int64_t nbf;
     auth_oidc_result_t r;
 
     memset(out, 0, sizeof(*out));
-    if (len == 0 || len > AUTH_TOKEN_MAX_LEN || (dot1 = memchr(token, '.', len)) == NULL ||
-        (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))) == NULL ||
-        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL || memchr(token, '\0', len) != NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
+    switch (auth_jws_decode(token, len, &jws)) {
+    case AUTH_JWS_OK:
+        break;
+    case AUTH_JWS_BAD_ALG:
+        return AUTH_OIDC_BAD_ALG;
+    default:
+        return AUTH_OIDC_MALFORMED;
     }
-    if ((header = decode_part(token, (size_t)(dot1 - token))) == NULL ||
-        (claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
-    }
+    claims = jws.claims;
     /* the configured key decides the algorithm: none, HMAC (e.g. keyed with the public PEM) and any other alg are
      * refused here, before libjwt sees the token */
-    if ((alg_name = json_string_value(json_object_get(header, "alg"))) == NULL || auth_alg_parse(alg_name, &alg) != 0 ||
-        alg != o->alg) {
+    if (jws.alg != o->alg) {
         r = AUTH_OIDC_BAD_ALG;
         goto exit;
     }
-    if (dot2 + 1 == token + len) {
-        r = AUTH_OIDC_BAD_SIGNATURE; /* an empty signature (an unsecured JWS relabelled) */
+    switch (auth_jws_check(&jws, token, len, o->public_pem, o->jwt_alg)) {
+    case AUTH_JWS_OK:
+        break;
+    case AUTH_JWS_MALFORMED:
+        r = AUTH_OIDC_MALFORMED; /* a crit header */
         goto exit;
-    }
-    if (json_object_get(header, "crit") != NULL) {
-        r = AUTH_OIDC_MALFORMED; /* no extension is understood (RFC 7515 4.1.11) */
-        goto exit;
-    }
-    if ((copy = malloc(len + 1)) == NULL) {
-        r = AUTH_OIDC_MALFORMED;
-        goto exit;
-    }
-    memcpy(copy, token, len);
-    copy[len] = '\0';
-    if (jwt_decode(&jwt, copy, (const unsigned char *)o->public_pem, (int)strlen(o->public_pem)) != 0 ||
-        jwt_get_alg(jwt) != o->jwt_alg) {
+    default:
         r = AUTH_OIDC_BAD_SIGNATURE;
         goto exit;
     }
@@ -328,7 +250,7 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
         r = AUTH_OIDC_BAD_AUDIENCE;
         goto exit;
     }
-    if (get_time(claims, "exp", &out->exp) != 0 || get_time(claims, "iat", &out->iat) != 0) {
+    if (auth_jws_numeric_date(claims, "exp", &out->exp) != 0 || auth_jws_numeric_date(claims, "iat", &out->iat) != 0) {
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
@@ -338,7 +260,7 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
     }
     if (json_object_get(claims, "nbf") == NULL)
         nbf = out->iat;
-    else if (get_time(claims, "nbf", &nbf) != 0) {
+    else if (auth_jws_numeric_date(claims, "nbf", &nbf) != 0) {
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
@@ -351,13 +273,12 @@ auth_oidc_result_t auth_oidc_verify(const auth_oidc_t *o, const char *token, siz
         r = AUTH_OIDC_BAD_CLAIMS;
         goto exit;
     }
+    /* duplicate: id_tokens and consent tokens (auth/token.c) end alike — the output cleared on any failure; two
+     * token kinds with their own claim rules. */
     r = AUTH_OIDC_OK;
 exit:
     if (r != AUTH_OIDC_OK)
         memset(out, 0, sizeof(*out));
-    jwt_free(jwt);
-    free(copy);
-    json_decref(header);
-    json_decref(claims);
+    auth_jws_clear(&jws);
     return r;
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <jwt.h>
 
+#include "auth/jws.h"
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "core/strutil.h"
@@ -40,13 +40,8 @@ const char *auth_token_result_detail(auth_token_result_t r)
 
 int auth_client_id_valid(const char *s)
 {
-    size_t n = 0;
-    for (; s[n] != '\0'; ++n) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return 0;
-    }
-    return n >= 8 && n <= AUTH_CLIENT_ID_MAX;
+    size_t n = strlen(s);
+    return n >= 8 && n <= AUTH_CLIENT_ID_MAX && str_is_word(s, n, "_-");
 }
 
 int auth_uuid_valid(const char *s)
@@ -67,137 +62,25 @@ int auth_uuid_valid(const char *s)
 char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid, uint32_t scopes,
                       int64_t now, unsigned ttl)
 {
-    const auth_key_t *key = kr->signing;
-    jwt_t *jwt = NULL;
-    char scope[512], jti[32], *out = NULL;
+    char scope[512], jti[32], *claims, *out;
+    json_t *j;
 
     if (ttl == 0 || ttl > AUTH_TOKEN_MAX_TTL || auth_scope_format(scopes, scope, sizeof(scope)) != 0 ||
         auth_random_token(16, jti, sizeof(jti)) != 0)
         return NULL;
-    if (jwt_new(&jwt) != 0)
-        return NULL;
-    if (jwt_set_alg(jwt, key->jwt_alg, (const unsigned char *)key->private_pem, (int)strlen(key->private_pem)) != 0 ||
-        jwt_add_header(jwt, "kid", key->kid) != 0 || jwt_add_header(jwt, "typ", "at+jwt") != 0 ||
-        jwt_add_grant(jwt, "iss", iss) != 0 || jwt_add_grant(jwt, "sub", sub) != 0 || jwt_add_grant(jwt, "aud", aud) != 0 ||
-        jwt_add_grant(jwt, "scope", scope) != 0 || jwt_add_grant(jwt, "cid", cid) != 0 || jwt_add_grant(jwt, "jti", jti) != 0 ||
-        jwt_add_grant_int(jwt, "iat", (long)now) != 0 || jwt_add_grant_int(jwt, "nbf", (long)now) != 0 ||
-        jwt_add_grant_int(jwt, "exp", (long)(now + ttl)) != 0)
-        goto exit;
-    out = jwt_encode_str(jwt);
-exit:
-    jwt_free(jwt);
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "iss", iss, "sub", sub, "aud", aud, "scope", scope, "cid", cid,
+                  "jti", jti, "iat", (json_int_t)now, "nbf", (json_int_t)now, "exp", (json_int_t)(now + ttl));
+    claims = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    out = claims != NULL ? auth_jws_sign(kr, "at+jwt", claims) : NULL;
+    free(claims);
     return out;
-}
-
-/* Decodes one base64url part holding a JSON object; NULL if it is not one. */
-static json_t *decode_part(const char *s, size_t len)
-{
-    unsigned char buf[AUTH_TOKEN_MAX_LEN];
-    int n = auth_b64url_decode(s, len, buf, sizeof(buf));
-    json_t *j;
-    if (n <= 0)
-        return NULL;
-    j = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        j = NULL;
-    }
-    return j;
-}
-
-/* A NumericDate claim as an integer (jose may write integers only; fractions are refused). */
-static int get_time(json_t *claims, const char *name, int64_t *out)
-{
-    json_t *v = json_object_get(claims, name);
-    if (!json_is_integer(v))
-        return -1;
-    *out = (int64_t)json_integer_value(v);
-    return 0;
 }
 
 static int copy_str(json_t *claims, const char *name, char *out, size_t size)
 {
     const char *s = json_string_value(json_object_get(claims, name));
     return s != NULL && str_fmt(out, size, "%s", s) >= 0 ? 0 : -1;
-}
-
-auth_token_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, json_t **claims_out)
-{
-    const char *dot1, *dot2;
-    json_t *header = NULL, *claims = NULL;
-    const char *alg_name, *kid;
-    const auth_key_t *key;
-    auth_alg_t alg;
-    jwt_t *jwt = NULL;
-    char *copy = NULL;
-    auth_token_result_t r;
-
-    *claims_out = NULL;
-    if (len == 0 || len > AUTH_TOKEN_MAX_LEN || (dot1 = memchr(token, '.', len)) == NULL ||
-        (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))) == NULL ||
-        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL || dot2 + 1 == token + len ||
-        memchr(token, '\0', len) != NULL) {
-        r = AUTH_TOKEN_MALFORMED;
-        goto exit;
-    }
-    if ((header = decode_part(token, (size_t)(dot1 - token))) == NULL ||
-        (claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL) {
-        r = AUTH_TOKEN_MALFORMED;
-        goto exit;
-    }
-    /* the key decides the algorithm: refuse none/HMAC/mismatches before any cryptography */
-    if ((alg_name = json_string_value(json_object_get(header, "alg"))) == NULL || auth_alg_parse(alg_name, &alg) != 0) {
-        r = AUTH_TOKEN_BAD_ALG;
-        goto exit;
-    }
-    if ((kid = json_string_value(json_object_get(header, "kid"))) == NULL || (key = auth_keyring_find(kr, kid)) == NULL) {
-        r = AUTH_TOKEN_UNKNOWN_KID;
-        goto exit;
-    }
-    if (key->alg != alg) {
-        r = AUTH_TOKEN_ALG_MISMATCH;
-        goto exit;
-    }
-    if (json_object_get(header, "crit") != NULL) {
-        r = AUTH_TOKEN_MALFORMED; /* no extension is understood (RFC 7515 4.1.11) */
-        goto exit;
-    }
-    if ((copy = malloc(len + 1)) == NULL) {
-        r = AUTH_TOKEN_MALFORMED;
-        goto exit;
-    }
-    memcpy(copy, token, len);
-    copy[len] = '\0';
-    if (jwt_decode(&jwt, copy, (const unsigned char *)key->public_pem, (int)strlen(key->public_pem)) != 0 ||
-        jwt_get_alg(jwt) != key->jwt_alg) {
-        r = AUTH_TOKEN_BAD_SIGNATURE;
-        goto exit;
-    }
-    *claims_out = claims;
-    claims = NULL;
-    r = AUTH_TOKEN_OK;
-exit:
-    jwt_free(jwt);
-    free(copy);
-    json_decref(header);
-    json_decref(claims);
-    return r;
-}
-
-char *auth_jws_sign(const auth_keyring_t *kr, const char *typ, const char *claims_json)
-{
-    const auth_key_t *key = kr->signing;
-    jwt_t *jwt = NULL;
-    char *out = NULL;
-
-    if (jwt_new(&jwt) != 0)
-        return NULL;
-    if (jwt_set_alg(jwt, key->jwt_alg, (const unsigned char *)key->private_pem, (int)strlen(key->private_pem)) == 0 &&
-        jwt_add_header(jwt, "kid", key->kid) == 0 && jwt_add_header(jwt, "typ", typ) == 0 &&
-        jwt_add_grants_json(jwt, claims_json) == 0)
-        out = jwt_encode_str(jwt);
-    jwt_free(jwt);
-    return out;
 }
 
 auth_token_result_t auth_token_verify(const auth_keyring_t *kr, const char *iss, const char *audience, const char *token,
@@ -208,7 +91,7 @@ auth_token_result_t auth_token_verify(const auth_keyring_t *kr, const char *iss,
     auth_token_result_t r;
 
     memset(out, 0, sizeof(*out));
-    if ((r = auth_jws_verify(kr, token, len, &claims)) != AUTH_TOKEN_OK)
+    if ((r = (auth_token_result_t)auth_jws_verify(kr, token, len, &claims)) != AUTH_TOKEN_OK)
         goto exit;
     if ((s = json_string_value(json_object_get(claims, "iss"))) == NULL || strcmp(s, iss) != 0) {
         r = AUTH_TOKEN_BAD_ISSUER;
@@ -219,13 +102,13 @@ auth_token_result_t auth_token_verify(const auth_keyring_t *kr, const char *iss,
         r = AUTH_TOKEN_BAD_AUDIENCE;
         goto exit;
     }
-    if (get_time(claims, "exp", &out->exp) != 0 || get_time(claims, "iat", &out->iat) != 0) {
+    if (auth_jws_numeric_date(claims, "exp", &out->exp) != 0 || auth_jws_numeric_date(claims, "iat", &out->iat) != 0) {
         r = AUTH_TOKEN_BAD_CLAIMS;
         goto exit;
     }
     if (json_object_get(claims, "nbf") == NULL)
         out->nbf = out->iat;
-    else if (get_time(claims, "nbf", &out->nbf) != 0) {
+    else if (auth_jws_numeric_date(claims, "nbf", &out->nbf) != 0) {
         r = AUTH_TOKEN_BAD_CLAIMS;
         goto exit;
     }

@@ -10,22 +10,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/jws.h"
 #include "auth/keyring.h"
 
-struct json_t;
-
-#define AUTH_TOKEN_MAX_LEN 8192 /* longer bearer tokens are refused unparsed */
-#define AUTH_TOKEN_MAX_TTL 3600 /* exp - iat of an access token */
-#define AUTH_TOKEN_LEEWAY 60    /* clock skew allowed on exp, nbf and iat */
+#define AUTH_TOKEN_MAX_LEN AUTH_JWS_MAX_LEN /* longer bearer tokens are refused unparsed */
+#define AUTH_TOKEN_MAX_TTL 3600             /* exp - iat of an access token */
+#define AUTH_TOKEN_LEEWAY 60                /* clock skew allowed on exp, nbf and iat */
 #define AUTH_CLIENT_ID_MAX 64
 
 typedef enum auth_token_result {
     AUTH_TOKEN_OK = 0,
-    AUTH_TOKEN_MALFORMED,     /* not three base64url parts of JSON objects, or too long */
-    AUTH_TOKEN_BAD_ALG,       /* alg missing, "none", HMAC or unsupported */
-    AUTH_TOKEN_UNKNOWN_KID,   /* kid missing or not in the keyring */
-    AUTH_TOKEN_ALG_MISMATCH,  /* alg is not the algorithm the kid's key is bound to */
-    AUTH_TOKEN_BAD_SIGNATURE, /* the signature does not verify */
+    /* the checks of the JWS itself (auth/jws.h), same values */
+    AUTH_TOKEN_MALFORMED = AUTH_JWS_MALFORMED,
+    AUTH_TOKEN_BAD_ALG = AUTH_JWS_BAD_ALG,
+    AUTH_TOKEN_UNKNOWN_KID = AUTH_JWS_UNKNOWN_KID,
+    AUTH_TOKEN_ALG_MISMATCH = AUTH_JWS_ALG_MISMATCH,
+    AUTH_TOKEN_BAD_SIGNATURE = AUTH_JWS_BAD_SIGNATURE,
     AUTH_TOKEN_BAD_ISSUER,    /* iss is not this service */
     AUTH_TOKEN_BAD_AUDIENCE,  /* aud missing, not a client id, or not the expected audience */
     AUTH_TOKEN_EXPIRED,       /* exp + leeway is past */
@@ -59,14 +59,6 @@ int auth_uuid_valid(const char *s);
  * (1..3600), with the keyring's signing key. Returns a malloc'ed token the caller frees, or NULL. */
 char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub, const char *aud, const char *cid, uint32_t scopes,
                       int64_t now, unsigned ttl);
-
-/* Signs claims_json (a JSON object of claims) with the keyring's signing key (header alg, kid, typ). For tokens other
- * than access tokens, e.g. the consent flow's session cookie. Returns a malloc'ed token, or NULL. */
-char *auth_jws_sign(const auth_keyring_t *kr, const char *typ, const char *claims_json);
-
-/* Checks shape, header (alg bound to kid, never none/HMAC) and signature of token[0..len), and nothing else. On
- * AUTH_TOKEN_OK stores the decoded claims in *claims (a new reference the caller releases with json_decref). */
-auth_token_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, struct json_t **claims);
 
 /* Verifies token[0..len) against kr and iss at time now. audience NULL accepts any syntactically valid client id (the
  * caller then checks that the client is registered); otherwise aud must equal it. On AUTH_TOKEN_OK fills *out. */

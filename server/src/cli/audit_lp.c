@@ -70,14 +70,8 @@ static int bound_type(double lo, double hi)
     return GLP_FR;
 }
 
-int audit_lp_var(audit_lp_t *lp, double lo, double hi)
-{
-    int j = glp_add_cols(lp->prob, 1);
-    audit_lp_set_bounds(lp, j - 1, lo, hi);
-    return j - 1;
-}
-
-void audit_lp_set_bounds(audit_lp_t *lp, int v, double lo, double hi)
+/* Sets the bounds of unknown v. */
+static void set_bounds(audit_lp_t *lp, int v, double lo, double hi)
 {
     if (isfinite(lo) && isfinite(hi) && hi < lo) {
         /* inconsistent published bounds (possible only when the noise model is wrong): keep them as a point so that
@@ -86,6 +80,13 @@ void audit_lp_set_bounds(audit_lp_t *lp, int v, double lo, double hi)
         lo = hi = mid;
     }
     glp_set_col_bnds(lp->prob, v + 1, bound_type(lo, hi), isfinite(lo) ? lo : 0.0, isfinite(hi) ? hi : 0.0);
+}
+
+int audit_lp_var(audit_lp_t *lp, double lo, double hi)
+{
+    int j = glp_add_cols(lp->prob, 1);
+    set_bounds(lp, j - 1, lo, hi);
+    return j - 1;
 }
 
 int audit_lp_relation(audit_lp_t *lp, const char *name, size_t n, const int *vars, const double *coefs, double lo, double hi)

@@ -26,9 +26,6 @@ void audit_lp_free(audit_lp_t *lp);
  * allocation failure. */
 int audit_lp_var(audit_lp_t *lp, double lo, double hi);
 
-/* Tightens or replaces the bounds of unknown v. */
-void audit_lp_set_bounds(audit_lp_t *lp, int v, double lo, double hi);
-
 /* Adds the relation lo <= sum coefs[i] * x[vars[i]] <= hi (lo == hi: an equation; either may be infinite). Repeated
  * variables are added up. name (copied; may be NULL) says where the relation comes from, for the report. Returns the
  * relation's index, or -1 on failure. */

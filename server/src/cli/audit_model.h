@@ -50,7 +50,7 @@ typedef struct audit_options {
     double noise_factor; /* multiplies every published noise bound (1; < 1 models a far too weak protection) */
     int k_default;       /* k when the catalog does not give one (10) */
     int all_targets;     /* also list every target with a lower bound above 0 that was NOT narrowed (narrowed = 0),
-                            to show how far the attacker gets (audit --targets) */
+                            to show how far the attacker reaches (audit --targets) */
 } audit_options_t;
 
 void audit_options_init(audit_options_t *o);
@@ -115,11 +115,5 @@ typedef struct audit_stats {
  * Returns 0, or -1 on a solver or allocation failure (message in err). */
 int audit_run(audit_release_t *cur, audit_release_t *prev, const audit_options_t *opt, audit_findings_t *out, audit_stats_t *stats,
               char *err, size_t errlen);
-
-/* The interval of one hidden cell's measure in release r after audit_run (for the unit tests): looks the cell up by
- * district, month (YYYY-MM), sub key and measure column. Returns 0 and sets lo/hi, or -1 when not found/hidden. When
- * lo is 0 the maximum is not computed (hi = +INFINITY): such a target is not narrowed relatively whatever its maximum. */
-int audit_cell_interval(audit_release_t *r, int ds, int district, const char *month, const char *sub, const char *measure,
-                        double *lo, double *hi);
 
 #endif

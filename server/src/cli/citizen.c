@@ -101,38 +101,25 @@ static int citizen_unlink(PGconn *pg, const citizen_args_t *a)
 {
     const char *params[2] = {a->issuer, a->subject};
     PGresult *res =
-        PQexecParams(pg, "DELETE FROM core.citizen_identities WHERE issuer = $1 AND subject = $2", 2, NULL, params, NULL, NULL, 0);
-    int ret = CLI_EXIT_FAIL;
+        db_sync_query(pg, "DELETE FROM core.citizen_identities WHERE issuer = $1 AND subject = $2", 2, params, "citizen unlink");
+    int unlinked = res != NULL && strcmp(PQcmdTuples(res), "0") != 0;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        fprintf(stderr, "klimaspejl citizen unlink: %s", PQerrorMessage(pg));
-    else if (strcmp(PQcmdTuples(res), "0") == 0)
+    if (res != NULL && !unlinked)
         fprintf(stderr, "klimaspejl citizen unlink: subject %s at %s is not linked\n", a->subject, a->issuer);
-    else {
+    if (unlinked)
         printf("unlinked subject %s at %s\n", a->subject, a->issuer);
-        ret = CLI_EXIT_OK;
-    }
     PQclear(res);
-    return ret;
+    return unlinked ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static int citizen_list(PGconn *pg, const citizen_args_t *a)
 {
     const char *params[2] = {a->household, a->issuer};
-    PGresult *res = PQexecParams(pg,
-                                 "SELECT issuer, subject, household_id, to_char(linked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-                                 "FROM core.citizen_identities WHERE ($1::uuid IS NULL OR household_id = $1::uuid) "
-                                 "AND ($2::text IS NULL OR issuer = $2) ORDER BY issuer, subject",
-                                 2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "klimaspejl citizen list: %s", PQerrorMessage(pg));
-        PQclear(res);
-        return CLI_EXIT_FAIL;
-    }
-    for (int i = 0; i < PQntuples(res); ++i)
-        printf("%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
-    PQclear(res);
-    return CLI_EXIT_OK;
+    return cli_list(pg,
+                    "SELECT issuer, subject, household_id, to_char(linked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+                    "FROM core.citizen_identities WHERE ($1::uuid IS NULL OR household_id = $1::uuid) "
+                    "AND ($2::text IS NULL OR issuer = $2) ORDER BY issuer, subject",
+                    2, params, "citizen list");
 }
 
 static const struct {

@@ -3,10 +3,12 @@
  * returns the process exit code: 0 success, 1 runtime failure (message on stderr), 2 usage error (one-line message
  * followed by the usage on stderr).
  */
-#ifndef KLIMA_CLI_H
-#define KLIMA_CLI_H
+#ifndef KLIMA_CLI_CLI_H
+#define KLIMA_CLI_CLI_H
 
 #include <stdio.h>
+
+#include <libpq-fe.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -31,6 +33,15 @@ const char *cli_admin_conninfo(void);
 /* Tells whether stderr is a terminal (progress display) — and not a CI log. */
 int cli_stderr_is_tty(void);
 
+/* Prints every row of res to stdout, its values tab-separated, escaped so that a row stays one line: \n, \t, \\ and
+ * \xHH for the other control characters. */
+void cli_print_rows(const PGresult *res);
+
+/* Runs a listing query (sql with nparams parameters) and prints its rows (cli_print_rows); returns the exit code. who
+ * names the subcommand in an error. */
+int cli_list(PGconn *pg, const char *sql, int nparams, const char *const *params, const char *who);
+
+/* duplicate: the subcommands' entry points, one for each entry of cli_commands (cli.c): a list of like lines. */
 int cli_serve_main(int argc, char **argv);
 int cli_migrate_main(int argc, char **argv);
 int cli_seed_main(int argc, char **argv);

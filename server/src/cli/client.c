@@ -58,7 +58,7 @@ static int client_add(PGconn *pg, int argc, char **argv)
 {
     const char *name = NULL;
     int confidential = 0, first_party = 0, ret = CLI_EXIT_FAIL;
-    sbuf_t uris = SBUF_INIT, origins = SBUF_INIT;
+    sbuf_t uris = SBUF_INIT(SBUF_CAP_VALUE), origins = SBUF_INIT(SBUF_CAP_VALUE);
     char id[40], secret[48], hash_hex[67];
     PGresult *res = NULL;
 
@@ -103,31 +103,14 @@ static int client_add(PGconn *pg, int argc, char **argv)
         fprintf(stderr, "klimaspejl client: out of memory or randomness\n");
         goto exit;
     }
-    {
-        unsigned char h[32];
-        static const char digits[] = "0123456789abcdef";
-        auth_sha256(secret, strlen(secret), h);
-        hash_hex[0] = '\\';
-        hash_hex[1] = 'x';
-        for (int k = 0; k < 32; ++k) {
-            hash_hex[2 + 2 * k] = digits[h[k] >> 4];
-            hash_hex[3 + 2 * k] = digits[h[k] & 15];
-        }
-        hash_hex[66] = '\0';
-    }
-    {
-        const char *params[6] = {id, name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL, origins.data};
-        const char *fp = first_party ? "t" : "f";
-        const char *all[7] = {params[0], params[1], params[2], params[3], params[4], params[5], fp};
-        res = PQexecParams(pg,
-                           "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
-                           "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",
-                           7, NULL, all, NULL, NULL, 0);
-    }
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        fprintf(stderr, "klimaspejl client add: %s", PQerrorMessage(pg));
+    auth_sha256_bytea(secret, strlen(secret), hash_hex);
+    const char *params[7] = {
+        id, name, uris.data, confidential ? "f" : "t", confidential ? hash_hex : NULL, origins.data, first_party ? "t" : "f"};
+    if ((res = db_sync_query(pg,
+                             "INSERT INTO meta.clients (client_id, name, redirect_uris, public, secret_hash, origins, first_party) "
+                             "VALUES ($1, $2, $3::text[], $4::boolean, $5::bytea, $6::text[], $7::boolean)",
+                             7, params, "client add")) == NULL)
         goto exit;
-    }
     printf("client_id %s\n", id);
     if (confidential)
         printf("client_secret %s\n(shown once: store it now; only its hash is kept)\n", secret);
@@ -141,37 +124,25 @@ exit:
 
 static int client_list(PGconn *pg)
 {
-    PGresult *res = PQexec(pg, "SELECT client_id, CASE WHEN public THEN 'public' ELSE 'confidential' END, "
-                               "CASE WHEN first_party THEN 'first-party' ELSE 'third-party' END, name, "
-                               "array_to_string(redirect_uris, ' '), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
-                               "FROM meta.clients ORDER BY created_at, client_id");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "klimaspejl client list: %s", PQerrorMessage(pg));
-        PQclear(res);
-        return CLI_EXIT_FAIL;
-    }
-    for (int i = 0; i < PQntuples(res); ++i)
-        printf("%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-               PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
-    PQclear(res);
-    return CLI_EXIT_OK;
+    return cli_list(pg,
+                    "SELECT client_id, CASE WHEN public THEN 'public' ELSE 'confidential' END, "
+                    "CASE WHEN first_party THEN 'first-party' ELSE 'third-party' END, name, "
+                    "array_to_string(redirect_uris, ' '), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
+                    "FROM meta.clients ORDER BY created_at, client_id",
+                    0, NULL, "client list");
 }
 
 static int client_remove(PGconn *pg, const char *id)
 {
     const char *params[1] = {id};
-    PGresult *res = PQexecParams(pg, "SELECT meta.client_remove($1)", 1, NULL, params, NULL, NULL, 0);
-    int ret = CLI_EXIT_FAIL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        fprintf(stderr, "klimaspejl client remove: %s", PQerrorMessage(pg));
-    else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+    PGresult *res = db_sync_query(pg, "SELECT meta.client_remove($1)", 1, params, "client remove");
+    int removed = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    if (res != NULL && !removed)
         fprintf(stderr, "klimaspejl client remove: no client %s\n", id);
-    else {
+    if (removed)
         printf("removed %s (its consents are revoked)\n", id);
-        ret = CLI_EXIT_OK;
-    }
     PQclear(res);
-    return ret;
+    return removed ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 int cli_client_main(int argc, char **argv)

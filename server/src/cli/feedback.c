@@ -17,22 +17,6 @@ static void usage(FILE *out)
                  "connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL)\n");
 }
 
-static void print_escaped(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; ++p) {
-        if (*p == '\n')
-            fputs("\\n", stdout);
-        else if (*p == '\t')
-            fputs("\\t", stdout);
-        else if (*p == '\\')
-            fputs("\\\\", stdout);
-        else if (*p < 0x20 || *p == 0x7f)
-            printf("\\x%02x", *p);
-        else
-            putchar(*p);
-    }
-}
-
 int cli_feedback_main(int argc, char **argv)
 {
     const char *since = "1970-01-01", *topic = NULL, *limit = "100";
@@ -47,10 +31,10 @@ int cli_feedback_main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     for (int i = 2; i < argc; ++i) {
-        const char **dst = strcmp(argv[i], "--since") == 0 ? &since
+        const char **dst = strcmp(argv[i], "--since") == 0   ? &since
                            : strcmp(argv[i], "--topic") == 0 ? &topic
                            : strcmp(argv[i], "--limit") == 0 ? &limit
-                                                              : NULL;
+                                                             : NULL;
         if (dst == NULL || i + 1 >= argc) {
             fprintf(stderr, "klimaspejl feedback: unknown option or missing value '%s'\n", argv[i]);
             usage(stderr);
@@ -65,24 +49,17 @@ int cli_feedback_main(int argc, char **argv)
     if ((pg = db_sync_connect(cli_admin_conninfo(), "feedback")) == NULL)
         return CLI_EXIT_FAIL;
     const char *params[3] = {since, topic, limit};
-    res = PQexecParams(pg,
-                       "SELECT feedback_id, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), topic, "
-                       "coalesce(dataset_id, '-'), coalesce(rating::text, '-'), country, "
-                       "coalesce(household_id::text, 'anonymous'), message "
-                       "FROM core.feedback WHERE received_at >= $1::date AND ($2::text IS NULL OR topic = $2) "
-                       "ORDER BY received_at DESC LIMIT $3::integer",
-                       3, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "klimaspejl feedback: %s", PQerrorMessage(pg));
+    res = db_sync_query(pg,
+                        "SELECT feedback_id, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), topic, "
+                        "coalesce(dataset_id, '-'), coalesce(rating::text, '-'), country, "
+                        "coalesce(household_id::text, 'anonymous'), message "
+                        "FROM core.feedback WHERE received_at >= $1::date AND ($2::text IS NULL OR topic = $2) "
+                        "ORDER BY received_at DESC LIMIT $3::integer",
+                        3, params, "feedback");
+    if (res == NULL)
         goto exit;
-    }
     printf("id\treceived_at\ttopic\tdataset\trating\tcountry\tsender\tmessage\n");
-    for (int r = 0; r < PQntuples(res); ++r) {
-        for (int c = 0; c < 7; ++c)
-            printf("%s\t", PQgetvalue(res, r, c));
-        print_escaped(PQgetvalue(res, r, 7));
-        putchar('\n');
-    }
+    cli_print_rows(res);
     ret = CLI_EXIT_OK;
 exit:
     PQclear(res);

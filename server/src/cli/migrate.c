@@ -6,10 +6,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/keyring.h"
 #include "cli/cli.h"
 #include "core/strutil.h"
 #include "db/sync.h"
@@ -103,19 +103,95 @@ exit:
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
     unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; ++i)
-        str_fmt(out + 2 * i, 3, "%02x", md[i]);
+    auth_sha256(data, len, md);
+    str_hex(md, 32, out);
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: klimaspejl migrate [--dir DIR] [--status]\n"
-                 "  --dir DIR   the migrations folder (default: KLIMA_MIGRATIONS_DIR or %s/sql/migrations)\n"
-                 "  --status    list applied and pending migrations, change nothing\n"
-                 "connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL)\n",
+    fprintf(out,
+            "usage: klimaspejl migrate [--dir DIR] [--status]\n"
+            "  --dir DIR   the migrations folder (default: KLIMA_MIGRATIONS_DIR or %s/sql/migrations)\n"
+            "  --status    list applied and pending migrations, change nothing\n"
+            "connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL)\n",
             KLIMA_SOURCE_DIR);
+}
+
+/* Applies one migration file in its own transaction, recording it. Returns 0 or -1 (said on stderr). */
+static int apply_one(PGconn *pg, const migration_t *m, const char *sql, const char *sum)
+{
+    const char *params[3] = {m->version, m->name, sum};
+    PGresult *res;
+    int ok;
+
+    if (db_sync_exec(pg, "BEGIN", "migrate") != 0)
+        return -1;
+    res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "klimaspejl migrate: %s failed, nothing of it was applied:\n%s", m->name, PQerrorMessage(pg));
+        PQclear(res);
+        db_sync_exec(pg, "ROLLBACK", "migrate");
+        return -1;
+    }
+    PQclear(res);
+    /* a migration may SET LOCAL ROLE klima_owner; the record is written as the connecting role */
+    if (db_sync_exec(pg, "RESET ROLE", "migrate") != 0) {
+        db_sync_exec(pg, "ROLLBACK", "migrate");
+        return -1;
+    }
+    res = PQexecParams(pg, "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL, params,
+                       NULL, NULL, 0);
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok || db_sync_exec(pg, "COMMIT", "migrate") != 0) {
+        fprintf(stderr, "klimaspejl migrate: cannot record %s: %s", m->name, PQerrorMessage(pg));
+        db_sync_exec(pg, "ROLLBACK", "migrate");
+        return -1;
+    }
+    return 0;
+}
+
+/* One migration file: compared with its record (an applied file must be unchanged), listed (status_only) or
+ * applied. Returns 1 when it was applied now, 0 when there was nothing to do, -1 on failure (said on stderr). */
+static int migrate_one(PGconn *pg, const char *dir, const migration_t *m, int status_only)
+{
+    char path[4096], sum[65];
+    const char *params[1] = {m->version};
+    size_t len;
+    char *sql;
+    PGresult *res;
+    int ret = -1;
+
+    str_fmt(path, sizeof(path), "%s/%s", dir, m->name);
+    if ((sql = read_file(path, &len)) == NULL) {
+        fprintf(stderr, "klimaspejl migrate: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    sha256_hex(sql, len, sum);
+    res = db_sync_query(pg, "SELECT name, checksum FROM meta.schema_migrations WHERE version = $1", 1, params, "migrate");
+    if (res == NULL) {
+        /* said */
+    } else if (PQntuples(res) == 1) {
+        if (strcmp(PQgetvalue(res, 0, 1), sum) != 0) {
+            fprintf(stderr,
+                    "klimaspejl migrate: %s was changed after it was applied (recorded checksum %.12s…, file %.12s…).\n"
+                    "Applied migrations are never edited: put the change in a new migration file.\n",
+                    m->name, PQgetvalue(res, 0, 1), sum);
+        } else {
+            if (status_only)
+                printf("applied  %s\n", m->name);
+            ret = 0;
+        }
+    } else if (status_only) {
+        printf("pending  %s\n", m->name);
+        ret = 0;
+    } else if (apply_one(pg, m, sql, sum) == 0) {
+        printf("applied  %s\n", m->name);
+        ret = 1;
+    }
+    PQclear(res);
+    free(sql);
+    return ret;
 }
 
 int cli_migrate_main(int argc, char **argv)
@@ -153,86 +229,13 @@ int cli_migrate_main(int argc, char **argv)
     if ((pg = db_sync_connect(cli_admin_conninfo(), "migrate")) == NULL)
         goto exit;
     /* one migrate at a time per database: a second one waits here, then finds the work done */
-    if (db_sync_exec(pg, "SELECT pg_advisory_lock(7406201)", "migrate") != 0 ||
-        db_sync_exec(pg, bootstrap_sql, "migrate") != 0)
+    if (db_sync_exec(pg, "SELECT pg_advisory_lock(7406201)", "migrate") != 0 || db_sync_exec(pg, bootstrap_sql, "migrate") != 0)
         goto exit;
-
     for (int i = 0; i < n; ++i) {
-        char path[4096], sum[65];
-        const char *params[3];
-        size_t len;
-        char *sql;
-        PGresult *res;
-
-        str_fmt(path, sizeof(path), "%s/%s", dir, files[i].name);
-        if ((sql = read_file(path, &len)) == NULL) {
-            fprintf(stderr, "klimaspejl migrate: cannot read %s: %s\n", path, strerror(errno));
+        int r = migrate_one(pg, dir, &files[i], status_only);
+        if (r < 0)
             goto exit;
-        }
-        sha256_hex(sql, len, sum);
-        params[0] = files[i].version;
-        res = PQexecParams(pg, "SELECT name, checksum FROM meta.schema_migrations WHERE version = $1", 1, NULL, params, NULL,
-                           NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            fprintf(stderr, "klimaspejl migrate: %s", PQerrorMessage(pg));
-            PQclear(res);
-            free(sql);
-            goto exit;
-        }
-        if (PQntuples(res) == 1) {
-            int same = strcmp(PQgetvalue(res, 0, 1), sum) == 0;
-            if (!same) {
-                fprintf(stderr,
-                        "klimaspejl migrate: %s was changed after it was applied (recorded checksum %.12s…, file %.12s…).\n"
-                        "Applied migrations are never edited: put the change in a new migration file.\n",
-                        files[i].name, PQgetvalue(res, 0, 1), sum);
-            }
-            PQclear(res);
-            free(sql);
-            if (!same)
-                goto exit;
-            if (status_only)
-                printf("applied  %s\n", files[i].name);
-            continue;
-        }
-        PQclear(res);
-        if (status_only) {
-            printf("pending  %s\n", files[i].name);
-            free(sql);
-            continue;
-        }
-        if (db_sync_exec(pg, "BEGIN", "migrate") != 0) {
-            free(sql);
-            goto exit;
-        }
-        res = PQexec(pg, sql);
-        free(sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
-            fprintf(stderr, "klimaspejl migrate: %s failed, nothing of it was applied:\n%s", files[i].name, PQerrorMessage(pg));
-            PQclear(res);
-            db_sync_exec(pg, "ROLLBACK", "migrate");
-            goto exit;
-        }
-        PQclear(res);
-        /* a migration may SET LOCAL ROLE klima_owner; the record is written as the connecting role */
-        if (db_sync_exec(pg, "RESET ROLE", "migrate") != 0) {
-            db_sync_exec(pg, "ROLLBACK", "migrate");
-            goto exit;
-        }
-        params[0] = files[i].version;
-        params[1] = files[i].name;
-        params[2] = sum;
-        res = PQexecParams(pg, "INSERT INTO meta.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL,
-                           params, NULL, NULL, 0);
-        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (!ok || db_sync_exec(pg, "COMMIT", "migrate") != 0) {
-            fprintf(stderr, "klimaspejl migrate: cannot record %s: %s", files[i].name, PQerrorMessage(pg));
-            db_sync_exec(pg, "ROLLBACK", "migrate");
-            goto exit;
-        }
-        printf("applied  %s\n", files[i].name);
-        ++applied;
+        applied += r;
     }
     if (!status_only)
         printf("migrate: %d applied, %d already up to date\n", applied, n - applied);

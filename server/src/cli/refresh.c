@@ -100,7 +100,7 @@ static int refresh_load_names(PGconn *pg, const char *sql, refresh_names_t *name
  * checked against the catalog before, so they need no quoting. The caller frees the result. */
 static char *refresh_requested(int argc, char **argv)
 {
-    sbuf_t b = SBUF_INIT;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_VALUE);
     if (argc <= 1)
         return NULL;
     sbuf_putc(&b, '{');

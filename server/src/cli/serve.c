@@ -1,21 +1,27 @@
 /*
  * cli/serve — `klimaspejl serve`: configuration, then the HTTP server until SIGINT/SIGTERM.
  */
-#include "api/app.h"
+#include <stdlib.h>
+
+#include "app/app.h"
+#include "citizen/module.h"
 #include "cli/cli.h"
+#include "cli/serve.h"
+#include "consent/module.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "geo/geoip.h"
-#include "http/server.h"
-#include "http/static.h"
 #include "core/strutil.h"
-#include <stdlib.h>
+#include "geo/geoip.h"
+#include "http/static.h"
+#include "opendata/module.h"
+
+const app_module_t *const cli_serve_modules[] = {&opendata_module, &citizen_module, &consent_module};
+const size_t cli_serve_nmodules = sizeof(cli_serve_modules) / sizeof(cli_serve_modules[0]);
 
 int cli_serve_main(int argc, char **argv)
 {
     config_t cfg;
     char err[512];
-    const http_server_hooks_t *hooks;
     int ret = CLI_EXIT_FAIL;
 
     switch (config_load(&cfg, argc, argv, err, sizeof(err))) {
@@ -58,11 +64,8 @@ int cli_serve_main(int argc, char **argv)
         }
         log_info("web pages: %zu files from %s", http_static_count(), web);
     }
-    if ((hooks = api_start(&cfg)) == NULL)
-        goto exit;
-    if (http_server_run(&cfg, api_routes, api_nroutes, hooks) == 0)
+    if (app_run(&cfg, cli_serve_modules, cli_serve_nmodules) == 0)
         ret = CLI_EXIT_OK;
-    api_stop();
 exit:
     geo_close();
     config_free(&cfg);

@@ -23,6 +23,7 @@ typedef struct setting {
 
 #define OFF(field) offsetof(config_t, field)
 
+/* duplicate: the rows of this table are alike by design: one row a setting, the only place settings are defined. */
 static const setting_t settings[] = {
     {"KLIMA_LISTEN", "--listen", KIND_LIST, OFF(listen), "127.0.0.1:8080", 0, 0,
      "address:port to serve on; comma-separated for several ([::1]:8080 for IPv6, :8080 for all)"},
@@ -103,104 +104,134 @@ static const setting_t settings[] = {
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
-static config_result_t set_value(config_t *cfg, const setting_t *s, const char *value, const char *origin, char *err,
-                                 size_t errlen)
-{
-    char *field = (char *)cfg + s->offset;
-    uint64_t v;
+/* One setter per kind of setting: stores value (from origin, for the message) into field, or fails with err. */
+typedef config_result_t (*setter_fn)(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
+                                     char *err, size_t errlen);
 
-    switch (s->kind) {
-    case KIND_STRING: {
-        char **p = (char **)field;
-        free(*p);
-        *p = (value != NULL && *value != '\0') ? str_dup(value) : NULL;
-        return CONFIG_OK;
-    }
-    case KIND_UINT:
-        if (str_to_uint(value, strlen(value), s->min, s->max, &v) != 0) {
-            str_fmt(err, errlen, "%s: '%s' is not a whole number from %llu to %llu", origin, value, (unsigned long long)s->min,
-                    (unsigned long long)s->max);
-            return CONFIG_ERR_VALUE;
-        }
-        *(unsigned *)field = (unsigned)v;
-        return CONFIG_OK;
-    case KIND_BOOL:
-        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0) {
-            *(int *)field = 1;
-        } else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || *value == '\0') {
-            *(int *)field = 0;
-        } else {
-            str_fmt(err, errlen, "%s: '%s' is not a boolean (1/0, true/false, yes/no)", origin, value);
-            return CONFIG_ERR_VALUE;
-        }
-        return CONFIG_OK;
-    case KIND_LOG_LEVEL:
-        for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); ++i) {
-            if (strcmp(value, log_levels[i]) == 0) {
-                *(config_log_level_t *)field = (config_log_level_t)i;
-                return CONFIG_OK;
-            }
-        }
-        str_fmt(err, errlen, "%s: '%s' is not one of error, warn, info, debug", origin, value);
+static config_result_t set_string(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                  size_t errlen)
+{
+    char **p = field;
+    (void)cfg, (void)s, (void)origin, (void)err, (void)errlen;
+    free(*p);
+    *p = (value != NULL && *value != '\0') ? str_dup(value) : NULL;
+    return CONFIG_OK;
+}
+
+static config_result_t set_uint(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
+{
+    uint64_t v;
+    (void)cfg;
+    if (str_to_uint(value, strlen(value), s->min, s->max, &v) != 0) {
+        str_fmt(err, errlen, "%s: '%s' is not a whole number from %llu to %llu", origin, value, (unsigned long long)s->min,
+                (unsigned long long)s->max);
         return CONFIG_ERR_VALUE;
-    case KIND_RATE: {
-        /* QUOTA/SECONDS, or 0 for unlimited */
-        const char *slash = strchr(value, '/');
-        config_rate_t *r = (config_rate_t *)field;
-        uint64_t q = 0, w = 0;
-        if (strcmp(value, "0") == 0) {
-            r->quota = 0;
-            r->window_s = 1;
+    }
+    *(unsigned *)field = (unsigned)v;
+    return CONFIG_OK;
+}
+
+static config_result_t set_bool(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
+{
+    (void)cfg, (void)s;
+    if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0) {
+        *(int *)field = 1;
+    } else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || *value == '\0') {
+        *(int *)field = 0;
+    } else {
+        str_fmt(err, errlen, "%s: '%s' is not a boolean (1/0, true/false, yes/no)", origin, value);
+        return CONFIG_ERR_VALUE;
+    }
+    return CONFIG_OK;
+}
+
+static config_result_t set_log_level(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
+                                     char *err, size_t errlen)
+{
+    (void)cfg, (void)s;
+    for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); ++i) {
+        if (strcmp(value, log_levels[i]) == 0) {
+            *(config_log_level_t *)field = (config_log_level_t)i;
             return CONFIG_OK;
         }
-        if (slash == NULL || str_to_uint(value, (size_t)(slash - value), 1, 1000000000, &q) != 0 ||
-            str_to_uint(slash + 1, strlen(slash + 1), 1, 86400, &w) != 0) {
-            str_fmt(err, errlen, "%s: '%s' is not QUOTA/SECONDS (quota 1 to 1000000000, window 1 to 86400 s) or 0", origin,
-                    value);
-            return CONFIG_ERR_VALUE;
-        }
-        r->quota = (unsigned)q;
-        r->window_s = (unsigned)w;
-        return CONFIG_OK;
     }
-    case KIND_LIST: {
-        /* only the listen list exists; it is replaced as a whole by each source */
-        const char *p = value;
-        for (size_t i = 0; i < cfg->nlisten; ++i)
-            free(cfg->listen[i]);
-        cfg->nlisten = 0;
-        while (*p != '\0') {
-            const char *end = strchr(p, ',');
-            size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-            char one[300], host[256];
-            uint16_t port;
-            if (len == 0 || len >= sizeof(one)) {
-                str_fmt(err, errlen, "%s: empty or overlong address in '%s'", origin, value);
-                return CONFIG_ERR_VALUE;
-            }
-            memcpy(one, p, len);
-            one[len] = '\0';
-            if (str_parse_hostport(one, host, sizeof(host), &port) != 0) {
-                str_fmt(err, errlen, "%s: '%s' is not HOST:PORT (port 1-65535; IPv6 as [addr]:port)", origin, one);
-                return CONFIG_ERR_VALUE;
-            }
-            if (cfg->nlisten == CONFIG_MAX_LISTEN) {
-                str_fmt(err, errlen, "%s: at most %d addresses", origin, CONFIG_MAX_LISTEN);
-                return CONFIG_ERR_VALUE;
-            }
-            cfg->listen[cfg->nlisten++] = str_dup(one);
-            p += len;
-            if (*p == ',')
-                ++p;
-        }
-        if (cfg->nlisten == 0) {
-            str_fmt(err, errlen, "%s: at least one HOST:PORT is needed", origin);
-            return CONFIG_ERR_VALUE;
-        }
-        return CONFIG_OK;
-    }
-    }
+    str_fmt(err, errlen, "%s: '%s' is not one of error, warn, info, debug", origin, value);
     return CONFIG_ERR_VALUE;
+}
+
+/* QUOTA/SECONDS, or 0 for unlimited */
+static config_result_t set_rate(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
+{
+    const char *slash = strchr(value, '/');
+    config_rate_t *r = field;
+    uint64_t q = 0, w = 0;
+    (void)cfg, (void)s;
+    if (strcmp(value, "0") == 0) {
+        r->quota = 0;
+        r->window_s = 1;
+        return CONFIG_OK;
+    }
+    if (slash == NULL || str_to_uint(value, (size_t)(slash - value), 1, 1000000000, &q) != 0 ||
+        str_to_uint(slash + 1, strlen(slash + 1), 1, 86400, &w) != 0) {
+        str_fmt(err, errlen, "%s: '%s' is not QUOTA/SECONDS (quota 1 to 1000000000, window 1 to 86400 s) or 0", origin, value);
+        return CONFIG_ERR_VALUE;
+    }
+    r->quota = (unsigned)q;
+    r->window_s = (unsigned)w;
+    return CONFIG_OK;
+}
+
+/* Only the listen list exists; it is replaced as a whole by each source. */
+static config_result_t set_list(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin, char *err,
+                                size_t errlen)
+{
+    const char *p = value;
+    (void)s, (void)field;
+    for (size_t i = 0; i < cfg->nlisten; ++i)
+        free(cfg->listen[i]);
+    cfg->nlisten = 0;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        char one[300], host[256];
+        uint16_t port;
+        if (len == 0 || len >= sizeof(one)) {
+            str_fmt(err, errlen, "%s: empty or overlong address in '%s'", origin, value);
+            return CONFIG_ERR_VALUE;
+        }
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (str_parse_hostport(one, host, sizeof(host), &port) != 0) {
+            str_fmt(err, errlen, "%s: '%s' is not HOST:PORT (port 1-65535; IPv6 as [addr]:port)", origin, one);
+            return CONFIG_ERR_VALUE;
+        }
+        if (cfg->nlisten == CONFIG_MAX_LISTEN) {
+            str_fmt(err, errlen, "%s: at most %d addresses", origin, CONFIG_MAX_LISTEN);
+            return CONFIG_ERR_VALUE;
+        }
+        cfg->listen[cfg->nlisten++] = str_dup(one);
+        p += len;
+        if (*p == ',')
+            ++p;
+    }
+    if (cfg->nlisten == 0) {
+        str_fmt(err, errlen, "%s: at least one HOST:PORT is needed", origin);
+        return CONFIG_ERR_VALUE;
+    }
+    return CONFIG_OK;
+}
+
+static const setter_fn setters[] = {
+    [KIND_STRING] = set_string, [KIND_UINT] = set_uint,           [KIND_BOOL] = set_bool,
+    [KIND_LIST] = set_list,     [KIND_LOG_LEVEL] = set_log_level, [KIND_RATE] = set_rate,
+};
+
+static config_result_t set_value(config_t *cfg, const setting_t *s, const char *value, const char *origin, char *err, size_t errlen)
+{
+    return setters[s->kind](cfg, s, (char *)cfg + s->offset, value, origin, err, errlen);
 }
 
 /* KLIMA_PERSONAL_COUNTRIES: comma-separated ISO 3166-1 alpha-2 codes (upper or lower case; spaces around items). */
@@ -232,7 +263,13 @@ static const char *getenv_default(const char *name)
     return getenv(name);
 }
 
-char *config_default_issuer(const config_t *cfg)
+static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
+                                        size_t errlen);
+
+/* The issuer used when KLIMA_ISSUER is not set: "http(s)://HOST:PORT" of cfg's first listen address (https when a TLS
+ * certificate is configured; a wildcard or empty host becomes localhost; IPv6 in brackets). Returns a heap string the
+ * caller frees, NULL when out of memory. */
+static char *config_default_issuer(const config_t *cfg)
 {
     char host[256], out[300];
     uint16_t port = 8080;
@@ -255,8 +292,8 @@ config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, siz
     return config_load_with(cfg, argc, argv, getenv_default, err, errlen);
 }
 
-config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
-                                 size_t errlen)
+static config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
+                                        size_t errlen)
 {
     config_result_t ret;
     char origin[128];

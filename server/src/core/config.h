@@ -21,13 +21,13 @@ typedef struct config_rate {
 typedef struct config {
     char *listen[CONFIG_MAX_LISTEN]; /* "host:port" strings, at least one */
     size_t nlisten;
-    unsigned threads;            /* worker threads; 0 in the table means "number of cores" */
-    char *db_url;                /* libpq conninfo for the server's role (klima_api) */
-    char *db_admin_url;          /* conninfo for migrate/seed/ingest/refresh (owner role); defaults to db_url */
-    char *db_read_urls;          /* comma-separated replica conninfos, or NULL */
-    unsigned db_conns;           /* pipelined connections per worker thread */
-    unsigned db_timeout_ms;      /* a query not answered within this gets 503 */
-    unsigned downloads;          /* concurrent COPY downloads per worker thread */
+    unsigned threads;       /* worker threads; 0 in the table means "number of cores" */
+    char *db_url;           /* libpq conninfo for the server's role (klima_api) */
+    char *db_admin_url;     /* conninfo for migrate/seed/ingest/refresh (owner role); defaults to db_url */
+    char *db_read_urls;     /* comma-separated replica conninfos, or NULL */
+    unsigned db_conns;      /* pipelined connections per worker thread */
+    unsigned db_timeout_ms; /* a query not answered within this gets 503 */
+    unsigned downloads;     /* concurrent COPY downloads per worker thread */
     unsigned statement_timeout_ms, download_timeout_ms;
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
     int dev_login;
@@ -41,13 +41,13 @@ typedef struct config {
     unsigned request_timeout_ms; /* HTTP/1.1: a whole request must arrive within this (slowloris, keep-alive idle) */
     unsigned idle_timeout_ms;    /* HTTP/2: a connection without a request in progress is closed after this */
     config_log_level_t log_level;
-    int access_log;              /* 1 = one JSON line per request on stdout */
+    int access_log; /* 1 = one JSON line per request on stdout */
     unsigned cache_mb;
     char *personal_countries;
     unsigned shutdown_timeout_ms; /* how long in-flight requests may take after SIGTERM */
     int rate_limit;               /* 0 = no rate limiting at all */
     config_rate_t rate_open, rate_download, rate_personal, rate_oauth, rate_feedback, rate_service;
-    unsigned rate_client_factor;  /* a verified client id's buckets hold this many times the address quota */
+    unsigned rate_client_factor; /* a verified client id's buckets hold this many times the address quota */
 } config_t;
 
 typedef enum config_result {
@@ -58,17 +58,10 @@ typedef enum config_result {
 } config_result_t;
 
 /* Fills cfg from the defaults, then the environment (`getenv`), then argv (flags as `--name value` or `--name=value`).
- * Strings in cfg are heap copies owned by cfg (config_free releases them). On failure writes a one-line message to err. */
+ * Strings in cfg are heap copies owned by cfg (config_free releases them). Without KLIMA_ISSUER, cfg->issuer is
+ * "http(s)://HOST:PORT" of the first listen address (a wildcard or empty host as localhost). On failure writes a one-line
+ * message to err. */
 config_result_t config_load(config_t *cfg, int argc, char **argv, char *err, size_t errlen);
-
-/* Same as config_load, but reads the environment through `getenv_fn` (for tests). */
-config_result_t config_load_with(config_t *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *), char *err,
-                                 size_t errlen);
-
-/* The issuer used when KLIMA_ISSUER is not set: "http(s)://HOST:PORT" of cfg's first listen address (https when a TLS
- * certificate is configured; a wildcard or empty host becomes localhost; IPv6 in brackets). config_load sets
- * cfg->issuer to it. Returns a heap string the caller frees, NULL when out of memory. */
-char *config_default_issuer(const config_t *cfg);
 
 /* Releases the strings owned by cfg. */
 void config_free(config_t *cfg);

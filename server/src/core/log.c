@@ -42,13 +42,13 @@ static void log_write(config_log_level_t level, const char *name, const char *fm
     }
 }
 
-#define LOG_DEFINE(fn, level, name)                                                                                            \
-    void fn(const char *fmt, ...)                                                                                              \
-    {                                                                                                                          \
-        va_list ap;                                                                                                            \
-        va_start(ap, fmt);                                                                                                     \
-        log_write(level, name, fmt, ap);                                                                                       \
-        va_end(ap);                                                                                                            \
+#define LOG_DEFINE(fn, level, name)                                                                                                \
+    void fn(const char *fmt, ...)                                                                                                  \
+    {                                                                                                                              \
+        va_list ap;                                                                                                                \
+        va_start(ap, fmt);                                                                                                         \
+        log_write(level, name, fmt, ap);                                                                                           \
+        va_end(ap);                                                                                                                \
     }
 
 LOG_DEFINE(log_error, LOG_LEVEL_ERROR, "error")

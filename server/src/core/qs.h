@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct qs_param {
-    const char *name; /* NUL-terminated, decoded */
+    const char *name;  /* NUL-terminated, decoded */
     const char *value; /* NUL-terminated, decoded ("" when there is no '=') */
 } qs_param_t;
 

@@ -18,7 +18,8 @@ struct ratelimit {
     double per_ms, burst;
 };
 
-ratelimit_t *ratelimit_create(size_t nslots, unsigned per_minute, unsigned burst)
+/* A table of nslots buckets, each refilled at per_minute tokens per minute up to burst. NULL when out of memory. */
+static ratelimit_t *ratelimit_create(size_t nslots, unsigned per_minute, unsigned burst)
 {
     ratelimit_t *rl = calloc(1, sizeof(*rl));
     if (rl == NULL || (rl->slots = calloc(nslots, sizeof(*rl->slots))) == NULL) {
@@ -45,7 +46,9 @@ static unsigned seconds_up(double ms)
     return s < 1.0 ? 1 : s > 4e9 ? 4000000000u : (unsigned)s;
 }
 
-int ratelimit_take(ratelimit_t *rl, uint64_t key, uint64_t now_ms, unsigned *retry_after_s)
+/* Takes one token for key at time now_ms. Returns 1 if allowed; 0 if not, with *retry_after_s set to the whole seconds
+ * until a token is available (at least 1). */
+static int ratelimit_take(ratelimit_t *rl, uint64_t key, uint64_t now_ms, unsigned *retry_after_s)
 {
     bucket_t *b = &rl->slots[key % rl->nslots];
 

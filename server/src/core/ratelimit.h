@@ -12,17 +12,10 @@
 
 typedef struct ratelimit ratelimit_t;
 
-/* A table of nslots buckets, each refilled at per_minute tokens per minute up to burst. NULL when out of memory. */
-ratelimit_t *ratelimit_create(size_t nslots, unsigned per_minute, unsigned burst);
-void ratelimit_destroy(ratelimit_t *rl);
-
-/* Takes one token for key at time now_ms. Returns 1 if allowed; 0 if not, with *retry_after_s set to the whole
- * seconds until a token is available (at least 1). */
-int ratelimit_take(ratelimit_t *rl, uint64_t key, uint64_t now_ms, unsigned *retry_after_s);
-
-/* A table like ratelimit_create's whose buckets hold quota tokens refilled at quota per window_s seconds (window_s >= 1,
+/* A table of nslots buckets, each holding quota tokens refilled at quota per window_s seconds (window_s >= 1,
  * quota >= 1). NULL when out of memory. */
 ratelimit_t *ratelimit_create_window(size_t nslots, unsigned quota, unsigned window_s);
+void ratelimit_destroy(ratelimit_t *rl);
 
 /* What a bucket holds after a take: for the RateLimit header fields and Retry-After. */
 typedef struct ratelimit_info {
@@ -31,7 +24,7 @@ typedef struct ratelimit_info {
     unsigned retry_after_s; /* when refused: whole seconds until one token is there (at least 1) */
 } ratelimit_info_t;
 
-/* Like ratelimit_take, and fills *info in both cases. */
+/* Takes one token for key at time now_ms. Returns 1 if allowed, 0 if not; fills *info in both cases. */
 int ratelimit_take_info(ratelimit_t *rl, uint64_t key, uint64_t now_ms, ratelimit_info_t *info);
 
 /* Gives back the token a ratelimit_take for key took (e.g. the request turned out to be a 304 revalidation), unless the

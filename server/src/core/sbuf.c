@@ -14,6 +14,10 @@ static int reserve(sbuf_t *b, size_t extra)
     char *p;
     if (b->failed)
         return -1;
+    if (need > b->max + 1) {
+        b->failed = 1;
+        return -1;
+    }
     if (need <= b->cap)
         return 0;
     ncap = b->cap != 0 ? b->cap : 256;
@@ -72,26 +76,18 @@ void sbuf_json_escape(sbuf_t *b, const char *s, size_t len)
             continue;
         sbuf_append(b, s + start, i - start);
         start = i + 1;
-        switch (c) {
-        case '"':
-            sbuf_append(b, "\\\"", 2);
-            break;
-        case '\\':
-            sbuf_append(b, "\\\\", 2);
-            break;
-        case '\n':
-            sbuf_append(b, "\\n", 2);
-            break;
-        case '\r':
-            sbuf_append(b, "\\r", 2);
-            break;
-        case '\t':
-            sbuf_append(b, "\\t", 2);
-            break;
-        default: {
+        /* the two-character escapes; every other control character as \u00XX */
+        const char *short_esc = c == '"'    ? "\\\""
+                                : c == '\\' ? "\\\\"
+                                : c == '\n' ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                            : NULL;
+        if (short_esc != NULL) {
+            sbuf_append(b, short_esc, 2);
+        } else {
             char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             sbuf_append(b, u, 6);
-        }
         }
     }
     sbuf_append(b, s + start, len - start);

@@ -1,6 +1,8 @@
 /*
- * core/sbuf — a growable byte buffer on the heap. Appends never fail silently: on allocation failure the buffer is
- * marked failed, later appends are ignored, and sbuf_failed tells the caller to give up.
+ * core/sbuf — a growable byte buffer on the heap, with a cap given where it is born (the curl habit: the bound of every
+ * buffer is visible at its declaration, from a short table of named caps). Appends never fail silently: when memory
+ * runs out or an append would pass the cap, the buffer is marked failed, later appends are ignored, and sbuf_failed
+ * tells the caller to give up (a handler answers 500).
  */
 #ifndef KLIMA_CORE_SBUF_H
 #define KLIMA_CORE_SBUF_H
@@ -11,9 +13,15 @@ typedef struct sbuf {
     char *data; /* NUL-terminated while not failed */
     size_t len, cap;
     int failed;
+    size_t max; /* the most bytes it may hold */
 } sbuf_t;
 
-#define SBUF_INIT {NULL, 0, 0, 0}
+/* The caps. */
+#define SBUF_CAP_VALUE (64 * 1024)       /* one value: a URL, a header value, a cursor, an array literal */
+#define SBUF_CAP_TEXT (1024 * 1024)      /* an HTML page, SQL built for a request, a batch of usage counts */
+#define SBUF_CAP_BODY (64 * 1024 * 1024) /* a response body assembled in memory: a records page, a series, /metrics */
+
+#define SBUF_INIT(max_bytes) ((sbuf_t){.max = (max_bytes)})
 
 void sbuf_append(sbuf_t *b, const char *s, size_t len);
 void sbuf_puts(sbuf_t *b, const char *s);

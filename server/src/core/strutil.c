@@ -80,15 +80,24 @@ int str_parse_hostport(const char *s, char *host_out, size_t host_size, uint16_t
     return 0;
 }
 
-uint64_t str_hash64(const void *p, size_t len)
+void str_hex(const void *bytes, size_t n, char *out)
 {
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; ++i) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < n; ++i) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
     }
-    return h;
+    out[2 * n] = '\0';
+}
+
+int str_is_word(const char *s, size_t len, const char *extra)
+{
+    for (size_t i = 0; i < len; ++i) {
+        if (!str_is_word_char((unsigned char)s[i], extra))
+            return 0;
+    }
+    return 1;
 }
 
 int str_hexval(int c)

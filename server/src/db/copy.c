@@ -20,18 +20,18 @@ struct db_copy {
     h2o_socket_t *sock; /* watches a dup of libpq's descriptor */
     int pg_fd;
     copy_state_t state;
-    char *sql;                  /* with placeholders, until connected */
+    char *sql; /* with placeholders, until connected */
     char **values;
     size_t nvalues;
     const db_copy_callbacks_t *cb;
     void *ctx;
     char *batch;
     size_t batch_len;
-    char *pending_row;          /* a row that did not fit in the last batch (PQfreemem) */
+    char *pending_row; /* a row that did not fit in the last batch (PQfreemem) */
     int pending_len;
-    int in_callback;            /* on_data is running: resume and cancel from inside it are deferred */
+    int in_callback; /* on_data is running: resume and cancel from inside it are deferred */
     int cancelled;
-    int ended;                  /* PQgetCopyData said the rows are over */
+    int ended; /* PQgetCopyData said the rows are over */
 };
 
 static void copy_on_io(h2o_socket_t *sock, const char *err);
@@ -88,9 +88,9 @@ static int copy_watch(db_copy_t *c)
     return 0;
 }
 
-char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues)
+static char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues)
 {
-    sbuf_t out = SBUF_INIT;
+    sbuf_t out = SBUF_INIT(SBUF_CAP_TEXT);
     const char *p = sql;
     while (*p != '\0') {
         const char *dollar = strchr(p, '$');

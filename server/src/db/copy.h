@@ -36,8 +36,4 @@ void db_copy_resume(db_copy_t *c);
  * c. No callback is called afterwards. */
 void db_copy_cancel(db_copy_t *c);
 
-/* Replaces each $n in sql with the escaped literal of values[n-1] (PQescapeLiteral on pg). Returns a malloc'd string or
- * NULL (bad placeholder or escaping failure). Exposed for tests. */
-char *db_copy_inline_params(PGconn *pg, const char *sql, const char *const *values, size_t nvalues);
-
 #endif

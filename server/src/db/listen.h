@@ -1,7 +1,7 @@
 /*
  * db/listen — the process's one LISTEN connection. It runs on a thread of its own (blocking poll on one socket harms no
  * event loop) and reconnects with backoff; each notification is handed to a callback on that thread, which fans it out
- * to the workers (see api/app.c).
+ * to the workers (see app/app.c).
  */
 #ifndef KLIMA_DB_LISTEN_H
 #define KLIMA_DB_LISTEN_H

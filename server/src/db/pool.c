@@ -17,25 +17,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/connect.h"
 #include "db/pool.h"
 
-typedef enum entry_phase {
-    PHASE_PREPARE_RESULT,
-    PHASE_PREPARE_END,
-    PHASE_QUERY_RESULT,
-    PHASE_QUERY_END,
-    PHASE_SYNC
-} entry_phase_t;
+typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
 
 typedef struct entry {
     db_result_cb cb; /* NULL once called */
     void *data;
     entry_phase_t phase;
-    int stmt;     /* static statement prepared with this entry, or -1 */
-    int dyn_slot; /* dynamic-cache slot prepared with this entry, or -1 */
+    int dyn_slot; /* statement-cache slot prepared with this entry, or -1 */
     uint64_t sent_at;
 } entry_t;
 
@@ -51,12 +45,12 @@ typedef struct conn {
     conn_state_t state;
     entry_t *q; /* ring buffer */
     size_t q_head, q_len, q_cap;
-    unsigned char *prepared; /* per statement */
     struct {
         uint64_t hash; /* 0 = empty */
         char *sql;
     } dyn[DYN_CACHE_SIZE]; /* dynamic SQL prepared on this connection as "d<hash>" */
     unsigned backoff_step;
+    uint64_t retry_at; /* h2o_now when the scheduled reconnect runs */
     h2o_timeout_entry_t retry_entry;
     h2o_timeout_entry_t flush_entry;
     int write_pending; /* waiting for the socket to become writable */
@@ -71,8 +65,6 @@ struct db_pool {
     conn_t *conns;
     unsigned nconns;
     unsigned timeout_ms, statement_timeout_ms;
-    const db_statement_t *stmts;
-    size_t nstmts;
     h2o_timeout_t backoff[BACKOFF_STEPS];
     h2o_timeout_t flush_timeout; /* zero: runs at the end of this loop iteration, batching writes */
     h2o_timeout_t tick_timeout;
@@ -155,7 +147,6 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
         c->pg = NULL;
     }
     c->state = CONN_DOWN;
-    memset(c->prepared, 0, pool->nstmts);
     for (size_t i = 0; i < DYN_CACHE_SIZE; ++i) {
         free(c->dyn[i].sql);
         c->dyn[i].sql = NULL;
@@ -171,6 +162,7 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
     }
     if (!pool->destroying && !h2o_timeout_is_linked(&c->retry_entry)) {
         h2o_timeout_link(pool->loop, &pool->backoff[c->backoff_step], &c->retry_entry);
+        c->retry_at = h2o_now(pool->loop) + backoff_ms[c->backoff_step];
         if (c->backoff_step + 1 < BACKOFF_STEPS)
             ++c->backoff_step;
     }
@@ -227,7 +219,8 @@ static int is_connection_error(const PGresult *res)
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (state == NULL)
         return 1;
-    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+           strcmp(state, "57P03") == 0;
 }
 
 /* Reads what arrived and hands every complete result to its entry. */
@@ -257,8 +250,6 @@ static void conn_process_input(conn_t *c)
                 e->phase = is_query ? PHASE_QUERY_END : PHASE_PREPARE_END;
                 if (!is_query && st == PGRES_FATAL_ERROR) {
                     /* the statement does not exist on this connection after all: prepare it again next time */
-                    if (e->stmt >= 0)
-                        c->prepared[e->stmt] = 0;
                     if (e->dyn_slot >= 0) {
                         free(c->dyn[e->dyn_slot].sql);
                         c->dyn[e->dyn_slot].sql = NULL;
@@ -389,7 +380,7 @@ static void pool_on_tick(h2o_timeout_entry_t *te)
 }
 
 db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
-                          unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts)
+                          unsigned statement_timeout_ms)
 {
     db_pool_t *pool = calloc(1, sizeof(*pool));
     if (pool == NULL)
@@ -399,8 +390,6 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     pool->nconns = nconns;
     pool->timeout_ms = timeout_ms;
     pool->statement_timeout_ms = statement_timeout_ms;
-    pool->stmts = stmts;
-    pool->nstmts = nstmts;
     for (size_t i = 0; i < BACKOFF_STEPS; ++i)
         h2o_timeout_init(loop, &pool->backoff[i], backoff_ms[i]);
     h2o_timeout_init(loop, &pool->flush_timeout, 0);
@@ -416,8 +405,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
         c->pg_fd = -1;
         c->q_cap = 64;
         c->q = calloc(c->q_cap, sizeof(*c->q));
-        c->prepared = calloc(nstmts > 0 ? nstmts : 1, 1);
-        if (c->q == NULL || c->prepared == NULL)
+        if (c->q == NULL)
             abort();
         c->retry_entry.cb = conn_on_retry;
         c->flush_entry.cb = conn_on_flush_timer;
@@ -426,6 +414,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     return pool;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void db_pool_destroy(db_pool_t *pool)
 {
     if (pool == NULL)
@@ -437,7 +426,6 @@ void db_pool_destroy(db_pool_t *pool)
         if (h2o_timeout_is_linked(&c->retry_entry))
             h2o_timeout_unlink(&c->retry_entry);
         free(c->q);
-        free(c->prepared);
     }
     if (h2o_timeout_is_linked(&pool->tick_entry))
         h2o_timeout_unlink(&pool->tick_entry);
@@ -450,7 +438,7 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool);
 }
 
-static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int stmt, int dyn_slot)
+static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int dyn_slot)
 {
     if (c->q_len == c->q_cap) {
         size_t ncap = c->q_cap * 2;
@@ -468,7 +456,6 @@ static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase
     e->cb = cb;
     e->data = data;
     e->phase = phase;
-    e->stmt = stmt;
     e->dyn_slot = dyn_slot;
     e->sent_at = h2o_now(c->pool->loop);
     ++c->q_len;
@@ -490,7 +477,7 @@ static conn_t *pick_conn(db_pool_t *pool)
 
 /* Queues [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each time). */
 static int conn_submit(conn_t *c, const char *name, int need_prepare, const char *sql, int nparams, const char *const *params,
-                       db_result_cb cb, void *data, int stmt, int dyn_slot)
+                       db_result_cb cb, void *data, int dyn_slot)
 {
     if (name == NULL) {
         if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
@@ -503,8 +490,7 @@ static int conn_submit(conn_t *c, const char *name, int need_prepare, const char
     }
     if (PQpipelineSync(c->pg) != 1)
         goto fail;
-    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? stmt : -1,
-                  need_prepare ? dyn_slot : -1) != 0)
+    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? dyn_slot : -1) != 0)
         goto fail;
     if (!h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_link(c->pool->loop, &c->pool->flush_timeout, &c->flush_entry);
@@ -516,25 +502,10 @@ fail:
     return -1;
 }
 
-int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data)
-{
-    conn_t *c = pick_conn(pool);
-    const db_statement_t *s = &pool->stmts[stmt];
-    int need_prepare;
-
-    if (c == NULL)
-        return -1;
-    need_prepare = !c->prepared[stmt];
-    c->prepared[stmt] = 1;
-    if (conn_submit(c, s->name, need_prepare, s->sql, s->nparams, params, cb, data, (int)stmt, -1) != 0)
-        return -1;
-    return 0;
-}
-
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
     conn_t *c = pick_conn(pool);
-    uint64_t h = str_hash64(sql, strlen(sql));
+    uint64_t h = hash_bytes(sql, strlen(sql), HASH_SEED);
     if (h == 0)
         h = 1; /* 0 marks an empty cache slot */
     char name[24];
@@ -558,7 +529,7 @@ int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char 
         c->dyn[slot].hash = h;
         c->dyn[slot].sql = str_dup(sql);
     }
-    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, -1, (int)slot) != 0)
+    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, (int)slot) != 0)
         return -1;
     return 0;
 }
@@ -593,5 +564,15 @@ const char *db_pool_conninfo(db_pool_t *pool)
 
 unsigned db_pool_retry_after_s(db_pool_t *pool)
 {
-    return 1;
+    uint64_t now = h2o_now(pool->loop), wait = UINT64_MAX;
+
+    for (unsigned i = 0; i < pool->nconns; ++i) {
+        conn_t *c = &pool->conns[i];
+        if (c->state != CONN_DOWN || !h2o_timeout_is_linked(&c->retry_entry))
+            return 1; /* connected or connecting: worth a try in a second */
+        uint64_t left = c->retry_at > now ? c->retry_at - now : 0;
+        if (left < wait)
+            wait = left;
+    }
+    return wait == UINT64_MAX || wait < 1000 ? 1 : (unsigned)((wait + 999) / 1000);
 }

@@ -15,24 +15,16 @@
 typedef struct db_pool db_pool_t;
 
 typedef enum db_status {
-    DB_OK = 0,          /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
-    DB_QUERY_ERROR,     /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
-    DB_UNAVAILABLE,     /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
-                           57P01..57P03) while the query was in flight; res NULL */
-    DB_TIMEOUT          /* no answer within the pool's timeout; the connection was reset; res NULL */
+    DB_OK = 0,      /* res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) */
+    DB_QUERY_ERROR, /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
+    DB_UNAVAILABLE, /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
+                       57P01..57P03) while the query was in flight; res NULL */
+    DB_TIMEOUT      /* no answer within the pool's timeout; the connection was reset; res NULL */
 } db_status_t;
 
-/* Where a statement may run when read replicas are configured (see db/route.h): the primary (the default: writes, and
- * reads that must see the latest commit), or a streaming replica (reads that tolerate replay lag). */
+/* Where a query may run when read replicas are configured (see db/route.h): the primary (writes, and reads that must
+ * see the latest commit), or a streaming replica (reads that tolerate replay lag). */
 typedef enum db_target { DB_TARGET_PRIMARY = 0, DB_TARGET_READ } db_target_t;
-
-/* A statement the server may run. The table is owned by the caller and must outlive every pool. */
-typedef struct db_statement {
-    const char *name; /* the prepared statement's name */
-    const char *sql;  /* parameters as $1.. (text format) */
-    int nparams;
-    db_target_t target; /* used by db/route only; a pool runs whatever it is given */
-} db_statement_t;
 
 /* Called exactly once per accepted query, on the pool's thread. res is owned by the pool and valid only during the call. */
 typedef void (*db_result_cb)(void *data, db_status_t status, const PGresult *res);
@@ -40,30 +32,27 @@ typedef void (*db_result_cb)(void *data, db_status_t status, const PGresult *res
 typedef struct db_pool_stats {
     unsigned connections_ready; /* established and in pipeline mode */
     unsigned connections_total;
-    uint64_t in_flight;         /* queries sent and not yet answered */
+    uint64_t in_flight; /* queries sent and not yet answered */
     uint64_t queries_ok, queries_failed;
-    uint64_t last_ok_ms;        /* h2o_now of the last successful query, 0 if none */
+    uint64_t last_ok_ms; /* h2o_now of the last successful query, 0 if none */
 } db_pool_stats_t;
 
 /* Creates a pool of nconns connections on loop and starts connecting (asynchronously). timeout_ms bounds the wait for
  * an answer (then DB_TIMEOUT and a reconnect); statement_timeout_ms is PostgreSQL's statement_timeout (0 = none).
  * Returns NULL only when memory is exhausted. conninfo is copied. */
 db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nconns, unsigned timeout_ms,
-                          unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts);
+                          unsigned statement_timeout_ms);
 
 /* Closes every connection. Callbacks of queries still in flight are called with DB_UNAVAILABLE first. */
 void db_pool_destroy(db_pool_t *pool);
 
-/* Queues statement `stmt` (an index into the pool's table) with text parameters (NULL entries are SQL NULL) on the least
- * busy ready connection. Returns 0 when queued (cb will be called later, never from within this call), or -1 when no
- * connection is ready (cb is not called; the caller answers 503). */
-int db_pool_query(db_pool_t *pool, size_t stmt, const char *const *params, db_result_cb cb, void *data);
-
-/* Like db_pool_query for SQL built at run time (never from request text: see api/query.c). Each connection prepares the
- * statement the first time it sees the exact text and keeps up to 256 such plans. sql is copied. */
+/* Queues sql (parameters as $1.., never text from a request: see opendata/query.c) with text parameters (NULL entries
+ * are SQL NULL) on the least busy ready connection. Each connection prepares a statement the first time it sees the
+ * exact text and keeps up to 256 such plans. sql is copied. Returns 0 when queued (cb will be called later, never from
+ * within this call), or -1 when no connection is ready (cb is not called; the caller answers 503). */
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
 
-/* Whether at least one connection is ready (db_pool_query would accept a query now). */
+/* Whether at least one connection is ready (db_pool_query_sql would accept a query now). */
 int db_pool_ready(db_pool_t *pool);
 
 /* The conninfo the pool connects with (owned by the pool). */
@@ -72,7 +61,8 @@ const char *db_pool_conninfo(db_pool_t *pool);
 /* Fills out with the pool's counters. */
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out);
 
-/* The seconds a caller should tell clients to wait (Retry-After) while the pool is reconnecting. */
+/* The seconds a client should wait before trying again (Retry-After) after a query failed for want of the database:
+ * until the pool's next reconnect attempt, rounded up; 1 while a connection is up or being made. */
 unsigned db_pool_retry_after_s(db_pool_t *pool);
 
 #endif

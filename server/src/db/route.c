@@ -25,7 +25,6 @@ struct db_route {
     replica_t replicas[DB_ROUTE_MAX_REPLICAS];
     unsigned nreplicas;
     unsigned rr;
-    const db_statement_t *stmts;
     /* fences: each db_route_fence starts a generation; its WAL position is asked from the primary */
     uint64_t fence_gen; /* the latest fence, 0 = never */
     uint64_t lsn_gen;   /* the generation fence_lsn belongs to */
@@ -41,7 +40,6 @@ typedef struct read_call {
     db_route_t *route;
     db_result_cb cb;
     void *data;
-    int stmt; /* a statement of the table, or -1 for sql */
     char *sql;
     int nparams;
     char **params;
@@ -53,9 +51,9 @@ typedef struct probe {
     uint64_t gen;
 } probe_t;
 
-/* The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit = off a commit (and its
- * NOTIFY) can precede the write of its own WAL record, and a fence at the write position would let a replica that has
- * not replayed the commit serve the dataset. */
+/* The insert position, not pg_current_wal_lsn() (the write position): under synchronous_commit=off a committed refresh
+ * may not be written yet when its NOTIFY arrives, and a fence at the write position would let a replica that has not
+ * replayed the refresh pass. */
 static const char lsn_sql[] = "SELECT pg_current_wal_insert_lsn()::text";
 /* NULL when the server is not in recovery (a promoted replica, or a primary listed by mistake): it is current */
 static const char caught_up_sql[] = "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)";
@@ -130,12 +128,6 @@ static void read_call_free(read_call_t *c)
     free(c);
 }
 
-static int submit(db_pool_t *pool, int stmt, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
-{
-    return stmt >= 0 ? db_pool_query(pool, (size_t)stmt, params, cb, data)
-                     : db_pool_query_sql(pool, sql, nparams, params, cb, data);
-}
-
 /* A replica's answer to a read: passed on, or — when the replica dropped it — asked again on the primary. */
 static void on_replica_result(void *data, db_status_t status, const PGresult *res)
 {
@@ -147,7 +139,7 @@ static void on_replica_result(void *data, db_status_t status, const PGresult *re
 
     if (retry) {
         ++r->reads_retried;
-        if (submit(r->primary, c->stmt, c->sql, c->nparams, (const char *const *)c->params, c->cb, c->data) != 0)
+        if (db_pool_query_sql(r->primary, c->sql, c->nparams, (const char *const *)c->params, c->cb, c->data) != 0)
             c->cb(c->data, DB_UNAVAILABLE, NULL);
     } else {
         c->cb(c->data, status, res);
@@ -155,8 +147,8 @@ static void on_replica_result(void *data, db_status_t status, const PGresult *re
     read_call_free(c);
 }
 
-static int read_on_replica(db_route_t *r, int rep, int stmt, const char *sql, int nparams, const char *const *params,
-                           db_result_cb cb, void *data)
+static int read_on_replica(db_route_t *r, int rep, const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                           void *data)
 {
     read_call_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -164,9 +156,8 @@ static int read_on_replica(db_route_t *r, int rep, int stmt, const char *sql, in
     c->route = r;
     c->cb = cb;
     c->data = data;
-    c->stmt = stmt;
     c->nparams = nparams;
-    if (sql != NULL && (c->sql = str_dup(sql)) == NULL)
+    if ((c->sql = str_dup(sql)) == NULL)
         goto fail;
     if (nparams > 0) {
         if ((c->params = calloc((size_t)nparams, sizeof(char *))) == NULL)
@@ -176,7 +167,7 @@ static int read_on_replica(db_route_t *r, int rep, int stmt, const char *sql, in
                 goto fail;
         }
     }
-    if (submit(r->replicas[rep].pool, stmt, sql, nparams, params, on_replica_result, c) != 0)
+    if (db_pool_query_sql(r->replicas[rep].pool, sql, nparams, params, on_replica_result, c) != 0)
         goto fail;
     ++r->reads_replica;
     return 0;
@@ -185,27 +176,19 @@ fail:
     return -1;
 }
 
-static int route_read(db_route_t *r, int stmt, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int route_read(db_route_t *r, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
     int rep;
 
-    if ((rep = pick_replica(r)) >= 0 && read_on_replica(r, rep, stmt, sql, nparams, params, cb, data) == 0)
+    if ((rep = pick_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data) == 0)
         return 0;
-    if (submit(r->primary, stmt, sql, nparams, params, cb, data) == 0) {
+    if (db_pool_query_sql(r->primary, sql, nparams, params, cb, data) == 0) {
         ++r->reads_primary;
         return 0;
     }
-    if ((rep = pick_any_replica(r)) >= 0 && read_on_replica(r, rep, stmt, sql, nparams, params, cb, data) == 0)
+    if ((rep = pick_any_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data) == 0)
         return 0;
     return -1;
-}
-
-int db_route_query(db_route_t *r, size_t stmt, const char *const *params, db_result_cb cb, void *data)
-{
-    const db_statement_t *s = &r->stmts[stmt];
-    if (s->target == DB_TARGET_PRIMARY)
-        return db_pool_query(r->primary, stmt, params, cb, data);
-    return route_read(r, (int)stmt, NULL, s->nparams, params, cb, data);
 }
 
 int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int nparams, const char *const *params, db_result_cb cb,
@@ -213,7 +196,7 @@ int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int n
 {
     if (target == DB_TARGET_PRIMARY)
         return db_pool_query_sql(r->primary, sql, nparams, params, cb, data);
-    return route_read(r, -1, sql, nparams, params, cb, data);
+    return route_read(r, sql, nparams, params, cb, data);
 }
 
 const char *db_route_read_conninfo(db_route_t *r)
@@ -312,37 +295,36 @@ void db_route_fence(db_route_t *r)
 /* --- lifecycle ------------------------------------------------------------------------------------------------------ */
 
 db_route_t *db_route_create(h2o_evloop_t *loop, const char *primary, const char *read_urls, unsigned nconns, unsigned timeout_ms,
-                            unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts)
+                            unsigned statement_timeout_ms)
 {
     char *urls[DB_ROUTE_MAX_REPLICAS];
     int n = db_route_split_urls(read_urls, urls, DB_ROUTE_MAX_REPLICAS);
-    db_route_t *r;
+    db_route_t *r = NULL, *ret = NULL;
 
     if (n < 0)
         return NULL;
     if ((r = calloc(1, sizeof(*r))) == NULL)
         goto fail;
     r->loop = loop;
-    r->stmts = stmts;
     h2o_timeout_init(loop, &r->tick_timeout, 100);
     r->tick_entry.cb = on_tick;
-    if ((r->primary = db_pool_create(loop, primary, nconns, timeout_ms, statement_timeout_ms, stmts, nstmts)) == NULL)
+    if ((r->primary = db_pool_create(loop, primary, nconns, timeout_ms, statement_timeout_ms)) == NULL)
         goto fail;
     for (int i = 0; i < n; ++i) {
-        if ((r->replicas[i].pool = db_pool_create(loop, urls[i], nconns, timeout_ms, statement_timeout_ms, stmts, nstmts)) == NULL)
+        if ((r->replicas[i].pool = db_pool_create(loop, urls[i], nconns, timeout_ms, statement_timeout_ms)) == NULL)
             goto fail;
         ++r->nreplicas;
     }
-    for (int i = 0; i < n; ++i)
-        free(urls[i]);
-    return r;
+    ret = r;
+    r = NULL;
 fail:
     for (int i = 0; i < n; ++i)
         free(urls[i]);
     db_route_destroy(r);
-    return NULL;
+    return ret;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void db_route_destroy(db_route_t *r)
 {
     if (r == NULL)

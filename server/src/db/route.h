@@ -43,18 +43,13 @@ int db_route_split_urls(const char *urls, char **out, size_t max);
  * none), each with nconns connections and the pool settings of db_pool_create. Returns NULL when read_urls is invalid
  * or memory is exhausted. */
 db_route_t *db_route_create(h2o_evloop_t *loop, const char *primary, const char *read_urls, unsigned nconns, unsigned timeout_ms,
-                            unsigned statement_timeout_ms, const db_statement_t *stmts, size_t nstmts);
+                            unsigned statement_timeout_ms);
 
 /* Destroys every pool (callbacks of queries in flight are called with DB_UNAVAILABLE first). */
 void db_route_destroy(db_route_t *r);
 
 /* The primary pool (owned by r): writes, LISTEN's peer data, reads that must be fresh. */
 db_pool_t *db_route_primary(db_route_t *r);
-
-/* Queues a statement of the table: on the primary when the statement's target is DB_TARGET_PRIMARY, otherwise as a
- * read (see above). Same contract as db_pool_query: 0 when queued (cb called later exactly once), -1 when neither a
- * replica nor the primary has a ready connection (cb not called). */
-int db_route_query(db_route_t *r, size_t stmt, const char *const *params, db_result_cb cb, void *data);
 
 /* Like db_pool_query_sql, on the primary (DB_TARGET_PRIMARY) or as a read (DB_TARGET_READ). */
 int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int nparams, const char *const *params, db_result_cb cb,

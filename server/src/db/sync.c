@@ -21,13 +21,24 @@ PGconn *db_sync_connect(const char *conninfo, const char *who)
     return pg;
 }
 
+static PGresult *checked(PGconn *pg, PGresult *res, const char *who)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    fprintf(stderr, "klimaspejl %s: %s", who, PQerrorMessage(pg));
+    PQclear(res);
+    return NULL;
+}
+
 int db_sync_exec(PGconn *pg, const char *sql, const char *who)
 {
-    PGresult *res = PQexec(pg, sql);
-    ExecStatusType st = PQresultStatus(res);
-    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "klimaspejl %s: %s", who, PQerrorMessage(pg));
+    PGresult *res = checked(pg, PQexec(pg, sql), who);
     PQclear(res);
-    return ok ? 0 : -1;
+    return res != NULL ? 0 : -1;
+}
+
+PGresult *db_sync_query(PGconn *pg, const char *sql, int nparams, const char *const *params, const char *who)
+{
+    return checked(pg, PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0), who);
 }

@@ -24,11 +24,6 @@
 /* Longest text of one address entry we accept ("[v6%zone]:port" does not fit, and need not). */
 #define GEO_MAX_ADDR_TEXT 64
 
-typedef struct geo_addr {
-    int family;        /* AF_INET or AF_INET6 */
-    uint8_t bytes[16]; /* network order; IPv4 uses the first 4 */
-} geo_addr_t;
-
 typedef struct geo_range {
     geo_addr_t net;
     unsigned prefix; /* bits */
@@ -305,14 +300,14 @@ static int entry_country(MMDB_entry_s *entry, const char *map, char out[3])
     return 0;
 }
 
-static void country_lookup(const geo_addr_t *a, char out[3])
+void geo_country(const geo_addr_t *a, char out[3])
 {
     struct sockaddr_storage ss;
     MMDB_lookup_result_s res;
     int mmdb_error = MMDB_SUCCESS;
 
     memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
-    if (!geo.has_db || !is_public(a))
+    if (!geo.has_db || (a->family != AF_INET && a->family != AF_INET6) || !is_public(a))
         return;
     memset(&ss, 0, sizeof(ss));
     if (a->family == AF_INET) {
@@ -331,9 +326,7 @@ static void country_lookup(const geo_addr_t *a, char out[3])
         memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
 }
 
-/* The client's address: the peer, or — when the peer is a trusted proxy — the first untrusted hop of X-Forwarded-For
- * from the right. Returns -1 when the peer address is unusable. */
-static int resolve_client(const struct sockaddr *peer, const char *xff, size_t xff_len, geo_addr_t *client)
+int geo_resolve(const struct sockaddr *peer, const char *xff, size_t xff_len, geo_addr_t *client)
 {
     geo_addr_t hop;
     size_t end = xff_len;
@@ -370,36 +363,26 @@ static int resolve_client(const struct sockaddr *peer, const char *xff, size_t x
     return 0;
 }
 
-void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len, char out[3])
-{
-    geo_addr_t client;
-
-    memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
-    if (resolve_client(peer, xff, xff_len, &client) != 0)
-        return;
-    country_lookup(&client, out);
-}
-
 /* SipHash-2-4 (Aumasson and Bernstein, 2012) of 32 bytes: a keyed PRF that costs tens of nanoseconds, where a SHA-256
  * through OpenSSL 3 costs microseconds per call (the algorithm is fetched from the provider store each time); this runs
  * on every rate-limited request. */
 #define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIP_ROUND                                                                                                              \
-    do {                                                                                                                       \
-        v0 += v1;                                                                                                              \
-        v1 = SIP_ROTL(v1, 13);                                                                                                 \
-        v1 ^= v0;                                                                                                              \
-        v0 = SIP_ROTL(v0, 32);                                                                                                 \
-        v2 += v3;                                                                                                              \
-        v3 = SIP_ROTL(v3, 16);                                                                                                 \
-        v3 ^= v2;                                                                                                              \
-        v0 += v3;                                                                                                              \
-        v3 = SIP_ROTL(v3, 21);                                                                                                 \
-        v3 ^= v0;                                                                                                              \
-        v2 += v1;                                                                                                              \
-        v1 = SIP_ROTL(v1, 17);                                                                                                 \
-        v1 ^= v2;                                                                                                              \
-        v2 = SIP_ROTL(v2, 32);                                                                                                 \
+#define SIP_ROUND                                                                                                                  \
+    do {                                                                                                                           \
+        v0 += v1;                                                                                                                  \
+        v1 = SIP_ROTL(v1, 13);                                                                                                     \
+        v1 ^= v0;                                                                                                                  \
+        v0 = SIP_ROTL(v0, 32);                                                                                                     \
+        v2 += v3;                                                                                                                  \
+        v3 = SIP_ROTL(v3, 16);                                                                                                     \
+        v3 ^= v2;                                                                                                                  \
+        v0 += v3;                                                                                                                  \
+        v3 = SIP_ROTL(v3, 21);                                                                                                     \
+        v3 ^= v0;                                                                                                                  \
+        v2 += v1;                                                                                                                  \
+        v1 = SIP_ROTL(v1, 17);                                                                                                     \
+        v1 ^= v2;                                                                                                                  \
+        v2 = SIP_ROTL(v2, 32);                                                                                                     \
     } while (0)
 
 static uint64_t load_le64(const unsigned char *p)
@@ -436,18 +419,15 @@ static uint64_t siphash24_32(const unsigned char key[16], const unsigned char in
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t geo_client_hash(const struct sockaddr *peer, const char *xff, size_t xff_len)
+uint64_t geo_client_key(const geo_addr_t *client)
 {
-    geo_addr_t client;
     unsigned char buf[32] = {0};
     uint64_t day = (uint64_t)time(NULL) / 86400, h;
 
-    if (resolve_client(peer, xff, xff_len, &client) != 0)
-        return 0;
     /* salt = a secret drawn at start + the UTC day: hashes change daily and never leave the process */
     memcpy(buf, &day, 8);
-    buf[8] = (unsigned char)client.family;
-    memcpy(buf + 16, client.bytes, 16);
+    buf[8] = (unsigned char)client->family;
+    memcpy(buf + 16, client->bytes, 16);
     h = siphash24_32(geo_secret, buf);
     OPENSSL_cleanse(buf, sizeof(buf));
     return h;

@@ -1,9 +1,9 @@
 /*
- * geo/geoip — the country of a request's client, and nothing more. The client address is the TCP peer, or, when the
- * peer is a configured trusted proxy, the first hop of X-Forwarded-For (read from the right) that is not a trusted
- * proxy. The address is looked up in a MaxMind-format country database (libmaxminddb) and only the ISO 3166-1 alpha-2
- * code leaves this module: no address is stored, logged or returned (DESIGN section 4, "Privacy of requests").
- * Process-wide state, set once by geo_open before any worker thread starts; lookups are then thread-safe.
+ * geo/geoip — the client address (trusted proxies, X-Forwarded-For) and its country, and nothing more. The client address is
+ * the TCP peer, or, when the peer is a configured trusted proxy, the first hop of X-Forwarded-For (read from the right)
+ * that is not a trusted proxy. The address is looked up in a MaxMind-format country database (libmaxminddb) and only the ISO 3166-1
+ * alpha-2 code leaves this module: no address is stored, logged or returned (DESIGN section 4, "Privacy of requests"). Process-wide
+ * state, set once by geo_open before any worker thread starts; lookups are then thread-safe.
  */
 #ifndef KLIMA_GEO_GEOIP_H
 #define KLIMA_GEO_GEOIP_H
@@ -21,20 +21,30 @@
  * KLIMA_TRUSTED_PROXIES) in err; on failure nothing stays open. */
 int geo_open(const char *mmdb_path, const char *trusted_proxies, char *err, size_t errlen);
 
-/* Writes the client's country code ("DK", or "ZZ" when unknown) to out, NUL-terminated. peer is the TCP peer (AF_INET or
- * AF_INET6; anything else gives "ZZ"); xff[0..xff_len) is the X-Forwarded-For value (several headers joined by ',';
- * NULL/0 when absent), believed only when the peer is a trusted proxy. Walking from the right, each entry that is a
- * trusted proxy leads further left; a malformed entry stops the walk at the last good address. Never fails; safe to
- * call from any thread after geo_open. */
-void geo_country_of(const struct sockaddr *peer, const char *xff, size_t xff_len, char out[3]);
+/* An IP address: IPv4 (the first 4 bytes) or IPv6, network order; an IPv4-mapped IPv6 address is held as the IPv4
+ * address it carries. Lives in its user's stack frame: never stored, logged or returned as text. */
+typedef struct geo_addr {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t bytes[16];
+} geo_addr_t;
+
+/* The client's address: peer (the TCP peer, AF_INET or AF_INET6), or — when peer is a trusted proxy — the first hop of
+ * xff[0..xff_len) (the X-Forwarded-For value, every field line joined by ','; NULL/0 when absent) that is not a trusted
+ * proxy, walking from the right: entries are appended on the right, so everything left of the first untrusted hop may
+ * be invented by the client. A malformed entry stops the walk at the last good address. Returns 0, or -1 when peer is
+ * not an IP address. Requests reach this through geo_client_of (geo/client.h). */
+int geo_resolve(const struct sockaddr *peer, const char *xff, size_t xff_len, geo_addr_t *client);
+
+/* Writes client's country code ("DK", or "ZZ" when unknown: no database, a private address, not in the database) to
+ * out, NUL-terminated. Never fails; thread-safe after geo_open. */
+void geo_country(const geo_addr_t *client, char out[3]);
 
 /* 1 when a country database is open (lookups can answer more than "ZZ"). */
 int geo_has_database(void);
 
-/* A 64-bit keyed hash of the client address (resolved as for geo_country_of) for rate limiting: keyed with a secret
- * drawn at geo_open and the UTC day, so it changes daily and means nothing outside this process. Never stored. 0 when
- * the peer address is unusable. */
-uint64_t geo_client_hash(const struct sockaddr *peer, const char *xff, size_t xff_len);
+/* A 64-bit keyed hash of client for rate limiting: keyed with a secret drawn at geo_open and the UTC day, so it changes
+ * daily and means nothing outside this process. Never stored. */
+uint64_t geo_client_key(const geo_addr_t *client);
 
 /* Closes the database and forgets the proxies (after the workers stopped). Safe to call when geo_open failed or never
  * ran. */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/strutil.h"
 #include "http/accesslog.h"
 
 #define ACCESSLOG_BUF PIPE_BUF
@@ -26,18 +27,6 @@ struct http_accesslog {
 /* The writers below do not check for room: format_with checks once, up front, against the longest line the entry can
  * make. Copies of string literals have constant sizes, so the compiler turns them into plain stores. */
 #define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) += sizeof(s) - 1)
-
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    memcpy(p, tmp + sizeof(tmp) - n, n);
-    return p + n;
-}
 
 /* v as exactly `digits` digits (zero-padded; v < 10^digits). */
 static char *put_fixed(char *p, unsigned v, int digits)
@@ -113,13 +102,13 @@ static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *
     PUT_LIT(p, "\",\"method\":\"");
     p = put_json(p, method, method_len);
     PUT_LIT(p, "\",\"status\":");
-    p = put_u64(p, e->status > 0 ? (uint64_t)e->status : 0);
+    p = str_put_u64(p, e->status > 0 ? (uint64_t)e->status : 0);
     PUT_LIT(p, ",\"duration_ms\":");
-    p = put_u64(p, e->duration_us / 1000);
+    p = str_put_u64(p, e->duration_us / 1000);
     *p++ = '.';
     p = put_fixed(p, (unsigned)(e->duration_us % 1000), 3);
     PUT_LIT(p, ",\"bytes\":");
-    p = put_u64(p, e->bytes);
+    p = str_put_u64(p, e->bytes);
     PUT_LIT(p, ",\"country\":\"");
     memcpy(p, country_ok ? c : "ZZ", 2);
     p += 2;
@@ -138,13 +127,6 @@ static size_t format_with(char *buf, size_t size, const http_accesslog_entry_t *
     return (size_t)(p - buf);
 }
 
-size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e)
-{
-    char ts[19];
-    format_second(e->at.tv_sec, ts);
-    return format_with(buf, size, e, ts);
-}
-
 http_accesslog_t *http_accesslog_create(int fd)
 {
     http_accesslog_t *l = calloc(1, sizeof(*l));
@@ -155,6 +137,8 @@ http_accesslog_t *http_accesslog_create(int fd)
     return l;
 }
 
+static void http_accesslog_flush(http_accesslog_t *l);
+
 void http_accesslog_destroy(http_accesslog_t *l)
 {
     if (l == NULL)
@@ -163,7 +147,9 @@ void http_accesslog_destroy(http_accesslog_t *l)
     free(l);
 }
 
-void http_accesslog_flush(http_accesslog_t *l)
+/* Writes the buffer now. A failed or short write drops the rest of the buffer (a log must never block the server on a
+ * reader that went away); the loss is counted in http_accesslog_dropped. */
+static void http_accesslog_flush(http_accesslog_t *l)
 {
     size_t off = 0;
 

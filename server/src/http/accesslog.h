@@ -29,10 +29,6 @@ typedef struct http_accesslog_entry {
     const char *client;  /* the authenticated app's client id (NULL or "" when none: the field is left out) */
 } http_accesslog_entry_t;
 
-/* Formats e as one JSON line (with the trailing newline) into buf. Returns its length, or 0 when buf is smaller than the
- * longest line e could make (200 bytes plus 6 per byte of route, method and client id); nothing is written then. */
-size_t http_accesslog_format(char *buf, size_t size, const http_accesslog_entry_t *e);
-
 /* A log writing to fd (not closed by the log). NULL when out of memory. */
 http_accesslog_t *http_accesslog_create(int fd);
 
@@ -45,10 +41,6 @@ void http_accesslog_append(http_accesslog_t *l, const http_accesslog_entry_t *e)
 /* Writes the buffer when it holds lines older than HTTP_ACCESSLOG_FLUSH_MS (now_ms: a monotonic millisecond clock, e.g.
  * h2o_now). Call once per event-loop iteration. */
 void http_accesslog_tick(http_accesslog_t *l, uint64_t now_ms);
-
-/* Writes the buffer now. A failed or short write drops the rest of the buffer (a log must never block the server on a
- * reader that went away); the loss is counted in http_accesslog_dropped. */
-void http_accesslog_flush(http_accesslog_t *l);
 
 /* Bytes dropped because a write failed. */
 uint64_t http_accesslog_dropped(const http_accesslog_t *l);

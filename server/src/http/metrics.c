@@ -34,6 +34,7 @@ metrics_t *metrics_create(unsigned nworkers)
     return m;
 }
 
+/* duplicate: the create/destroy idiom every owner of memory here follows (destroy accepts NULL). */
 void metrics_destroy(metrics_t *m)
 {
     if (m == NULL)
@@ -84,21 +85,6 @@ int metrics_register(metrics_t *m, const metrics_family_t *f)
     fam->stride = stride;
     fam->data = data;
     return (int)m->nfamilies++;
-}
-
-size_t metrics_nseries(const metrics_t *m, int id)
-{
-    return id >= 0 && (size_t)id < m->nfamilies ? m->families[id].nseries : 0;
-}
-
-size_t metrics_series(const metrics_t *m, int id, const unsigned *idx)
-{
-    size_t s = 0;
-    if (id < 0 || (size_t)id >= m->nfamilies)
-        return 0;
-    for (size_t i = 0; i < m->families[id].def.nlabels; ++i)
-        s = s * m->families[id].def.labels[i].nvalues + idx[i];
-    return s;
 }
 
 /* The first slot of series in worker's block, or NULL when out of range. */
@@ -159,13 +145,6 @@ static int64_t merged(const metrics_t *m, const family_t *f, size_t series, size
             v += x;
     }
     return v;
-}
-
-int64_t metrics_value(const metrics_t *m, int id, size_t series)
-{
-    if (id < 0 || (size_t)id >= m->nfamilies || series >= m->families[id].nseries || m->families[id].def.type == METRICS_HISTOGRAM)
-        return 0;
-    return merged(m, &m->families[id], series, 0);
 }
 
 /* --- rendering ------------------------------------------------------------------------------------------------------ */

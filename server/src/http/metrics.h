@@ -60,20 +60,11 @@ void metrics_destroy(metrics_t *m);
  * unsorted buckets). */
 int metrics_register(metrics_t *m, const metrics_family_t *f);
 
-/* The number of series of family id (the product of its labels' value counts). */
-size_t metrics_nseries(const metrics_t *m, int id);
-
-/* The series index for label value indices idx[0..nlabels). */
-size_t metrics_series(const metrics_t *m, int id, const unsigned *idx);
-
 /* Called on worker `worker`'s thread only (each series of a worker has one writer). Out-of-range ids, workers or
  * series are ignored. */
 void metrics_add(metrics_t *m, unsigned worker, int id, size_t series, uint64_t n);         /* counters (and gauges) */
 void metrics_set(metrics_t *m, unsigned worker, int id, size_t series, int64_t value);      /* gauges, mirrored counters */
 void metrics_observe(metrics_t *m, unsigned worker, int id, size_t series, uint64_t value); /* histograms */
-
-/* The merged value of a counter or gauge series (for tests and for callers that expose derived values). */
-int64_t metrics_value(const metrics_t *m, int id, size_t series);
 
 /* Appends the exposition text of every family, in registration order, to out: `# HELP` and `# TYPE` lines, then one
  * line per series (`name{label="value",...} value`; histograms as cumulative `_bucket{...,le="..."}`, `_sum` and

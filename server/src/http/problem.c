@@ -53,7 +53,8 @@ void http_problem_send(h2o_req_t *req, http_problem_kind_t kind, const char *det
     json_decref(body);
     if (text == NULL) {
         /* out of memory or invalid UTF-8 in detail: fall back to a fixed body */
-        static const char fallback[] = "{\"type\":\"/docs/problems#internal-error\",\"title\":\"Internal server error\",\"status\":500}";
+        static const char fallback[] =
+            "{\"type\":\"/docs/problems#internal-error\",\"title\":\"Internal server error\",\"status\":500}";
         req->res.status = 500;
         req->res.reason = "Internal Server Error";
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/problem+json"));
@@ -67,7 +68,8 @@ void http_problem_send(h2o_req_t *req, http_problem_kind_t kind, const char *det
     req->res.status = info->status;
     req->res.reason = info->title;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/problem+json"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    /* an error is never cached, whatever the handler meant to send */
+    h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("no-store"), 1);
     req->res.content_length = len;
     h2o_send_inline(req, copy, len);
 }

@@ -49,9 +49,9 @@ void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
-void http_send_json(h2o_req_t *req, int status, json_t *json)
+void http_send_json_as(h2o_req_t *req, int status, json_t *json, size_t flags, const char *content_type)
 {
-    size_t len = json != NULL ? json_dumpb(json, NULL, 0, JSON_COMPACT) : 0;
+    size_t len = json != NULL ? json_dumpb(json, NULL, 0, flags) : 0;
     char *buf;
 
     if (len == 0) {
@@ -60,9 +60,35 @@ void http_send_json(h2o_req_t *req, int status, json_t *json)
         return;
     }
     buf = h2o_mem_alloc_pool(&req->pool, len);
-    json_dumpb(json, buf, len, JSON_COMPACT);
+    json_dumpb(json, buf, len, flags);
     json_decref(json);
-    http_send_bytes(req, status, "application/json", buf, len);
+    http_send_bytes(req, status, content_type, buf, len);
+}
+
+void http_send_json(h2o_req_t *req, int status, json_t *json)
+{
+    http_send_json_as(req, status, json, JSON_COMPACT, "application/json");
+}
+
+h2o_iovec_t http_sbuf_to_pool_or_reply(h2o_req_t *req, sbuf_t *b)
+{
+    h2o_iovec_t v = {NULL, 0};
+    if (sbuf_failed(b)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be assembled (out of memory).", NULL);
+    } else {
+        v = h2o_iovec_init(h2o_mem_alloc_pool(&req->pool, b->len + 1), b->len);
+        memcpy(v.base, b->data != NULL ? b->data : "", b->len);
+        v.base[b->len] = '\0';
+    }
+    sbuf_free(b);
+    return v;
+}
+
+void http_send_sbuf(h2o_req_t *req, int status, const char *content_type, sbuf_t *b)
+{
+    h2o_iovec_t body = http_sbuf_to_pool_or_reply(req, b);
+    if (body.base != NULL)
+        http_send_bytes(req, status, content_type, body.base, body.len);
 }
 
 void http_add_header(h2o_req_t *req, const char *name, const char *value)

@@ -1,7 +1,7 @@
 /*
  * http/router — matches a method and a path against a table of routes. Patterns are literal segments and `{name}`
  * parameters, each parameter one whole segment (e.g. "/v1/datasets/{id}/records"). The table is owned by the caller
- * (api/routes.c); the router keeps no state.
+ * (app/route.c builds it from the modules' route tables); the router keeps no state.
  */
 #ifndef KLIMA_HTTP_ROUTER_H
 #define KLIMA_HTTP_ROUTER_H
@@ -32,6 +32,7 @@ struct http_route {
     const char *method;  /* "GET", "POST", "DELETE"; GET routes answer HEAD too */
     const char *pattern; /* the path as written in api-spec/openapi.yaml */
     http_handler_fn handler;
+    const void *data; /* the owner's description of the route (app/route.h), for the handler; the router ignores it */
 };
 
 typedef enum http_route_result { HTTP_ROUTE_FOUND, HTTP_ROUTE_NOT_FOUND, HTTP_ROUTE_METHOD_NOT_ALLOWED } http_route_result_t;

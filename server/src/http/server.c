@@ -16,12 +16,12 @@
 
 #include "core/log.h"
 #include "core/strutil.h"
+#include "core/time.h"
 #include "http/accesslog.h"
+#include "http/dispatch.h"
 #include "http/filter.h"
 #include "http/metrics.h"
-#include "http/problem.h"
 #include "http/server.h"
-#include "http/static.h"
 #include "http/tls.h"
 
 typedef struct server_handler {
@@ -31,21 +31,13 @@ typedef struct server_handler {
 /* Process-wide, written before the workers start and read-only afterwards. */
 static struct {
     h2o_globalconf_t globalconf;
-    const http_route_t *routes;
-    size_t nroutes;
     const http_server_hooks_t *hooks;
     const config_t *cfg;
     http_worker_t *workers;
     unsigned nworkers;
     pthread_barrier_t started;
     int start_failed;
-    /* request accounting (hooks->metrics): the route label takes the distinct patterns of the table, then the names of
-     * REQ_ROUTE_* below; route_label maps a table index to its label index */
     metrics_t *metrics;
-    int m_requests, m_duration;
-    const char **route_values;
-    size_t nroute_values;
-    uint16_t *route_label;
     int access_log;
     /* listener and limits: the TLS context (NULL = plain HTTP), the connection cap and the connections open now */
     SSL_CTX *ssl_ctx;
@@ -54,39 +46,6 @@ static struct {
     int m_connections, m_refused;
 } server;
 
-/* The route label of requests that match no route of the table, after the table's patterns. */
-enum { REQ_ROUTE_STATIC, REQ_ROUTE_NOT_FOUND, REQ_ROUTE_REJECTED, REQ_ROUTE__COUNT };
-static const char *const req_route_names[REQ_ROUTE__COUNT] = {"static", "not_found", "rejected"};
-
-static const char *const method_values[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
-#define NMETHODS (sizeof(method_values) / sizeof(method_values[0]))
-
-/* The status label: the statuses this server (and h2o) send, then a catch-all per class; "0" = no response started. */
-static const char *const status_values[] = {
-    "0",   "101", "200", "201", "202", "204", "206", "301", "302", "303", "304", "307", "308", "400", "401", "403", "404",
-    "405", "406", "408", "409", "410", "411", "412", "413", "414", "415", "416", "417", "421", "422", "429", "431", "451",
-    "500", "501", "502", "503", "504", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
-#define NSTATUSES (sizeof(status_values) / sizeof(status_values[0]))
-#define STATUS_CLASS_FIRST (NSTATUSES - 6) /* "1xx" */
-static uint8_t status_index[600];          /* status -> index into status_values; filled before the workers start */
-
-/* Request duration buckets, in microseconds (exposed in seconds): 0.5 ms to 10 s. */
-static const uint64_t duration_buckets_us[] = {500,    1000,   2500,    5000,    10000,   25000,   50000,
-                                               100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
-
-/* The per-request slot, on the request's pool: disposed (and the request counted) when h2o disposes the request. */
-typedef struct request_slot {
-    h2o_req_prefilter_t prefilter; /* linked into req->prefilters, so http_request_set_client finds the slot from req */
-    http_worker_t *worker;
-    h2o_req_t *req;
-    uint16_t route; /* route label index */
-    uint8_t method; /* index into method_values */
-    char country[3];
-    char client[65]; /* the authenticated app's id for the access log; "" when none */
-} request_slot_t;
-
-static __thread http_worker_t *current_worker;
-
 typedef struct shutdown_message {
     h2o_multithread_message_t super;
 } shutdown_message_t;
@@ -94,156 +53,6 @@ typedef struct shutdown_message {
 http_worker_t *http_worker_of(h2o_req_t *req)
 {
     return H2O_STRUCT_FROM_MEMBER(http_worker_t, ctx, req->conn->ctx);
-}
-
-http_worker_t *http_worker_current(void)
-{
-    return current_worker;
-}
-
-static unsigned method_of(h2o_iovec_t m)
-{
-    for (unsigned i = 0; i < NMETHODS - 1; ++i) {
-        if (h2o_memis(m.base, m.len, method_values[i], strlen(method_values[i])))
-            return i;
-    }
-    return NMETHODS - 1;
-}
-
-static unsigned status_label(int status)
-{
-    if (status >= 0 && status < 600)
-        return status_index[status];
-    return NSTATUSES - 1;
-}
-
-static void init_status_index(void)
-{
-    for (int st = 0; st < 600; ++st)
-        status_index[st] = st >= 100 ? (uint8_t)(STATUS_CLASS_FIRST + st / 100 - 1) : (uint8_t)(NSTATUSES - 1);
-    for (size_t i = 0; i < STATUS_CLASS_FIRST; ++i) {
-        uint64_t st = 0;
-        str_to_uint(status_values[i], strlen(status_values[i]), 0, 599, &st);
-        status_index[st] = (uint8_t)i;
-    }
-}
-
-/* Bound to the request's pool: runs when h2o disposes the request, however it ended (response sent, client gone). The
- * status and the bytes sent are final then; the request's pool is still intact (shared entries are released first). */
-static void on_request_disposed(void *p)
-{
-    request_slot_t *slot = p;
-    http_worker_t *w = slot->worker;
-    h2o_req_t *req = slot->req;
-    const struct timeval *begin;
-    struct timeval now;
-    uint64_t us = 0;
-
-    --w->inflight;
-    if (server.metrics == NULL && w->_accesslog == NULL)
-        return;
-    begin = !h2o_timeval_is_null(&req->timestamps.request_begin_at) ? &req->timestamps.request_begin_at : &req->processed_at.at;
-    gettimeofday(&now, NULL);
-    if (timercmp(&now, begin, >))
-        us = (uint64_t)(now.tv_sec - begin->tv_sec) * 1000000 + (uint64_t)(now.tv_usec - begin->tv_usec);
-    if (server.metrics != NULL) {
-        size_t series = ((size_t)slot->route * NMETHODS + slot->method) * NSTATUSES + status_label(req->res.status);
-        metrics_add(server.metrics, w->id, server.m_requests, series, 1);
-        metrics_observe(server.metrics, w->id, server.m_duration, slot->route, us);
-    }
-    if (w->_accesslog != NULL) {
-        http_accesslog_entry_t e = {*begin, server.route_values[slot->route], method_values[slot->method], req->res.status, us,
-                                    req->bytes_sent, slot->country, req->version, slot->client};
-        http_accesslog_append(w->_accesslog, &e);
-    }
-}
-
-/* h2o itself accepts very large header blocks; a public API has no use for them */
-#define HTTP_MAX_TARGET 8192
-#define HTTP_MAX_HEADER_BYTES 16384
-
-static size_t header_bytes(const h2o_req_t *req)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < req->headers.size; ++i)
-        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
-    return n;
-}
-
-/* The slot's prefilter does nothing but pass the response on: it is there to be found. */
-static void slot_on_setup_ostream(h2o_req_prefilter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
-{
-    h2o_setup_next_prefilter(self, req, slot);
-}
-
-void http_request_set_client(h2o_req_t *req, const char *client)
-{
-    for (h2o_req_prefilter_t *p = req->prefilters; p != NULL; p = p->next) {
-        if (p->on_setup_ostream == slot_on_setup_ostream) {
-            request_slot_t *slot = H2O_STRUCT_FROM_MEMBER(request_slot_t, prefilter, p);
-            str_fmt(slot->client, sizeof(slot->client), "%s", client);
-            return;
-        }
-    }
-}
-
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
-{
-    http_worker_t *w = http_worker_of(req);
-    request_slot_t *slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), on_request_disposed);
-    http_match_t match;
-
-    slot->prefilter.on_setup_ostream = slot_on_setup_ostream;
-    slot->prefilter.next = req->prefilters;
-    req->prefilters = &slot->prefilter;
-    slot->client[0] = '\0';
-    slot->worker = w;
-    slot->req = req;
-    slot->route = (uint16_t)(server.nroute_values - REQ_ROUTE__COUNT + REQ_ROUTE_REJECTED);
-    slot->method = (uint8_t)method_of(req->method);
-    memcpy(slot->country, "ZZ", 3);
-    if (w->_accesslog != NULL && server.hooks->country_of != NULL)
-        server.hooks->country_of(req, slot->country);
-    ++w->inflight;
-    if (req->path.len > HTTP_MAX_TARGET) {
-        req->http1_is_persistent = 0;
-        http_problem_sendf(req, HTTP_PROBLEM_URI_TOO_LONG, NULL,
-                           "The path and query may be at most %d bytes; for long filters use fewer values per 'in' list.",
-                           HTTP_MAX_TARGET);
-        return 0;
-    }
-    if (header_bytes(req) > HTTP_MAX_HEADER_BYTES) {
-        req->http1_is_persistent = 0;
-        http_problem_sendf(req, HTTP_PROBLEM_HEADERS_TOO_LARGE, NULL, "The header fields may be at most %d bytes in all.",
-                           HTTP_MAX_HEADER_BYTES);
-        return 0;
-    }
-    switch (http_router_match(server.routes, server.nroutes, req->method.base, req->method.len, req->path_normalized.base,
-                              req->path_normalized.len, &match)) {
-    case HTTP_ROUTE_FOUND:
-        slot->route = server.route_label[match.route - server.routes];
-        if (server.hooks->gate != NULL && server.hooks->gate(req, (size_t)(match.route - server.routes)) != 0)
-            return 0;
-        return match.route->handler(req, &match);
-    case HTTP_ROUTE_METHOD_NOT_ALLOWED:
-        slot->route = server.route_label[match.route - server.routes];
-        if (server.hooks->options != NULL && h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS")))
-            return server.hooks->options(req, (size_t)(match.route - server.routes), match.allow);
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, h2o_strdup(&req->pool, match.allow, SIZE_MAX).base,
-                       strlen(match.allow));
-        http_problem_sendf(req, HTTP_PROBLEM_METHOD_NOT_ALLOWED, NULL, "%.*s is not allowed here; this path accepts %s.",
-                           (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base, match.allow);
-        return 0;
-    case HTTP_ROUTE_NOT_FOUND:
-        slot->route = (uint16_t)(server.nroute_values - REQ_ROUTE__COUNT + REQ_ROUTE_STATIC);
-        if (http_static_serve(req))
-            return 0;
-        slot->route = (uint16_t)(server.nroute_values - REQ_ROUTE__COUNT + REQ_ROUTE_NOT_FOUND);
-        break;
-    }
-    http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "There is no resource at this path. The API is described at /openapi.json.",
-                      NULL);
-    return 0;
 }
 
 /* Mirrors this worker's connection counts into the metrics registry (when there is one). */
@@ -335,19 +144,11 @@ static void on_shutdown_message(h2o_multithread_receiver_t *receiver, h2o_linkli
     h2o_context_request_shutdown(&w->ctx);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void *worker_main(void *arg)
 {
     http_worker_t *w = arg;
     uint64_t deadline = 0;
 
-    current_worker = w;
     if (server.access_log && (w->_accesslog = http_accesslog_create(STDOUT_FILENO)) == NULL)
         log_warn("worker %u: out of memory for the access log; this thread logs no requests", w->id);
     w->loop = h2o_evloop_create();
@@ -374,8 +175,8 @@ static void *worker_main(void *arg)
         if (!w->stopping)
             continue;
         if (deadline == 0)
-            deadline = now_ms() + server.cfg->shutdown_timeout_ms;
-        if (w->inflight == 0 || now_ms() >= deadline)
+            deadline = time_mono_ms() + server.cfg->shutdown_timeout_ms;
+        if (w->inflight == 0 || time_mono_ms() >= deadline)
             break;
     }
     if (w->inflight != 0)
@@ -456,7 +257,7 @@ static void setup_globalconf(void)
     filter.rewrite_errors = 1;
     http_filter_register(&host->fallback_path, &filter);
     handler = (server_handler_t *)h2o_create_handler(path, sizeof(*handler));
-    handler->super.on_req = on_req;
+    handler->super.on_req = http_dispatch;
     /* gzip for handlers that opt in (req->compress_hint = H2O_COMPRESS_HINT_ENABLE) or whose type h2o deems compressible,
      * when the client accepts it; level 1: cheap on CPU, most of the gain on CSV and JSON */
     h2o_compress_args_t compress = {0};
@@ -464,54 +265,6 @@ static void setup_globalconf(void)
     compress.gzip.quality = 1;
     compress.brotli.quality = -1;
     h2o_compress_register(path, &compress);
-}
-
-/* The route label values (each distinct pattern once, then req_route_names) and the families of request accounting.
- * Returns 0, or -1 when out of memory. */
-static int setup_accounting(void)
-{
-    metrics_family_t requests = {
-        .name = "klimaspejl_http_requests_total",
-        .help = "HTTP requests served, by route pattern (\"static\" for web pages, \"not_found\", \"rejected\" for "
-                "requests refused before routing), method and status (\"0\": the client left before a response).",
-        .type = METRICS_COUNTER,
-        .nlabels = 3,
-    };
-    metrics_family_t duration = {
-        .name = "klimaspejl_http_request_duration_seconds",
-        .help = "Time from the first byte of a request to the end of its response, by route pattern.",
-        .type = METRICS_HISTOGRAM,
-        .scale = 1e-6,
-        .nlabels = 1,
-        .nbuckets = sizeof(duration_buckets_us) / sizeof(duration_buckets_us[0]),
-    };
-
-    init_status_index();
-    server.route_values = calloc(server.nroutes + REQ_ROUTE__COUNT, sizeof(*server.route_values));
-    server.route_label = calloc(server.nroutes + 1, sizeof(*server.route_label));
-    if (server.route_values == NULL || server.route_label == NULL)
-        return -1;
-    for (size_t i = 0; i < server.nroutes; ++i) {
-        size_t k = 0;
-        while (k < server.nroute_values && strcmp(server.route_values[k], server.routes[i].pattern) != 0)
-            ++k;
-        if (k == server.nroute_values)
-            server.route_values[server.nroute_values++] = server.routes[i].pattern;
-        server.route_label[i] = (uint16_t)k;
-    }
-    for (size_t i = 0; i < REQ_ROUTE__COUNT; ++i)
-        server.route_values[server.nroute_values++] = req_route_names[i];
-    if (server.metrics == NULL)
-        return 0;
-    requests.labels[0] = (metrics_label_t){"route", server.route_values, server.nroute_values};
-    requests.labels[1] = (metrics_label_t){"method", method_values, NMETHODS};
-    requests.labels[2] = (metrics_label_t){"status", status_values, NSTATUSES};
-    duration.labels[0] = requests.labels[0];
-    memcpy(duration.buckets, duration_buckets_us, sizeof(duration_buckets_us));
-    if ((server.m_requests = metrics_register(server.metrics, &requests)) < 0 ||
-        (server.m_duration = metrics_register(server.metrics, &duration)) < 0)
-        return -1;
-    return 0;
 }
 
 /* The TLS context (when a certificate is configured), the connection cap fitted to the open-file limit, and the
@@ -564,37 +317,56 @@ static int setup_tls_and_limits(const config_t *cfg)
     return 0;
 }
 
-int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
+/* Every worker's own listening sockets (SO_REUSEPORT: the kernel spreads connections over the workers). */
+static int open_listeners(const config_t *cfg)
 {
-    sigset_t sigs;
-    int sig, ret = -1;
     char err[512];
-    unsigned started = 0;
-
-    server.cfg = cfg;
-    server.routes = routes;
-    server.nroutes = nroutes;
-    server.hooks = hooks;
-    server.metrics = hooks->metrics;
-    server.access_log = cfg->access_log;
-    server.nworkers = cfg->threads;
-    server.workers = calloc(server.nworkers, sizeof(*server.workers));
-    if (server.workers == NULL || setup_accounting() != 0 || setup_tls_and_limits(cfg) != 0)
-        goto exit;
-    setup_globalconf();
-    signal(SIGPIPE, SIG_IGN);
-
     for (unsigned t = 0; t < server.nworkers; ++t) {
         http_worker_t *w = &server.workers[t];
         w->id = t;
         for (size_t i = 0; i < cfg->nlisten; ++i) {
             if ((w->_fds[i] = open_listener(cfg->listen[i], err, sizeof(err))) == -1) {
                 log_error("%s", err);
-                goto exit;
+                return -1;
             }
             w->_nlisteners = i + 1;
         }
     }
+    return 0;
+}
+
+/* Tells every worker to finish its in-flight requests and stop; returns when all have. */
+static void stop_workers(void)
+{
+    for (unsigned t = 0; t < server.nworkers; ++t) {
+        shutdown_message_t *m = calloc(1, sizeof(*m));
+        if (m == NULL)
+            abort();
+        h2o_multithread_send_message(&server.workers[t]._shutdown_receiver, &m->super);
+    }
+    for (unsigned t = 0; t < server.nworkers; ++t)
+        pthread_join(server.workers[t]._thread, NULL);
+}
+
+int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks)
+{
+    sigset_t sigs;
+    int sig, ret = -1;
+    unsigned started = 0;
+
+    server.cfg = cfg;
+    server.hooks = hooks;
+    server.metrics = hooks->metrics;
+    server.access_log = cfg->access_log;
+    server.nworkers = cfg->threads;
+    server.workers = calloc(server.nworkers, sizeof(*server.workers));
+    if (server.workers == NULL || http_dispatch_init(routes, nroutes, hooks) != 0 || setup_tls_and_limits(cfg) != 0)
+        goto exit;
+    setup_globalconf();
+    signal(SIGPIPE, SIG_IGN);
+
+    if (open_listeners(cfg) != 0)
+        goto exit;
 
     /* the workers inherit this mask; only this thread takes the signals, through sigwait */
     sigemptyset(&sigs);
@@ -630,22 +402,12 @@ int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nrou
     pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    for (unsigned t = 0; t < server.nworkers; ++t) {
-        shutdown_message_t *m = calloc(1, sizeof(*m));
-        if (m == NULL)
-            abort();
-        h2o_multithread_send_message(&server.workers[t]._shutdown_receiver, &m->super);
-    }
-    for (unsigned t = 0; t < server.nworkers; ++t)
-        pthread_join(server.workers[t]._thread, NULL);
+    stop_workers();
     log_info("stopped");
     ret = 0;
 
 exit:
-    free(server.route_values);
-    free(server.route_label);
-    server.route_values = NULL;
-    server.route_label = NULL;
+    http_dispatch_free();
     SSL_CTX_free(server.ssl_ctx);
     server.ssl_ctx = NULL;
     return ret;

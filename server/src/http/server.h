@@ -29,12 +29,9 @@ typedef struct http_server_hooks {
     /* Optional, for the access log (cfg->access_log): writes the client's ISO country code ("ZZ" when unknown) to out.
      * Called on the request's thread while the request is being routed. NULL logs "ZZ". */
     void (*country_of)(h2o_req_t *req, char out[3]);
-    /* Optional: runs before the handler of every matched route (route: its index in the table). Returns 0 to let the
-     * handler run, non-zero when it has answered the request itself (e.g. 429, 403). */
-    int (*gate)(h2o_req_t *req, size_t route);
     /* Optional: answers OPTIONS on a known path (route: the first route of the path; allow: its methods, "GET, HEAD"
      * style) and returns 0. NULL: OPTIONS gets 405 like any method the path does not route. */
-    int (*options)(h2o_req_t *req, size_t route, const char *allow);
+    int (*options)(h2o_req_t *req, const http_route_t *route, const char *allow);
 } http_server_hooks_t;
 
 struct http_worker {
@@ -61,17 +58,10 @@ struct http_worker {
  * stops accepting, lets in-flight requests finish within cfg->shutdown_timeout_ms and returns 0. A second signal exits
  * the process at once. Returns -1 (with a message on stderr) if the TLS certificate or key cannot be used (the message
  * names KLIMA_TLS_CERT or KLIMA_TLS_KEY), an address cannot be bound or a worker fails to start. routes must stay valid
- * while the server runs. */
+ * while the server runs: a matched route's handler is called for its requests (http/dispatch.h). */
 int http_server_run(const config_t *cfg, const http_route_t *routes, size_t nroutes, const http_server_hooks_t *hooks);
-
-/* Records the client id (a registered app's id, at most 64 characters) that req was authenticated as, for the access
- * log. Call on req's thread while the request is running; a later call replaces it. */
-void http_request_set_client(h2o_req_t *req, const char *client);
 
 /* The worker that is serving req. */
 http_worker_t *http_worker_of(h2o_req_t *req);
-
-/* The worker of the calling thread (NULL outside a worker thread). */
-http_worker_t *http_worker_current(void);
 
 #endif

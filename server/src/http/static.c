@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "core/strutil.h"
+#include "http/etag.h"
 #include "http/static.h"
 
 #define STATIC_MAX_FILES 512
@@ -28,10 +30,17 @@ static size_t nfiles, total_bytes;
 static const struct {
     const char *ext, *type;
 } types[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},   {".json", "application/json"},             {".svg", "image/svg+xml"},
-    {".png", "image/png"},                 {".ico", "image/x-icon"},                   {".woff2", "font/woff2"},
-    {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".map", "application/json"},
 };
 
 static const char *type_of(const char *name)
@@ -78,7 +87,7 @@ static int add_file(const char *path, const char *rel, char *err, size_t errlen)
     sf->url = str_dup(url);
     sf->type = type_of(rel);
     sf->asset = strncmp(rel, "assets/", 7) == 0;
-    str_fmt(sf->etag, sizeof(sf->etag), "\"%016llx\"", (unsigned long long)str_hash64(sf->body, sf->len));
+    str_fmt(sf->etag, sizeof(sf->etag), "\"%016llx\"", (unsigned long long)hash_bytes(sf->body, sf->len, HASH_SEED));
     total_bytes += sf->len;
     ++nfiles;
     return 0;
@@ -131,7 +140,6 @@ int http_static_serve(h2o_req_t *req)
         static_file_t *f = &files[i];
         if (strlen(f->url) != req->path_normalized.len || memcmp(f->url, req->path_normalized.base, req->path_normalized.len) != 0)
             continue;
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, f->etag, strlen(f->etag));
         if (f->asset)
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("public, max-age=86400"));
         else
@@ -139,20 +147,16 @@ int http_static_serve(h2o_req_t *req)
         if (strncmp(f->type, "text/html", 9) == 0) {
             /* every asset comes from klimaspejl itself; the pages call only this origin's API */
             h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
-                           H2O_STRLIT("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                      "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
-                                      "form-action 'self'"));
+                                  H2O_STRLIT("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                             "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
+                                             "form-action 'self'"));
             h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL, H2O_STRLIT("DENY"));
         }
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL, H2O_STRLIT("same-origin"));
-        ssize_t inm = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
-        if (inm != -1 && h2o_memis(req->headers.entries[inm].value.base, req->headers.entries[inm].value.len, f->etag, strlen(f->etag))) {
-            req->res.status = 304;
-            req->res.reason = "Not Modified";
-            h2o_send_inline(req, NULL, 0);
+        if (http_not_modified(req, h2o_iovec_init(f->etag, strlen(f->etag))))
             return 1;
-        }
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, f->etag, strlen(f->etag));
         req->res.status = 200;
         req->res.reason = "OK";
         req->res.content_length = f->len;

@@ -1,0 +1,356 @@
+/*
+ * app/catalog — parse and look up the dataset catalog, and keep each worker's copy current.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/catalog.h"
+#include "core/log.h"
+#include "core/strutil.h"
+#include "http/problem.h"
+
+/* meta.catalog (sql/migrations/0008_releases.sql) builds each dataset's entry: its meta.datasets row, columns,
+ * derived_from and disclosure control. */
+const char app_catalog_sql[] = "SELECT coalesce(json_agg(entry ORDER BY id), '[]'::json)::text FROM meta.catalog";
+
+typedef struct name_flag {
+    const char *name;
+    unsigned flag;
+} name_flag_t;
+
+static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE},   {"lt", OP_LT}, {"lte", OP_LTE},
+                                       {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {NULL, 0}};
+static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
+static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
+static const char *const role_names[] = {"dimension", "measure", "flag"};
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < n; ++i) {
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static unsigned flags_of(json_t *arr, const name_flag_t *table)
+{
+    unsigned flags = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        for (const name_flag_t *t = table; t->name != NULL; ++t) {
+            if (json_is_string(v) && strcmp(json_string_value(v), t->name) == 0)
+                flags |= t->flag;
+        }
+    }
+    return flags;
+}
+
+/* A view name we are willing to paste into SQL: schema.name, lower-case letters, digits and underscores. */
+static int is_safe_view(const char *v)
+{
+    const char *dot = v != NULL ? strchr(v, '.') : NULL;
+    if (dot == NULL || dot == v || dot[1] == '\0' || strchr(dot + 1, '.') != NULL)
+        return 0;
+    for (const char *p = v; *p != '\0'; ++p) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Column names come from the catalog, which the CHECK constraint keeps to [a-z][a-z0-9_]*; checked again here because
+ * they are pasted into SQL as identifiers. */
+static int is_safe_ident(const char *s)
+{
+    if (s == NULL || !(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (const char *p = s; *p != '\0'; ++p) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int resolve_list(app_dataset_t *ds, json_t *arr, const app_column_t **out, size_t max, size_t *n)
+{
+    size_t i;
+    json_t *v;
+    *n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        const char *name = json_string_value(v);
+        const app_column_t *c = name != NULL ? app_dataset_column(ds, name, strlen(name)) : NULL;
+        if (c == NULL || *n == max)
+            return -1;
+        out[(*n)++] = c;
+    }
+    return 0;
+}
+
+static int parse_dataset(app_dataset_t *ds, json_t *row)
+{
+    json_t *cols = json_object_get(row, "columns"), *c;
+    size_t i;
+
+    ds->json = row;
+    ds->id = json_string_value(json_object_get(row, "id"));
+    ds->view = json_string_value(json_object_get(row, "source_view"));
+    ds->version = (uint64_t)json_integer_value(json_object_get(row, "version"));
+    ds->max_age = (unsigned)json_integer_value(json_object_get(row, "max_age_seconds"));
+    ds->personal = json_is_true(json_object_get(row, "personal"));
+    if (ds->id == NULL || !is_safe_view(ds->view) || !json_is_array(cols) || json_array_size(cols) == 0)
+        return -1;
+    ds->ncols = json_array_size(cols);
+    if ((ds->cols = calloc(ds->ncols, sizeof(*ds->cols))) == NULL)
+        return -1;
+    json_array_foreach(cols, i, c)
+    {
+        app_column_t *col = &ds->cols[i];
+        int t = lookup(type_names, 6, json_string_value(json_object_get(c, "type")));
+        int r = lookup(role_names, 3, json_string_value(json_object_get(c, "role")));
+        col->name = json_string_value(json_object_get(c, "name"));
+        if (!is_safe_ident(col->name) || t < 0 || r < 0)
+            return -1;
+        col->type = (app_col_type_t)t;
+        col->role = (app_col_role_t)r;
+        col->filterable = json_is_true(json_object_get(c, "filterable"));
+        col->groupable = json_is_true(json_object_get(c, "groupable"));
+        col->nullable = json_is_true(json_object_get(c, "nullable"));
+        col->local =
+            json_is_string(json_object_get(c, "format")) && strcmp(json_string_value(json_object_get(c, "format")), "local") == 0;
+        col->ops = flags_of(json_object_get(c, "operators"), op_names);
+        /* between is offered wherever both ends of a range are */
+        if ((col->ops & (OP_GTE | OP_LTE)) == (OP_GTE | OP_LTE))
+            col->ops |= OP_BETWEEN;
+        col->aggs = flags_of(json_object_get(c, "aggregations"), agg_names);
+        col->enum_values = json_is_array(json_object_get(c, "enum_values")) ? json_object_get(c, "enum_values") : NULL;
+    }
+    str_fmt(ds->cache_control, sizeof(ds->cache_control), "public, max-age=%u", ds->max_age);
+    str_fmt(ds->version_str, sizeof(ds->version_str), "%llu", (unsigned long long)ds->version);
+    if (resolve_list(ds, json_object_get(row, "primary_key"), ds->pk, 8, &ds->npk) != 0 ||
+        resolve_list(ds, json_object_get(row, "default_order"), ds->order, 8, &ds->norder) != 0)
+        return -1;
+    return 0;
+}
+
+static void app_catalog_free(app_catalog_t *cat);
+
+/* Builds a catalog from the JSON text returned by app_catalog_sql. Returns NULL (with a log line saying why) if the text
+ * is not a valid catalog. The caller frees it with app_catalog_free. */
+static app_catalog_t *app_catalog_parse(const char *text, size_t len)
+{
+    json_error_t err;
+    app_catalog_t *cat = calloc(1, sizeof(*cat));
+    size_t i;
+    json_t *row;
+
+    if (cat == NULL)
+        return NULL;
+    if ((cat->root = json_loadb(text, len, 0, &err)) == NULL || !json_is_array(cat->root)) {
+        log_error("catalog: not a JSON array: %s", err.text);
+        goto fail;
+    }
+    cat->n = json_array_size(cat->root);
+    if (cat->n > 0 && (cat->datasets = calloc(cat->n, sizeof(*cat->datasets))) == NULL)
+        goto fail;
+    json_array_foreach(cat->root, i, row)
+    {
+        if (parse_dataset(&cat->datasets[i], row) != 0) {
+            log_error("catalog: dataset #%zu (%s) is malformed", i, cat->datasets[i].id != NULL ? cat->datasets[i].id : "?");
+            goto fail;
+        }
+    }
+    return cat;
+fail:
+    app_catalog_free(cat);
+    return NULL;
+}
+
+static void app_catalog_free(app_catalog_t *cat)
+{
+    if (cat == NULL)
+        return;
+    for (size_t i = 0; i < cat->n; ++i)
+        free(cat->datasets[i].cols);
+    free(cat->datasets);
+    json_decref(cat->root);
+    free(cat);
+}
+
+app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len)
+{
+    for (size_t i = 0; cat != NULL && i < cat->n; ++i) {
+        if (strlen(cat->datasets[i].id) == len && memcmp(cat->datasets[i].id, id, len) == 0)
+            return &cat->datasets[i];
+    }
+    return NULL;
+}
+
+const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len)
+{
+    for (size_t i = 0; i < ds->ncols; ++i) {
+        if (strlen(ds->cols[i].name) == len && memcmp(ds->cols[i].name, name, len) == 0)
+            return &ds->cols[i];
+    }
+    return NULL;
+}
+
+static int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
+{
+    const char *sp = strchr(payload, ' ');
+    uint64_t v;
+    app_dataset_t *ds;
+
+    if (sp == NULL || (ds = app_catalog_find(cat, payload, (size_t)(sp - payload))) == NULL ||
+        str_to_uint(sp + 1, strlen(sp + 1), 0, UINT64_MAX, &v) != 0 || v == ds->version)
+        return 0;
+    ds->version = v;
+    str_fmt(ds->version_str, sizeof(ds->version_str), "%llu", (unsigned long long)v);
+    json_object_set_new(ds->json, "version", json_integer((json_int_t)v));
+    return 1;
+}
+
+/* --- each worker's catalog --------------------------------------------------------------------------------------------- */
+
+#define CATALOG_FIRST_MS 50     /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+#define CATALOG_RELOAD_TICKS 60 /* then a reload every minute: a safety net for a missed NOTIFY */
+
+typedef struct catalog_worker {
+    app_worker_t *w;
+    app_catalog_t **holder; /* shared (refcounted); NULL until first loaded */
+    int loading;
+    unsigned ticks;
+    h2o_timeout_t first_timeout;
+    h2o_timeout_entry_t first_entry;
+} catalog_worker_t;
+
+static size_t catalog_slot;
+
+static void catalog_holder_dispose(void *p)
+{
+    app_catalog_free(*(app_catalog_t **)p);
+}
+
+app_catalog_t *app_catalog_hold(h2o_req_t *req)
+{
+    catalog_worker_t *c = app_worker_state(app_worker_of(req), catalog_slot);
+    if (c == NULL || c->holder == NULL)
+        return NULL;
+    h2o_mem_link_shared(&req->pool, c->holder);
+    return *c->holder;
+}
+
+app_catalog_t *app_catalog_acquire(h2o_req_t *req)
+{
+    app_catalog_t *cat = app_catalog_hold(req);
+    if (cat == NULL) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+        http_problem_send(req, HTTP_PROBLEM_DB_UNAVAILABLE,
+                          "The dataset catalog has not been loaded yet (the database has not answered since the server "
+                          "started); try again shortly.",
+                          NULL);
+    }
+    return cat;
+}
+
+static void on_catalog(void *data, db_status_t status, const PGresult *res)
+{
+    catalog_worker_t *c = data;
+    app_catalog_t *cat;
+    app_catalog_t **holder;
+
+    c->loading = 0;
+    if (status != DB_OK || PQntuples(res) != 1) {
+        if (status == DB_QUERY_ERROR)
+            log_error("cannot load the dataset catalog: %s", PQresultErrorMessage(res));
+        return;
+    }
+    if (c->w->db == NULL || (cat = app_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
+        return; /* the worker is stopping (the pool is being destroyed), or the text is not a catalog (logged) */
+    holder = h2o_mem_alloc_shared(NULL, sizeof(*holder), catalog_holder_dispose);
+    *holder = cat;
+    if (c->holder != NULL)
+        h2o_mem_release_shared(c->holder);
+    else
+        log_debug("worker %u: catalog loaded, %zu datasets", c->w->http->id, cat->n);
+    c->holder = holder;
+}
+
+static int catalog_load(catalog_worker_t *c)
+{
+    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c) != 0)
+        return -1;
+    c->loading = 1;
+    return 0;
+}
+
+static void on_first(h2o_timeout_entry_t *te)
+{
+    catalog_worker_t *c = H2O_STRUCT_FROM_MEMBER(catalog_worker_t, first_entry, te);
+    if (c->holder == NULL && !c->loading && catalog_load(c) != 0)
+        h2o_timeout_link(c->w->http->loop, &c->first_timeout, &c->first_entry);
+}
+
+static void *catalog_worker_start(app_worker_t *w)
+{
+    catalog_worker_t *c =
+        app_worker_state_or_warn(w, calloc(1, sizeof(*c)), "the dataset catalog; open data answers 503 on this thread");
+    if (c == NULL)
+        return NULL;
+    c->w = w;
+    h2o_timeout_init(w->http->loop, &c->first_timeout, CATALOG_FIRST_MS);
+    c->first_entry.cb = on_first;
+    h2o_timeout_link(w->http->loop, &c->first_timeout, &c->first_entry);
+    return c;
+}
+
+static void catalog_worker_stop(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c != NULL && h2o_timeout_is_linked(&c->first_entry))
+        h2o_timeout_unlink(&c->first_entry);
+}
+
+static void catalog_worker_dispose(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c == NULL)
+        return;
+    if (c->holder != NULL)
+        h2o_mem_release_shared(c->holder);
+    h2o_timeout_dispose(w->http->loop, &c->first_timeout);
+    free(c);
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute. */
+static void catalog_tick(app_worker_t *w, void *state)
+{
+    catalog_worker_t *c = state;
+    if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
+        catalog_load(c);
+}
+
+/* NOTIFY klima_dataset_refreshed (payload "<dataset id> <version>"), or the listener reconnected (NULL). */
+static void catalog_notify(app_worker_t *w, void *state, const char *payload)
+{
+    catalog_worker_t *c = state;
+    db_route_fence(w->route); /* no replica serves the refreshed data until it has replayed the refresh */
+    if (c == NULL || c->holder == NULL)
+        return;
+    if (payload != NULL)
+        app_catalog_apply_notify(*c->holder, payload);
+    /* Reload the whole catalog at the next tick: after a NOTIFY, the version is current at once but the rest of the
+     * release's metadata (disclosure control and its utility, coverage, row counts) comes with the whole catalog; after
+     * a reconnect of the listener, notifications may have been missed. */
+    c->ticks = CATALOG_RELOAD_TICKS - 1;
+}
+
+const app_module_t app_catalog_module = {
+    .name = "catalog",
+    .worker = {.start = catalog_worker_start, .stop = catalog_worker_stop, .dispose = catalog_worker_dispose, .tick = catalog_tick},
+    .notify = {"klima_dataset_refreshed", catalog_notify},
+    .slot = &catalog_slot};

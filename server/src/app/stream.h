@@ -1,0 +1,37 @@
+/*
+ * app/stream — a PostgreSQL COPY ... TO STDOUT streamed to the client with backpressure (the next batch is read only
+ * when the client took the last one), so memory stays constant whatever the size; shared by dataset downloads
+ * (opendata) and the household export (citizen). Each worker runs at most KLIMA_DOWNLOADS streams at once, each on a
+ * connection of its own (COPY cannot run in a pipeline); more get 503 busy with Retry-After. A stream that fails after
+ * its first bytes is aborted (the HTTP/1.1 chunked stream or the HTTP/2 stream is reset), never ended as if complete.
+ */
+#ifndef KLIMA_APP_STREAM_H
+#define KLIMA_APP_STREAM_H
+
+#include <h2o.h>
+
+#include "app/app.h"
+
+/* What a streamed response says about itself. Strings are copied. */
+typedef struct app_stream_opts {
+    const char *content_type;
+    const char *filename; /* Content-Disposition: attachment; filename="..." */
+    const char *cache_control;
+    const char *etag;          /* or NULL */
+    const char *version;       /* X-Dataset-Version, or NULL */
+    const char *log_label;     /* names the stream in log lines (never a household id) */
+    const char *usage_dataset; /* counted in /v1/usage as a download of this dataset, or NULL */
+    const char *usage_format;  /* a static string, with usage_dataset */
+    int bom;                   /* start with a UTF-8 byte-order mark */
+    int primary;               /* read on the primary, not a replica (a personal export checks a consent made just now) */
+} app_stream_opts_t;
+
+/* The module: each worker's download slots and the gauge klimaspejl_downloads_active. */
+extern const app_module_t app_stream_module;
+
+/* Streams copy_sql (a COPY ... TO STDOUT with $n placeholders for values[0..nvalues)) to the client on its own
+ * connection (a replica's when one is healthy), within the worker's download slots. HEAD gets the headers only. Sends
+ * every answer itself, errors before the first byte as problem+json (a statement timeout is 413 query-too-large). */
+void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const app_stream_opts_t *o);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * opendata/metadata — machine-readable descriptions of the open data for portals and search engines:
+ * GET /v1/datasets/{id}/datapackage.json (Frictionless Data Package) and GET /v1/catalog.jsonld (DCAT-AP 3 /
+ * DCAT-AP-DK JSON-LD with a DataService for the API, plus schema.org Dataset nodes). Both are rendered from the
+ * worker's catalog without a database round trip; absolute URLs use the request's scheme and Host.
+ * Also the small helpers the metadata-like routes share (opendata/factors.c).
+ */
+#ifndef KLIMA_OPENDATA_METADATA_H
+#define KLIMA_OPENDATA_METADATA_H
+
+#include <stdint.h>
+
+#include "app/route.h"
+#include "http/router.h"
+
+int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m);
+int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
+
+/* Adds the headers of a public, cacheable open-data response: ETag (not copied: req's pool or static), Cache-Control (the
+ * route entry's, else public with max_age), and Vary: Accept-Language when vary_lang. */
+void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang);
+
+/* Serializes json (steals the reference) into the request pool and sends it with status 200 and content_type; sends
+ * a 500 problem if serialization fails. */
+void opendata_metadata_send(h2o_req_t *req, json_t *json, const char *content_type);
+
+#endif
