@@ -1,0 +1,135 @@
+/*
+ * http/conn — per-connection state, the HTTP/2 rapid-reset budget and aborting a stalled response.
+ */
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include <h2o.h>
+#include <h2o/http2.h>
+#include <h2o/http2_internal.h>
+
+#include "core/log.h"
+#include "http/conn.h"
+#include "http/server.h"
+
+/* Process-wide, written by http_conn_init before the workers start and read-only afterwards. */
+static struct {
+    unsigned max_resets; /* per connection and second; 0 = no limit */
+    metrics_t *metrics;
+    int m_abandoned, m_goaway;
+} conns;
+
+typedef struct http_conn {
+    http_worker_t *worker;
+    void (*closed)(http_worker_t *w);
+    uint64_t window_start; /* h2o_now of the current one-second window */
+    unsigned abandoned;    /* streams abandoned in it */
+} http_conn_t;
+
+int http_conn_init(const config_t *cfg, metrics_t *metrics)
+{
+    metrics_family_t abandoned = {
+        .name = "klimaspejl_http2_streams_abandoned_total",
+        .help = "HTTP/2 requests whose stream the client reset (or whose connection it closed) before a response started.",
+        .type = METRICS_COUNTER,
+        .show_zero = 1,
+    };
+    metrics_family_t goaway = {
+        .name = "klimaspejl_http2_goaway_resets_total",
+        .help = "HTTP/2 connections sent GOAWAY (ENHANCE_YOUR_CALM) and closed for abandoning more than KLIMA_H2_MAX_RESETS "
+                "streams in a second (rapid reset, CVE-2023-44487).",
+        .type = METRICS_COUNTER,
+        .show_zero = 1,
+    };
+
+    conns.max_resets = cfg->h2_max_resets;
+    conns.metrics = metrics;
+    if (metrics != NULL && ((conns.m_abandoned = metrics_register(metrics, &abandoned)) < 0 ||
+                            (conns.m_goaway = metrics_register(metrics, &goaway)) < 0))
+        return -1;
+    return 0;
+}
+
+static void on_close(void *data)
+{
+    http_conn_t *c = data;
+    c->closed(c->worker);
+    free(c);
+}
+
+int http_conn_accepted(http_worker_t *w, h2o_socket_t *sock, void (*closed)(http_worker_t *w))
+{
+    http_conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return -1;
+    c->worker = w;
+    c->closed = closed;
+    sock->on_close.cb = on_close;
+    sock->on_close.data = c;
+    return 0;
+}
+
+/* The state of req's connection, or NULL (a connection this module did not accept). */
+static http_conn_t *conn_of(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    return sock != NULL && sock->on_close.cb == on_close ? sock->on_close.data : NULL;
+}
+
+/* What h2o's own frame parser does on a connection error (enqueue_goaway, then close_connection): the GOAWAY goes into
+ * the connection's write buffer and a write is requested; with the state IS_CLOSING, h2o stops parsing this
+ * connection's input and closes it as soon as that write has been handed to the socket. */
+static void goaway_and_close(h2o_http2_conn_t *h2)
+{
+    h2o_http2_encode_goaway_frame(&h2->_write.buf, h2->pull_stream_ids.max_open, H2O_HTTP2_ERROR_ENHANCE_YOUR_CALM,
+                                  h2o_iovec_init(H2O_STRLIT("too many streams reset")));
+    h2o_http2_conn_request_write(h2);
+    h2->state = H2O_HTTP2_CONN_STATE_IS_CLOSING;
+}
+
+void http_conn_note_abandoned(h2o_req_t *req)
+{
+    h2o_http2_conn_t *h2 = (h2o_http2_conn_t *)req->conn;
+    http_conn_t *c;
+    uint64_t now;
+
+    if (req->version < 0x200 || (c = conn_of(req)) == NULL || h2->state >= H2O_HTTP2_CONN_STATE_IS_CLOSING)
+        return; /* HTTP/1.1, or the connection is closing anyway (its streams end with it) */
+    if (conns.metrics != NULL)
+        metrics_add(conns.metrics, c->worker->id, conns.m_abandoned, 0, 1);
+    if (conns.max_resets == 0)
+        return;
+    now = h2o_now(c->worker->loop);
+    if (now - c->window_start >= 1000) {
+        c->window_start = now;
+        c->abandoned = 0;
+    }
+    if (++c->abandoned <= conns.max_resets)
+        return;
+    if (conns.metrics != NULL)
+        metrics_add(conns.metrics, c->worker->id, conns.m_goaway, 0, 1);
+    log_warn("worker %u: an HTTP/2 connection abandoned more than %u streams within a second (KLIMA_H2_MAX_RESETS): GOAWAY, "
+             "closing it",
+             c->worker->id, conns.max_resets);
+    goaway_and_close(h2);
+}
+
+void http_conn_abort(h2o_req_t *req)
+{
+    if (req->version >= 0x200) {
+        h2o_http2_conn_t *h2 = (h2o_http2_conn_t *)req->conn;
+        h2o_http2_stream_t *stream = H2O_STRUCT_FROM_MEMBER(h2o_http2_stream_t, req, req);
+        if (h2->state >= H2O_HTTP2_CONN_STATE_IS_CLOSING)
+            return;
+        /* as h2o answers a stream error: RST_STREAM to the peer, then the stream is reset (and disposed) here */
+        h2o_http2_encode_rst_stream_frame(&h2->_write.buf, stream->stream_id, -H2O_HTTP2_ERROR_CANCEL);
+        h2o_http2_conn_request_write(h2);
+        h2o_http2_stream_reset(h2, stream);
+        return;
+    }
+    /* HTTP/1.1: the response cannot be cut short inside the protocol. Shutting the socket down makes h2o's pending write
+     * fail on the next loop iteration; h2o then closes the connection and disposes the request the usual way. */
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (sock != NULL)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+}
