@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jwt.h>
 
@@ -25,6 +26,14 @@ static json_t *decode_part(const char *s, size_t len)
     return j;
 }
 
+/* The signature part must be canonical base64url too (no padding, no '+' or '/', no leftover bits): libjwt's own decoder
+ * accepts several spellings of one signature, and a token has exactly one. Empty is fine here (an unsecured JWS). */
+static int canonical_signature(const char *s, size_t len)
+{
+    unsigned char buf[AUTH_JWS_MAX_LEN];
+    return len == 0 || b64url_decode(s, len, buf, sizeof(buf)) > 0;
+}
+
 auth_jws_result_t auth_jws_decode(const char *token, size_t len, auth_jws_t *out)
 {
     const char *dot1, *dot2, *alg;
@@ -35,7 +44,8 @@ auth_jws_result_t auth_jws_decode(const char *token, size_t len, auth_jws_t *out
         memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL || memchr(token, '\0', len) != NULL)
         return AUTH_JWS_MALFORMED;
     if ((out->header = decode_part(token, (size_t)(dot1 - token))) == NULL ||
-        (out->claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL) {
+        (out->claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL ||
+        !canonical_signature(dot2 + 1, len - (size_t)(dot2 + 1 - token))) {
         auth_jws_clear(out);
         return AUTH_JWS_MALFORMED;
     }
@@ -76,7 +86,18 @@ void auth_jws_clear(auth_jws_t *j)
     memset(j, 0, sizeof(*j));
 }
 
-auth_jws_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, json_t **claims)
+/* typ names the kind of token: "at+jwt" or "application/at+jwt", any case. */
+static int typ_is(const json_t *header, const char *typ)
+{
+    const char *t = json_string_value(json_object_get(header, "typ"));
+    if (t == NULL)
+        return 0;
+    if (strncasecmp(t, "application/", 12) == 0)
+        t += 12;
+    return strcasecmp(t, typ) == 0;
+}
+
+static auth_jws_result_t jws_verify(const auth_keyring_t *kr, const char *typ, const char *token, size_t len, json_t **claims)
 {
     auth_jws_t j;
     const auth_key_t *key;
@@ -93,12 +114,24 @@ auth_jws_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, s
         r = AUTH_JWS_ALG_MISMATCH;
     else
         r = auth_jws_check(&j, token, len, key->public_pem, key->jwt_alg);
+    if (r == AUTH_JWS_OK && typ != NULL && !typ_is(j.header, typ))
+        r = AUTH_JWS_BAD_TYP;
     if (r == AUTH_JWS_OK) {
         *claims = j.claims;
         j.claims = NULL;
     }
     auth_jws_clear(&j);
     return r;
+}
+
+auth_jws_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, json_t **claims)
+{
+    return jws_verify(kr, NULL, token, len, claims);
+}
+
+auth_jws_result_t auth_jws_verify_typ(const auth_keyring_t *kr, const char *typ, const char *token, size_t len, json_t **claims)
+{
+    return jws_verify(kr, typ, token, len, claims);
 }
 
 int auth_jws_numeric_date(json_t *claims, const char *name, int64_t *out)
