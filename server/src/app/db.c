@@ -23,7 +23,10 @@ static const struct {
     {DB_UNAVAILABLE, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1,
      "The database is not reachable right now; try again shortly."},
     {DB_TIMEOUT, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_TIMEOUT, 1, "The database did not answer in time; try again shortly."},
-    {DB_QUERY_ERROR, "57014", APP_DB_SHAPED, HTTP_PROBLEM_QUERY_TOO_LARGE, 0,
+    /* a statement timeout is 503 + Retry-After on every route (records and downloads included): the server did not finish
+     * in time, which load can cause as well as the query; where the client shaped the query, the detail says how to
+     * make it cheaper */
+    {DB_QUERY_ERROR, "57014", APP_DB_SHAPED, HTTP_PROBLEM_DB_TIMEOUT, 1,
      "The query ran longer than the server allows. Narrow it: filter on a time column (e.g. hour_utc=gte:...), group fewer "
      "columns, or use a daily/monthly dataset."},
     {DB_QUERY_ERROR, "57014", APP_DB_PLAIN, HTTP_PROBLEM_DB_TIMEOUT, 1, "The query took longer than the server allows."},
