@@ -391,7 +391,7 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
             }
             const claims = JSON.parse(Buffer.from(p, 'base64url'));
             const none = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.`;
-            const none2 = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.x`;
+            const none2 = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.${b64url('x')}`;
             const pub = crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' });
             const hs = await new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(Buffer.from(pub));
             const cases = [
