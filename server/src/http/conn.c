@@ -1,8 +1,10 @@
 /*
  * http/conn — per-connection state, the HTTP/2 rapid-reset budget and aborting a stalled response.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <h2o.h>
 #include <h2o/http2.h>
@@ -22,6 +24,7 @@ static struct {
 typedef struct http_conn {
     http_worker_t *worker;
     void (*closed)(http_worker_t *w);
+    int linger_fd;         /* a dup of the socket kept for the lingering close, or -1 */
     uint64_t window_start; /* h2o_now of the current one-second window */
     unsigned abandoned;    /* streams abandoned in it */
 } http_conn_t;
@@ -50,10 +53,69 @@ int http_conn_init(const config_t *cfg, metrics_t *metrics)
     return 0;
 }
 
+/* A socket h2o has closed, kept open to read and discard the rest of a refused request body. */
+typedef struct conn_linger {
+    http_worker_t *worker;
+    h2o_socket_t *sock;
+    h2o_timeout_entry_t tick; /* on the worker's one-second timeout */
+    unsigned seconds;
+    size_t discarded;
+} linger_t;
+
+static void linger_end(linger_t *l)
+{
+    if (h2o_timeout_is_linked(&l->tick))
+        h2o_timeout_unlink(&l->tick);
+    h2o_socket_close(l->sock);
+    free(l);
+}
+
+static void linger_on_read(h2o_socket_t *sock, const char *err)
+{
+    linger_t *l = sock->data;
+    if (err == NULL) {
+        l->discarded += sock->input->size;
+        h2o_buffer_consume(&sock->input, sock->input->size);
+    }
+    if (err != NULL || l->discarded > HTTP_CONN_LINGER_BYTES)
+        linger_end(l); /* the client closed (or sent more than we read for it) */
+}
+
+static void linger_on_tick(h2o_timeout_entry_t *te)
+{
+    linger_t *l = H2O_STRUCT_FROM_MEMBER(linger_t, tick, te);
+    if (++l->seconds >= HTTP_CONN_LINGER_S) {
+        linger_end(l);
+        return;
+    }
+    h2o_timeout_link(l->worker->loop, &l->worker->ctx.one_sec_timeout, &l->tick);
+}
+
+/* h2o has closed its descriptor; fd (a dup) still holds the socket: FIN after the answer, then read until the client is
+ * done. */
+static void linger_start(http_worker_t *w, int fd)
+{
+    linger_t *l = calloc(1, sizeof(*l));
+    if (l == NULL || w->stopping) {
+        free(l);
+        close(fd);
+        return;
+    }
+    shutdown(fd, SHUT_WR);
+    l->worker = w;
+    l->sock = h2o_evloop_socket_create(w->loop, fd, 0);
+    l->sock->data = l;
+    l->tick.cb = linger_on_tick;
+    h2o_timeout_link(w->loop, &w->ctx.one_sec_timeout, &l->tick);
+    h2o_socket_read_start(l->sock, linger_on_read);
+}
+
 static void on_close(void *data)
 {
     http_conn_t *c = data;
     c->closed(c->worker);
+    if (c->linger_fd >= 0)
+        linger_start(c->worker, c->linger_fd);
     free(c);
 }
 
@@ -64,6 +126,7 @@ int http_conn_accepted(http_worker_t *w, h2o_socket_t *sock, void (*closed)(http
         return -1;
     c->worker = w;
     c->closed = closed;
+    c->linger_fd = -1;
     sock->on_close.cb = on_close;
     sock->on_close.data = c;
     return 0;
@@ -112,6 +175,17 @@ void http_conn_note_abandoned(h2o_req_t *req)
              "closing it",
              c->worker->id, conns.max_resets);
     goaway_and_close(h2);
+}
+
+void http_conn_linger(h2o_req_t *req)
+{
+    http_conn_t *c;
+    h2o_socket_t *sock;
+
+    if (req->version >= 0x200 || (c = conn_of(req)) == NULL || c->linger_fd >= 0)
+        return;
+    sock = req->conn->callbacks->get_socket(req->conn);
+    c->linger_fd = fcntl(h2o_socket_get_fd(sock), F_DUPFD_CLOEXEC, 0);
 }
 
 void http_conn_abort(h2o_req_t *req)

@@ -30,6 +30,16 @@ int http_conn_accepted(struct http_worker *w, h2o_socket_t *sock, void (*closed)
  * requests are not counted (one connection, one request at a time). */
 void http_conn_note_abandoned(h2o_req_t *req);
 
+/* The request is answered with an error before its body was read, and h2o will close the connection after the answer
+ * (HTTP/1.1: 413, or 400 for broken framing). Closing a socket with unread input makes the kernel send a reset, which
+ * can destroy the answer before the client reads it; so when h2o closes this connection, the socket is kept open a
+ * little longer: its sending side is shut down (FIN after the answer) and what the client still sends is read and
+ * discarded, up to HTTP_CONN_LINGER_BYTES or HTTP_CONN_LINGER_S seconds, then it is closed. HTTP/1.1 only; once per
+ * connection. */
+#define HTTP_CONN_LINGER_BYTES (64u * 1024 * 1024)
+#define HTTP_CONN_LINGER_S 5
+void http_conn_linger(h2o_req_t *req);
+
 /* Ends req's response at once as a failure the client sees: HTTP/2 resets the stream (RST_STREAM CANCEL), HTTP/1.1
  * shuts the connection down. h2o may dispose req (and everything on its pool) before this returns: the caller touches
  * nothing of the request afterwards. */
