@@ -33,7 +33,8 @@ extern const app_module_t app_stream_module;
 
 /* Streams copy_sql (a COPY ... TO STDOUT with $n placeholders for values[0..nvalues)) to the client on its own
  * connection (a replica's when one is healthy), within the worker's download slots. HEAD gets the headers only. Sends
- * every answer itself, errors before the first byte as problem+json (a statement timeout is 503 database-timeout with Retry-After, as on every route). */
+ * every answer itself, errors before the first byte as problem+json (a statement timeout is 503 database-timeout with Retry-After,
+ * as on every route). */
 void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const app_stream_opts_t *o);
 
 #endif

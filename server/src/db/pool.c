@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/connect.h"
+#include "db/defer.h"
 #include "db/pool.h"
 
 typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
@@ -56,17 +57,6 @@ typedef struct conn {
     int write_pending; /* waiting for the socket to become writable */
 } conn_t;
 
-/* An accepted query waiting for the end of the loop iteration; one allocation holds it, its parameters and its SQL. */
-typedef struct pending {
-    struct pending *next;
-    db_result_cb cb;
-    void *data;
-    db_wanted_cb wanted;
-    int nparams;
-    const char **params; /* into the same block */
-    const char *sql;     /* into the same block */
-} pending_t;
-
 #define BACKOFF_STEPS 5
 static const uint64_t backoff_ms[BACKOFF_STEPS] = {50, 100, 250, 500, 1000};
 
@@ -81,16 +71,15 @@ struct db_pool {
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick_entry;
     uint64_t queries_ok, queries_failed, last_ok_ms;
-    uint64_t queries_sent, queries_dropped;
-    pending_t *pending, **pending_tail; /* accepted in this loop iteration, not yet sent */
-    h2o_timeout_entry_t pending_entry;  /* on flush_timeout: sends them */
-    unsigned rr;                        /* round-robin start for picking a connection */
+    uint64_t queries_sent;
+    db_defer_t pending; /* accepted in this loop iteration, sent at its end (db/defer) */
+    unsigned rr;        /* round-robin start for picking a connection */
     int destroying;
 };
 
 static void conn_connect(conn_t *c);
 static void conn_on_io(h2o_socket_t *sock, const char *err);
-static void pool_on_pending(h2o_timeout_entry_t *te);
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
 
 static void conn_close_socket(conn_t *c)
 {
@@ -410,8 +399,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     h2o_timeout_init(loop, &pool->flush_timeout, 0);
     h2o_timeout_init(loop, &pool->tick_timeout, 100);
     pool->tick_entry.cb = pool_on_tick;
-    pool->pending_tail = &pool->pending;
-    pool->pending_entry.cb = pool_on_pending;
+    db_defer_init(&pool->pending, loop, &pool->flush_timeout, pool_send, pool);
     h2o_timeout_link(loop, &pool->tick_timeout, &pool->tick_entry);
     pool->conns = calloc(nconns, sizeof(*pool->conns));
     if (pool->conns == NULL)
@@ -437,15 +425,7 @@ void db_pool_destroy(db_pool_t *pool)
     if (pool == NULL)
         return;
     pool->destroying = 1;
-    if (h2o_timeout_is_linked(&pool->pending_entry))
-        h2o_timeout_unlink(&pool->pending_entry);
-    while (pool->pending != NULL) {
-        pending_t *p = pool->pending;
-        pool->pending = p->next;
-        ++pool->queries_failed;
-        p->cb(p->data, DB_UNAVAILABLE, NULL);
-        free(p);
-    }
+    db_defer_dispose(&pool->pending);
     for (unsigned i = 0; i < pool->nconns; ++i) {
         conn_t *c = &pool->conns[i];
         conn_reset(c, DB_UNAVAILABLE, NULL);
@@ -530,8 +510,9 @@ fail:
 }
 
 /* Puts one query on a ready connection's pipeline. Returns 0, or -1 when no connection is ready or libpq refused it. */
-static int pool_send(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
+    db_pool_t *pool = ctx;
     conn_t *c = pick_conn(pool);
     uint64_t h = hash_bytes(sql, strlen(sql), HASH_SEED);
     if (h == 0)
@@ -562,65 +543,10 @@ static int pool_send(db_pool_t *pool, const char *sql, int nparams, const char *
     return 0;
 }
 
-/* End of the loop iteration that accepted queries: each one still wanted goes on the wire, the rest are dropped. The
- * list is detached first: a callback may accept new queries (they wait for the next run). */
-static void pool_on_pending(h2o_timeout_entry_t *te)
-{
-    db_pool_t *pool = H2O_STRUCT_FROM_MEMBER(db_pool_t, pending_entry, te);
-    pending_t *p = pool->pending;
-
-    pool->pending = NULL;
-    pool->pending_tail = &pool->pending;
-    while (p != NULL) {
-        pending_t *next = p->next;
-        if (p->wanted != NULL && !p->wanted(p->data)) {
-            ++pool->queries_dropped;
-            p->cb(p->data, DB_CANCELLED, NULL);
-        } else if (pool_send(pool, p->sql, p->nparams, p->params, p->cb, p->data) != 0) {
-            ++pool->queries_failed;
-            p->cb(p->data, DB_UNAVAILABLE, NULL);
-        }
-        free(p);
-        p = next;
-    }
-}
-
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
                       db_wanted_cb wanted)
 {
-    size_t size = sizeof(pending_t) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
-    pending_t *p;
-    char *at;
-
-    if (!db_pool_ready(pool))
-        return -1;
-    for (int i = 0; i < nparams; ++i)
-        size += params[i] != NULL ? strlen(params[i]) + 1 : 0;
-    if ((p = malloc(size)) == NULL)
-        return -1;
-    p->next = NULL;
-    p->cb = cb;
-    p->data = data;
-    p->wanted = wanted;
-    p->nparams = nparams;
-    p->params = (const char **)(p + 1);
-    at = (char *)(p->params + nparams);
-    for (int i = 0; i < nparams; ++i) {
-        p->params[i] = NULL;
-        if (params[i] != NULL) {
-            size_t n = strlen(params[i]) + 1;
-            memcpy(at, params[i], n);
-            p->params[i] = at;
-            at += n;
-        }
-    }
-    memcpy(at, sql, strlen(sql) + 1);
-    p->sql = at;
-    *pool->pending_tail = p;
-    pool->pending_tail = &p->next;
-    if (!h2o_timeout_is_linked(&pool->pending_entry))
-        h2o_timeout_link(pool->loop, &pool->flush_timeout, &pool->pending_entry);
-    return 0;
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, cb, data, wanted) : -1;
 }
 
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
@@ -633,9 +559,9 @@ void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
         out->in_flight += pool->conns[i].q_len;
     }
     out->queries_ok = pool->queries_ok;
-    out->queries_failed = pool->queries_failed;
+    out->queries_failed = pool->queries_failed + pool->pending.failed;
     out->queries_sent = pool->queries_sent;
-    out->queries_dropped = pool->queries_dropped;
+    out->queries_dropped = pool->pending.dropped;
     out->last_ok_ms = pool->last_ok_ms;
 }
 

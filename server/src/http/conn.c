@@ -29,27 +29,29 @@ typedef struct http_conn {
     unsigned abandoned;    /* streams abandoned in it */
 } http_conn_t;
 
+/* The families of this module, in conns.m order. */
+static const metrics_family_t conn_families[] = {
+    {.name = "klimaspejl_http2_streams_abandoned_total",
+     .help = "HTTP/2 requests whose stream the client reset (or whose connection it closed) before a response started.",
+     .type = METRICS_COUNTER,
+     .show_zero = 1},
+    {.name = "klimaspejl_http2_goaway_resets_total",
+     .help = "HTTP/2 connections sent GOAWAY (ENHANCE_YOUR_CALM) and closed for abandoning more than KLIMA_H2_MAX_RESETS "
+             "streams in a second (rapid reset, CVE-2023-44487).",
+     .type = METRICS_COUNTER,
+     .show_zero = 1},
+};
+
 int http_conn_init(const config_t *cfg, metrics_t *metrics)
 {
-    metrics_family_t abandoned = {
-        .name = "klimaspejl_http2_streams_abandoned_total",
-        .help = "HTTP/2 requests whose stream the client reset (or whose connection it closed) before a response started.",
-        .type = METRICS_COUNTER,
-        .show_zero = 1,
-    };
-    metrics_family_t goaway = {
-        .name = "klimaspejl_http2_goaway_resets_total",
-        .help = "HTTP/2 connections sent GOAWAY (ENHANCE_YOUR_CALM) and closed for abandoning more than KLIMA_H2_MAX_RESETS "
-                "streams in a second (rapid reset, CVE-2023-44487).",
-        .type = METRICS_COUNTER,
-        .show_zero = 1,
-    };
+    int *ids[] = {&conns.m_abandoned, &conns.m_goaway};
 
     conns.max_resets = cfg->h2_max_resets;
     conns.metrics = metrics;
-    if (metrics != NULL && ((conns.m_abandoned = metrics_register(metrics, &abandoned)) < 0 ||
-                            (conns.m_goaway = metrics_register(metrics, &goaway)) < 0))
-        return -1;
+    for (size_t i = 0; metrics != NULL && i < sizeof(ids) / sizeof(ids[0]); ++i) {
+        if ((*ids[i] = metrics_register(metrics, &conn_families[i])) < 0)
+            return -1;
+    }
     return 0;
 }
 
