@@ -426,6 +426,16 @@ static void stream_worker_dispose(app_worker_t *w, void *state)
     stream_worker_t *sw = state;
     if (sw == NULL)
         return;
+    /* downloads still there after the shutdown deadline: their timers and places go first (their requests are never
+     * disposed now; a later dispose finds them done) */
+    for (h2o_linklist_t *lists[] = {&sw->running, &sw->waiting}, **l = lists; l < lists + 2; ++l) {
+        while (!h2o_linklist_is_empty(*l)) {
+            download_t *d = H2O_STRUCT_FROM_MEMBER(download_t, link, (*l)->next);
+            timer_stop(d);
+            h2o_linklist_unlink(&d->link);
+            d->place = DOWNLOAD_DONE;
+        }
+    }
     h2o_timeout_dispose(w->http->loop, &sw->stall_timeout);
     h2o_timeout_dispose(w->http->loop, &sw->queue_timeout);
     free(sw);
