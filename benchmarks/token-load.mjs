@@ -24,7 +24,7 @@ const b64url = (buf) => Buffer.from(buf).toString('base64url');
 function mint([keysDir, kid, issuer, client, scope, consentsFile, outFile]) {
     const key = crypto.createPrivateKey(fs.readFileSync(path.join(keysDir, `${kid}.pem`)));
     const now = Math.floor(Date.now() / 1000);
-    const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }));
+    const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid }));
     const out = [];
     for (const line of fs.readFileSync(consentsFile, 'utf8').split('\n')) {
         const [household, cid] = line.trim().split(/\s+/);

@@ -375,7 +375,7 @@ describe('open-data API', () => {
 });
 
 describe('open-data API under limits', () => {
-    test('413 query-too-large when a query runs into the statement timeout', async () => {
+    test('a statement timeout is 503 database-timeout with Retry-After, on records and downloads alike', async () => {
         const checker = new SpecChecker();
         const p =
             '/v1/datasets/energy-district-hourly/records?group_by=hour_utc,district&bucket=day&tz=Europe%2FCopenhagen' +
@@ -391,18 +391,31 @@ describe('open-data API under limits', () => {
                 }
                 const r = await fetchBytes(srv.port, p);
                 seen.push(`${ms} ms: ${r.status}`);
-                if (r.status === 413) {
+                if (r.status === 503) {
                     assertMatchesSpec(assert, checker, 'GET', p, r);
-                    const prob = assertProblem(r, 413);
-                    assert.equal(prob.type, '/docs/problems#query-too-large');
+                    const prob = assertProblem(r, 503);
+                    assert.equal(prob.type, '/docs/problems#database-timeout');
                     assert.match(prob.detail, /Narrow it/);
-                    return;
+                    assert.match(String(r.headers['retry-after']), /^[1-9][0-9]*$/);
+                    break;
                 }
             } finally {
                 await srv.stop();
             }
         }
-        assert.fail(`no statement timeout gave 413: ${seen.join(', ')}`);
+        assert.ok(seen.some((s) => s.endsWith(': 503')), `no statement timeout gave 503: ${seen.join(', ')}`);
+        // a download's COPY runs under KLIMA_DOWNLOAD_TIMEOUT_MS: stopped before its first byte, the same answer
+        const srv = await startServer({ env: { KLIMA_DOWNLOAD_TIMEOUT_MS: '1' } });
+        try {
+            const d = '/v1/datasets/energy-district-hourly/download?format=csv';
+            const r = await fetchBytes(srv.port, d);
+            assertMatchesSpec(assert, checker, 'GET', d, r);
+            const prob = assertProblem(r, 503);
+            assert.equal(prob.type, '/docs/problems#database-timeout');
+            assert.match(String(r.headers['retry-after']), /^[1-9][0-9]*$/);
+        } finally {
+            await srv.stop();
+        }
     });
 
     test('503 with Retry-After when the database cannot be reached', async () => {

@@ -356,7 +356,7 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
         let key, cid, good;
         const sign = async (claims, header = {}) =>
             new jose.SignJWT({ scope: 'consents:manage summary:read', cid, jti: crypto.randomUUID(), ...claims })
-                .setProtectedHeader({ alg: 'ES256', kid, ...header })
+                .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid, ...header })
                 .setIssuer(claims.iss ?? ISSUER)
                 .setSubject(household)
                 .setAudience(claims.aud ?? firstParty)
@@ -381,9 +381,17 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
         test('each broken token is refused with the check that failed', async () => {
             const now = Math.floor(Date.now() / 1000);
             const [h, p, s] = good.split('.');
+            // the same signature spelled with '+' and '/': re-sign until the signature holds a '-' or '_' to respell
+            let stdAlphabet = good;
+            for (let t = good; stdAlphabet === good; t = await sign({})) {
+                const [th, tp, ts] = t.split('.');
+                stdAlphabet = `${th}.${tp}.${ts.replace(/-/g, '+').replace(/_/g, '/')}`;
+                if (stdAlphabet !== t) assert.equal((await bearer(port, t)).status, 200, 'the canonical spelling is accepted');
+                else stdAlphabet = good;
+            }
             const claims = JSON.parse(Buffer.from(p, 'base64url'));
             const none = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.`;
-            const none2 = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.x`;
+            const none2 = `${b64url(JSON.stringify({ alg: 'none', kid }))}.${p}.${b64url('x')}`;
             const pub = crypto.createPublicKey(keyPem).export({ type: 'spki', format: 'pem' });
             const hs = await new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(Buffer.from(pub));
             const cases = [
@@ -400,6 +408,12 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
                 ['tampered payload', `${h}.${b64url(JSON.stringify({ ...claims, scope: 'export:read consents:manage' }))}.${s}`, 'bad signature'],
                 ['truncated', good.slice(0, -10), 'bad signature'],
                 ['unknown consent', await sign({ cid: crypto.randomUUID() }), 'unknown consent'],
+                // one canonical encoding (base64url without padding) and one kind of token (RFC 9068 typ at+jwt)
+                ['typ JWT', await sign({}, { typ: 'JWT' }), 'not an access token'],
+                ['typ of a session cookie', await sign({}, { typ: 'session+jwt' }), 'not an access token'],
+                ['no typ', await sign({}, { typ: undefined }), 'not an access token'],
+                ['signature with padding', `${good}==`, 'malformed'],
+                ['signature in the standard alphabet', stdAlphabet, 'malformed'],
             ];
             for (const [name, tok, check] of cases) {
                 const r = await bearer(port, tok);
@@ -412,6 +426,16 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
             const missing = await request(port, { path: '/v1/me/consents' });
             assertInvalid(missing);
             assert.equal(missing.headers['www-authenticate'], 'Bearer realm="klimaspejl"');
+        });
+
+        test('two Authorization headers are 400 invalid_request, whichever comes first', async () => {
+            for (const pair of [[`Bearer ${good}`, 'Bearer x'], ['Bearer x', `Bearer ${good}`], [`Bearer ${good}`, `Bearer ${good}`]]) {
+                const r = await request(port, { path: '/v1/me/consents', headers: { authorization: pair } });
+                assert.equal(r.status, 400, r.body);
+                assert.match(String(r.headers['content-type']), /^application\/problem\+json/);
+                assert.match(String(r.headers['www-authenticate']), /error="invalid_request"/);
+                assert.equal(JSON.parse(r.body).parameter ?? 'Authorization', 'Authorization');
+            }
         });
 
         test('a missing scope is 403 insufficient_scope', async () => {

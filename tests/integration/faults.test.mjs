@@ -190,7 +190,8 @@ describe('a client vanishing mid-download', () => {
         srv = await startServer({
             dbUrl: conninfoWith(DB_URL, { application_name: app }),
             threads: '1',
-            env: { KLIMA_DOWNLOADS: '2', KLIMA_RATE_LIMIT: '0' },
+            // one client holds at most half the slots: 4 slots give this test's client 2; no queue, so a third is refused
+            env: { KLIMA_DOWNLOADS: '4', KLIMA_DOWNLOAD_QUEUE: '0', KLIMA_RATE_LIMIT: '0' },
         });
     });
     after(async () => {
@@ -201,7 +202,7 @@ describe('a client vanishing mid-download', () => {
         const session = http2.connect(`http://127.0.0.1:${srv.port}`);
         try {
             for (let round = 1; round <= 2; ++round) {
-                // both slots busy with stalled downloads; a third download is refused with 503 + Retry-After
+                // both of this client's slots busy with stalled downloads; a third download is refused with 503 + Retry-After
                 const a = await h1Download();
                 assert.equal(a.head.slice(0, 12), 'HTTP/1.1 200');
                 const b = await h2Download(session);

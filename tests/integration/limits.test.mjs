@@ -5,6 +5,7 @@
 // per-connection processing limit queues instead of refusing), and the request body limit (413 problem+json over
 // HTTP/1.1, the stream reset over HTTP/2).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -142,6 +143,31 @@ describe('limits: connections per process, HTTP/2 streams, body size', () => {
         r = await request(srv.port, { method: 'POST', path: '/v1/feedback', headers: { 'content-type': 'application/json' }, body: '{}' });
         assert.notEqual(r.status, 413);
         assert.ok(r.status < 500, r.body);
+    });
+
+    test('a 10 MB body over HTTP/1.1: the 413 reaches the client every time (lingering close), with Content-Length and chunked', async () => {
+        const big = Buffer.alloc(10 * 1024 * 1024, 0x61);
+        const post = (chunked) =>
+            new Promise((resolve) => {
+                const headers = { 'content-type': 'application/json', ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': big.length }) };
+                const req = http.request({ host: '127.0.0.1', port: srv.port, method: 'POST', path: '/v1/feedback', headers, agent: false }, (res) => {
+                    const chunks = [];
+                    res.on('data', (c) => chunks.push(c));
+                    res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }));
+                    res.on('error', (e) => resolve({ status: res.statusCode, error: e.code }));
+                });
+                req.on('error', (e) => resolve({ error: e.code }));
+                if (chunked) for (let i = 0; i < 10; ++i) req.write(big.subarray(i * 1048576, (i + 1) * 1048576));
+                req.end(chunked ? undefined : big);
+            });
+        for (let i = 0; i < 5; ++i) {
+            for (const chunked of [false, true]) {
+                const r = await post(chunked);
+                assert.equal(r.status, 413, `attempt ${i + 1}, ${chunked ? 'chunked' : 'Content-Length'}: ${JSON.stringify(r).slice(0, 300)}`);
+                assert.match(String(r.type), /^application\/problem\+json/);
+                assert.equal(JSON.parse(r.body).type, '/docs/problems#payload-too-large');
+            }
+        }
     });
 
     test('oversize body over HTTP/2: the stream is reset with REFUSED_STREAM, the connection lives on', async () => {

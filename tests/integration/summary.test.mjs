@@ -227,7 +227,7 @@ function setup(adminUrl) {
         for (const row of rows) {
             const [household, cid] = row.split('|');
             tokens.set(household, await new jose.SignJWT({ scope: 'summary:read', cid, jti: crypto.randomUUID() })
-                .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+                .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
                 .setIssuer(ISSUER).setSubject(household).setAudience(client)
                 .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 3600)
                 .sign(key));

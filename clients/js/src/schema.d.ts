@@ -152,8 +152,8 @@ export interface paths {
          *     Excel), `ndjson` (one JSON object per line) or `geojson` (a FeatureCollection of district points; needs a
          *     `district_id` column, and `district_id` in `group_by` when aggregating).
          *
-         *     Queries run under a statement timeout: one that would run too long is stopped and answered with `413` and a
-         *     hint to narrow it.
+         *     Queries run under a statement timeout: one that would run too long is stopped and answered `503`
+         *     `database-timeout` with `Retry-After` (the same status on every route) and a hint to narrow it.
          */
         get: operations["getRecords"];
         put?: never;
@@ -191,8 +191,14 @@ export interface paths {
          *     open correctly in Danish Excel.
          *
          *     The body is gzip-compressed (`Content-Encoding: gzip`) when `Accept-Encoding` allows it. `HEAD` answers
-         *     with the same headers and no body (no database work). The number of simultaneous downloads per server is
-         *     bounded; when every slot is busy the request gets `503` with `Retry-After` instead of waiting.
+         *     with the same headers and no body (no database work). The number of simultaneous downloads per server thread
+         *     is bounded (`KLIMA_DOWNLOADS`); a download beyond it waits in a bounded queue (`KLIMA_DOWNLOAD_QUEUE`, at most
+         *     `KLIMA_DOWNLOAD_QUEUE_MS`) and gets `503` `busy` with `Retry-After` when the queue is full or the wait runs
+         *     out. One client (the app of a verified token, else the client address) holds at most half of the slots and
+         *     half of the queue; beyond that it gets the `503` at once. A download whose client takes no data for
+         *     `KLIMA_DOWNLOAD_STALL_MS` (default 15 s) loses its slot: the response is cut off (HTTP/2: `RST_STREAM`
+         *     `CANCEL`; HTTP/1.1: the connection is closed before the last chunk), so it never passes as complete. A COPY
+         *     stopped by its statement timeout before the first byte is `503` `database-timeout` with `Retry-After`.
          */
         get: operations["downloadDataset"];
         put?: never;
@@ -850,7 +856,7 @@ export interface components {
              * @description Identifies the kind of problem; a link into the documentation (`/docs/problems#<kind>`).
              * @enum {string}
              */
-            type: "/docs/problems#bad-request" | "/docs/problems#invalid-parameter" | "/docs/problems#unauthorized" | "/docs/problems#forbidden" | "/docs/problems#not-found" | "/docs/problems#method-not-allowed" | "/docs/problems#not-acceptable" | "/docs/problems#gone" | "/docs/problems#payload-too-large" | "/docs/problems#query-too-large" | "/docs/problems#headers-too-large" | "/docs/problems#uri-too-long" | "/docs/problems#unsupported-media-type" | "/docs/problems#too-many-requests" | "/docs/problems#internal-error" | "/docs/problems#database-unavailable" | "/docs/problems#database-timeout" | "/docs/problems#busy" | "/docs/problems#shutting-down" | "/docs/problems#invalid-token" | "/docs/problems#insufficient-scope" | "/docs/problems#consent-unavailable" | "/docs/problems#country-not-allowed" | "/docs/problems#origin-not-allowed";
+            type: "/docs/problems#bad-request" | "/docs/problems#invalid-parameter" | "/docs/problems#unauthorized" | "/docs/problems#forbidden" | "/docs/problems#not-found" | "/docs/problems#method-not-allowed" | "/docs/problems#not-acceptable" | "/docs/problems#gone" | "/docs/problems#payload-too-large" | "/docs/problems#headers-too-large" | "/docs/problems#uri-too-long" | "/docs/problems#unsupported-media-type" | "/docs/problems#too-many-requests" | "/docs/problems#internal-error" | "/docs/problems#database-unavailable" | "/docs/problems#database-timeout" | "/docs/problems#busy" | "/docs/problems#shutting-down" | "/docs/problems#invalid-token" | "/docs/problems#insufficient-scope" | "/docs/problems#consent-unavailable" | "/docs/problems#country-not-allowed" | "/docs/problems#origin-not-allowed";
             title: string;
             status: number;
             detail?: string;
@@ -1381,25 +1387,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The query ran into the server's time limit; narrow it as the `detail` suggests. */
-        QueryTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/docs/problems#query-too-large",
-                 *       "title": "Query too large",
-                 *       "status": 413,
-                 *       "detail": "The query ran longer than the server allows. Narrow it.",
-                 *       "instance": "/v1/datasets/energy-district-hourly/records"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description The database is unreachable or did not answer in time. Retry after the given seconds. */
+        /** @description The database is unreachable, did not answer in time, or a query ran into the statement timeout (`database-timeout`, on every route alike; where the client shaped the query, `detail` says how to narrow it). Retry after the given seconds. */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -1803,7 +1791,6 @@ export interface operations {
             400: components["responses"]["InvalidParameter"];
             404: components["responses"]["DatasetNotFound"];
             410: components["responses"]["CursorGone"];
-            413: components["responses"]["QueryTooLarge"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -1888,8 +1875,9 @@ export interface operations {
             404: components["responses"]["DatasetNotFound"];
             429: components["responses"]["TooManyRequests"];
             /**
-             * @description Every download slot is busy (`type` `/docs/problems#busy`), or the database is unavailable.
-             *     Retry after `Retry-After` seconds.
+             * @description Every download slot is busy and the queue is full or its wait ran out, or this client holds its share
+             *     (`type` `/docs/problems#busy`); the database is unavailable (`database-unavailable`); or the COPY ran into
+             *     its statement timeout before the first byte (`database-timeout`). Retry after `Retry-After` seconds.
              */
             503: {
                 headers: {

@@ -26,6 +26,7 @@ static const char consent_check_sql[] = "SELECT status, extract(epoch FROM expir
 enum {
     REJECT_MISSING = AUTH_TOKEN__COUNT, /* no Authorization header */
     REJECT_NOT_BEARER,                  /* another scheme */
+    REJECT_DUPLICATE,                   /* more than one Authorization header */
     REJECT_CONSENT_REVOKED,
     REJECT_CONSENT_EXPIRED,
     REJECT_UNKNOWN_CONSENT,
@@ -40,6 +41,7 @@ static const char *const reject_reasons[REJECT__COUNT] = {
     [AUTH_TOKEN_UNKNOWN_KID] = "unknown_kid",
     [AUTH_TOKEN_ALG_MISMATCH] = "alg_mismatch",
     [AUTH_TOKEN_BAD_SIGNATURE] = "bad_signature",
+    [AUTH_TOKEN_BAD_TYP] = "not_access_token",
     [AUTH_TOKEN_BAD_ISSUER] = "wrong_issuer",
     [AUTH_TOKEN_BAD_AUDIENCE] = "wrong_audience",
     [AUTH_TOKEN_EXPIRED] = "expired",
@@ -47,6 +49,7 @@ static const char *const reject_reasons[REJECT__COUNT] = {
     [AUTH_TOKEN_BAD_CLAIMS] = "bad_claims",
     [REJECT_MISSING] = "missing",
     [REJECT_NOT_BEARER] = "not_bearer",
+    [REJECT_DUPLICATE] = "duplicate_header",
     [REJECT_CONSENT_REVOKED] = "consent_revoked",
     [REJECT_CONSENT_EXPIRED] = "consent_expired",
     [REJECT_UNKNOWN_CONSENT] = "unknown_consent",
@@ -285,7 +288,8 @@ static void token_hash(auth_worker_t *a, const char *token, size_t len, unsigned
 }
 
 /* The token of req's `Authorization: Bearer <token>` (spaces after the scheme skipped) into *out. Returns 0, or the
- * reason it has none: REJECT_MISSING, REJECT_NOT_BEARER, AUTH_TOKEN_MALFORMED (longer than a token may be). */
+ * reason it has none: REJECT_MISSING, REJECT_DUPLICATE (two or more Authorization fields: which one counts would be a
+ * guess), REJECT_NOT_BEARER, AUTH_TOKEN_MALFORMED (longer than a token may be). */
 static int bearer_of(h2o_req_t *req, h2o_iovec_t *out)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
@@ -293,6 +297,8 @@ static int bearer_of(h2o_req_t *req, h2o_iovec_t *out)
 
     if (i == -1)
         return REJECT_MISSING;
+    if (h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, i) != -1)
+        return REJECT_DUPLICATE;
     v = req->headers.entries[i].value;
     if (v.len < 7 || !h2o_lcstris(v.base, 6, H2O_STRLIT("bearer")) || v.base[6] != ' ')
         return REJECT_NOT_BEARER;
@@ -351,6 +357,12 @@ void app_auth_require(h2o_req_t *req, const http_match_t *m, app_auth_cb cb, voi
         return;
     } else if (why == REJECT_NOT_BEARER) {
         reply_no_bearer(req, why, "Only the Bearer scheme is accepted here.");
+        return;
+    } else if (why == REJECT_DUPLICATE) {
+        /* RFC 6750 3.1 invalid_request: 400 */
+        count_rejection(req, why);
+        http_add_header(req, "www-authenticate", "Bearer realm=\"klimaspejl\", error=\"invalid_request\"");
+        http_problem_send(req, HTTP_PROBLEM_BAD_REQUEST, "Send one Authorization header, not several.", "Authorization");
         return;
     } else if (why != 0) {
         reply_invalid(req, AUTH_TOKEN_MALFORMED, "malformed", auth_token_result_detail(AUTH_TOKEN_MALFORMED));

@@ -282,7 +282,7 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
 
 static int catalog_load(catalog_worker_t *c)
 {
-    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c) != 0)
+    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c, NULL) != 0)
         return -1;
     c->loading = 1;
     return 0;

@@ -23,7 +23,10 @@ static const struct {
     {DB_UNAVAILABLE, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_UNAVAILABLE, 1,
      "The database is not reachable right now; try again shortly."},
     {DB_TIMEOUT, NULL, APP_DB_PLAIN, HTTP_PROBLEM_DB_TIMEOUT, 1, "The database did not answer in time; try again shortly."},
-    {DB_QUERY_ERROR, "57014", APP_DB_SHAPED, HTTP_PROBLEM_QUERY_TOO_LARGE, 0,
+    /* a statement timeout is 503 + Retry-After on every route (records and downloads included): the server did not finish
+     * in time, which load can cause as well as the query; where the client shaped the query, the detail says how to
+     * make it cheaper */
+    {DB_QUERY_ERROR, "57014", APP_DB_SHAPED, HTTP_PROBLEM_DB_TIMEOUT, 1,
      "The query ran longer than the server allows. Narrow it: filter on a time column (e.g. hour_utc=gte:...), group fewer "
      "columns, or use a daily/monthly dataset."},
     {DB_QUERY_ERROR, "57014", APP_DB_PLAIN, HTTP_PROBLEM_DB_TIMEOUT, 1, "The query took longer than the server allows."},
@@ -114,12 +117,20 @@ static void call_on_result(void *data, db_status_t status, const PGresult *res)
     app_call_t *call = data;
 
     if (call->req != NULL) {
-        if (status == DB_UNAVAILABLE || status == DB_TIMEOUT)
+        if (status == DB_UNAVAILABLE || status == DB_TIMEOUT || status == DB_CANCELLED)
             app_db_fail(call->req, APP_DB_PLAIN, status, NULL, NULL, NULL);
         else
             call->cb(call->req, call->state, status, res);
     }
     h2o_mem_release_shared(call);
+}
+
+/* Asked by the pool right before the query goes on the wire: a request gone by then (its stream reset in the same loop
+ * iteration) has its query dropped unsent. */
+static int call_wanted(void *data)
+{
+    app_call_t *call = data;
+    return call->req != NULL;
 }
 
 static int db_call(h2o_req_t *req, db_target_t target, const char *sql, int nparams, const char *const *params, app_db_cb cb,
@@ -132,7 +143,7 @@ static int db_call(h2o_req_t *req, db_target_t target, const char *sql, int npar
     call->req = req;
     call->cb = cb;
     call->state = state;
-    if (db_route_query_sql(w->route, target, sql, nparams, params, call_on_result, call) != 0) {
+    if (db_route_query_sql(w->route, target, sql, nparams, params, call_on_result, call, call_wanted) != 0) {
         h2o_mem_release_shared(call);
         app_db_fail(req, APP_DB_PLAIN, DB_UNAVAILABLE, NULL, NULL, NULL);
         return -1;

@@ -27,8 +27,8 @@ int app_db_read(h2o_req_t *req, const char *sql, int nparams, const char *const 
 
 /* How a failed query came about, for the table (flags): */
 typedef enum app_db_query_kind {
-    APP_DB_PLAIN = 0,  /* the server's own query: a statement timeout is 503 db-timeout */
-    APP_DB_SHAPED = 1, /* the client shaped it (records filters, a download): a statement timeout is 413 query-too-large */
+    APP_DB_PLAIN = 0,  /* the server's own query (a statement timeout is 503 database-timeout + Retry-After, as for every kind) */
+    APP_DB_SHAPED = 1, /* the client shaped it (records filters, a download): a statement timeout's detail says how to narrow it */
     APP_DB_INPUT = 2   /* request values reach SQL that checks them: a data exception (class 22) is 400 naming the
                           parameter (the error's column, or tz for a time zone) */
 } app_db_query_kind_t;

@@ -188,7 +188,7 @@ static void on_origins(void *data, db_status_t status, const PGresult *res)
 static void on_reload(h2o_timeout_entry_t *te)
 {
     gate_worker_t *g = H2O_STRUCT_FROM_MEMBER(gate_worker_t, reload_entry, te);
-    if (!g->loading && g->aw->db != NULL && db_pool_query_sql(g->aw->db, sql_origins, 0, NULL, on_origins, g) == 0)
+    if (!g->loading && g->aw->db != NULL && db_pool_query_sql(g->aw->db, sql_origins, 0, NULL, on_origins, g, NULL) == 0)
         g->loading = 1;
     origins_schedule(g);
 }

@@ -54,6 +54,8 @@ enum {
     M_DB_REPLICA_QUERIES,
     M_DB_REPLICA_IN_FLIGHT,
     M_DB_READS,
+    M_DB_SENT,
+    M_DB_DROPPED,
     M_BUILD_INFO,
     M__COUNT
 };
@@ -91,6 +93,16 @@ static const metrics_family_t families[M__COUNT] = {
                     .type = METRICS_COUNTER,
                     LABEL("target", read_targets),
                     .show_zero = 1},
+    [M_DB_SENT] = {.name = "klimaspejl_db_queries_sent_total",
+                   .help = "Queries put on the wire to PostgreSQL by the request pools (primary and replicas; downloads' COPY "
+                           "excluded).",
+                   .type = METRICS_COUNTER,
+                   .show_zero = 1},
+    [M_DB_DROPPED] = {.name = "klimaspejl_db_queries_dropped_total",
+                      .help = "Queries dropped unsent because their request was gone before they could be sent (an HTTP/2 "
+                              "stream reset right after its HEADERS).",
+                      .type = METRICS_COUNTER,
+                      .show_zero = 1},
     [M_BUILD_INFO] = {.name = "klimaspejl_build_info",
                       .help = "The running version (value 1).",
                       .type = METRICS_GAUGE,
@@ -140,6 +152,8 @@ static void service_publish(app_worker_t *w, void *state)
         metrics_set(meta.m, id, meta.id[M_DB_REPLICA_QUERIES], 1, (int64_t)rs.replica.queries_failed);
         metrics_set(meta.m, id, meta.id[M_DB_REPLICA_IN_FLIGHT], 0, (int64_t)rs.replica.in_flight);
     }
+    metrics_set(meta.m, id, meta.id[M_DB_SENT], 0, (int64_t)(db.queries_sent + rs.replica.queries_sent));
+    metrics_set(meta.m, id, meta.id[M_DB_DROPPED], 0, (int64_t)(db.queries_dropped + rs.replica.queries_dropped));
     metrics_set(meta.m, id, meta.id[M_DB_READS], 0, (int64_t)rs.reads_replica);
     metrics_set(meta.m, id, meta.id[M_DB_READS], 1, (int64_t)rs.reads_primary);
     metrics_set(meta.m, id, meta.id[M_DB_READS], 2, (int64_t)rs.reads_retried);

@@ -2,7 +2,9 @@
  * app/stream — a PostgreSQL COPY ... TO STDOUT streamed to the client with backpressure (the next batch is read only
  * when the client took the last one), so memory stays constant whatever the size; shared by dataset downloads
  * (opendata) and the household export (citizen). Each worker runs at most KLIMA_DOWNLOADS streams at once, each on a
- * connection of its own (COPY cannot run in a pipeline); more get 503 busy with Retry-After. A stream that fails after
+ * connection of its own (COPY cannot run in a pipeline); more wait in a bounded queue, then get 503 busy with
+ * Retry-After. One client holds at most half the slots; a client that takes no data for KLIMA_DOWNLOAD_STALL_MS loses
+ * its slot (app/stream.c). A stream that fails after
  * its first bytes is aborted (the HTTP/1.1 chunked stream or the HTTP/2 stream is reset), never ended as if complete.
  */
 #ifndef KLIMA_APP_STREAM_H
@@ -31,7 +33,8 @@ extern const app_module_t app_stream_module;
 
 /* Streams copy_sql (a COPY ... TO STDOUT with $n placeholders for values[0..nvalues)) to the client on its own
  * connection (a replica's when one is healthy), within the worker's download slots. HEAD gets the headers only. Sends
- * every answer itself, errors before the first byte as problem+json (a statement timeout is 413 query-too-large). */
+ * every answer itself, errors before the first byte as problem+json (a statement timeout is 503 database-timeout with Retry-After,
+ * as on every route). */
 void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *values, size_t nvalues, const app_stream_opts_t *o);
 
 #endif

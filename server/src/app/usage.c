@@ -188,7 +188,7 @@ static void usage_flush(app_usage_t *u)
     u->sending = u->counting;
     u->counting = t;
     params[0] = json.data;
-    if (db_pool_query_sql(u->aw->db, usage_add_sql, 1, params, on_flushed, u) != 0) {
+    if (db_pool_query_sql(u->aw->db, usage_add_sql, 1, params, on_flushed, u, NULL) != 0) {
         /* no connection right now: undo the swap (counting is still empty) and try at the next tick */
         t = u->sending;
         u->sending = u->counting;

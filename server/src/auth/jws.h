@@ -25,6 +25,7 @@ typedef enum auth_jws_result {
     AUTH_JWS_UNKNOWN_KID,   /* kid missing or not in the keyring */
     AUTH_JWS_ALG_MISMATCH,  /* alg is not the algorithm the kid's key is bound to */
     AUTH_JWS_BAD_SIGNATURE, /* the signature does not verify */
+    AUTH_JWS_BAD_TYP,       /* the header's typ is not the kind of token expected (RFC 8725 3.11) */
 } auth_jws_result_t;
 
 /* A decoded, not yet verified JWS. */
@@ -51,6 +52,11 @@ void auth_jws_clear(auth_jws_t *j);
  * kid's algorithm, crit, signature. On AUTH_JWS_OK stores the claims in *claims (a new reference the caller releases
  * with json_decref); otherwise *claims is NULL. */
 auth_jws_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, json_t **claims);
+
+/* auth_jws_verify, and then the header's typ must name typ ("at+jwt", "session+jwt"): compared without case, with or
+ * without the "application/" prefix (RFC 7515 4.1.9); AUTH_JWS_BAD_TYP otherwise, so one kind of token signed with the
+ * same keys is never accepted as another (RFC 8725 3.11, RFC 9068 4). */
+auth_jws_result_t auth_jws_verify_typ(const auth_keyring_t *kr, const char *typ, const char *token, size_t len, json_t **claims);
 
 /* A NumericDate claim (RFC 7519: seconds since the epoch, written as an integer here; fractions are refused) into
  * *out; returns 0, or -1 when it is absent or not an integer. */

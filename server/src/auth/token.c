@@ -20,6 +20,7 @@ static const struct {
     [AUTH_TOKEN_UNKNOWN_KID] = {"unknown kid", "The token's kid names no key of this service (see /.well-known/jwks.json)."},
     [AUTH_TOKEN_ALG_MISMATCH] = {"alg mismatch", "The token's alg is not the algorithm its key (kid) is bound to."},
     [AUTH_TOKEN_BAD_SIGNATURE] = {"bad signature", "The token's signature does not verify."},
+    [AUTH_TOKEN_BAD_TYP] = {"not an access token", "The token's typ header is not at+jwt (RFC 9068)."},
     [AUTH_TOKEN_BAD_ISSUER] = {"wrong issuer", "The token's iss is not this service."},
     [AUTH_TOKEN_BAD_AUDIENCE] = {"wrong audience", "The token's aud is not a registered client of this service."},
     [AUTH_TOKEN_EXPIRED] = {"expired", "The token has expired (exp is past, 60 s leeway)."},
@@ -72,7 +73,7 @@ char *auth_token_sign(const auth_keyring_t *kr, const char *iss, const char *sub
                   "jti", jti, "iat", (json_int_t)now, "nbf", (json_int_t)now, "exp", (json_int_t)(now + ttl));
     claims = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    out = claims != NULL ? auth_jws_sign(kr, "at+jwt", claims) : NULL;
+    out = claims != NULL ? auth_jws_sign(kr, AUTH_TOKEN_TYP, claims) : NULL;
     free(claims);
     return out;
 }
@@ -91,7 +92,7 @@ auth_token_result_t auth_token_verify(const auth_keyring_t *kr, const char *iss,
     auth_token_result_t r;
 
     memset(out, 0, sizeof(*out));
-    if ((r = (auth_token_result_t)auth_jws_verify(kr, token, len, &claims)) != AUTH_TOKEN_OK)
+    if ((r = (auth_token_result_t)auth_jws_verify_typ(kr, AUTH_TOKEN_TYP, token, len, &claims)) != AUTH_TOKEN_OK)
         goto exit;
     if ((s = json_string_value(json_object_get(claims, "iss"))) == NULL || strcmp(s, iss) != 0) {
         r = AUTH_TOKEN_BAD_ISSUER;

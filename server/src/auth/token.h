@@ -15,6 +15,7 @@
 
 #define AUTH_TOKEN_MAX_LEN AUTH_JWS_MAX_LEN /* longer bearer tokens are refused unparsed */
 #define AUTH_TOKEN_MAX_TTL 3600             /* exp - iat of an access token */
+#define AUTH_TOKEN_TYP "at+jwt"             /* the typ header of access tokens (RFC 9068), checked on verify */
 #define AUTH_TOKEN_LEEWAY 60                /* clock skew allowed on exp, nbf and iat */
 #define AUTH_CLIENT_ID_MAX 64
 
@@ -26,11 +27,12 @@ typedef enum auth_token_result {
     AUTH_TOKEN_UNKNOWN_KID = AUTH_JWS_UNKNOWN_KID,
     AUTH_TOKEN_ALG_MISMATCH = AUTH_JWS_ALG_MISMATCH,
     AUTH_TOKEN_BAD_SIGNATURE = AUTH_JWS_BAD_SIGNATURE,
-    AUTH_TOKEN_BAD_ISSUER,    /* iss is not this service */
-    AUTH_TOKEN_BAD_AUDIENCE,  /* aud missing, not a client id, or not the expected audience */
-    AUTH_TOKEN_EXPIRED,       /* exp + leeway is past */
-    AUTH_TOKEN_NOT_YET_VALID, /* nbf or iat - leeway is in the future */
-    AUTH_TOKEN_BAD_CLAIMS,    /* sub, cid, scope, jti, iat or exp missing or malformed, or a lifetime over 1 hour */
+    AUTH_TOKEN_BAD_TYP = AUTH_JWS_BAD_TYP, /* not an access token (typ other than at+jwt: a session cookie, say) */
+    AUTH_TOKEN_BAD_ISSUER,                 /* iss is not this service */
+    AUTH_TOKEN_BAD_AUDIENCE,               /* aud missing, not a client id, or not the expected audience */
+    AUTH_TOKEN_EXPIRED,                    /* exp + leeway is past */
+    AUTH_TOKEN_NOT_YET_VALID,              /* nbf or iat - leeway is in the future */
+    AUTH_TOKEN_BAD_CLAIMS,                 /* sub, cid, scope, jti, iat or exp missing or malformed, or a lifetime over 1 hour */
     AUTH_TOKEN__COUNT
 } auth_token_result_t;
 

@@ -41,7 +41,14 @@ static const setting_t settings[] = {
     {"KLIMA_DOWNLOAD_TIMEOUT_MS", "--download-timeout-ms", KIND_UINT, OFF(download_timeout_ms), "600000", 0, 86400000,
      "statement_timeout of a whole download (0 = none)"},
     {"KLIMA_DOWNLOADS", "--downloads", KIND_UINT, OFF(downloads), "4", 1, 256,
-     "concurrent downloads per worker thread (each its own database connection); more get 503 + Retry-After"},
+     "concurrent downloads per worker thread (each its own database connection); more wait in the queue; one client holds "
+     "at most half of them"},
+    {"KLIMA_DOWNLOAD_QUEUE", "--download-queue", KIND_UINT, OFF(download_queue), "16", 0, 4096,
+     "downloads per worker thread that may wait for a slot (one client at most half); beyond it 503 + Retry-After"},
+    {"KLIMA_DOWNLOAD_QUEUE_MS", "--download-queue-ms", KIND_UINT, OFF(download_queue_ms), "10000", 0, 600000,
+     "how long a download waits for a slot before it gets 503 + Retry-After (0 = no queue)"},
+    {"KLIMA_DOWNLOAD_STALL_MS", "--download-stall-ms", KIND_UINT, OFF(download_stall_ms), "15000", 0, 3600000,
+     "a download whose client takes no data for this many milliseconds loses its slot and is cut off (0 = never)"},
     {"KLIMA_KEYS_DIR", "--keys-dir", KIND_STRING, OFF(keys_dir), NULL, 0, 0, "directory of the token signing keys"},
     {"KLIMA_ISSUER", "--issuer", KIND_STRING, OFF(issuer), NULL, 0, 0,
      "issuer (iss) of consent tokens and base of the OAuth metadata URLs (default: http(s)://HOST:PORT of the first listen "
@@ -66,6 +73,9 @@ static const setting_t settings[] = {
     {"KLIMA_H2_MAX_STREAMS", "--h2-max-streams", KIND_UINT, OFF(h2_max_streams), "100", 1, 100,
      "HTTP/2 requests of one connection processed at once, the rest wait (the server advertises "
      "SETTINGS_MAX_CONCURRENT_STREAMS 100 and refuses streams beyond it)"},
+    {"KLIMA_H2_MAX_RESETS", "--h2-max-resets", KIND_UINT, OFF(h2_max_resets), "100", 0, 1000000,
+     "HTTP/2: streams one connection may reset before their response started, per second; beyond it GOAWAY "
+     "(ENHANCE_YOUR_CALM) and the connection is closed (rapid reset; 0 = no limit)"},
     {"KLIMA_MAX_BODY_BYTES", "--max-body-bytes", KIND_UINT, OFF(max_body_bytes), "65536", 1024, 67108864,
      "request body limit in bytes (HTTP/1.1: 413; HTTP/2: the stream is reset with REFUSED_STREAM)"},
     {"KLIMA_REQUEST_TIMEOUT_MS", "--request-timeout-ms", KIND_UINT, OFF(request_timeout_ms), "10000", 100, 600000,

@@ -21,13 +21,15 @@ typedef struct config_rate {
 typedef struct config {
     char *listen[CONFIG_MAX_LISTEN]; /* "host:port" strings, at least one */
     size_t nlisten;
-    unsigned threads;       /* worker threads; 0 in the table means "number of cores" */
-    char *db_url;           /* libpq conninfo for the server's role (klima_api) */
-    char *db_admin_url;     /* conninfo for migrate/seed/ingest/refresh (owner role); defaults to db_url */
-    char *db_read_urls;     /* comma-separated replica conninfos, or NULL */
-    unsigned db_conns;      /* pipelined connections per worker thread */
-    unsigned db_timeout_ms; /* a query not answered within this gets 503 */
-    unsigned downloads;     /* concurrent COPY downloads per worker thread */
+    unsigned threads;                           /* worker threads; 0 in the table means "number of cores" */
+    char *db_url;                               /* libpq conninfo for the server's role (klima_api) */
+    char *db_admin_url;                         /* conninfo for migrate/seed/ingest/refresh (owner role); defaults to db_url */
+    char *db_read_urls;                         /* comma-separated replica conninfos, or NULL */
+    unsigned db_conns;                          /* pipelined connections per worker thread */
+    unsigned db_timeout_ms;                     /* a query not answered within this gets 503 */
+    unsigned downloads;                         /* concurrent COPY downloads per worker thread */
+    unsigned download_queue, download_queue_ms; /* downloads per worker waiting for a slot, and for how long at most */
+    unsigned download_stall_ms;                 /* a download whose client takes nothing for this long loses its slot */
     unsigned statement_timeout_ms, download_timeout_ms;
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
     int dev_login;
@@ -37,6 +39,7 @@ typedef struct config {
     /* connection and request limits (http/server) */
     unsigned max_connections;    /* open client connections per process; beyond it new ones are closed at once */
     unsigned h2_max_streams;     /* HTTP/2 requests of one connection processed at once; the rest wait */
+    unsigned h2_max_resets;      /* HTTP/2 streams a connection may abandon per second before GOAWAY (0 = no limit) */
     unsigned max_body_bytes;     /* request body limit (413 beyond) */
     unsigned request_timeout_ms; /* HTTP/1.1: a whole request must arrive within this (slowloris, keep-alive idle) */
     unsigned idle_timeout_ms;    /* HTTP/2: a connection without a request in progress is closed after this */

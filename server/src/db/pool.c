@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/connect.h"
+#include "db/defer.h"
 #include "db/pool.h"
 
 typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
@@ -70,12 +71,15 @@ struct db_pool {
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick_entry;
     uint64_t queries_ok, queries_failed, last_ok_ms;
-    unsigned rr; /* round-robin start for picking a connection */
+    uint64_t queries_sent;
+    db_defer_t pending; /* accepted in this loop iteration, sent at its end (db/defer) */
+    unsigned rr;        /* round-robin start for picking a connection */
     int destroying;
 };
 
 static void conn_connect(conn_t *c);
 static void conn_on_io(h2o_socket_t *sock, const char *err);
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
 
 static void conn_close_socket(conn_t *c)
 {
@@ -395,6 +399,7 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
     h2o_timeout_init(loop, &pool->flush_timeout, 0);
     h2o_timeout_init(loop, &pool->tick_timeout, 100);
     pool->tick_entry.cb = pool_on_tick;
+    db_defer_init(&pool->pending, loop, &pool->flush_timeout, pool_send, pool);
     h2o_timeout_link(loop, &pool->tick_timeout, &pool->tick_entry);
     pool->conns = calloc(nconns, sizeof(*pool->conns));
     if (pool->conns == NULL)
@@ -420,6 +425,7 @@ void db_pool_destroy(db_pool_t *pool)
     if (pool == NULL)
         return;
     pool->destroying = 1;
+    db_defer_dispose(&pool->pending);
     for (unsigned i = 0; i < pool->nconns; ++i) {
         conn_t *c = &pool->conns[i];
         conn_reset(c, DB_UNAVAILABLE, NULL);
@@ -490,6 +496,7 @@ static int conn_submit(conn_t *c, const char *name, int need_prepare, const char
     }
     if (PQpipelineSync(c->pg) != 1)
         goto fail;
+    ++c->pool->queries_sent;
     if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? dyn_slot : -1) != 0)
         goto fail;
     if (!h2o_timeout_is_linked(&c->flush_entry))
@@ -502,8 +509,10 @@ fail:
     return -1;
 }
 
-int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+/* Puts one query on a ready connection's pipeline. Returns 0, or -1 when no connection is ready or libpq refused it. */
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
 {
+    db_pool_t *pool = ctx;
     conn_t *c = pick_conn(pool);
     uint64_t h = hash_bytes(sql, strlen(sql), HASH_SEED);
     if (h == 0)
@@ -534,6 +543,12 @@ int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char 
     return 0;
 }
 
+int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
+                      db_wanted_cb wanted)
+{
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, cb, data, wanted) : -1;
+}
+
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
 {
     memset(out, 0, sizeof(*out));
@@ -544,7 +559,9 @@ void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
         out->in_flight += pool->conns[i].q_len;
     }
     out->queries_ok = pool->queries_ok;
-    out->queries_failed = pool->queries_failed;
+    out->queries_failed = pool->queries_failed + pool->pending.failed;
+    out->queries_sent = pool->queries_sent;
+    out->queries_dropped = pool->pending.dropped;
     out->last_ok_ms = pool->last_ok_ms;
 }
 

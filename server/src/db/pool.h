@@ -19,7 +19,8 @@ typedef enum db_status {
     DB_QUERY_ERROR, /* PostgreSQL rejected the query; res holds the error (PQresultErrorField) */
     DB_UNAVAILABLE, /* no usable connection, or the connection was lost (or the server shut down, SQLSTATE class 08 or
                        57P01..57P03) while the query was in flight; res NULL */
-    DB_TIMEOUT      /* no answer within the pool's timeout; the connection was reset; res NULL */
+    DB_TIMEOUT,     /* no answer within the pool's timeout; the connection was reset; res NULL */
+    DB_CANCELLED    /* never sent: its wanted callback said nobody waits for it any more (the client went away); res NULL */
 } db_status_t;
 
 /* Where a query may run when read replicas are configured (see db/route.h): the primary (writes, and reads that must
@@ -29,12 +30,18 @@ typedef enum db_target { DB_TARGET_PRIMARY = 0, DB_TARGET_READ } db_target_t;
 /* Called exactly once per accepted query, on the pool's thread. res is owned by the pool and valid only during the call. */
 typedef void (*db_result_cb)(void *data, db_status_t status, const PGresult *res);
 
+/* Asked (when not NULL) right before an accepted query goes on the wire: 0 means nobody waits for its answer any more
+ * (an HTTP/2 stream reset in the same loop iteration), so it is dropped unsent and its callback gets DB_CANCELLED. */
+typedef int (*db_wanted_cb)(void *data);
+
 typedef struct db_pool_stats {
     unsigned connections_ready; /* established and in pipeline mode */
     unsigned connections_total;
     uint64_t in_flight; /* queries sent and not yet answered */
     uint64_t queries_ok, queries_failed;
-    uint64_t last_ok_ms; /* h2o_now of the last successful query, 0 if none */
+    uint64_t queries_sent;    /* put on the wire to PostgreSQL */
+    uint64_t queries_dropped; /* accepted, then dropped unsent (DB_CANCELLED) */
+    uint64_t last_ok_ms;      /* h2o_now of the last successful query, 0 if none */
 } db_pool_stats_t;
 
 /* Creates a pool of nconns connections on loop and starts connecting (asynchronously). timeout_ms bounds the wait for
@@ -46,11 +53,15 @@ db_pool_t *db_pool_create(h2o_evloop_t *loop, const char *conninfo, unsigned nco
 /* Closes every connection. Callbacks of queries still in flight are called with DB_UNAVAILABLE first. */
 void db_pool_destroy(db_pool_t *pool);
 
-/* Queues sql (parameters as $1.., never text from a request: see opendata/query.c) with text parameters (NULL entries
- * are SQL NULL) on the least busy ready connection. Each connection prepares a statement the first time it sees the
- * exact text and keeps up to 256 such plans. sql is copied. Returns 0 when queued (cb will be called later, never from
- * within this call), or -1 when no connection is ready (cb is not called; the caller answers 503). */
-int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
+/* Accepts sql (parameters as $1.., never text from a request: see opendata/query.c) with text parameters (NULL entries
+ * are SQL NULL). Accepted queries wait, copied, until the end of the loop iteration; then each one that is still wanted
+ * (wanted NULL, or wanted(data) != 0) goes to the least busy ready connection, the others are dropped unsent. So a
+ * request that vanishes in the iteration that made its query (HEADERS and RST_STREAM in one read) costs PostgreSQL
+ * nothing. Each connection prepares a statement the first time it sees the exact text and keeps up to 256 such plans.
+ * Returns 0 when accepted (cb will be called later, never from within this call), or -1 when no connection is ready
+ * (cb is not called; the caller answers 503). */
+int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
+                      db_wanted_cb wanted);
 
 /* Whether at least one connection is ready (db_pool_query_sql would accept a query now). */
 int db_pool_ready(db_pool_t *pool);

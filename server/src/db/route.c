@@ -40,6 +40,7 @@ typedef struct read_call {
     db_route_t *route;
     db_result_cb cb;
     void *data;
+    db_wanted_cb wanted;
     char *sql;
     int nparams;
     char **params;
@@ -139,7 +140,7 @@ static void on_replica_result(void *data, db_status_t status, const PGresult *re
 
     if (retry) {
         ++r->reads_retried;
-        if (db_pool_query_sql(r->primary, c->sql, c->nparams, (const char *const *)c->params, c->cb, c->data) != 0)
+        if (db_pool_query_sql(r->primary, c->sql, c->nparams, (const char *const *)c->params, c->cb, c->data, c->wanted) != 0)
             c->cb(c->data, DB_UNAVAILABLE, NULL);
     } else {
         c->cb(c->data, status, res);
@@ -147,8 +148,15 @@ static void on_replica_result(void *data, db_status_t status, const PGresult *re
     read_call_free(c);
 }
 
+/* A replica pool asks the read's own caller. */
+static int read_call_wanted(void *data)
+{
+    read_call_t *c = data;
+    return c->wanted == NULL || c->wanted(c->data);
+}
+
 static int read_on_replica(db_route_t *r, int rep, const char *sql, int nparams, const char *const *params, db_result_cb cb,
-                           void *data)
+                           void *data, db_wanted_cb wanted)
 {
     read_call_t *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -156,6 +164,7 @@ static int read_on_replica(db_route_t *r, int rep, const char *sql, int nparams,
     c->route = r;
     c->cb = cb;
     c->data = data;
+    c->wanted = wanted;
     c->nparams = nparams;
     if ((c->sql = str_dup(sql)) == NULL)
         goto fail;
@@ -167,7 +176,7 @@ static int read_on_replica(db_route_t *r, int rep, const char *sql, int nparams,
                 goto fail;
         }
     }
-    if (db_pool_query_sql(r->replicas[rep].pool, sql, nparams, params, on_replica_result, c) != 0)
+    if (db_pool_query_sql(r->replicas[rep].pool, sql, nparams, params, on_replica_result, c, read_call_wanted) != 0)
         goto fail;
     ++r->reads_replica;
     return 0;
@@ -176,27 +185,28 @@ fail:
     return -1;
 }
 
-static int route_read(db_route_t *r, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int route_read(db_route_t *r, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
+                      db_wanted_cb wanted)
 {
     int rep;
 
-    if ((rep = pick_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data) == 0)
+    if ((rep = pick_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data, wanted) == 0)
         return 0;
-    if (db_pool_query_sql(r->primary, sql, nparams, params, cb, data) == 0) {
+    if (db_pool_query_sql(r->primary, sql, nparams, params, cb, data, wanted) == 0) {
         ++r->reads_primary;
         return 0;
     }
-    if ((rep = pick_any_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data) == 0)
+    if ((rep = pick_any_replica(r)) >= 0 && read_on_replica(r, rep, sql, nparams, params, cb, data, wanted) == 0)
         return 0;
     return -1;
 }
 
 int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int nparams, const char *const *params, db_result_cb cb,
-                       void *data)
+                       void *data, db_wanted_cb wanted)
 {
     if (target == DB_TARGET_PRIMARY)
-        return db_pool_query_sql(r->primary, sql, nparams, params, cb, data);
-    return route_read(r, sql, nparams, params, cb, data);
+        return db_pool_query_sql(r->primary, sql, nparams, params, cb, data, wanted);
+    return route_read(r, sql, nparams, params, cb, data, wanted);
 }
 
 const char *db_route_read_conninfo(db_route_t *r)
@@ -255,7 +265,7 @@ static void on_tick(h2o_timeout_entry_t *te)
     if (!open)
         return; /* relinked by the next fence */
     if (r->lsn_gen != r->fence_gen) {
-        if (!r->lsn_loading && db_pool_query_sql(r->primary, lsn_sql, 0, NULL, on_fence_lsn, r) == 0) {
+        if (!r->lsn_loading && db_pool_query_sql(r->primary, lsn_sql, 0, NULL, on_fence_lsn, r, NULL) == 0) {
             r->lsn_loading = 1;
             r->lsn_gen = r->fence_gen;
             r->fence_lsn[0] = '\0';
@@ -272,7 +282,7 @@ static void on_tick(h2o_timeout_entry_t *te)
             p->route = r;
             p->replica = i;
             p->gen = r->lsn_gen;
-            if (db_pool_query_sql(rep->pool, caught_up_sql, 1, params, on_probe, p) == 0)
+            if (db_pool_query_sql(rep->pool, caught_up_sql, 1, params, on_probe, p, NULL) == 0)
                 rep->probing = 1;
             else
                 free(p);
@@ -356,6 +366,8 @@ void db_route_get_stats(db_route_t *r, db_route_stats_t *out)
         out->replica.in_flight += s.in_flight;
         out->replica.queries_ok += s.queries_ok;
         out->replica.queries_failed += s.queries_failed;
+        out->replica.queries_sent += s.queries_sent;
+        out->replica.queries_dropped += s.queries_dropped;
         if (s.last_ok_ms > out->replica.last_ok_ms)
             out->replica.last_ok_ms = s.last_ok_ms;
         out->replicas_usable += replica_usable(&r->replicas[i]);

@@ -51,9 +51,10 @@ void db_route_destroy(db_route_t *r);
 /* The primary pool (owned by r): writes, LISTEN's peer data, reads that must be fresh. */
 db_pool_t *db_route_primary(db_route_t *r);
 
-/* Like db_pool_query_sql, on the primary (DB_TARGET_PRIMARY) or as a read (DB_TARGET_READ). */
+/* Like db_pool_query_sql, on the primary (DB_TARGET_PRIMARY) or as a read (DB_TARGET_READ). A read retried on the
+ * primary after a replica dropped it is asked wanted again. */
 int db_route_query_sql(db_route_t *r, db_target_t target, const char *sql, int nparams, const char *const *params, db_result_cb cb,
-                       void *data);
+                       void *data, db_wanted_cb wanted);
 
 /* The conninfo a read on a connection of its own (a COPY download) should use: a usable replica's, round-robin, or the
  * primary's. Owned by r. */

@@ -6,6 +6,7 @@
 
 #include "core/strutil.h"
 #include "http/accesslog.h"
+#include "http/conn.h"
 #include "http/dispatch.h"
 #include "http/metrics.h"
 #include "http/problem.h"
@@ -95,6 +96,8 @@ static void on_request_disposed(void *p)
     uint64_t us = 0;
 
     --w->inflight;
+    if (req->res.status == 0)
+        http_conn_note_abandoned(req);
     if (dispatch.metrics == NULL && w->_accesslog == NULL)
         return;
     begin = !h2o_timeval_is_null(&req->timestamps.request_begin_at) ? &req->timestamps.request_begin_at : &req->processed_at.at;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/strutil.h"
+#include "http/conn.h"
 #include "http/filter.h"
 #include "http/problem.h"
 
@@ -63,6 +64,8 @@ static h2o_ostream_t **rewrite_error(filter_t *self, h2o_req_t *req, h2o_ostream
     replace_ostream_t *ostr;
     h2o_iovec_t body;
 
+    if (req->res.status == 413 || req->res.status == 400)
+        http_conn_linger(req); /* h2o closes the connection after this answer, with the body unread */
     if (req->res.status == 413) {
         kind = HTTP_PROBLEM_PAYLOAD_TOO_LARGE;
         str_fmt(detail, sizeof(detail), "The request body may be at most %zu bytes.", self->conf.max_body);

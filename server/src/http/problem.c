@@ -16,7 +16,6 @@ const http_problem_info_t http_problem_table[HTTP_PROBLEM__COUNT] = {
     [HTTP_PROBLEM_NOT_ACCEPTABLE] = {"not-acceptable", 406, "Not acceptable"},
     [HTTP_PROBLEM_GONE] = {"gone", 410, "Gone"},
     [HTTP_PROBLEM_PAYLOAD_TOO_LARGE] = {"payload-too-large", 413, "Payload too large"},
-    [HTTP_PROBLEM_QUERY_TOO_LARGE] = {"query-too-large", 413, "Query too large"},
     [HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported media type"},
     [HTTP_PROBLEM_TOO_MANY_REQUESTS] = {"too-many-requests", 429, "Too many requests"},
     [HTTP_PROBLEM_HEADERS_TOO_LARGE] = {"headers-too-large", 431, "Request header fields too large"},

@@ -18,6 +18,7 @@
 #include "core/strutil.h"
 #include "core/time.h"
 #include "http/accesslog.h"
+#include "http/conn.h"
 #include "http/dispatch.h"
 #include "http/filter.h"
 #include "http/metrics.h"
@@ -64,11 +65,11 @@ static void connections_publish(http_worker_t *w)
     metrics_set(server.metrics, w->id, server.m_refused, 0, (int64_t)w->connections_refused);
 }
 
-/* sock->on_close of every accepted connection: h2o calls it on the worker's thread when it disposes the socket, whatever
- * ended the connection (either side closed it, a timeout, an upgrade to HTTP/2 keeps the same socket). */
-static void on_connection_closed(void *data)
+/* Through http/conn's sock->on_close of every accepted connection: h2o calls it on the worker's thread when it disposes
+ * the socket, whatever ended the connection (either side closed it, a timeout, an upgrade to HTTP/2 keeps the same
+ * socket). */
+static void on_connection_closed(http_worker_t *w)
 {
-    http_worker_t *w = data;
 
     __atomic_sub_fetch(&server.connections, 1, __ATOMIC_RELAXED);
     --w->connections;
@@ -110,10 +111,13 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             refuse_connection(w, sock);
             continue;
         }
+        if (http_conn_accepted(w, sock, on_connection_closed) != 0) {
+            __atomic_sub_fetch(&server.connections, 1, __ATOMIC_RELAXED);
+            h2o_socket_close(sock);
+            continue;
+        }
         ++w->connections;
         connections_publish(w);
-        sock->on_close.cb = on_connection_closed;
-        sock->on_close.data = w;
         h2o_accept(&w->_accept_ctx, sock);
     }
 }
@@ -294,6 +298,10 @@ static int setup_tls_and_limits(const config_t *cfg)
                      "under systemd); accepting at most %u",
                      cfg->max_connections, (unsigned long long)rl.rlim_cur, server.max_connections);
         }
+    }
+    if (http_conn_init(cfg, server.metrics) != 0) {
+        log_error("out of memory for the connection metrics");
+        return -1;
     }
     if (server.metrics != NULL) {
         metrics_family_t open = {

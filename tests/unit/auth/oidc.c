@@ -135,7 +135,15 @@ int main(void)
     CHECK_STR(id.sub, "citizen-42");
     CHECK_STR(id.nonce, "n0nce");
     /* truncated, and an empty signature */
-    CHECK_INT(auth_oidc_verify(o, tok, strlen(tok) - 5, now, &id), AUTH_OIDC_BAD_SIGNATURE);
+    /* cut to a length no base64url text has: not canonical, so malformed before any signature check */
+    CHECK_INT(auth_oidc_verify(o, tok, strlen(tok) - 5, now, &id), AUTH_OIDC_MALFORMED);
+    {
+        /* one character of the signature changed (still canonical): the signature does not verify */
+        char *bad = strdup(tok), *c = strrchr(bad, '.') + 10;
+        *c = *c == 'A' ? 'B' : 'A';
+        CHECK_INT(auth_oidc_verify(o, bad, strlen(bad), now, &id), AUTH_OIDC_BAD_SIGNATURE);
+        free(bad);
+    }
     CHECK_INT(auth_oidc_verify(o, tok, (size_t)(strrchr(tok, '.') - tok + 1), now, &id), AUTH_OIDC_BAD_SIGNATURE);
     CHECK_INT(auth_oidc_verify(o, tok, (size_t)(strrchr(tok, '.') - tok), now, &id), AUTH_OIDC_MALFORMED);
     CHECK_INT(auth_oidc_verify(o, "", 0, now, &id), AUTH_OIDC_MALFORMED);

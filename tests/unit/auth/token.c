@@ -63,6 +63,13 @@ static char *sign_with(const auth_key_t *k, jwt_alg_t alg, const char *kid, cons
     return out;
 }
 
+/* An access token as the server signs it (typ at+jwt), with k (and its kid). */
+static char *sign_at(const auth_key_t *k, const char *claims)
+{
+    auth_keyring_t one = {.signing = k};
+    return auth_jws_sign(&one, AUTH_TOKEN_TYP, claims);
+}
+
 static auth_token_result_t verify(const auth_keyring_t *kr, const char *tok, int64_t now)
 {
     auth_claims_t c;
@@ -169,18 +176,36 @@ int main(void)
         CHECK_INT(verify(kr, mix, now), AUTH_TOKEN_ALG_MISMATCH);
         free(mix);
         /* the RS256 key verifies its own tokens (rotation: old keys keep verifying) */
-        char *rsok = sign_with(rs, JWT_ALG_RS256, rkid, cl, rs->private_pem, strlen(rs->private_pem));
+        char *rsok = sign_at(rs, cl);
         CHECK_INT(verify(kr, rsok, now), AUTH_TOKEN_OK);
         free(rsok);
+        /* the same claims signed right but as a plain JWT (libjwt writes typ "JWT"): not an access token (RFC 9068) */
+        char *plain = sign_with(es, JWT_ALG_ES256, kid, cl, es->private_pem, strlen(es->private_pem));
+        CHECK_INT(verify(kr, plain, now), AUTH_TOKEN_BAD_TYP);
+        free(plain);
+        /* one canonical encoding: the signature padded, or in the standard alphabet, is malformed */
+        {
+            char *good = sign_at(es, cl), *p;
+            size_t n = strlen(good);
+            char *padded = malloc(n + 3), *std = strdup(good);
+            CHECK_INT(verify(kr, good, now), AUTH_TOKEN_OK);
+            memcpy(padded, good, n);
+            memcpy(padded + n, "==", 3);
+            CHECK_INT(verify(kr, padded, now), AUTH_TOKEN_MALFORMED);
+            for (p = strrchr(std, '.'); *p != '\0'; ++p)
+                *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+            if (strcmp(std, good) != 0)
+                CHECK_INT(verify(kr, std, now), AUTH_TOKEN_MALFORMED);
+            free(good);
+            free(padded);
+            free(std);
+        }
         /* lifetime over one hour */
-        char *longlived = sign_with(es, JWT_ALG_ES256, kid, claims_json((long)now, (long)now, (long)now + 7200, AUD, ISS),
-                                    es->private_pem, strlen(es->private_pem));
+        char *longlived = sign_at(es, claims_json((long)now, (long)now, (long)now + 7200, AUD, ISS));
         CHECK_INT(verify(kr, longlived, now), AUTH_TOKEN_BAD_CLAIMS);
         free(longlived);
         /* aud that is no client id (e.g. a session token) */
-        char *sess =
-            sign_with(es, JWT_ALG_ES256, kid, claims_json((long)now, (long)now, (long)now + 600, "klimaspejl:session", ISS),
-                      es->private_pem, strlen(es->private_pem));
+        char *sess = sign_at(es, claims_json((long)now, (long)now, (long)now + 600, "klimaspejl:session", ISS));
         CHECK_INT(auth_token_verify(kr, ISS, NULL, sess, strlen(sess), now, &c), AUTH_TOKEN_BAD_AUDIENCE);
         free(sess);
     }

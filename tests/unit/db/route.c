@@ -63,8 +63,8 @@ static void test_unreachable(void)
     CHECK_INT(st.replicas, 2);
     CHECK_INT(st.replicas_usable, 0);
     /* nothing is ready: both kinds of query are refused at once, and no callback runs */
-    CHECK_INT(db_route_query_sql(r, DB_TARGET_PRIMARY, "SELECT 1", 0, NULL, on_result, NULL), -1);
-    CHECK_INT(db_route_query_sql(r, DB_TARGET_READ, "SELECT 3", 0, NULL, on_result, NULL), -1);
+    CHECK_INT(db_route_query_sql(r, DB_TARGET_PRIMARY, "SELECT 1", 0, NULL, on_result, NULL, NULL), -1);
+    CHECK_INT(db_route_query_sql(r, DB_TARGET_READ, "SELECT 3", 0, NULL, on_result, NULL, NULL), -1);
     CHECK_INT(called, 0);
     /* with nothing usable a download falls back to the primary's conninfo */
     CHECK_STR(db_route_read_conninfo(r), "host=/nonexistent/klima port=1 connect_timeout=1");
