@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import * as jose from 'jose';
 
-import { DB_ADMIN_URL, assertCleanExit, psql, request, runCli, sleep, startServer } from './harness.mjs';
+import { DB_ADMIN_URL, assertCleanExit, freePort, psql, request, runCli, sleep, startServer } from './harness.mjs';
 import { SpecChecker, assertMatchesSpec, loadSpec } from './openapi-check.mjs';
 
 // Every token-endpoint and personal-route answer is checked against api-spec/openapi.yaml.
@@ -426,5 +426,51 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
             psql(DB_ADMIN_URL, `SELECT core.consent_revoke('${cid}', 'admin')`);
             await refusedEverywhere(port, good);
         });
+    });
+});
+
+// Issue 15, must-show 7: the dev login lets anyone sign in as a demo household, so it warns at start and starts only on
+// loopback listen addresses without TLS unless KLIMA_DEV_LOGIN=force.
+describe('dev login: a warning at start, refused off loopback and with TLS unless forced', () => {
+    const serve = (env) =>
+        runCli(['serve'], { env: { KLIMA_DB_URL: 'host=/nonexistent dbname=x', KLIMA_LOG_LEVEL: 'info', ...env }, timeout: 20_000 });
+
+    test('a non-loopback listen address or TLS refuses to start, naming the setting', () => {
+        const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-devtls-'));
+        try {
+            for (const env of [
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '0.0.0.0:1' },
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '127.0.0.1:1,[::]:1' },
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '127.0.0.1:1', KLIMA_TLS_CERT: path.join(certDir, 'c.pem'), KLIMA_TLS_KEY: path.join(certDir, 'k.pem') },
+            ]) {
+                const r = serve(env);
+                assert.notEqual(r.status, 0, `${JSON.stringify(env)} started:\n${r.stderr}`);
+                assert.match(r.stderr, /KLIMA_DEV_LOGIN=1 refused: (a listen address is not loopback \(KLIMA_LISTEN\)|TLS is configured \(KLIMA_TLS_CERT\))/);
+                assert.match(r.stderr, /KLIMA_DEV_LOGIN=force/);
+            }
+        } finally {
+            fs.rmSync(certDir, { recursive: true, force: true });
+        }
+    });
+
+    test('on loopback it starts with a warning; force starts on every address, still warning; off says nothing', async () => {
+        const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-keys-'));
+        try {
+            assert.equal(runCli(['keygen'], { env: { KLIMA_KEYS_DIR: keysDir } }).status, 0);
+            for (const [value, wildcard, warned] of [['1', false, true], ['force', true, true], ['0', false, false]]) {
+                const env = { KLIMA_KEYS_DIR: keysDir, KLIMA_DEV_LOGIN: value, KLIMA_LOG_LEVEL: 'info' };
+                // a wildcard listen address (KLIMA_LISTEN=0.0.0.0:PORT) is still reachable on 127.0.0.1:PORT
+                if (wildcard) env.KLIMA_LISTEN = `0.0.0.0:${await freePort()}`;
+                const srv = await startServer({ env, port: wildcard ? Number(env.KLIMA_LISTEN.split(':')[1]) : undefined });
+                const out = srv.output();
+                assertCleanExit(assert, await srv.stop());
+                if (wildcard) assert.match(out, /listening on http:\/\/0\.0\.0\.0:/);
+                if (warned) assert.match(out, /warn the dev login is ON \(KLIMA_DEV_LOGIN=(1|force)\): anyone who reaches this server can sign in/);
+                else assert.doesNotMatch(out, /dev login is ON/);
+                if (wildcard) assert.match(out, /forced although a listen address is not loopback/);
+            }
+        } finally {
+            fs.rmSync(keysDir, { recursive: true, force: true });
+        }
     });
 });
