@@ -56,7 +56,8 @@ SELECT is(
 SELECT is(
     (SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'api' AND 'household' = ANY (p.proargnames)),
-    ARRAY['consent_check', 'oauth_code_create'], 'no api function takes a household id but oauth_code_create and consent_check');
+    ARRAY['consent_check', 'login_session_start', 'oauth_code_create'],
+    'no api function takes a household id but oauth_code_create, login_session_start and consent_check');
 
 INSERT INTO core.households VALUES ('00000000-0000-4000-8000-00000000e001', 1, 'apartment', '2', 70);
 CREATE TEMP TABLE cs ON COMMIT DROP AS

@@ -185,7 +185,7 @@ export function rawExchange(port, bytes, { waitMs = 3000 } = {}) {
 //   { port, proc, output(): stdout+stderr so far, stop({signal, timeoutMs}): SIGTERM by default, resolves { code, signal, output } }.
 export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads = '2', port: fixedPort } = {}) {
     const port = fixedPort ?? (await freePort());
-    if (env.KLIMA_DEV_LOGIN === '1') {
+    if (env.KLIMA_DEV_LOGIN === '1' || env.KLIMA_DEV_LOGIN === 'force') {
         // the dev login lists demo households only while the database grants it (meta.dev_login, as server/run does);
         // a server started against a missing or unmigrated database on purpose simply gets no grant
         const admin = conninfoWith(dbUrl, { user: DB_ADMIN_URL.match(/user=(\S+)/)?.[1] || 'postgres' });

@@ -6,6 +6,7 @@
 #include "app/route.h"
 #include "consent/authorize.h"
 #include "consent/login.h"
+#include "consent/logout.h"
 #include "consent/module.h"
 #include "consent/revoke.h"
 #include "consent/token.h"
@@ -16,7 +17,6 @@
 static struct {
     auth_oidc_t *oidc;
     int dev_login;
-    int secure_cookies;
 } consent;
 
 /* Pages and forms of this server answer no other origin; apps call token and revoke, also from browsers. */
@@ -28,6 +28,7 @@ static const app_route_t consent_routes[] = {
     {"POST", "/oauth/login", consent_login_dev, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
     {"POST", "/oauth/oidc/callback", consent_login_oidc_callback, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
     {"POST", "/oauth/consent", consent_authorize_decision, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
+    {"POST", "/oauth/logout", consent_logout, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
     {"POST", "/oauth/token", consent_token, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
     {"POST", "/oauth/revoke", consent_revoke, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
 };
@@ -74,7 +75,6 @@ static int consent_start(const config_t *cfg, char *err, size_t errlen)
     if (dev_login_check(cfg, err, errlen) != 0)
         return -1;
     consent.dev_login = cfg->dev_login != 0;
-    consent.secure_cookies = cfg->tls_cert != NULL && cfg->tls_cert[0] != '\0';
     if (cfg->oidc_issuer != NULL || cfg->oidc_key != NULL || cfg->oidc_client_id != NULL ||
         cfg->oidc_authorization_endpoint != NULL) {
         /* any OIDC setting asks for the production login: all of them must be right, or the server does not start */
@@ -103,9 +103,4 @@ const auth_oidc_t *consent_oidc(void)
 int consent_dev_login(void)
 {
     return consent.dev_login;
-}
-
-int consent_secure_cookies(void)
-{
-    return consent.secure_cookies;
 }
