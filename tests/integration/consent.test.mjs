@@ -364,7 +364,7 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
         const { browser, consentHtml, household } = await approve(port, thirdParty, 'summary:read', challenge);
         // the consent screen says who is signed in, with a "not you?" form
         assert.match(consentHtml, new RegExp(`signed in as the household <strong>${household.slice(0, 8)}…</strong>`));
-        assert.match(consentHtml, /<form id="signed-in" method="post" action="\/oauth\/logout">/);
+        assert.match(consentHtml, /<form id="signed-in-as" method="post" action="\/oauth\/logout">/);
         assert.match(consentHtml, /id="not-you"/);
         const sid = browser.cookies.get('__Host-klima_session');
         const again = await browser.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
@@ -391,7 +391,7 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
     test('"Not you?" signs out and starts the authorization request again at the login', async () => {
         const { challenge } = pkce();
         const { browser, consentHtml } = await approve(port, thirdParty, 'summary:read', challenge);
-        const notYou = /<form id="signed-in"[\s\S]*?<\/form>/.exec(consentHtml)[0];
+        const notYou = /<form id="signed-in-as"[\s\S]*?<\/form>/.exec(consentHtml)[0];
         const fields = hidden(notYou);
         assert.ok(fields.q.includes(`client_id=${thirdParty}`), fields.q);
         const r = await browser.go({ path: '/oauth/logout', form: fields });

@@ -126,7 +126,7 @@ static void signed_in_as(sbuf_t *b, const consent_authz_t *a, const char *lang, 
 {
     char shortid[9];
     str_fmt(shortid, sizeof(shortid), "%.8s", a->household);
-    sbuf_puts(b, "<form id=\"signed-in\" method=\"post\" action=\"/oauth/logout\"><p>");
+    sbuf_puts(b, "<form id=\"signed-in-as\" method=\"post\" action=\"/oauth/logout\"><p>");
     html_escape(b, text(lang, "signed_in"));
     sbuf_puts(b, " <strong>");
     html_escape(b, shortid);
