@@ -14,15 +14,16 @@
 /* meta.catalog (sql/migrations/0008_releases.sql) builds each dataset's entry: its meta.datasets row, columns,
  * derived_from and disclosure control. */
 /* Each entry gains "sql_types": the view's column types as PostgreSQL declares them (read by parse_dataset, then removed:
- * the metadata routes never show it). The first load of the process also reads the time zones the database knows. */
+ * the metadata routes never show it). */
 #define CATALOG_SELECT                                                                                                             \
     "SELECT coalesce(json_agg(c.entry || jsonb_build_object('sql_types', coalesce((SELECT jsonb_object_agg(a.attname, "            \
     "format_type(a.atttypid, a.atttypmod)) FROM pg_catalog.pg_attribute a WHERE a.attrelid = "                                     \
     "to_regclass(c.entry->>'source_view') AND a.attnum > 0 AND NOT a.attisdropped), '{}'::jsonb)) ORDER BY c.id), "                \
     "'[]'::json)::text FROM meta.catalog c"
 const char app_catalog_sql[] = CATALOG_SELECT;
-static const char catalog_tz_sql[] =
-    "SELECT (" CATALOG_SELECT "), (SELECT string_agg(name, ',') FROM pg_catalog.pg_timezone_names WHERE name !~ ',')";
+/* A query of its own (pg_timezone_names reads the time zone files: ~150 ms), so that a short statement timeout delays
+ * only the time zones, never the catalog. */
+static const char catalog_tz_sql[] = "SELECT string_agg(name, ',') FROM pg_catalog.pg_timezone_names WHERE name !~ ','";
 
 typedef struct name_flag {
     const char *name;
@@ -324,6 +325,9 @@ fail:
 int app_catalog_tz_known(const char *name)
 {
     tz_list_t *t = atomic_load(&tz_list);
+    /* the defaults of this service are in every PostgreSQL's list: they work before it is loaded */
+    if (strcmp(name, "Europe/Copenhagen") == 0 || strcmp(name, "UTC") == 0)
+        return 1;
     if (t == NULL)
         return -1;
     return bsearch(&name, t->names, t->n, sizeof(*t->names), cmp_name) != NULL;
@@ -362,7 +366,7 @@ int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz)
 typedef struct catalog_worker {
     app_worker_t *w;
     app_catalog_t **holder; /* shared (refcounted); NULL until first loaded */
-    int loading;
+    int loading, tz_loading;
     unsigned ticks;
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;
@@ -409,9 +413,6 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
             log_error("cannot load the dataset catalog: %s", PQresultErrorMessage(res));
         return;
     }
-    /* the time zones first: a worker whose catalog is loaded always finds them */
-    if (PQnfields(res) == 2 && !PQgetisnull(res, 0, 1))
-        tz_list_store(PQgetvalue(res, 0, 1));
     if (c->w->db == NULL || (cat = app_catalog_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0))) == NULL)
         return; /* the worker is stopping (the pool is being destroyed), or the text is not a catalog (logged) */
     holder = h2o_mem_alloc_shared(NULL, sizeof(*holder), catalog_holder_dispose);
@@ -425,8 +426,7 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
 
 static int catalog_load(catalog_worker_t *c)
 {
-    const char *sql = atomic_load(&tz_list) == NULL ? catalog_tz_sql : app_catalog_sql;
-    if (c->loading || db_pool_query_sql(c->w->db, sql, 0, NULL, on_catalog, c) != 0)
+    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c) != 0)
         return -1;
     c->loading = 1;
     return 0;
@@ -470,12 +470,26 @@ static void catalog_worker_dispose(app_worker_t *w, void *state)
     free(c);
 }
 
-/* Once a second: load the catalog until it is there, then reload it every minute. */
+static void on_tz(void *data, db_status_t status, const PGresult *res)
+{
+    catalog_worker_t *c = data;
+    c->tz_loading = 0;
+    if (status == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        tz_list_store(PQgetvalue(res, 0, 0));
+    else if (status == DB_QUERY_ERROR)
+        log_warn("cannot load the time zone names (pg_timezone_names), retrying: %s", PQresultErrorMessage(res));
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute; after the catalog, the time zones
+ * until some worker of the process has them. */
 static void catalog_tick(app_worker_t *w, void *state)
 {
     catalog_worker_t *c = state;
     if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
         catalog_load(c);
+    if (c != NULL && c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL &&
+        db_pool_query_sql(c->w->db, catalog_tz_sql, 0, NULL, on_tz, c) == 0)
+        c->tz_loading = 1;
 }
 
 /* NOTIFY klima_dataset_refreshed (payload "<dataset id> <version>"), or the listener reconnected (NULL). */

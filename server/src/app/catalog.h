@@ -85,8 +85,9 @@ app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len);
 /* Finds a column by name (len bytes); NULL if unknown. */
 const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len);
 
-/* Whether name is a time zone the database knows (pg_timezone_names, exact spelling; loaded once per process with the
- * first catalog): 1 yes, 0 no, -1 not loaded yet (the database has not answered since start). Any thread. */
+/* Whether name is a time zone the database knows (pg_timezone_names, exact spelling; loaded once per process, within a
+ * second or two after the first catalog): 1 yes, 0 no, -1 not loaded yet. Europe/Copenhagen and UTC, the service's
+ * defaults, are 1 from the start. Any thread. */
 int app_catalog_tz_known(const char *name);
 
 /* Checks the time zone parameter `param` (value tz) before it reaches SQL: an IANA name the database knows. Sends 400
