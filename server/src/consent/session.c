@@ -14,7 +14,8 @@
 
 #define SESSION_ID_LEN 43 /* base64url of 32 random bytes */
 
-const char *consent_session_id(h2o_req_t *req)
+/* The session id of req's cookie (43 base64url characters, the cookie given exactly once), in the pool, or NULL. */
+static const char *consent_session_id(h2o_req_t *req)
 {
     const char *sid = consent_cookie_get(req, CONSENT_SESSION_COOKIE);
     return sid != NULL && b64url_is_token(sid, SESSION_ID_LEN, SESSION_ID_LEN) ? sid : NULL;

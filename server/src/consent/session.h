@@ -19,9 +19,6 @@
 #define CONSENT_SESSION_COOKIE "__Host-klima_session"
 #define CONSENT_SESSION_TTL 1800
 
-/* The session id of req's cookie (43 base64url characters, the cookie given exactly once), in the pool, or NULL. */
-const char *consent_session_id(h2o_req_t *req);
-
 /* The bytea literal of the SHA-256 of req's session id (the key of api.login_session*), or NULL without a session. */
 const char *consent_session_hash(h2o_req_t *req);
 
