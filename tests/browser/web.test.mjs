@@ -248,6 +248,7 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         await page.click('#sign-out');
         assert.equal((await logout).status(), 204);
         await page.waitForSelector('#signed-out:not([hidden])');
+        assert.match(await page.textContent('#status'), /signed out, also of klimaspejl's login/);
         assert.ok(!(await page.context().cookies()).some((c) => c.name === '__Host-klima_session'), 'the session cookie is gone');
         await page.click('#sign-in');
         await page.waitForSelector('input[name="household"], button[value="approve"]');
