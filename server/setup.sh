@@ -200,6 +200,9 @@ klima_pg_start() {
             -c "max_parallel_workers=2"
             -c "log_min_messages=warning"
             -c "log_min_error_statement=panic"
+            # application and database on every line: tests/run's fuzz layer reads the ERROR lines of its own server
+            # (tests/integration/sqlerrors.test.mjs)
+            -c "log_line_prefix=%m [%p] %q%a@%d "
         )
         if klima_as_pg "$KLIMA_PG_BIN/pg_ctl" start -D "$data" -l "$data/server.log" -w -t 60 -s \
             -o "${opts[*]@Q}"; then

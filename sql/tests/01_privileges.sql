@@ -1,7 +1,7 @@
 -- klima_api (the server's role) reads only what is published: the api views, the api functions and the catalog.
 -- Nothing in core (raw, personal) or rollup (per-household and unsuppressed figures) is readable.
 BEGIN;
-SELECT plan(19);
+SELECT plan(26);
 \ir helpers.psql
 
 SELECT ok(NOT has_schema_privilege('klima_api', 'core', 'USAGE'), 'klima_api has no USAGE on schema core');
@@ -56,7 +56,8 @@ SELECT is(
 SELECT is(
     (SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'api' AND 'household' = ANY (p.proargnames)),
-    ARRAY['consent_check', 'oauth_code_create'], 'no api function takes a household id but oauth_code_create and consent_check');
+    ARRAY['consent_check', 'login_session_start', 'oauth_code_create'],
+    'no api function takes a household id but oauth_code_create, login_session_start and consent_check');
 
 INSERT INTO core.households VALUES ('00000000-0000-4000-8000-00000000e001', 1, 'apartment', '2', 70);
 CREATE TEMP TABLE cs ON COMMIT DROP AS
@@ -95,6 +96,18 @@ SELECT is((SELECT array_agg(name ORDER BY name) FROM calls, cs
            WHERE pg_temp.as_api_state(format(q, cs.energy_only)) <> CASE WHEN name = 'me_energy' OR name = 'me_timeseries'
                                                                         THEN 'ok' ELSE '28000' END),
           NULL, 'a consent without the function''s scope is refused (energy:read opens me_energy only)');
+
+-- Login sessions (issue 15): started at the login, read while active, ended by sign-out, never readable as a table.
+SELECT ok(NOT has_table_privilege('klima_api', 'core.login_sessions', 'SELECT'), 'klima_api cannot read core.login_sessions');
+SET LOCAL ROLE klima_api;
+SELECT ok(api.login_session_start(sha256('sid-1'), '00000000-0000-4000-8000-00000000e001'), 'a session starts');
+SELECT is((SELECT household_id FROM api.login_session(sha256('sid-1'))), '00000000-0000-4000-8000-00000000e001'::uuid,
+          'an active session names its household');
+SELECT is((SELECT count(*) FROM api.login_session(sha256('sid-2')))::int, 0, 'an unknown session id is no session');
+SELECT ok(api.login_session_end(sha256('sid-1')), 'sign-out ends it');
+SELECT is((SELECT count(*) FROM api.login_session(sha256('sid-1')))::int, 0, 'an ended session is no session');
+SELECT ok(NOT api.login_session_end(sha256('sid-1')), 'ending it again ends nothing');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

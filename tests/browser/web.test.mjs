@@ -234,6 +234,38 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    // Issue 15, must-show 4: on a shared computer, "Log ud" then "Log ind" starts at the login, never with the previous
+    // household. The session cookie is __Host- and Secure, which Chromium keeps on http://127.0.0.1 (loopback).
+    test('sign in, sign out, sign in: the login form, never the previous household', async () => {
+        const page = await newPage();
+        await signIn(page);
+        const session = (await page.context().cookies()).find((c) => c.name === '__Host-klima_session');
+        assert.ok(session, 'Chromium kept the __Host- session cookie over http://127.0.0.1');
+        assert.equal(session.secure, true);
+        assert.equal(session.httpOnly, true);
+        assert.equal(session.path, '/');
+        const logout = page.waitForResponse((r) => r.url().endsWith('/oauth/logout'));
+        await page.click('#sign-out');
+        assert.equal((await logout).status(), 204);
+        await page.waitForSelector('#signed-out:not([hidden])');
+        assert.match(await page.textContent('#status'), /signed out, also of klimaspejl's login/);
+        assert.ok(!(await page.context().cookies()).some((c) => c.name === '__Host-klima_session'), 'the session cookie is gone');
+        await page.click('#sign-in');
+        await page.waitForSelector('input[name="household"], button[value="approve"]');
+        assert.ok(await page.$('input[name="household"]'), 'the login form');
+        assert.equal(await page.$('button[value="approve"]'), null, 'not the consent screen of the previous household');
+        // another household this time: the consent screen names it
+        const second = await page.getAttribute('input[name="household"] >> nth=1', 'value');
+        await page.check(`input[name="household"][value="${second}"]`);
+        await page.click('form[action="/oauth/login"] button[type="submit"]');
+        await page.waitForSelector('button[value="approve"]');
+        assert.match(await page.textContent('#signed-in-as'), new RegExp(`${second.slice(0, 8)}…`));
+        // "Not you?" signs out and shows the login again
+        await page.click('#not-you');
+        await page.waitForSelector('input[name="household"]');
+        await page.context().close();
+    });
+
     test('my apps: revoke a third-party app in one click', async () => {
         const page = await newPage();
         await signIn(page);

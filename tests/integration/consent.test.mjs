@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import * as jose from 'jose';
 
-import { DB_ADMIN_URL, assertCleanExit, psql, request, runCli, sleep, startServer } from './harness.mjs';
+import { DB_ADMIN_URL, assertCleanExit, freePort, psql, request, runCli, sleep, startServer } from './harness.mjs';
 import { SpecChecker, assertMatchesSpec, loadSpec } from './openapi-check.mjs';
 
 // Every token-endpoint and personal-route answer is checked against api-spec/openapi.yaml.
@@ -44,9 +44,14 @@ class Browser {
         for (const c of [].concat(r.headers['set-cookie'] || [])) {
             const [kv, ...attrs] = c.split(';').map((s) => s.trim());
             const i = kv.indexOf('=');
-            this.cookies.set(kv.slice(0, i), kv.slice(i + 1));
-            assert.ok(attrs.includes('HttpOnly'), `cookie ${kv.slice(0, i)} is HttpOnly`);
-            assert.ok(attrs.includes('SameSite=Lax'), `cookie ${kv.slice(0, i)} is SameSite=Lax`);
+            const name = kv.slice(0, i);
+            if (attrs.includes('Max-Age=0')) this.cookies.delete(name);
+            else this.cookies.set(name, kv.slice(i + 1));
+            assert.ok(attrs.includes('HttpOnly'), `cookie ${name} is HttpOnly`);
+            assert.ok(attrs.includes('SameSite=Lax'), `cookie ${name} is SameSite=Lax`);
+            // what a browser requires of a __Host- cookie: Secure, Path=/, no Domain
+            assert.ok(name.startsWith('__Host-'), `cookie ${name} has the __Host- prefix`);
+            assert.ok(attrs.includes('Secure') && attrs.includes('Path=/') && !attrs.some((a) => /^Domain=/i.test(a)), c);
         }
         return r;
     }
@@ -85,7 +90,7 @@ async function approve(port, clientId, scope, challenge, { days = '365', lang = 
     assert.equal(login.csrf.length, 43);
     r = await b.go({ path: '/oauth/login', form: { csrf: login.csrf, q: login.q, household } });
     assert.equal(r.status, 303, r.body);
-    assert.ok(b.cookies.has('klima_session'));
+    assert.ok(b.cookies.has('__Host-klima_session'));
     r = await b.go({ path: r.headers.location });
     assert.equal(r.status, 200, r.body);
     const consentHtml = r.body;
@@ -352,6 +357,115 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
         assert.equal(new URL(r.headers.location).searchParams.get('error'), 'access_denied');
     });
 
+    // Issue 15, must-show 4: sign-out ends the server-side session; the CSRF token is bound to the session; Origin is
+    // checked on the consent service's own forms.
+    test('sign-out ends the login server-side: the old cookie no longer shows the consent screen nor approves', async () => {
+        const { challenge } = pkce();
+        const { browser, consentHtml, household } = await approve(port, thirdParty, 'summary:read', challenge);
+        // the consent screen says who is signed in, with a "not you?" form
+        assert.match(consentHtml, new RegExp(`signed in as the household <strong>${household.slice(0, 8)}…</strong>`));
+        assert.match(consentHtml, /<form id="signed-in-as" method="post" action="\/oauth\/logout">/);
+        assert.match(consentHtml, /id="not-you"/);
+        const sid = browser.cookies.get('__Host-klima_session');
+        const again = await browser.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        assert.match(again.body, /action="\/oauth\/consent"/, 'signed in: the consent screen, no login');
+        const form = hidden(again.body);
+        const out = await browser.go({ path: '/oauth/logout', form: {}, headers: { origin: `http://127.0.0.1:${port}` } });
+        assert.equal(out.status, 204, out.body);
+        assert.ok(!browser.cookies.has('__Host-klima_session'), 'the cookie is dropped');
+        // the same browser: the login form
+        let r = await browser.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        assert.equal(r.status, 200);
+        assert.match(r.body, /name="household"/, 'the login form after sign-out');
+        assert.doesNotMatch(r.body, /action="\/oauth\/consent"/);
+        // someone who kept the old cookie (a shared computer): the session is over at the server too
+        const thief = new Browser(port);
+        thief.cookies.set('__Host-klima_session', sid);
+        r = await thief.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        assert.match(r.body, /name="household"/, 'the old session id shows the login form');
+        r = await thief.go({ path: '/oauth/consent', form: { ...form, decision: 'approve', days: '30' } });
+        assert.equal(r.status, 403, r.body);
+        assert.match(r.body, /expired or was signed out/);
+    });
+
+    test('"Not you?" signs out and starts the authorization request again at the login', async () => {
+        const { challenge } = pkce();
+        const { browser, consentHtml } = await approve(port, thirdParty, 'summary:read', challenge);
+        const notYou = /<form id="signed-in-as"[\s\S]*?<\/form>/.exec(consentHtml)[0];
+        const fields = hidden(notYou);
+        assert.ok(fields.q.includes(`client_id=${thirdParty}`), fields.q);
+        const r = await browser.go({ path: '/oauth/logout', form: fields });
+        assert.equal(r.status, 303, r.body);
+        assert.equal(r.headers.location, `/oauth/authorize?${fields.q}`);
+        const login = await browser.go({ path: r.headers.location });
+        assert.match(login.body, /name="household"/, 'the login form');
+    });
+
+    test('CSRF: a planted cookie, another session\'s token and two session cookies are refused', async () => {
+        const { challenge } = pkce();
+        const victim = (await approve(port, thirdParty, 'summary:read', challenge)).browser;
+        const page = await victim.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        const form = hidden(page.body);
+        // the attacker's own, legitimately obtained session and its token
+        const attacker = new Browser(port);
+        const own = await attacker.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        const attackerCsrf = hidden(own.body).csrf;
+        const attackerSid = attacker.cookies.get('__Host-klima_session');
+        const post = (cookie, csrf) =>
+            request(port, {
+                method: 'POST',
+                path: '/oauth/consent',
+                headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+                body: new URLSearchParams({ ...form, csrf, decision: 'approve', days: '30' }).toString(),
+            });
+        const victimCookie = `__Host-klima_session=${victim.cookies.get('__Host-klima_session')}`;
+        const cases = [
+            ['a planted double-submit cookie (the old klima_csrf scheme)', `${victimCookie}; klima_csrf=${'x'.repeat(43)}`, 'x'.repeat(43)],
+            ["another session's token", victimCookie, attackerCsrf],
+            ['a second session cookie in front', `__Host-klima_session=${attackerSid}; ${victimCookie}`, form.csrf],
+            ['a second session cookie behind', `${victimCookie}; __Host-klima_session=${attackerSid}`, form.csrf],
+            ['no token', victimCookie, ''],
+        ];
+        for (const [what, cookie, csrf] of cases) {
+            const r = await post(cookie, csrf);
+            assert.equal(r.status, 403, `${what}: ${r.status} ${r.body}`);
+            assert.match(r.body, /csrf/, what);
+        }
+        // the victim's own token with the victim's session is what works
+        const ok = await post(victimCookie, form.csrf);
+        assert.equal(ok.status, 303, ok.body);
+    });
+
+    test('Origin and Referer: a foreign one is 403 on login, consent and logout; the own one passes', async () => {
+        const { challenge } = pkce();
+        const b = new Browser(port);
+        const page = await b.go({ path: authorizePath(thirdParty, 'summary:read', challenge) });
+        const login = hidden(page.body);
+        const household = /name="household" value="([0-9a-f-]{36})"/.exec(page.body)[1];
+        const foreign = [{ origin: 'https://evil.example' }, { origin: 'null' }, { referer: 'https://evil.example/page' },
+            { origin: `http://127.0.0.1:${port}.evil.example` }];
+        for (const headers of foreign) {
+            for (const [p, f] of [['/oauth/login', { ...login, household }], ['/oauth/consent', { ...login, decision: 'approve' }], ['/oauth/logout', {}]]) {
+                const r = await b.go({ path: p, form: f, headers });
+                assert.equal(r.status, 403, `${p} ${JSON.stringify(headers)}: ${r.status} ${r.body}`);
+                assert.match(r.body, /Origin or Referer/);
+            }
+        }
+        const own = await b.go({ path: '/oauth/login', form: { ...login, household }, headers: { origin: `http://127.0.0.1:${port}` } });
+        assert.equal(own.status, 303, own.body);
+        const ref = await b.go({ path: '/oauth/logout', form: {}, headers: { referer: `http://127.0.0.1:${port}/oauth/authorize?x=1` } });
+        assert.equal(ref.status, 204, ref.body);
+        // the token endpoint is for apps on their own origins (CORS): no Origin check there
+        const tok = await request(port, {
+            method: 'POST',
+            path: '/oauth/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://app.example' },
+            body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', client_id: thirdParty, code_verifier: 'x', redirect_uri: REDIRECT }).toString(),
+        });
+        assert.equal(tok.status, 400, tok.body);
+        assert.match(tok.body, /invalid_grant|invalid_request/);
+    });
+
     describe('bearer tokens minted by jose with the service key', () => {
         let key, cid, good;
         const sign = async (claims, header = {}) =>
@@ -450,5 +564,51 @@ describe('consent: OAuth 2.0 + PKCE, consent tokens, revocation', () => {
             psql(DB_ADMIN_URL, `SELECT core.consent_revoke('${cid}', 'admin')`);
             await refusedEverywhere(port, good);
         });
+    });
+});
+
+// Issue 15, must-show 7: the dev login lets anyone sign in as a demo household, so it warns at start and starts only on
+// loopback listen addresses without TLS unless KLIMA_DEV_LOGIN=force.
+describe('dev login: a warning at start, refused off loopback and with TLS unless forced', () => {
+    const serve = (env) =>
+        runCli(['serve'], { env: { KLIMA_DB_URL: 'host=/nonexistent dbname=x', KLIMA_LOG_LEVEL: 'info', ...env }, timeout: 20_000 });
+
+    test('a non-loopback listen address or TLS refuses to start, naming the setting', () => {
+        const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-devtls-'));
+        try {
+            for (const env of [
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '0.0.0.0:1' },
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '127.0.0.1:1,[::]:1' },
+                { KLIMA_DEV_LOGIN: '1', KLIMA_LISTEN: '127.0.0.1:1', KLIMA_TLS_CERT: path.join(certDir, 'c.pem'), KLIMA_TLS_KEY: path.join(certDir, 'k.pem') },
+            ]) {
+                const r = serve(env);
+                assert.notEqual(r.status, 0, `${JSON.stringify(env)} started:\n${r.stderr}`);
+                assert.match(r.stderr, /KLIMA_DEV_LOGIN=1 refused: (a listen address is not loopback \(KLIMA_LISTEN\)|TLS is configured \(KLIMA_TLS_CERT\))/);
+                assert.match(r.stderr, /KLIMA_DEV_LOGIN=force/);
+            }
+        } finally {
+            fs.rmSync(certDir, { recursive: true, force: true });
+        }
+    });
+
+    test('on loopback it starts with a warning; force starts on every address, still warning; off says nothing', async () => {
+        const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-keys-'));
+        try {
+            assert.equal(runCli(['keygen'], { env: { KLIMA_KEYS_DIR: keysDir } }).status, 0);
+            for (const [value, wildcard, warned] of [['1', false, true], ['force', true, true], ['0', false, false]]) {
+                const env = { KLIMA_KEYS_DIR: keysDir, KLIMA_DEV_LOGIN: value, KLIMA_LOG_LEVEL: 'info' };
+                // a wildcard listen address (KLIMA_LISTEN=0.0.0.0:PORT) is still reachable on 127.0.0.1:PORT
+                if (wildcard) env.KLIMA_LISTEN = `0.0.0.0:${await freePort()}`;
+                const srv = await startServer({ env, port: wildcard ? Number(env.KLIMA_LISTEN.split(':')[1]) : undefined });
+                const out = srv.output();
+                assertCleanExit(assert, await srv.stop());
+                if (wildcard) assert.match(out, /listening on http:\/\/0\.0\.0\.0:/);
+                if (warned) assert.match(out, /warn the dev login is ON \(KLIMA_DEV_LOGIN=(1|force)\): anyone who reaches this server can sign in/);
+                else assert.doesNotMatch(out, /dev login is ON/);
+                if (wildcard) assert.match(out, /forced although a listen address is not loopback/);
+            }
+        } finally {
+            fs.rmSync(keysDir, { recursive: true, force: true });
+        }
     });
 });

@@ -35,6 +35,18 @@ export const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehavio
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
+// A deterministic PRNG (mulberry32) in [0, 1), so a failure of a fuzzing test can be replayed from its seed.
+export function rng(seed) {
+    let s = seed >>> 0;
+    return () => {
+        s = (s + 0x6d2b79f5) >>> 0;
+        let t = s;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A TCP port that was free a moment ago on 127.0.0.1.
@@ -168,11 +180,12 @@ export function rawExchange(port, bytes, { waitMs = 3000 } = {}) {
 // The server under test
 
 // Starts `klimaspejl serve` on a free port and waits until /healthz answers. Options: env (added to the
-// environment), dbUrl (KLIMA_DB_URL), args (extra serve flags). Returns a handle:
+// environment), dbUrl (KLIMA_DB_URL), args (extra serve flags), port (when env.KLIMA_LISTEN names its own port, to
+// reach the server on 127.0.0.1:port). Returns a handle:
 //   { port, proc, output(): stdout+stderr so far, stop({signal, timeoutMs}): SIGTERM by default, resolves { code, signal, output } }.
-export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads = '2' } = {}) {
-    const port = await freePort();
-    if (env.KLIMA_DEV_LOGIN === '1') {
+export async function startServer({ env = {}, dbUrl = DB_URL, args = [], threads = '2', port: fixedPort } = {}) {
+    const port = fixedPort ?? (await freePort());
+    if (env.KLIMA_DEV_LOGIN === '1' || env.KLIMA_DEV_LOGIN === 'force') {
         // the dev login lists demo households only while the database grants it (meta.dev_login, as server/run does);
         // a server started against a missing or unmigrated database on purpose simply gets no grant
         const admin = conninfoWith(dbUrl, { user: DB_ADMIN_URL.match(/user=(\S+)/)?.[1] || 'postgres' });

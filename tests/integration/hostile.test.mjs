@@ -6,19 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { assertCleanExit, DB_ADMIN_URL, PG_BIN, request, ROOT, sleep, startServer, waitReady } from './harness.mjs';
-
-// a deterministic PRNG so a failure can be replayed
-function rng(seed) {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+import { assertCleanExit, DB_ADMIN_URL, PG_BIN, request, rng, ROOT, sleep, startServer, waitReady } from './harness.mjs';
 
 const NAMES = ['district', 'district_id', 'day', 'hour_utc', 'hour_dk', 'month', 'fraction', 'mode', 'electricity_kwh', 'suppressed',
     'group_by', 'measures', 'order', 'limit', 'cursor', 'bucket', 'tz', 'format', 'delimiter', 'bom', 'lang', 'from', 'to',

@@ -53,7 +53,8 @@ class Browser {
             this.cookies.set(kv.slice(0, i), kv.slice(i + 1));
             assert.ok(attrs.includes('HttpOnly'), `cookie ${kv.slice(0, i)} is HttpOnly`);
             assert.ok(attrs.includes('SameSite=Lax'), `cookie ${kv.slice(0, i)} is SameSite=Lax`);
-            assert.ok(!attrs.includes('Secure'), 'no Secure attribute without TLS');
+            // __Host- cookies are Secure with and without TLS (browsers keep them on http://localhost and 127.0.0.1)
+            assert.ok(attrs.includes('Secure'), 'Secure also without TLS');
         }
         return r;
     }
@@ -178,11 +179,11 @@ describe('oidc: citizen login through a configured OpenID Connect identity provi
 
     test('the whole flow: authorize, the provider, callback, session, consent, code, token, personal call', async () => {
         const { b, state, nonce, verifier } = await startLogin();
-        assert.ok(!b.cookies.has('klima_session'));
+        assert.ok(!b.cookies.has('__Host-klima_session'));
         const token = await idToken({ nonce });
         let r = await callback(b, { id_token: token, state });
         assert.equal(r.status, 303, r.body);
-        assert.ok(b.cookies.has('klima_session'), 'the callback itself sets the session cookie');
+        assert.ok(b.cookies.has('__Host-klima_session'), 'the callback itself sets the session cookie');
         const back = new URL(r.headers.location, ISSUER);
         assert.equal(back.pathname, '/oauth/authorize');
         assert.equal(back.searchParams.get('client_id'), client);
@@ -223,7 +224,7 @@ describe('oidc: citizen login through a configured OpenID Connect identity provi
         const again = new Browser(port);
         r = await callback(again, { id_token: token, state });
         assertRefused(r, 'state', 'used already', token);
-        assert.ok(!again.cookies.has('klima_session'));
+        assert.ok(!again.cookies.has('__Host-klima_session'));
     });
 
     test('an id_token that fails a check is refused with 400 naming the check, never echoing the token', async () => {
@@ -260,7 +261,7 @@ describe('oidc: citizen login through a configured OpenID Connect identity provi
             const token = await make(nonce);
             const r = await callback(b, { id_token: token, state });
             assertRefused(r, 'id_token', check, token);
-            assert.ok(!b.cookies.has('klima_session'), `${what}: no session`);
+            assert.ok(!b.cookies.has('__Host-klima_session'), `${what}: no session`);
         }
         // leeway: exp 30 s ago is still inside the 60 s allowed
         const { b, state, nonce } = await startLogin();
@@ -302,7 +303,7 @@ describe('oidc: citizen login through a configured OpenID Connect identity provi
             assert.equal(`${u.origin}${u.pathname}`, REDIRECT);
             assert.equal(u.searchParams.get('error'), 'access_denied');
             assert.equal(u.searchParams.get('state'), 'st-123');
-            assert.ok(!b.cookies.has('klima_session'));
+            assert.ok(!b.cookies.has('__Host-klima_session'));
             for (const part of token.split('.')) assert.ok(!r.body.includes(part));
         }
     });
@@ -315,7 +316,7 @@ describe('oidc: citizen login through a configured OpenID Connect identity provi
         assert.equal(`${loc.origin}${loc.pathname}`, REDIRECT);
         assert.equal(loc.searchParams.get('error'), 'access_denied');
         assert.equal(loc.searchParams.get('state'), 'st-123');
-        assert.ok(!b.cookies.has('klima_session'));
+        assert.ok(!b.cookies.has('__Host-klima_session'));
         // the state is gone with it
         r = await callback(b, { error: 'access_denied', state });
         assertRefused(r, 'state', 'unknown');

@@ -110,6 +110,29 @@ describe('rate limits', () => {
         assert.equal((await get('/v1/emission-factors', `8.8.8.8, ${a}`)).status, 429);
     });
 
+    // Issue 15, must-show 5: the rate-limit key is the address geo/client.c finds (every X-Forwarded-For line joined,
+    // walked from the right past the trusted proxy): varying a forged first line, or splitting the header into lines,
+    // does not give a client a new bucket.
+    test('X-Forwarded-For as one line, two lines or with a forged first line: one client, one bucket', async () => {
+        const real = '81.0.14.1';
+        const forms = [
+            () => real,
+            (i) => `203.0.113.${i}, ${real}`,
+            (i) => [`203.0.113.${i}`, real],
+            (i) => [`203.0.113.${i}, 198.51.100.${i}`, real],
+        ];
+        for (let i = 0; i < 5; ++i) {
+            const r = await get('/v1/datasets', forms[i % forms.length](i + 1));
+            assert.equal(r.status, 200, r.body);
+            assert.equal(limitOf(r).r, 4 - i, `request ${i + 1} counts against ${real}`);
+        }
+        for (const f of forms) assert429(await get('/v1/datasets', f(99)), '"open";q=5;w=60');
+        // the same forged first lines in front of another real address are that address's requests
+        const other = await get('/v1/datasets', [`203.0.113.1`, '81.0.14.2']);
+        assert.equal(other.status, 200);
+        assert.equal(limitOf(other).r, 4);
+    });
+
     test('304 revalidations do not consume tokens', async () => {
         const ip = '81.0.12.1';
         const p = '/v1/datasets/energy-district-daily/records?limit=2';

@@ -153,7 +153,11 @@ describe('TLS: HTTPS, ALPN, protocol versions, HSTS', () => {
         assert.equal(add.status, 0, add.stderr);
         clientId = /client_id (\S+)/.exec(add.stdout)[1];
         const env = { KLIMA_KEYS_DIR: keysDir, KLIMA_DEV_LOGIN: '1' };
-        [srv, plain] = await Promise.all([startTlsServer({ ...env, KLIMA_TLS_HANDSHAKE_TIMEOUT_MS: '2000' }), startServer({ env })]);
+        // the dev login refuses TLS unless forced (issue 15): this test drives the login over TLS on purpose
+        [srv, plain] = await Promise.all([
+            startTlsServer({ ...env, KLIMA_DEV_LOGIN: 'force', KLIMA_TLS_HANDSHAKE_TIMEOUT_MS: '2000' }),
+            startServer({ env }),
+        ]);
     });
 
     after(async () => {
@@ -294,7 +298,7 @@ describe('TLS: HTTPS, ALPN, protocol versions, HSTS', () => {
         }
     });
 
-    test('cookies are Secure under TLS (dev login session), not over plain HTTP', async () => {
+    test('cookies are __Host- and Secure under TLS (dev login session) and over plain HTTP', async () => {
         const cookiesOf = async (send, port) => {
             const q = new URLSearchParams({
                 response_type: 'code',
@@ -322,12 +326,14 @@ describe('TLS: HTTPS, ALPN, protocol versions, HSTS', () => {
             assert.equal(r.status, 303, r.body);
             return [...jar, ...[].concat(r.headers['set-cookie'] || [])];
         };
+        // __Host- cookies: Secure and Path=/ under TLS and without it (browsers keep Secure cookies of http://localhost
+        // and http://127.0.0.1; README "Sign-in, sign-out and cookies")
         const secure = await cookiesOf(httpsRequest, srv.port);
-        assert.ok(secure.some((c) => c.startsWith('klima_session=')), secure.join('\n'));
-        for (const c of secure) assert.match(c, /; Secure(;|$)/, c);
-        const insecure = await cookiesOf(request, plain.port);
-        assert.ok(insecure.some((c) => c.startsWith('klima_session=')), insecure.join('\n'));
-        for (const c of insecure) assert.doesNotMatch(c, /Secure/, c);
+        assert.ok(secure.some((c) => c.startsWith('__Host-klima_session=')), secure.join('\n'));
+        for (const c of secure) assert.match(c, /^__Host-[^;]*; Path=\/;.*; Secure(;|$)/, c);
+        const plainCookies = await cookiesOf(request, plain.port);
+        assert.ok(plainCookies.some((c) => c.startsWith('__Host-klima_session=')), plainCookies.join('\n'));
+        for (const c of plainCookies) assert.match(c, /^__Host-[^;]*; Path=\/;.*; Secure(;|$)/, c);
     });
 
     test('a handshake that stalls is closed after KLIMA_TLS_HANDSHAKE_TIMEOUT_MS', async () => {

@@ -1,6 +1,6 @@
 // auth.js — the dashboard's sign-in as the city's first-party public client: OAuth 2.0 authorization code with PKCE
 // (S256, crypto.subtle) against this server, tokens kept in sessionStorage (gone when the tab closes), a refresh when
-// the access token expires, and sign-out (RFC 7009 revoke of the refresh token).
+// the access token expires, and sign-out (RFC 7009 revoke of the refresh token; POST /oauth/logout ends the login session).
 
 const KEY = 'klimaspejl.auth';
 const PENDING = 'klimaspejl.pending';
@@ -104,14 +104,23 @@ export async function authFetch(path, opts = {}) {
     return res;
 }
 
-/** Forgets the tokens after revoking the refresh token at the server. */
+/**
+ * Signs out: forgets the tokens, revokes the refresh token (RFC 7009) and ends the login session at the consent service
+ * (POST /oauth/logout), so that the next "Log ind" on this computer starts at the login, never with the previous
+ * household.
+ */
 export async function signOut() {
     const s = session();
     sessionStorage.removeItem(KEY);
-    if (!s) return;
-    await fetch('/oauth/revoke', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token: s.refresh, token_type_hint: 'refresh_token', client_id: s.clientId }).toString(),
-    }).catch(() => {});
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    await Promise.all([
+        s
+            ? fetch('/oauth/revoke', {
+                  method: 'POST',
+                  headers: form,
+                  body: new URLSearchParams({ token: s.refresh, token_type_hint: 'refresh_token', client_id: s.clientId }).toString(),
+              }).catch(() => {})
+            : null,
+        fetch('/oauth/logout', { method: 'POST', headers: form, body: '', credentials: 'same-origin' }).catch(() => {}),
+    ]);
 }

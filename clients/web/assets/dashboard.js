@@ -63,6 +63,7 @@ const texts = {
         exporting: 'Henter alle data …',
         exported: 'Dine data er hentet som {file}.',
         signed_out: 'Du er logget ud.',
+        signed_out_here: 'Du er logget ud, også hos klimaspejls login. Næste gang starter du på login-siden — også på en delt computer.',
     },
     en: {
         page_title: 'My household — klimaspejl',
@@ -122,6 +123,7 @@ const texts = {
         exporting: 'Fetching all your data …',
         exported: 'Your data is saved as {file}.',
         signed_out: 'You are signed out.',
+        signed_out_here: "You are signed out, also of klimaspejl's login. The next sign-in starts at the login page — on a shared computer too.",
     },
 };
 
@@ -360,7 +362,7 @@ $('sign-in').addEventListener('click', () => signIn(currentLang()));
 $('sign-out').addEventListener('click', async () => {
     await signOut();
     showState();
-    $('status').textContent = t('signed_out');
+    $('status').textContent = t('signed_out_here');
 });
 $('export').addEventListener('click', exportData);
 $('month-go').addEventListener('click', loadSummary);

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "app/auth.h"
 #include "app/db.h"
 #include "auth/cache.h"
@@ -58,6 +61,7 @@ static const char *const reject_reasons[REJECT__COUNT] = {
 
 static struct {
     auth_keyring_t *keyring;
+    unsigned char random_secret[32]; /* without a keyring: made at start */
     const char *issuer;
     metrics_t *metrics;
     int m_rejections;
@@ -89,6 +93,10 @@ static int auth_start(const config_t *cfg, char *err, size_t errlen)
     if ((auth.metrics = app_metrics()) != NULL && (auth.m_rejections = metrics_register(auth.metrics, &rejections)) < 0)
         auth.metrics = NULL;
     if (cfg->keys_dir == NULL || cfg->keys_dir[0] == '\0') {
+        if (RAND_bytes(auth.random_secret, sizeof(auth.random_secret)) != 1) {
+            str_fmt(err, errlen, "no randomness for the server secret");
+            return -1;
+        }
         log_warn("KLIMA_KEYS_DIR is not set: the consent service (OAuth, personal routes) is off; create a key with "
                  "`klimaspejl keygen`");
         return 0;
@@ -102,6 +110,7 @@ static int auth_start(const config_t *cfg, char *err, size_t errlen)
 
 static void auth_stop(void)
 {
+    OPENSSL_cleanse(auth.random_secret, sizeof(auth.random_secret));
     auth_keyring_free(auth.keyring);
     auth.keyring = NULL;
 }
@@ -154,6 +163,36 @@ const app_module_t app_auth_module = {.name = "auth",
 const auth_keyring_t *app_auth_keyring(void)
 {
     return auth.keyring;
+}
+
+static void mac_with(const unsigned char secret[32], const char *purpose, const void *msg, size_t len, unsigned char out[32])
+{
+    unsigned char k[32];
+    auth_hmac_sha256(secret, 32, purpose, strlen(purpose), k); /* one key per purpose: a CSRF token is never a cursor MAC */
+    auth_hmac_sha256(k, sizeof(k), msg, len, out);
+    OPENSSL_cleanse(k, sizeof(k));
+}
+
+void app_auth_mac(const char *purpose, const void *msg, size_t len, unsigned char out[32])
+{
+    mac_with(auth.keyring != NULL ? auth.keyring->signing->secret : auth.random_secret, purpose, msg, len, out);
+}
+
+int app_auth_mac_verify(const char *purpose, const void *msg, size_t len, const unsigned char *mac, size_t maclen)
+{
+    unsigned char want[32];
+    int ok = 0;
+    if (maclen < 8 || maclen > 32)
+        return 0;
+    if (auth.keyring == NULL) {
+        mac_with(auth.random_secret, purpose, msg, len, want);
+        ok = CRYPTO_memcmp(want, mac, maclen) == 0;
+    }
+    for (size_t i = 0; auth.keyring != NULL && i < auth.keyring->nkeys; ++i) {
+        mac_with(auth.keyring->keys[i].secret, purpose, msg, len, want);
+        ok |= CRYPTO_memcmp(want, mac, maclen) == 0;
+    }
+    return ok;
 }
 
 const char *app_auth_issuer(void)

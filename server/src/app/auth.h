@@ -55,6 +55,15 @@ const auth_keyring_t *app_auth_keyring_or_reply(h2o_req_t *req);
  * answered so by app/db.c's failure table). */
 void app_auth_reply_consent_inactive(h2o_req_t *req);
 
+/* The server secret, for values the server hands out and must recognise again (records cursors, CSRF tokens): each
+ * signing key has one (auth_key_t.secret), so it rotates with the keys and every instance sharing KLIMA_KEYS_DIR agrees;
+ * without KLIMA_KEYS_DIR a random one is made at start (such values then hold only until the server restarts).
+ * app_auth_mac writes HMAC-SHA-256 of msg under the current secret, keyed for purpose (a short label such as "cursor"),
+ * into out. app_auth_mac_verify tells (1/0) whether mac[0..maclen) (8 to 32 bytes: a prefix of the full MAC) is msg's
+ * MAC for purpose under the current or any older key's secret, in constant time. Any thread. */
+void app_auth_mac(const char *purpose, const void *msg, size_t len, unsigned char out[32]);
+int app_auth_mac_verify(const char *purpose, const void *msg, size_t len, const unsigned char *mac, size_t maclen);
+
 /* The issuer (iss) of this service's tokens, also the base of the metadata URLs. */
 const char *app_auth_issuer(void);
 

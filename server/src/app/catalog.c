@@ -1,6 +1,7 @@
 /*
  * app/catalog — parse and look up the dataset catalog, and keep each worker's copy current.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,17 @@
 
 /* meta.catalog (sql/migrations/0008_releases.sql) builds each dataset's entry: its meta.datasets row, columns,
  * derived_from and disclosure control. */
-const char app_catalog_sql[] = "SELECT coalesce(json_agg(entry ORDER BY id), '[]'::json)::text FROM meta.catalog";
+/* Each entry gains "sql_types": the view's column types as PostgreSQL declares them (read by parse_dataset, then removed:
+ * the metadata routes never show it). */
+#define CATALOG_SELECT                                                                                                             \
+    "SELECT coalesce(json_agg(c.entry || jsonb_build_object('sql_types', coalesce((SELECT jsonb_object_agg(a.attname, "            \
+    "format_type(a.atttypid, a.atttypmod)) FROM pg_catalog.pg_attribute a WHERE a.attrelid = "                                     \
+    "to_regclass(c.entry->>'source_view') AND a.attnum > 0 AND NOT a.attisdropped), '{}'::jsonb)) ORDER BY c.id), "                \
+    "'[]'::json)::text FROM meta.catalog c"
+const char app_catalog_sql[] = CATALOG_SELECT;
+/* A query of its own (pg_timezone_names reads the time zone files: ~150 ms), so that a short statement timeout delays
+ * only the time zones, never the catalog. */
+static const char catalog_tz_sql[] = "SELECT string_agg(name, ',') FROM pg_catalog.pg_timezone_names WHERE name !~ ','";
 
 typedef struct name_flag {
     const char *name;
@@ -75,6 +86,48 @@ static int is_safe_ident(const char *s)
     return 1;
 }
 
+static const struct {
+    const char *name;
+    app_sql_type_t type;
+} sql_type_names[] = {{"smallint", SQLT_INT2},
+                      {"integer", SQLT_INT4},
+                      {"bigint", SQLT_INT8},
+                      {"numeric", SQLT_NUMERIC},
+                      {"real", SQLT_FLOAT4},
+                      {"double precision", SQLT_FLOAT8},
+                      {"date", SQLT_DATE},
+                      {"timestamp without time zone", SQLT_TIMESTAMP},
+                      {"timestamp with time zone", SQLT_TIMESTAMPTZ},
+                      {"text", SQLT_TEXT},
+                      {"character varying", SQLT_TEXT},
+                      {"boolean", SQLT_BOOL}};
+
+/* The column's PostgreSQL type from format_type's spelling ("numeric(12,3)", "integer", ...). */
+static void parse_sql_type(app_column_t *col, const char *t)
+{
+    col->sql_type = SQLT_UNKNOWN;
+    col->sql_precision = col->sql_scale = 0;
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(sql_type_names) / sizeof(sql_type_names[0]); ++i) {
+        size_t n = strlen(sql_type_names[i].name);
+        if (strncmp(t, sql_type_names[i].name, n) == 0 && (t[n] == '\0' || t[n] == '(')) {
+            col->sql_type = sql_type_names[i].type;
+            if (col->sql_type == SQLT_NUMERIC && t[n] == '(') {
+                char *end;
+                long p = strtol(t + n + 1, &end, 10), sc = 0;
+                if (*end == ',')
+                    sc = strtol(end + 1, &end, 10);
+                if (*end == ')' && p > 0 && p <= 1000 && sc >= 0 && sc <= p) {
+                    col->sql_precision = (int)p;
+                    col->sql_scale = (int)sc;
+                }
+            }
+            return;
+        }
+    }
+}
+
 static int resolve_list(app_dataset_t *ds, json_t *arr, const app_column_t **out, size_t max, size_t *n)
 {
     size_t i;
@@ -93,7 +146,7 @@ static int resolve_list(app_dataset_t *ds, json_t *arr, const app_column_t **out
 
 static int parse_dataset(app_dataset_t *ds, json_t *row)
 {
-    json_t *cols = json_object_get(row, "columns"), *c;
+    json_t *cols = json_object_get(row, "columns"), *c, *sql_types = json_object_get(row, "sql_types");
     size_t i;
 
     ds->json = row;
@@ -117,6 +170,7 @@ static int parse_dataset(app_dataset_t *ds, json_t *row)
             return -1;
         col->type = (app_col_type_t)t;
         col->role = (app_col_role_t)r;
+        parse_sql_type(col, json_string_value(json_object_get(sql_types, col->name)));
         col->filterable = json_is_true(json_object_get(c, "filterable"));
         col->groupable = json_is_true(json_object_get(c, "groupable"));
         col->nullable = json_is_true(json_object_get(c, "nullable"));
@@ -129,6 +183,7 @@ static int parse_dataset(app_dataset_t *ds, json_t *row)
         col->aggs = flags_of(json_object_get(c, "aggregations"), agg_names);
         col->enum_values = json_is_array(json_object_get(c, "enum_values")) ? json_object_get(c, "enum_values") : NULL;
     }
+    json_object_del(row, "sql_types");
     str_fmt(ds->cache_control, sizeof(ds->cache_control), "public, max-age=%u", ds->max_age);
     str_fmt(ds->version_str, sizeof(ds->version_str), "%llu", (unsigned long long)ds->version);
     if (resolve_list(ds, json_object_get(row, "primary_key"), ds->pk, 8, &ds->npk) != 0 ||
@@ -214,6 +269,95 @@ static int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
     return 1;
 }
 
+/* --- the time zones the database knows ------------------------------------------------------------------------------ */
+
+/* Loaded once per process (the first catalog load of any worker), then read by every thread without a lock. */
+typedef struct tz_list {
+    char *text;   /* the names, NUL-separated */
+    char **names; /* sorted (strcmp) */
+    size_t n;
+} tz_list_t;
+
+static _Atomic(tz_list_t *) tz_list;
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void tz_list_free(tz_list_t *t)
+{
+    if (t == NULL)
+        return;
+    free(t->names);
+    free(t->text);
+    free(t);
+}
+
+/* Parses "A,B,C" (string_agg of pg_timezone_names) and publishes it unless another worker was first. */
+static void tz_list_store(const char *csv)
+{
+    tz_list_t *t = calloc(1, sizeof(*t)), *expected = NULL;
+    size_t n = 1;
+    if (t == NULL || (t->text = str_dup(csv)) == NULL)
+        goto fail;
+    for (const char *p = csv; *p != '\0'; ++p)
+        n += *p == ',';
+    if ((t->names = calloc(n, sizeof(*t->names))) == NULL)
+        goto fail;
+    for (char *p = t->text, *comma;; p = comma + 1) {
+        if ((comma = strchr(p, ',')) != NULL)
+            *comma = '\0';
+        if (*p != '\0')
+            t->names[t->n++] = p;
+        if (comma == NULL)
+            break;
+    }
+    qsort(t->names, t->n, sizeof(*t->names), cmp_name);
+    if (atomic_compare_exchange_strong(&tz_list, &expected, t)) {
+        log_debug("time zones: %zu names from pg_timezone_names", t->n);
+        return;
+    }
+fail:
+    tz_list_free(t);
+}
+
+int app_catalog_tz_known(const char *name)
+{
+    tz_list_t *t = atomic_load(&tz_list);
+    /* the defaults of this service are in every PostgreSQL's list: they work before it is loaded */
+    if (strcmp(name, "Europe/Copenhagen") == 0 || strcmp(name, "UTC") == 0)
+        return 1;
+    if (t == NULL)
+        return -1;
+    return bsearch(&name, t->names, t->n, sizeof(*t->names), cmp_name) != NULL;
+}
+
+const char *app_catalog_tz_hint(const char *tz)
+{
+    if (tz[0] == '+' || tz[0] == '-' || (tz[0] >= '0' && tz[0] <= '9'))
+        return "an IANA time zone name such as Europe/Copenhagen or UTC; offsets such as +01 are not accepted (a fixed "
+               "offset is spelled Etc/GMT-1 for UTC+1)";
+    return "an IANA time zone name the database knows, such as Europe/Copenhagen or UTC (exact spelling)";
+}
+
+int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz)
+{
+    int known = strlen(tz) <= 64 ? app_catalog_tz_known(tz) : 0;
+    if (known == 1)
+        return 0;
+    if (known < 0) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+        http_problem_send(req, HTTP_PROBLEM_DB_UNAVAILABLE,
+                          "The list of time zones has not been loaded yet (the database has not answered since the server "
+                          "started); try again shortly.",
+                          NULL);
+        return -1;
+    }
+    http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, param, "'%s' must be %s.", param, app_catalog_tz_hint(tz));
+    return -1;
+}
+
 /* --- each worker's catalog --------------------------------------------------------------------------------------------- */
 
 #define CATALOG_FIRST_MS 50     /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
@@ -222,7 +366,7 @@ static int app_catalog_apply_notify(app_catalog_t *cat, const char *payload)
 typedef struct catalog_worker {
     app_worker_t *w;
     app_catalog_t **holder; /* shared (refcounted); NULL until first loaded */
-    int loading;
+    int loading, tz_loading;
     unsigned ticks;
     h2o_timeout_t first_timeout;
     h2o_timeout_entry_t first_entry;
@@ -326,12 +470,26 @@ static void catalog_worker_dispose(app_worker_t *w, void *state)
     free(c);
 }
 
-/* Once a second: load the catalog until it is there, then reload it every minute. */
+static void on_tz(void *data, db_status_t status, const PGresult *res)
+{
+    catalog_worker_t *c = data;
+    c->tz_loading = 0;
+    if (status == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        tz_list_store(PQgetvalue(res, 0, 0));
+    else if (status == DB_QUERY_ERROR)
+        log_warn("cannot load the time zone names (pg_timezone_names), retrying: %s", PQresultErrorMessage(res));
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute; after the catalog, the time zones
+ * until some worker of the process has them. */
 static void catalog_tick(app_worker_t *w, void *state)
 {
     catalog_worker_t *c = state;
     if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
         catalog_load(c);
+    if (c != NULL && c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL &&
+        db_pool_query_sql(c->w->db, catalog_tz_sql, 0, NULL, on_tz, c) == 0)
+        c->tz_loading = 1;
 }
 
 /* NOTIFY klima_dataset_refreshed (payload "<dataset id> <version>"), or the listener reconnected (NULL). */
@@ -349,8 +507,14 @@ static void catalog_notify(app_worker_t *w, void *state, const char *payload)
     c->ticks = CATALOG_RELOAD_TICKS - 1;
 }
 
+static void catalog_process_stop(void)
+{
+    tz_list_free(atomic_exchange(&tz_list, NULL));
+}
+
 const app_module_t app_catalog_module = {
     .name = "catalog",
+    .process = {.stop = catalog_process_stop},
     .worker = {.start = catalog_worker_start, .stop = catalog_worker_stop, .dispose = catalog_worker_dispose, .tick = catalog_tick},
     .notify = {"klima_dataset_refreshed", catalog_notify},
     .slot = &catalog_slot};

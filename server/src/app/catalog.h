@@ -21,9 +21,29 @@ enum { OP_EQ = 1, OP_NE = 2, OP_LT = 4, OP_LTE = 8, OP_GT = 16, OP_GTE = 32, OP_
 /* aggregations (bit flags) */
 enum { AGG_SUM = 1, AGG_AVG = 2, AGG_MIN = 4, AGG_MAX = 8 };
 
+/* The PostgreSQL type of a column as the view declares it (format_type of pg_attribute): what a filter value or cursor
+ * key must fit before it goes to SQL as a parameter of that type. SQLT_UNKNOWN: the view was not found (checked by the
+ * catalog type only). */
+typedef enum app_sql_type {
+    SQLT_UNKNOWN,
+    SQLT_INT2,
+    SQLT_INT4,
+    SQLT_INT8,
+    SQLT_NUMERIC,
+    SQLT_FLOAT4,
+    SQLT_FLOAT8,
+    SQLT_DATE,
+    SQLT_TIMESTAMP,
+    SQLT_TIMESTAMPTZ,
+    SQLT_TEXT,
+    SQLT_BOOL
+} app_sql_type_t;
+
 typedef struct app_column {
     const char *name; /* owned by the dataset's json */
     app_col_type_t type;
+    app_sql_type_t sql_type;
+    int sql_precision, sql_scale; /* numeric(p,s); 0 when unconstrained */
     app_col_role_t role;
     int filterable, groupable, nullable;
     int local;           /* a datetime without offset (Copenhagen wall clock): SQL type timestamp, not timestamptz */
@@ -64,6 +84,18 @@ app_dataset_t *app_catalog_find(app_catalog_t *cat, const char *id, size_t len);
 
 /* Finds a column by name (len bytes); NULL if unknown. */
 const app_column_t *app_dataset_column(const app_dataset_t *ds, const char *name, size_t len);
+
+/* Whether name is a time zone the database knows (pg_timezone_names, exact spelling; loaded once per process, within a
+ * second or two after the first catalog): 1 yes, 0 no, -1 not loaded yet. Europe/Copenhagen and UTC, the service's
+ * defaults, are 1 from the start. Any thread. */
+int app_catalog_tz_known(const char *name);
+
+/* Checks the time zone parameter `param` (value tz) before it reaches SQL: an IANA name the database knows. Sends 400
+ * naming param (an offset such as +01 gets its own hint) or 503 when the list is not loaded yet, and returns -1; else 0. */
+int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz);
+
+/* The explanation for an unknown tz value, for callers that report errors themselves (opendata's query parser). */
+const char *app_catalog_tz_hint(const char *tz);
 
 /* The module that loads each worker's copy (at start, every minute, and on NOTIFY klima_dataset_refreshed). */
 extern const app_module_t app_catalog_module;

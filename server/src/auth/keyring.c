@@ -17,6 +17,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -76,6 +77,13 @@ static void sha256_ctx_free(void *p)
 
 static pthread_key_t sha256_key;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+void auth_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+    if (HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) == NULL || n != 32)
+        memset(out, 0, 32);
+}
+
 static EVP_MD *sha256_md;
 
 static void sha256_init(void)
@@ -226,6 +234,7 @@ static int load_key(const char *path, const char *kid, auth_key_t *key, json_t *
         goto exit;
     }
     key->private_pem = pem;
+    auth_hmac_sha256(pem, strlen(pem), "klimaspejl server secret v1", 27, key->secret);
     pem = NULL;
     ret = 0;
 exit:

@@ -24,6 +24,7 @@ typedef struct auth_key {
     char *private_pem; /* NUL-terminated; for signing */
     char *public_pem;  /* NUL-terminated SubjectPublicKeyInfo PEM; for verifying */
     long mtime;
+    unsigned char secret[32]; /* the server secret of this key: HMAC-SHA-256(private PEM, "klimaspejl server secret v1") */
 } auth_key_t;
 
 typedef struct auth_keyring {
@@ -62,6 +63,9 @@ int auth_random_token(size_t nbytes, char *out, size_t outsize);
  * key: fills *alg, *jwt_alg and *public_pem (malloc'ed PEM the caller frees) and returns NULL, or returns why the key
  * cannot be used (a static string). The signing keys and the identity provider's key follow the same rule. */
 const char *auth_key_bind(EVP_PKEY *pkey, auth_alg_t *alg, jwt_alg_t *jwt_alg, char **public_pem);
+
+/* HMAC-SHA-256 of msg[0..len) under key[0..keylen) as 32 bytes into out (all zero if OpenSSL fails). */
+void auth_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len, unsigned char out[32]);
 
 /* SHA-256 of s[0..len) as 32 bytes into out. */
 void auth_sha256(const void *s, size_t len, unsigned char out[32]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/auth.h"
+#include "app/catalog.h"
 #include "app/db.h"
 #include "app/route.h"
 #include "app/stream.h"
@@ -235,6 +236,51 @@ static void series_authorized(h2o_req_t *req, void *data, const app_principal_t 
     app_db_read(req, sql, 5, params, on_series, st);
 }
 
+/* A bare date is midnight in tz, which C does not resolve: it lies between 14 h before and 12 h after UTC midnight. */
+#define TZ_EAST_S (14 * 3600)
+#define TZ_WEST_S (12 * 3600)
+
+/* from/to/resolution/tz checked here as api.me_<kind> (rollup.check_span) would check them, so that PostgreSQL never
+ * sees a value it refuses: to after from, at most 2 years apart. Two bare dates compare as dates (the same tz); where
+ * a bare date meets a time, the check allows for any offset a time zone can have, so it may refuse a range within a
+ * day of the limits that the database would have taken. Sends 400 naming the parameter and returns -1, or 0. */
+static int span_or_reply(h2o_req_t *req, const series_state_t *st, const char *const *allowed)
+{
+    int64_t f, t, f_lo, f_hi, t_lo, t_hi;
+    int fk, tk, ok = 0;
+
+    for (const char *const *a = allowed; *a != NULL; ++a)
+        ok |= strcmp(*a, st->resolution) == 0;
+    if (!ok) {
+        http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, "resolution", "'resolution' must be one of: %s%s%s%s%s.",
+                           allowed[0], allowed[1] != NULL ? ", " : "", allowed[1] != NULL ? allowed[1] : "",
+                           allowed[1] != NULL && allowed[2] != NULL ? ", " : "",
+                           allowed[1] != NULL && allowed[2] != NULL ? allowed[2] : "");
+        return -1;
+    }
+    if (app_catalog_tz_or_reply(req, "tz", st->tz) != 0)
+        return -1;
+    if (time_datetime_seconds(st->from, &f, &fk) != 0 || time_datetime_seconds(st->to, &t, &tk) != 0)
+        return -1; /* checked before */
+    f_lo = fk == TIME_BARE_DATE ? f - TZ_EAST_S : f;
+    f_hi = fk == TIME_BARE_DATE ? f + TZ_WEST_S : f;
+    t_lo = tk == TIME_BARE_DATE ? t - TZ_EAST_S : t;
+    t_hi = tk == TIME_BARE_DATE ? t + TZ_WEST_S : t;
+    if (fk == TIME_BARE_DATE && tk == TIME_BARE_DATE) {
+        f_lo = f_hi = f;
+        t_lo = t_hi = t;
+    }
+    if (t_lo <= f_hi) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'to' must be after 'from'.", "to");
+        return -1;
+    }
+    if (t_hi > time_add_years(f_lo, 2)) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'from' and 'to' may be at most 2 years apart.", "to");
+        return -1;
+    }
+    return 0;
+}
+
 static int series(h2o_req_t *req, const http_match_t *m, const char *kind, const char *default_resolution)
 {
     static const char *const names[] = {"from", "to", "resolution", "tz", "format"};
@@ -268,6 +314,11 @@ static int series(h2o_req_t *req, const http_match_t *m, const char *kind, const
         return 0;
     }
     st->csv = format != NULL && strcmp(format, "csv") == 0;
+    {
+        static const char *const hourly[] = {"hour", "day", "month", NULL}, *const daily[] = {"day", "month", NULL};
+        if (span_or_reply(req, st, strcmp(kind, "energy") == 0 ? hourly : daily) != 0)
+            return 0;
+    }
     app_auth_require(req, m, series_authorized, st);
     return 0;
 }

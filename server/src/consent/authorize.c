@@ -19,11 +19,24 @@
 
 #define CONSENT_MAX_DAYS 1096
 
-static const char client_sql[] = "SELECT name, $2::text = ANY (redirect_uris), first_party FROM api.oauth_client($1::text)";
+/* The client, whether redirect_uri is one of its own, and the browser's login session (its household and district) when
+ * there is an active one ($3: the SHA-256 of the session id, or NULL). */
+static const char client_sql[] =
+    "SELECT c.name, $2::text = ANY (c.redirect_uris), c.first_party, s.household_id, s.district FROM api.oauth_client($1::text) "
+    "c LEFT JOIN api.login_session($3::bytea) s ON true";
 static const char code_create_sql[] =
     "SELECT api.oauth_code_create($1::bytea, $2::uuid, $3::text, $4::text, $5::text[], $6::integer, $7::text)";
 
 static void decide(h2o_req_t *req, consent_authz_t *a);
+
+/* Column col of res's first row, copied into the pool. */
+static const char *pool_copy(h2o_req_t *req, const PGresult *res, int col)
+{
+    size_t n = (size_t)PQgetlength(res, 0, col);
+    char *out = h2o_mem_alloc_pool(&req->pool, n + 1);
+    memcpy(out, PQgetvalue(res, 0, col), n + 1);
+    return out;
+}
 
 /* The client and redirect_uri are valid: from here on errors go back to the client. */
 static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
@@ -44,9 +57,12 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
                           "redirect_uri");
         return;
     }
-    a->client_name = h2o_mem_alloc_pool(&req->pool, (size_t)PQgetlength(res, 0, 0) + 1);
-    memcpy((char *)a->client_name, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0) + 1);
+    a->client_name = pool_copy(req, res, 0);
     a->first_party = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+    if (!PQgetisnull(res, 0, 3)) {
+        a->household = pool_copy(req, res, 3);
+        a->district = PQgetisnull(res, 0, 4) ? "" : pool_copy(req, res, 4);
+    }
 
     if (p->duplicate != NULL) {
         consent_redirect_error(req, ru, st, "invalid_request", "a parameter was given more than once");
@@ -76,8 +92,8 @@ static void on_client(h2o_req_t *req, void *state, db_status_t status, const PGr
         decide(req, a);
         return;
     }
-    if ((a->household = consent_session_household(req, a->kr)) != NULL) {
-        consent_page_consent(req, &a->p, a->client_name, a->scopes);
+    if (a->household != NULL) {
+        consent_page_consent(req, a);
         return;
     }
     if (consent_oidc() != NULL) {
@@ -112,8 +128,8 @@ static void authorize_start(h2o_req_t *req, consent_authz_t *a)
         return;
     }
     {
-        const char *params[2] = {p->v[P_CLIENT_ID], p->v[P_REDIRECT_URI]};
-        app_db_query(req, client_sql, 2, params, on_client, a);
+        const char *params[3] = {p->v[P_CLIENT_ID], p->v[P_REDIRECT_URI], consent_session_hash(req)};
+        app_db_query(req, client_sql, 3, params, on_client, a);
     }
 }
 
@@ -168,8 +184,9 @@ static void decide(h2o_req_t *req, consent_authz_t *a)
     char *code, scopes[512], *arr, dbuf[16];
     code_state_t *cs;
 
-    if ((a->household = consent_session_household(req, a->kr)) == NULL) {
-        http_problem_send(req, HTTP_PROBLEM_FORBIDDEN, "The login session has expired; start again from the app.", NULL);
+    if (a->household == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_FORBIDDEN, "The login session has expired or was signed out; start again from the app.",
+                          NULL);
         return;
     }
     if (p->v[P_DECISION] == NULL || strcmp(p->v[P_DECISION], "approve") != 0) {
@@ -211,7 +228,8 @@ int consent_authorize_decision(h2o_req_t *req, const http_match_t *m)
     app_cache_control(req, app_route_of(m), NULL);
     if ((a->kr = app_auth_keyring_or_reply(req)) == NULL)
         return 0;
-    if (consent_params_of_form_or_reply(req, &a->p) != 0 || consent_csrf_check_or_reply(req, &a->p) != 0)
+    if (consent_origin_check_or_reply(req) != 0 || consent_params_of_form_or_reply(req, &a->p) != 0 ||
+        consent_csrf_check_or_reply(req, &a->p) != 0)
         return 0;
     a->decision = 1;
     authorize_start(req, a);

@@ -22,7 +22,8 @@ typedef struct consent_authz {
     const char *client_name;
     int first_party;
     uint32_t scopes;
-    const char *household;
+    const char *household; /* of the browser's active login session, or NULL */
+    const char *district;  /* the household's district, for "signed in as" */
     const auth_keyring_t *kr;
 } consent_authz_t;
 

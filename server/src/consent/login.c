@@ -21,7 +21,10 @@
 
 static const char dev_households_sql[] =
     "SELECT household_id, district, dwelling_type, occupant_band FROM api.dev_households(" DEV_HOUSEHOLDS ")";
-static const char dev_household_ok_sql[] = "SELECT 1 FROM api.dev_households(" DEV_HOUSEHOLDS ") WHERE household_id = $1::uuid";
+/* the chosen household must be a demo household; its login session starts in the same statement */
+static const char dev_household_ok_sql[] =
+    "SELECT api.login_session_start($2::bytea, household_id) FROM api.dev_households(" DEV_HOUSEHOLDS
+    ") WHERE household_id = $1::uuid";
 
 /* --- dev login ------------------------------------------------------------------------------------------------------- */
 
@@ -39,8 +42,7 @@ void consent_login_dev_page(h2o_req_t *req, consent_authz_t *a)
 }
 
 typedef struct login {
-    const char *household, *query;
-    const auth_keyring_t *kr;
+    const char *household, *query, *session;
 } login_t;
 
 static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status, const PGresult *res)
@@ -54,8 +56,7 @@ static void on_dev_household_ok(h2o_req_t *req, void *state, db_status_t status,
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "household is not one of the demo households.", "household");
         return;
     }
-    if (consent_session_start_or_reply(req, l->kr, l->household) != 0)
-        return;
+    consent_session_set(req, l->session);
     sbuf_puts(&u, "/oauth/authorize?");
     sbuf_puts(&u, l->query);
     consent_redirect(req, 303, &u);
@@ -67,13 +68,14 @@ int consent_login_dev(h2o_req_t *req, const http_match_t *m)
     consent_params_t p;
 
     app_cache_control(req, app_route_of(m), NULL);
-    if ((l->kr = app_auth_keyring_or_reply(req)) == NULL)
+    if (app_auth_keyring_or_reply(req) == NULL)
         return 0;
     if (!consent_dev_login()) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "The dev login is off (KLIMA_DEV_LOGIN is not 1).", NULL);
         return 0;
     }
-    if (consent_params_of_form_or_reply(req, &p) != 0 || consent_csrf_check_or_reply(req, &p) != 0)
+    if (consent_origin_check_or_reply(req) != 0 || consent_params_of_form_or_reply(req, &p) != 0 ||
+        consent_csrf_check_or_reply(req, &p) != 0)
         return 0;
     if (p.v[P_HOUSEHOLD] == NULL || !auth_uuid_valid(p.v[P_HOUSEHOLD])) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "household must be a demo household's id.", "household");
@@ -85,9 +87,11 @@ int consent_login_dev(h2o_req_t *req, const http_match_t *m)
     }
     l->household = p.v[P_HOUSEHOLD];
     l->query = p.v[P_Q];
+    if ((l->session = consent_session_new_or_reply(req)) == NULL)
+        return 0;
     {
-        const char *params[1] = {l->household};
-        app_db_query(req, dev_household_ok_sql, 1, params, on_dev_household_ok, l);
+        const char *params[2] = {l->household, consent_hash_param(req, l->session)};
+        app_db_query(req, dev_household_ok_sql, 2, params, on_dev_household_ok, l);
     }
     return 0;
 }
@@ -96,8 +100,11 @@ int consent_login_dev(h2o_req_t *req, const http_match_t *m)
 
 static const char oidc_create_sql[] = "SELECT api.oidc_request_create($1::bytea, $2::bytea, $3::text)";
 static const char oidc_cancel_sql[] = "SELECT api.oidc_request_cancel($1::bytea)";
-static const char oidc_login_sql[] = "SELECT status, query, household_id FROM api.oidc_login($1::bytea, $2::bytea, $3::text, "
-                                     "$4::text)";
+/* a successful login starts its session in the same statement ($5: the SHA-256 of the new session id) */
+static const char oidc_login_sql[] =
+    "SELECT status, query, household_id, CASE WHEN status = 'ok' AND household_id IS NOT NULL THEN "
+    "api.login_session_start($5::bytea, household_id) END FROM api.oidc_login($1::bytea, "
+    "$2::bytea, $3::text, $4::text)";
 
 typedef struct oidc_start {
     consent_authz_t *a;
@@ -195,8 +202,7 @@ static void on_oidc_cancelled(h2o_req_t *req, void *data, db_status_t status, co
 
 static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
-    const auth_keyring_t *kr = data;
-    const char *st;
+    const char *session = data, *st;
     sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
 
     if (!app_db_row_or_reply(req, status, res))
@@ -212,8 +218,7 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
     } else if (strcmp(st, "unknown_subject") == 0) {
         consent_page_unlinked(req, stored_params(req, PQgetvalue(res, 0, 1)));
     } else if (strcmp(st, "ok") == 0 && !PQgetisnull(res, 0, 2)) {
-        if (consent_session_start_or_reply(req, kr, PQgetvalue(res, 0, 2)) != 0)
-            return;
+        consent_session_set(req, session);
         sbuf_puts(&u, "/oauth/authorize?");
         sbuf_puts(&u, PQgetvalue(res, 0, 1));
         consent_redirect(req, 303, &u);
@@ -225,15 +230,14 @@ static void on_oidc_login(h2o_req_t *req, void *data, db_status_t status, const 
 int consent_login_oidc_callback(h2o_req_t *req, const http_match_t *m)
 {
     const auth_oidc_t *idp = consent_oidc();
-    const auth_keyring_t *kr;
     auth_oidc_identity_t id;
     auth_oidc_result_t r;
-    const char *state_hash;
+    const char *state_hash, *session;
     char *sub;
     consent_params_t p;
 
     app_cache_control(req, app_route_of(m), NULL);
-    if ((kr = app_auth_keyring_or_reply(req)) == NULL)
+    if (app_auth_keyring_or_reply(req) == NULL)
         return 0;
     if (idp == NULL) {
         http_problem_send(req, HTTP_PROBLEM_NOT_FOUND, "No identity provider is configured on this server (KLIMA_OIDC_ISSUER).",
@@ -269,9 +273,12 @@ int consent_login_oidc_callback(h2o_req_t *req, const http_match_t *m)
     }
     sub = h2o_mem_alloc_pool(&req->pool, strlen(id.sub) + 1);
     memcpy(sub, id.sub, strlen(id.sub) + 1);
+    /* the identity provider posts this form from its own origin: state and nonce protect it, not an Origin check */
+    if ((session = consent_session_new_or_reply(req)) == NULL)
+        return 0;
     {
-        const char *params[4] = {state_hash, consent_hash_param(req, id.nonce), idp->issuer, sub};
-        app_db_query(req, oidc_login_sql, 4, params, on_oidc_login, (void *)kr);
+        const char *params[5] = {state_hash, consent_hash_param(req, id.nonce), idp->issuer, sub, consent_hash_param(req, session)};
+        app_db_query(req, oidc_login_sql, 5, params, on_oidc_login, (void *)session);
     }
     return 0;
 }

@@ -1,11 +1,11 @@
 /*
  * consent/module — the OAuth 2.0 authorization server (RFC 6749 with PKCE S256 only, RFC 7009, RFC 8414) as an app
  * module: its part of the route table and its settings — the citizens' OpenID Connect identity provider (KLIMA_OIDC_*),
- * the built-in dev login (KLIMA_DEV_LOGIN=1 only) and whether cookies are Secure (TLS). The steps live one per file:
- * request (parameters, cookies, errors), pages, session, authorize (the request and the consent decision), login (dev and
- * OIDC), token (one table of grant handlers), revoke, wellknown. Browser state lives in two cookies scoped to /oauth:
- * klima_csrf (a random double-submit token echoed in every form) and klima_session (a short-lived JWS signed with the
- * service key naming the logged-in household). Nothing here logs a token or a household id.
+ * the built-in dev login (KLIMA_DEV_LOGIN=1 only, and on loopback without TLS unless =force). The steps live one per
+ * file: request (parameters, cookies, Origin, errors), pages, session (the session cookie and its CSRF token),
+ * authorize (the request and the consent decision), login (dev and OIDC), logout, token (one table of grant handlers),
+ * revoke, wellknown. Browser state is one cookie, __Host-klima_session: a random session id whose signed-in state lives
+ * in the database (consent/session.h). Nothing here logs a token, a session id or a household id.
  */
 #ifndef KLIMA_CONSENT_MODULE_H
 #define KLIMA_CONSENT_MODULE_H
@@ -20,8 +20,5 @@ const auth_oidc_t *consent_oidc(void);
 
 /* Whether the built-in dev login is on (KLIMA_DEV_LOGIN=1). */
 int consent_dev_login(void);
-
-/* Whether cookies must carry Secure (TLS is configured). */
-int consent_secure_cookies(void);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "auth/scope.h"
 #include "consent/pages.h"
+#include "consent/session.h"
 #include "core/strutil.h"
 #include "http/problem.h"
 #include "http/respond.h"
@@ -48,6 +49,8 @@ static const struct {
      "You are logged in with the city's login service, but your login is not yet linked to a household in klimaspejl, so "
      "there is no data to share. Contact the City of Copenhagen to have it linked, then try again."},
     {"back", "Tilbage til appen", "Back to the app"},
+    {"signed_in", "Du er logget ind som husstanden", "You are signed in as the household"},
+    {"not_you", "Ikke dig? Log ud", "Not you? Sign out"},
 };
 
 static const char *text(const char *lang, const char *key)
@@ -72,15 +75,6 @@ static void page_head(sbuf_t *b, const char *lang, const char *title)
     sbuf_puts(b, "<h1>");
     html_escape(b, title);
     sbuf_puts(b, "</h1><p>");
-}
-
-/* The CSRF token of a page with a form, or NULL after a 500 (no randomness). */
-static const char *csrf_or_reply(h2o_req_t *req)
-{
-    const char *csrf = consent_csrf_token(req);
-    if (csrf == NULL)
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the CSRF token.", NULL);
-    return csrf;
 }
 
 static void hidden(sbuf_t *b, const char *name, const char *value)
@@ -127,16 +121,44 @@ static const char *consent_csp(h2o_req_t *req, const char *redirect_uri)
     return v;
 }
 
-void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char *client_name, uint32_t scopes)
+/* "Signed in as household 1a2b3c4d… (Nørrebro). Not you? [Sign out]": the sign-out form carries the request along. */
+static void signed_in_as(sbuf_t *b, const consent_authz_t *a, const char *lang, const char *csrf)
 {
-    const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
+    char shortid[9];
+    str_fmt(shortid, sizeof(shortid), "%.8s", a->household);
+    sbuf_puts(b, "<form id=\"signed-in-as\" method=\"post\" action=\"/oauth/logout\"><p>");
+    html_escape(b, text(lang, "signed_in"));
+    sbuf_puts(b, " <strong>");
+    html_escape(b, shortid);
+    sbuf_puts(b, "…</strong>");
+    if (a->district != NULL && a->district[0] != '\0') {
+        sbuf_puts(b, " (");
+        html_escape(b, a->district);
+        sbuf_puts(b, ")");
+    }
+    sbuf_puts(b, ". ");
+    hidden(b, "q", a->query);
+    hidden(b, "csrf", csrf);
+    sbuf_puts(b, "<button type=\"submit\" id=\"not-you\">");
+    html_escape(b, text(lang, "not_you"));
+    sbuf_puts(b, "</button></p></form>");
+}
+
+void consent_page_consent(h2o_req_t *req, const consent_authz_t *a)
+{
+    const consent_params_t *p = &a->p;
+    const char *client_name = a->client_name;
+    uint32_t scopes = a->scopes;
+    const char *lang = consent_lang(req, p), *csrf = consent_csrf_token_or_reply(req);
     static const char *const days[] = {"30", "90", "365", "730", "1096"};
     sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (csrf == NULL)
         return;
     page_head(&b, lang, text(lang, "title"));
-    sbuf_puts(&b, "<strong>");
+    sbuf_puts(&b, "</p>");
+    signed_in_as(&b, a, lang, csrf);
+    sbuf_puts(&b, "<p><strong>");
     html_escape(&b, client_name);
     sbuf_puts(&b, "</strong> ");
     html_escape(&b, text(lang, "asks"));
@@ -177,7 +199,7 @@ void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char 
 
 void consent_page_login(h2o_req_t *req, const consent_params_t *p, const char *query, const PGresult *res)
 {
-    const char *lang = consent_lang(req, p), *csrf = csrf_or_reply(req);
+    const char *lang = consent_lang(req, p), *csrf = consent_csrf_token_or_reply(req);
     sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
     if (csrf == NULL)

@@ -11,11 +11,14 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
+#include "consent/authorize.h"
 #include "consent/request.h"
 
-/* The consent screen for the authorization request p of client_name asking for scopes (auth/scope.h mask); its form
- * posts the decision to /oauth/consent with the request's parameters and the CSRF token. */
-void consent_page_consent(h2o_req_t *req, const consent_params_t *p, const char *client_name, uint32_t scopes);
+/* The consent screen for the authorization request a (its client, the scopes it asks for; a->household signed in): who is
+ * signed in (the household's district and the start of its id) with a "Not you?" form that signs out (POST
+ * /oauth/logout with the request, which then starts again at the login), and the decision form posting to
+ * /oauth/consent with the CSRF token of the session. */
+void consent_page_consent(h2o_req_t *req, const consent_authz_t *a);
 
 /* The dev login: one radio button per demo household of res (household_id, district, dwelling_type, occupant_band),
  * posting to /oauth/login with query (the authorization request's query string, to return to). */

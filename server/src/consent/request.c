@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "app/auth.h"
 #include "auth/keyring.h"
 #include "auth/token.h"
 #include "consent/module.h"
@@ -143,10 +144,12 @@ int consent_query_safe(const char *q)
 
 /* --- cookies and CSRF ------------------------------------------------------------------------------------------------- */
 
-/* The value of cookie name, copied into the pool, or NULL. */
+/* The value of cookie name, copied into the pool; NULL when it is missing or given more than once (which cookie a
+ * browser sends first is not a rule anyone can rely on). */
 const char *consent_cookie_get(h2o_req_t *req, const char *name)
 {
     size_t nlen = strlen(name);
+    const char *found = NULL;
     for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
         h2o_iovec_t v = req->headers.entries[i].value;
         size_t pos = 0;
@@ -160,53 +163,77 @@ const char *consent_cookie_get(h2o_req_t *req, const char *name)
             if (end - start > nlen && memcmp(v.base + start, name, nlen) == 0 && v.base[start + nlen] == '=') {
                 size_t vlen = end - start - nlen - 1;
                 char *out = h2o_mem_alloc_pool(&req->pool, vlen + 1);
+                if (found != NULL)
+                    return NULL;
                 memcpy(out, v.base + start + nlen + 1, vlen);
                 out[vlen] = '\0';
-                return out;
+                found = out;
             }
             pos = end + 1;
         }
     }
-    return NULL;
+    return found;
 }
 
 void consent_cookie_set(h2o_req_t *req, const char *name, const char *value, int max_age)
 {
     char buf[2048];
-    if (max_age >= 0)
-        str_fmt(buf, sizeof(buf), "%s=%s; Path=/oauth; Max-Age=%d; HttpOnly; SameSite=Lax%s", name, value, max_age,
-                consent_secure_cookies() ? "; Secure" : "");
-    else
-        str_fmt(buf, sizeof(buf), "%s=%s; Path=/oauth; HttpOnly; SameSite=Lax%s", name, value,
-                consent_secure_cookies() ? "; Secure" : "");
+    /* Secure and Path=/ always: the __Host- prefix requires both, and browsers keep Secure cookies of http://localhost
+     * and http://127.0.0.1 (loopback counts as a secure context); plain HTTP elsewhere is no place for a login */
+    str_fmt(buf, sizeof(buf), "%s=%s; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Lax", name, value, max_age);
     http_add_header(req, "set-cookie", buf);
 }
 
-/* The CSRF token of this browser, created (and set as a cookie) when it has none. */
-const char *consent_csrf_token(h2o_req_t *req)
+/* Whether origin ("scheme://host[:port]", len bytes) is this service: the issuer's origin, or http(s):// and the
+ * request's own authority (the Host it was sent to). */
+static int same_origin(h2o_req_t *req, const char *origin, size_t len)
 {
-    const char *c = consent_cookie_get(req, "klima_csrf");
-    char *fresh;
-    if (c != NULL && b64url_is_token(c, 43, 43))
-        return c;
-    fresh = h2o_mem_alloc_pool(&req->pool, 48);
-    if (auth_random_token(32, fresh, 48) != 0)
-        return NULL;
-    consent_cookie_set(req, "klima_csrf", fresh, -1);
-    return fresh;
+    const char *iss = app_auth_issuer(), *rest;
+    size_t ilen = 0;
+    if (iss != NULL) {
+        const char *p = strstr(iss, "://");
+        ilen = p != NULL && strchr(p + 3, '/') != NULL ? (size_t)(strchr(p + 3, '/') - iss) : strlen(iss);
+        if (len == ilen && memcmp(origin, iss, len) == 0)
+            return 1;
+    }
+    if (len > 8 && memcmp(origin, "https://", 8) == 0)
+        rest = origin + 8;
+    else if (len > 7 && memcmp(origin, "http://", 7) == 0)
+        rest = origin + 7;
+    else
+        return 0;
+    return req->authority.len == len - (size_t)(rest - origin) && req->authority.len > 0 &&
+           h2o_lcstris(rest, req->authority.len, req->authority.base, req->authority.len);
 }
 
-/* Checks the form's csrf against the cookie; sends 403 and returns -1 on mismatch. */
-int consent_csrf_check_or_reply(h2o_req_t *req, const consent_params_t *p)
+int consent_origin_check_or_reply(h2o_req_t *req)
 {
-    const char *c = consent_cookie_get(req, "klima_csrf");
-    const char *f = p->v[P_CSRF];
-    if (c == NULL || f == NULL || strlen(c) != 43 || strlen(f) != 43 || CRYPTO_memcmp(c, f, 43) != 0) {
-        http_problem_send(req, HTTP_PROBLEM_FORBIDDEN,
-                          "The form's CSRF token does not match this browser's (reload the page and try again).", "csrf");
-        return -1;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    h2o_iovec_t v;
+    if (i != -1) {
+        v = req->headers.entries[i].value;
+        if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), i) == -1 && same_origin(req, v.base, v.len))
+            return 0;
+    } else if ((i = h2o_find_header(&req->headers, H2O_TOKEN_REFERER, -1)) != -1) {
+        /* the Referer's origin: up to the first '/' after "scheme://" */
+        const char *p, *slash;
+        v = req->headers.entries[i].value;
+        p = v.len > 8 ? memchr(v.base, ':', v.len) : NULL;
+        if (p != NULL && (size_t)(p - v.base) + 3 <= v.len && p[1] == '/' && p[2] == '/') {
+            slash = memchr(p + 3, '/', v.len - (size_t)(p + 3 - v.base));
+            if (same_origin(req, v.base, slash != NULL ? (size_t)(slash - v.base) : v.len))
+                return 0;
+        }
+    } else {
+        /* neither: not a browser's cross-site form or fetch (browsers send Origin with every POST of another origin);
+         * the CSRF token and the session still apply */
+        return 0;
     }
-    return 0;
+    http_problem_send(req, HTTP_PROBLEM_FORBIDDEN,
+                      "This form is only accepted from the consent service's own pages (the Origin or Referer header names "
+                      "another site).",
+                      NULL);
+    return -1;
 }
 
 /* --- answers -------------------------------------------------------------------------------------------------------- */

@@ -69,18 +69,20 @@ char *consent_hash_param(h2o_req_t *req, const char *s);
 /* Appends s percent-encoded (RFC 3986 unreserved characters stay). */
 void consent_pct_encode(sbuf_t *b, const char *s);
 
-/* The value of cookie name in req, copied into the pool, or NULL. */
+/* The value of cookie name in req, copied into the pool; NULL when it is missing or given more than once. */
 const char *consent_cookie_get(h2o_req_t *req, const char *name);
 
-/* Sets cookie name=value on the response: Path=/oauth, HttpOnly, SameSite=Lax, Secure under TLS; Max-Age when
- * max_age >= 0 (else a session cookie). */
+/* Sets cookie name=value on the response: Path=/, Max-Age=max_age (0 deletes it), Secure, HttpOnly, SameSite=Lax — what
+ * the __Host- prefix of the names asks for, with and without TLS (browsers accept Secure cookies from http://localhost
+ * and http://127.0.0.1; README "Sign-in, sign-out and cookies"). */
 void consent_cookie_set(h2o_req_t *req, const char *name, const char *value, int max_age);
 
-/* The CSRF token of this browser (cookie klima_csrf), created and set when it has none; NULL without randomness. */
-const char *consent_csrf_token(h2o_req_t *req);
-
-/* Checks the form's csrf against the cookie; sends 403 and returns -1 on a mismatch. */
-int consent_csrf_check_or_reply(h2o_req_t *req, const consent_params_t *p);
+/* For the state-changing forms of the consent pages (login, consent, logout): when the request names where it comes
+ * from (Origin, else Referer), that must be this service — the issuer's origin or the Host the request was sent to.
+ * Sends 403 and returns -1 otherwise ("null" and a repeated Origin included). A request with neither (not a browser's
+ * cross-site form) passes: the CSRF token and the session still apply. The token and revocation endpoints do not call
+ * this: apps call them from their own origins by design (CORS), with no cookie involved. */
+int consent_origin_check_or_reply(h2o_req_t *req);
 
 /* Whether q is plain printable ASCII that may go into a Location header (a stored authorization request). */
 int consent_query_safe(const char *q);

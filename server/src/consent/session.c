@@ -1,68 +1,91 @@
 /*
- * consent/session — the session cookie.
+ * consent/session — the session cookie and the CSRF token bound to it.
  */
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "app/auth.h"
-#include "auth/jws.h"
-#include "auth/token.h"
-#include "consent/request.h"
+#include "auth/keyring.h"
 #include "consent/session.h"
-#include "core/strutil.h"
+#include "core/b64.h"
+#include "core/sbuf.h"
 #include "http/problem.h"
 
-#define SESSION_AUD "klimaspejl:session"
+#define SESSION_ID_LEN 43 /* base64url of 32 random bytes */
 
-/* Sets the session cookie (a JWS of the service key naming the household, CONSENT_SESSION_TTL long). Sends 500 and returns -1
- * when it cannot be signed. */
-int consent_session_start_or_reply(h2o_req_t *req, const auth_keyring_t *kr, const char *household)
+/* The session id of req's cookie (43 base64url characters, the cookie given exactly once), in the pool, or NULL. */
+static const char *consent_session_id(h2o_req_t *req)
 {
-    char claims[512], *tok;
-    long now = (long)time(NULL);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", app_auth_issuer(), "aud", SESSION_AUD, "sub", household, "iat",
-                          (json_int_t)now, "exp", (json_int_t)(now + CONSENT_SESSION_TTL));
-    char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-
-    json_decref(j);
-    if (s == NULL || str_fmt(claims, sizeof(claims), "%s", s) < 0) {
-        free(s);
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Out of memory.", NULL);
-        return -1;
-    }
-    free(s);
-    if ((tok = auth_jws_sign(kr, "session+jwt", claims)) == NULL) {
-        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "Cannot sign the session.", NULL);
-        return -1;
-    }
-    consent_cookie_set(req, "klima_session", tok, CONSENT_SESSION_TTL);
-    free(tok);
-    return 0;
+    const char *sid = consent_cookie_get(req, CONSENT_SESSION_COOKIE);
+    return sid != NULL && b64url_is_token(sid, SESSION_ID_LEN, SESSION_ID_LEN) ? sid : NULL;
 }
 
-/* The household of a valid session cookie, copied into the pool, or NULL. */
-const char *consent_session_household(h2o_req_t *req, const auth_keyring_t *kr)
+const char *consent_session_hash(h2o_req_t *req)
 {
-    const char *tok = consent_cookie_get(req, "klima_session");
-    json_t *claims = NULL;
-    const char *sub, *out = NULL;
-    json_int_t now = (json_int_t)time(NULL);
+    const char *sid = consent_session_id(req);
+    return sid != NULL ? consent_hash_param(req, sid) : NULL;
+}
 
-    if (tok == NULL || auth_jws_verify(kr, tok, strlen(tok), &claims) != AUTH_JWS_OK)
+const char *consent_session_new_or_reply(h2o_req_t *req)
+{
+    char *sid = h2o_mem_alloc_pool(&req->pool, SESSION_ID_LEN + 5);
+    if (auth_random_token(32, sid, SESSION_ID_LEN + 5) != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "No randomness for the session.", NULL);
         return NULL;
-    if (json_is_string(json_object_get(claims, "aud")) &&
-        strcmp(json_string_value(json_object_get(claims, "aud")), SESSION_AUD) == 0 &&
-        json_is_string(json_object_get(claims, "iss")) &&
-        strcmp(json_string_value(json_object_get(claims, "iss")), app_auth_issuer()) == 0 &&
-        json_integer_value(json_object_get(claims, "exp")) > now &&
-        (sub = json_string_value(json_object_get(claims, "sub"))) != NULL && auth_uuid_valid(sub)) {
-        char *copy = h2o_mem_alloc_pool(&req->pool, 37);
-        memcpy(copy, sub, 37);
-        out = copy;
     }
-    json_decref(claims);
+    return sid;
+}
+
+void consent_session_set(h2o_req_t *req, const char *sid)
+{
+    consent_cookie_set(req, CONSENT_SESSION_COOKIE, sid, CONSENT_SESSION_TTL);
+}
+
+void consent_session_clear(h2o_req_t *req)
+{
+    consent_cookie_set(req, CONSENT_SESSION_COOKIE, "", 0);
+}
+
+/* The CSRF token of session id sid: base64url of its HMAC under the server secret, in the pool. */
+static const char *csrf_of(h2o_req_t *req, const char *sid)
+{
+    unsigned char mac[32];
+    sbuf_t b = SBUF_INIT(SBUF_CAP_VALUE);
+    char *out;
+    app_auth_mac("csrf", sid, strlen(sid), mac);
+    b64url_append(&b, (const char *)mac, sizeof(mac));
+    out = h2o_mem_alloc_pool(&req->pool, b.len + 1);
+    memcpy(out, b.data != NULL ? b.data : "", b.len);
+    out[b.len] = '\0';
+    sbuf_free(&b);
     return out;
+}
+
+const char *consent_csrf_token_or_reply(h2o_req_t *req)
+{
+    const char *sid = consent_session_id(req);
+    if (sid == NULL) {
+        /* an anonymous session: in no table, it only anchors this token */
+        if ((sid = consent_session_new_or_reply(req)) == NULL)
+            return NULL;
+        consent_session_set(req, sid);
+    }
+    return csrf_of(req, sid);
+}
+
+int consent_csrf_check_or_reply(h2o_req_t *req, const consent_params_t *p)
+{
+    const char *sid = consent_session_id(req), *f = p->v[P_CSRF];
+    const char *want = sid != NULL ? csrf_of(req, sid) : NULL;
+    if (want == NULL || f == NULL || strlen(f) != strlen(want) || CRYPTO_memcmp(f, want, strlen(want)) != 0) {
+        http_problem_send(req, HTTP_PROBLEM_FORBIDDEN,
+                          sid == NULL ? "This browser has no session with the consent service (cookies off, or it expired): "
+                                        "reload the page and try again."
+                                      : "The form's CSRF token is not the one of this browser's session (reload the page and "
+                                        "try again).",
+                          "csrf");
+        return -1;
+    }
+    return 0;
 }

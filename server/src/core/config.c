@@ -9,7 +9,15 @@
 #include "core/config.h"
 #include "core/strutil.h"
 
-typedef enum setting_kind { KIND_STRING, KIND_UINT, KIND_BOOL, KIND_LIST, KIND_LOG_LEVEL, KIND_RATE } setting_kind_t;
+typedef enum setting_kind {
+    KIND_STRING,
+    KIND_UINT,
+    KIND_BOOL,
+    KIND_LIST,
+    KIND_LOG_LEVEL,
+    KIND_RATE,
+    KIND_DEV_LOGIN
+} setting_kind_t;
 
 typedef struct setting {
     const char *env;  /* KLIMA_... */
@@ -56,7 +64,8 @@ static const setting_t settings[] = {
     {"KLIMA_GEOIP_DB", "--geoip-db", KIND_STRING, OFF(geoip_db), NULL, 0, 0, "MaxMind country database (.mmdb)"},
     {"KLIMA_TRUSTED_PROXIES", "--trusted-proxies", KIND_STRING, OFF(trusted_proxies), NULL, 0, 0,
      "comma-separated proxy addresses whose X-Forwarded-For is believed"},
-    {"KLIMA_DEV_LOGIN", "--dev-login", KIND_BOOL, OFF(dev_login), "0", 0, 0, "1 = built-in demo login (development only)"},
+    {"KLIMA_DEV_LOGIN", "--dev-login", KIND_DEV_LOGIN, OFF(dev_login), "0", 0, 0,
+     "1 = built-in demo login (development only: loopback listen addresses without TLS; force = anywhere)"},
     {"KLIMA_OIDC_ISSUER", "--oidc-issuer", KIND_STRING, OFF(oidc_issuer), NULL, 0, 0, "OpenID Connect identity provider issuer"},
     {"KLIMA_OIDC_KEY", "--oidc-key", KIND_STRING, OFF(oidc_key), NULL, 0, 0, "the identity provider's public key (PEM file)"},
     {"KLIMA_OIDC_CLIENT_ID", "--oidc-client-id", KIND_STRING, OFF(oidc_client_id), NULL, 0, 0,
@@ -157,6 +166,21 @@ static config_result_t set_bool(config_t *cfg, const setting_t *s, void *field, 
     return CONFIG_OK;
 }
 
+/* 0/1 like a boolean, or "force" (CONFIG_DEV_LOGIN_FORCE): the dev login also on TLS and non-loopback addresses. */
+static config_result_t set_dev_login(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
+                                     char *err, size_t errlen)
+{
+    if (strcmp(value, "force") == 0) {
+        *(int *)field = CONFIG_DEV_LOGIN_FORCE;
+        return CONFIG_OK;
+    }
+    if (set_bool(cfg, s, field, value, origin, err, errlen) != CONFIG_OK) {
+        str_fmt(err, errlen, "%s: '%s' is not 0, 1 or force", origin, value);
+        return CONFIG_ERR_VALUE;
+    }
+    return CONFIG_OK;
+}
+
 static config_result_t set_log_level(config_t *cfg, const setting_t *s, void *field, const char *value, const char *origin,
                                      char *err, size_t errlen)
 {
@@ -235,8 +259,8 @@ static config_result_t set_list(config_t *cfg, const setting_t *s, void *field, 
 }
 
 static const setter_fn setters[] = {
-    [KIND_STRING] = set_string, [KIND_UINT] = set_uint,           [KIND_BOOL] = set_bool,
-    [KIND_LIST] = set_list,     [KIND_LOG_LEVEL] = set_log_level, [KIND_RATE] = set_rate,
+    [KIND_STRING] = set_string,       [KIND_UINT] = set_uint, [KIND_BOOL] = set_bool,           [KIND_LIST] = set_list,
+    [KIND_LOG_LEVEL] = set_log_level, [KIND_RATE] = set_rate, [KIND_DEV_LOGIN] = set_dev_login,
 };
 
 static config_result_t set_value(config_t *cfg, const setting_t *s, const char *value, const char *origin, char *err, size_t errlen)

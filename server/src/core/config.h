@@ -14,6 +14,8 @@ typedef enum config_log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO,
 
 /* A rate-limit policy: quota requests per window_s seconds (a token bucket of `quota` tokens refilled at quota/window_s
  * per second); quota 0 = not limited. */
+#define CONFIG_DEV_LOGIN_FORCE 2
+
 typedef struct config_rate {
     unsigned quota, window_s;
 } config_rate_t;
@@ -32,7 +34,7 @@ typedef struct config {
     unsigned download_stall_ms;                 /* a download whose client takes nothing for this long loses its slot */
     unsigned statement_timeout_ms, download_timeout_ms;
     char *keys_dir, *issuer, *geoip_db, *trusted_proxies;
-    int dev_login;
+    int dev_login; /* 0 off, 1 on (loopback without TLS only), CONFIG_DEV_LOGIN_FORCE anywhere */
     char *oidc_issuer, *oidc_key, *oidc_client_id, *oidc_authorization_endpoint;
     char *tls_cert, *tls_key;
     unsigned tls_handshake_timeout_ms; /* a TLS handshake must finish within this */

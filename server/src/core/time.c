@@ -120,3 +120,45 @@ int time_valid_datetime(const char *s, int local)
     return (s[i] == '+' || s[i] == '-') && i + 6 == len && str_to_uint(s + i + 1, 2, 0, 14, &v) == 0 && s[i + 3] == ':' &&
            str_to_uint(s + i + 4, 2, 0, 59, &v) == 0;
 }
+
+int time_datetime_seconds(const char *s, int64_t *seconds, int *kind)
+{
+    size_t len = strlen(s), i;
+    int64_t days, sec = 0;
+    uint64_t hh, mm, ss = 0;
+
+    if (!time_valid_datetime(s, 0) || time_date_parse(s, 10, 1, &days) != 0)
+        return -1;
+    *kind = TIME_BARE_DATE;
+    if (len > 10) {
+        i = time_of_day_end(s, len);
+        str_to_uint(s + 11, 2, 0, 23, &hh);
+        str_to_uint(s + 14, 2, 0, 59, &mm);
+        if (i >= 19)
+            str_to_uint(s + 17, 2, 0, 59, &ss);
+        sec = (int64_t)(hh * 3600 + mm * 60 + ss); /* a fraction of a second does not matter to a range check */
+        *kind = TIME_LOCAL;
+        if (i < len) {
+            *kind = TIME_INSTANT;
+            if (s[i] != 'Z') {
+                uint64_t oh, om;
+                str_to_uint(s + i + 1, 2, 0, 14, &oh);
+                str_to_uint(s + i + 4, 2, 0, 59, &om);
+                sec -= (s[i] == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
+            }
+        }
+    }
+    *seconds = days * 86400 + sec;
+    return 0;
+}
+
+int64_t time_add_years(int64_t seconds, int years)
+{
+    int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400), tod = seconds - days * 86400;
+    int y, m, d;
+    time_civil_from_days(days, &y, &m, &d);
+    y += years;
+    if (m == 2 && d == 29 && time_days_from_civil(y, 3, 1) - time_days_from_civil(y, 2, 1) == 28)
+        d = 28; /* as PostgreSQL: 2024-02-29 + 2 years = 2026-02-28 */
+    return time_days_from_civil(y, m, d) * 86400 + tod;
+}

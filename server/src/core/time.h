@@ -30,4 +30,15 @@ void time_date_format(int64_t days, char out[11]);
  * space may stand for the T). A local time (a wall-clock column without offset) takes no zone. */
 int time_valid_datetime(const char *s, int local);
 
+/* What time_datetime_seconds found: a bare date, a date and time without offset, or one with Z or an offset. */
+enum { TIME_BARE_DATE, TIME_LOCAL, TIME_INSTANT };
+
+/* Parses a time_valid_datetime(s, 0) value into seconds since 1970-01-01T00:00Z, reading a bare date as its midnight
+ * and a time without offset as UTC (the caller decides what they mean; *kind says which it was). Fractions of a second
+ * are dropped. Returns 0, or -1 when s is not valid. */
+int time_datetime_seconds(const char *s, int64_t *seconds, int *kind);
+
+/* seconds plus whole calendar years (in UTC), 29 February becoming 28 February as in PostgreSQL. */
+int64_t time_add_years(int64_t seconds, int years);
+
 #endif

@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/auth.h"
 #include "core/b64.h"
 #include "core/hash.h"
 #include "core/strutil.h"
 #include "opendata/query.h"
+
+/* Bytes of a cursor's MAC (HMAC-SHA-256 under the server secret, truncated: 128 bits). */
+#define CURSOR_MAC_BYTES 16
 
 static const char *const format_names[] = {
     [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv", [FORMAT_NDJSON] = "ndjson", [FORMAT_GEOJSON] = "geojson"};
@@ -186,19 +190,57 @@ void opendata_query_cursor_encode(const opendata_query_t *q, const char *const *
         out->failed = 1;
         return;
     }
-    b64url_append(out, text, strlen(text));
+    {
+        /* <base64url of the JSON>.<base64url of its MAC>: a cursor is the server's own, never a client's */
+        size_t start = out->len;
+        unsigned char mac[32];
+        b64url_append(out, text, strlen(text));
+        if (!out->failed) {
+            app_auth_mac("cursor", out->data + start, out->len - start, mac);
+            sbuf_putc(out, '.');
+            b64url_append(out, (const char *)mac, CURSOR_MAC_BYTES);
+        }
+    }
     free(text);
+}
+
+/* A key of a cursor as PostgreSQL printed it (the last row's value of an order column): the column's type as a filter
+ * value would have it, in PostgreSQL's text forms (t/f, "2025-01-01 00:00:00+00"). */
+static int cursor_key_valid(const app_column_t *c, const char *s)
+{
+    size_t len = strlen(s);
+    char tmp[48];
+    switch (c->type) {
+    case COL_BOOLEAN:
+        return strcmp(s, "t") == 0 || strcmp(s, "f") == 0;
+    case COL_STRING:
+        return len <= 1000;
+    case COL_DATETIME:
+        if (len > 19 && len + 4 <= sizeof(tmp) && (s[len - 3] == '+' || s[len - 3] == '-')) {
+            memcpy(tmp, s, len);
+            memcpy(tmp + len, ":00", 4);
+            return opendata_query_value_valid(c, tmp);
+        }
+        return opendata_query_value_valid(c, s);
+    default:
+        return opendata_query_value_valid(c, s);
+    }
 }
 
 static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v, opendata_scratch_t *sc,
                                              opendata_query_error_t *err)
 {
-    unsigned char raw[4096];
-    int n = b64url_decode(v, strlen(v), raw, sizeof(raw));
-    json_t *arr = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL, *keys;
+    unsigned char raw[4096], mac[32];
+    const char *dot = strrchr(v, '.');
+    int n = -1, macn = dot != NULL ? b64url_decode(dot + 1, strlen(dot + 1), mac, sizeof(mac)) : -1;
+    json_t *arr = NULL, *keys;
     char qh[17];
     opendata_query_status_t st = QUERY_OK;
 
+    /* the MAC first: nothing of a cursor the server did not issue is read */
+    if (macn == CURSOR_MAC_BYTES && app_auth_mac_verify("cursor", v, (size_t)(dot - v), mac, CURSOR_MAC_BYTES))
+        n = b64url_decode(v, (size_t)(dot - v), raw, sizeof(raw));
+    arr = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL;
     if (!json_is_array(arr) || json_array_size(arr) != 3 || !json_is_integer(json_array_get(arr, 0)) ||
         !json_is_string(json_array_get(arr, 1)) || !json_is_array(keys = json_array_get(arr, 2))) {
         st =
@@ -228,7 +270,7 @@ static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v,
     for (size_t i = 0; i < q->norder; ++i) {
         json_t *k = json_array_get(keys, i);
         const char *s = json_string_value(k);
-        if (s == NULL || (q->after[i] = opendata_scratch_copy(sc, s, strlen(s))) == NULL) {
+        if (s == NULL || !cursor_key_valid(q->order[i].col, s) || (q->after[i] = opendata_scratch_copy(sc, s, strlen(s))) == NULL) {
             st = opendata_query_fail(err, "cursor", "The cursor is malformed.");
             goto exit;
         }
@@ -315,8 +357,10 @@ static opendata_query_status_t p_order(opendata_query_t *q, parse_state_t *ps, c
 static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                     opendata_query_error_t *err)
 {
-    if (!valid_tz(v))
-        return opendata_query_fail(err, n, "'%s' is not an IANA time zone name such as Europe/Copenhagen or UTC.", v);
+    /* the database's own list once loaded (it is, wherever a catalog is: both come with the first catalog load) */
+    int known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
+    if (known == 0)
+        return opendata_query_fail(err, n, "'%s' is not valid for tz: expected %s.", v, app_catalog_tz_hint(v));
     str_fmt(q->tz, sizeof(q->tz), "%s", v);
     return QUERY_OK;
 }

@@ -120,6 +120,11 @@ char *opendata_scratch_copy(opendata_scratch_t *s, const char *src, size_t len);
 opendata_query_status_t opendata_query_fail(opendata_query_error_t *err, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Whether value s fits column c: its catalog type and enum, and the range of the PostgreSQL type its view declares
+ * (int4/int8 ranges, finite numbers that neither overflow nor underflow, real calendar dates and times). Filters and
+ * cursor keys are checked with it before any SQL exists. */
+int opendata_query_value_valid(const app_column_t *c, const char *s);
+
 /* Parameter pname=v as a filter on column c (col=op:value: a bare value means eq; in takes a,b,c; between a,b), added
  * to q; its values are checked against the column's type and enum. Returns QUERY_OK or QUERY_INVALID with err filled. */
 opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_column_t *c, const char *pname, const char *v,

@@ -2,9 +2,11 @@
  * opendata/query_filter — the filters of the records query language: col=op:value, every value checked against its
  * column's type (and enum) before any SQL exists.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,27 +66,73 @@ static const char *type_hint(const app_column_t *c)
     }
 }
 
-/* Checks one value against the column. Returns 1 if valid. */
-static int valid_value(const app_column_t *c, const char *s)
+/* A whole number that fits the column's integer type (int8 when the view's type is not an integer type). */
+static int valid_integer(const app_column_t *c, const char *s, size_t len)
+{
+    long long v;
+    char *end;
+    if (len > 20 || !(s[0] == '-' ? is_digits(s + 1, len - 1) : is_digits(s, len)))
+        return 0;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return 0;
+    switch (c->sql_type) {
+    case SQLT_INT2:
+        return v >= INT16_MIN && v <= INT16_MAX;
+    case SQLT_INT4:
+        return v >= INT32_MIN && v <= INT32_MAX;
+    default:
+        return 1;
+    }
+}
+
+/* A finite decimal number (digits, optional fraction and exponent; no hex, inf or nan) that neither overflows nor
+ * underflows the column's type: strtod/strtof report both as ERANGE (1e-400 would round to 0, which PostgreSQL's float
+ * types refuse), and numeric(p,s) holds fewer than 10^(p-s). */
+static int valid_number(const app_column_t *c, const char *s, size_t len)
+{
+    char *end;
+    double d;
+    if (len == 0 || len > 40 || strpbrk(s, "xXnNiI \t\r\n\v\f") != NULL)
+        return 0;
+    switch (c->sql_type) {
+    case SQLT_INT2:
+    case SQLT_INT4:
+    case SQLT_INT8:
+        return valid_integer(c, s, len);
+    case SQLT_FLOAT4:
+        errno = 0;
+        (void)strtof(s, &end);
+        return *end == '\0' && errno == 0;
+    default:
+        break;
+    }
+    errno = 0;
+    d = strtod(s, &end);
+    if (*end != '\0' || errno != 0 || !isfinite(d))
+        return 0;
+    if (c->sql_type == SQLT_NUMERIC && c->sql_precision > 0)
+        return fabs(d) < pow(10.0, c->sql_precision - c->sql_scale) - 0.5 * pow(10.0, -c->sql_scale);
+    return 1;
+}
+
+/* Checks one value against the column: its catalog type, and the range of the type the view declares, so that nothing
+ * PostgreSQL would refuse (and log as an error) is ever sent. Returns 1 if valid. */
+int opendata_query_value_valid(const app_column_t *c, const char *s)
 {
     size_t len = strlen(s);
     switch (c->type) {
     case COL_INTEGER:
-        return len <= 19 && (s[0] == '-' ? is_digits(s + 1, len - 1) : is_digits(s, len)) && len < 19;
-    case COL_NUMBER: {
-        char *end;
-        double d;
-        if (len == 0 || len > 40 || strpbrk(s, "xXnNiI") != NULL)
-            return 0;
-        d = strtod(s, &end);
-        return *end == '\0' && isfinite(d);
-    }
+        return valid_integer(c, s, len);
+    case COL_NUMBER:
+        return valid_number(c, s, len);
     case COL_BOOLEAN:
         return strcmp(s, "true") == 0 || strcmp(s, "false") == 0;
     case COL_DATE:
         return time_date_parse(s, len, 1, NULL) == 0;
     case COL_DATETIME:
-        return time_valid_datetime(s, c->local);
+        return time_valid_datetime(s, c->local || c->sql_type == SQLT_TIMESTAMP);
     case COL_STRING:
         if (len > 200)
             return 0;
@@ -193,7 +241,7 @@ static opendata_query_status_t parse_list(opendata_query_t *q, opendata_filter_t
             return opendata_query_fail(err, pname, "A value in '%s' is too long.", pname);
         memcpy(one, p, len);
         one[len] = '\0';
-        if (!valid_value(f->col, one))
+        if (!opendata_query_value_valid(f->col, one))
             return fail_value(err, pname, f->col, one);
         if (f->op == OP_IN && count == QUERY_MAX_IN)
             return opendata_query_fail(err, pname, "At most %d values in an 'in' filter.", QUERY_MAX_IN);
@@ -256,7 +304,7 @@ opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_col
     if (op == OP_IN || op == OP_BETWEEN) {
         if ((st = parse_list(q, f, pname, val, sc, err)) != QUERY_OK)
             return st;
-    } else if (!valid_value(c, val)) {
+    } else if (!opendata_query_value_valid(c, val)) {
         return fail_value(err, pname, c, val);
     } else {
         f->value = val;

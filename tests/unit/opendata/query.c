@@ -35,7 +35,9 @@ static const char catalog_json[] =
     "{\"name\":\"electricity_wh\",\"type\":\"number\",\"role\":\"measure\",\"filterable\":true,\"groupable\":false,"
     "\"operators\":[\"lt\",\"gt\"],\"aggregations\":[\"sum\",\"avg\",\"min\",\"max\"],\"nullable\":true},"
     "{\"name\":\"suppressed\",\"type\":\"boolean\",\"role\":\"flag\",\"filterable\":true,\"groupable\":true,"
-    "\"operators\":[\"eq\"],\"aggregations\":[]}]}]";
+    "\"operators\":[\"eq\"],\"aggregations\":[]}],"
+    "\"sql_types\":{\"district_id\":\"integer\",\"district\":\"text\",\"hour_utc\":\"timestamp with time zone\","
+    "\"hour_dk\":\"timestamp without time zone\",\"electricity_wh\":\"numeric(8,2)\",\"suppressed\":\"boolean\"}}]";
 
 typedef struct test_case {
     char query[1024], status[8], param[64], detail[256], sql[4096], values[1024];
@@ -117,6 +119,38 @@ static void run_case(const char *name, const test_case_t *c, const app_dataset_t
     sbuf_free(&sql);
 }
 
+/* A cursor the server encoded continues its query; one character changed anywhere, or its MAC left off, is refused. */
+static void test_cursor_mac(const app_dataset_t *ds)
+{
+    qs_param_t params[4];
+    size_t n = 0;
+    char qs[1200], decoded[1200], scratch[8192];
+    const char *keys[2] = {"2025-01-01 00:00:00+00", "3"};
+    opendata_query_t q;
+    opendata_query_error_t err = {0};
+    sbuf_t cur = SBUF_INIT(SBUF_CAP_VALUE);
+
+    CHECK(qs_parse("order=hour_utc", 14, params, 4, &n, decoded) == QS_OK);
+    CHECK_INT(opendata_query_parse(&q, ds, params, n, 0, scratch, sizeof(scratch), &err), QUERY_OK);
+    opendata_query_cursor_encode(&q, keys, 2, &cur);
+    CHECK(strchr(cur.data, '.') != NULL);
+    for (int variant = 0; variant < 3; ++variant) {
+        snprintf(qs, sizeof(qs), "order=hour_utc&cursor=%s", cur.data);
+        if (variant == 1)
+            qs[22 + 3] = qs[22 + 3] == 'A' ? 'B' : 'A'; /* a character of the JSON part */
+        if (variant == 2)
+            *strrchr(qs, '.') = '\0'; /* no MAC */
+        CHECK(qs_parse(qs, strlen(qs), params, 4, &n, decoded) == QS_OK);
+        CHECK_INT(opendata_query_parse(&q, ds, params, n, 0, scratch, sizeof(scratch), &err),
+                  variant == 0 ? QUERY_OK : QUERY_INVALID);
+        if (variant == 0)
+            CHECK_STR(q.after[0], keys[0]);
+        else
+            CHECK_STR(err.param, "cursor");
+    }
+    sbuf_free(&cur);
+}
+
 int main(void)
 {
     app_catalog_t *cat = app_catalog_parse(catalog_json, sizeof(catalog_json) - 1);
@@ -127,6 +161,7 @@ int main(void)
     CHECK(cat != NULL && dir != NULL);
     if (cat == NULL || dir == NULL)
         return TEST_DONE();
+    test_cursor_mac(&cat->datasets[0]);
     while ((e = readdir(dir)) != NULL) {
         char path[1024];
         test_case_t c;
