@@ -255,3 +255,56 @@ describe('electricity CO2e from ingested intensity', () => {
         assert.ok(Math.abs(el.co2e_kg - grams / 1000) < 0.0015, `summary ${el.co2e_kg} kg vs ${grams / 1000} kg from the fixtures`);
     });
 });
+
+describe('fetch eds against a fake Energi Data Service', () => {
+    const files = ['CO2Emis-2025-03-30.json', 'CO2Emis-2025-03-31.json', 'CO2EmisProg-2025-03-31.json'].map((f) => path.join(EDS, f));
+    const ROWS = `SET TimeZone = 'UTC'; SELECT md5(string_agg(x, '|' ORDER BY x)) || ' ' || count(*) FROM (
+        SELECT 'p ' || dataset || area || minute5_utc || ' ' || g_per_kwh FROM core.grid_emission_points
+        UNION ALL SELECT 'h ' || hour_utc || ' ' || g_per_kwh || source FROM core.grid_intensity_hourly) s(x)`;
+    let fake;
+    let port;
+    let dir;
+    before(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-eds-'));
+        const portFile = path.join(dir, 'port');
+        const { spawn } = await import('node:child_process');
+        fake = spawn(process.execPath, [path.join(ROOT, 'tests/fake/eds-service.mjs'), portFile, ...files], { stdio: 'inherit' });
+        for (let i = 0; i < 100 && !fs.existsSync(portFile); ++i) await new Promise((r) => setTimeout(r, 100));
+        port = fs.readFileSync(portFile, 'utf8').trim();
+    });
+    after(() => {
+        fake?.kill('SIGTERM');
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('pages through, honours 429 Retry-After, and leaves the same rows as ingesting the files', async () => {
+        const fetched = freshDb('fetch');
+        const ingested = freshDb('files');
+        try {
+            const t0 = Date.now();
+            const r = runCli(['fetch', 'eds', '--from', '2025-03-30', '--to', '2025-04-02', '--page-size', '200'],
+                { env: { ...fetched.env, KLIMA_EDS_URL: `http://127.0.0.1:${port}` }, timeout: 120_000 });
+            assert.equal(r.status, 0, r.stderr);
+            assert.ok(Date.now() - t0 >= 2000, 'waited Retry-After (1 s) once per dataset');
+            const log = JSON.parse((await request(Number(port), { path: '/_log' })).body);
+            for (const name of ['CO2Emis', 'CO2EmisProg']) {
+                const mine = log.filter((x) => x.dataset === name);
+                assert.equal(mine[0].status, 429, `${name}: the first answer was the rate limit`);
+                assert.equal(mine[1].offset, 0, `${name}: the same page again after it`);
+                const pages = mine.filter((x) => x.status === 200);
+                assert.ok(pages.length >= 3, `${name}: paged (${pages.length} pages)`);
+                assert.deepEqual(pages.map((x) => x.offset), pages.map((_, i) => i * 200), `${name}: offsets`);
+                assert.ok(pages.every((x) => x.limit === 200 && x.query.includes('start=2025-03-30') && x.query.includes('end=2025-04-02')));
+            }
+            for (const f of files) assert.equal(ingest(ingested, ['eds-co2', f]).status, 0);
+            const a = psql(fetched.adminUrl, ROWS).split('\n').pop(), b = psql(ingested.adminUrl, ROWS).split('\n').pop();
+            assert.equal(a, b, 'fetch and ingest of the same records give the same rows');
+            assert.notEqual(b.split(' ')[1], '0');
+            const prov = psql(fetched.adminUrl, "SELECT string_agg(dataset || ' ' || source_url, ',' ORDER BY dataset) FROM core.source_batches").split('\n').pop();
+            assert.match(prov, /CO2Emis http:\/\/127\.0\.0\.1:\d+\/dataset\/CO2Emis\?start=2025-03-30&end=2025-04-02,CO2EmisProg /);
+        } finally {
+            fetched.drop();
+            ingested.drop();
+        }
+    });
+});
