@@ -185,7 +185,9 @@ describe('electricity CO2e from ingested intensity', () => {
     let env;
     before(async () => {
         db = freshDb('co2e');
-        for (const f of ['CO2Emis-2025-03-30.json', 'CO2Emis-2025-03-31.json']) assert.equal(ingest(db, ['eds-co2', path.join(EDS, f)]).status, 0);
+        for (const f of ['CO2Emis-2025-03-30.json', 'CO2Emis-2025-03-31.json', 'CO2EmisProg-2025-03-31.json']) {
+            assert.equal(ingest(db, ['eds-co2', path.join(EDS, f)]).status, 0);
+        }
         for (const f of ['quarter-2025-03-30.json', 'hourly-2025-03-31.json']) {
             const r = ingest(db, ['eloverblik', path.join(ELO, f), '--household', HOUSEHOLD]);
             assert.equal(r.status, 0, r.stderr);
@@ -253,6 +255,79 @@ describe('electricity CO2e from ingested intensity', () => {
         assert.equal(s.status, 200, s.body);
         const el = JSON.parse(s.body).categories.electricity;
         assert.ok(Math.abs(el.co2e_kg - grams / 1000) < 0.0015, `summary ${el.co2e_kg} kg vs ${grams / 1000} kg from the fixtures`);
+    });
+
+    test('GET /v1/grid/forecast: the hand-computed greenest window of the fixture', async () => {
+        const get = async (q) => request(srv.port, { path: `/v1/grid/forecast?${q}` });
+        // CO2EmisProg-2025-03-31.json, DK2, by hand: 11:00Z 97, 12:00Z 134, 13:00Z 41.5, 14:00Z 38.25, 15:00Z 44.75,
+        // 16:00Z 70, then 119 and up (each hour's 12 points carry -1/0/+1 four times each, so the means are exact)
+        let r = await get('from=2025-03-31T11:00Z&hours=12&window=3');
+        assert.equal(r.status, 200, r.body);
+        let b = JSON.parse(r.body);
+        assert.equal(b.area, 'DK2');
+        assert.equal(b.hours.length, 12);
+        assert.ok(b.hours.every((h) => h.kind === 'forecast'));
+        assert.deepEqual(b.hours.slice(0, 6).map((h) => h.g_per_kwh), [97, 134, 41.5, 38.25, 44.75, 70]);
+        assert.deepEqual(b.greenest, { hours: 3, start_utc: '2025-03-31T13:00:00Z', end_utc: '2025-03-31T16:00:00Z',
+            start_dk: '2025-03-31T15:00:00', end_dk: '2025-03-31T18:00:00', mean_g_per_kwh: 41.5 });
+        b = JSON.parse((await get('from=2025-03-31T11:00Z&hours=12&window=1')).body);
+        assert.equal(b.greenest.start_utc, '2025-03-31T14:00:00Z');
+        assert.equal(b.greenest.mean_g_per_kwh, 38.25);
+        b = JSON.parse((await get('from=2025-03-31T11:00Z&hours=12&window=2')).body);
+        assert.equal(b.greenest.start_utc, '2025-03-31T13:00:00Z');
+        assert.equal(b.greenest.mean_g_per_kwh, 39.88);
+        // the whole forecast day: realised hours (22:00Z-10:00Z) replace the forecast; the window recomputed here
+        r = await get('from=2025-03-31T00:00Z&hours=24');
+        assert.equal(r.status, 200, r.body);
+        b = JSON.parse(r.body);
+        const realised = hourly(points(path.join(EDS, 'CO2Emis-2025-03-31.json'), 'DK2'));
+        const forecast = hourly(points(path.join(EDS, 'CO2EmisProg-2025-03-31.json'), 'DK2'));
+        const expect = [];
+        for (let i = 0; i < 24; ++i) {
+            const h = Date.parse('2025-03-31T00:00:00Z') + i * 3_600_000;
+            const v = realised.get(h) ?? forecast.get(h);
+            expect.push({ hour_utc: new Date(h).toISOString().replace('.000', ''), kind: realised.has(h) ? 'realised' : 'forecast', v });
+        }
+        assert.deepEqual(b.hours.map((h) => [h.hour_utc, h.kind]), expect.map((e) => [e.hour_utc, e.kind]));
+        b.hours.forEach((h, i) => close(h.g_per_kwh, Math.round(expect[i].v * 100) / 100, h.hour_utc));
+        let best = null;
+        for (let i = 0; i + 3 <= 24; ++i) {
+            const mean = (expect[i].v + expect[i + 1].v + expect[i + 2].v) / 3;
+            if (best === null || mean < best.mean - 1e-9) best = { i, mean };
+        }
+        assert.equal(b.greenest.start_utc, expect[best.i].hour_utc);
+        close(b.greenest.mean_g_per_kwh, Math.round(best.mean * 100) / 100, 'window mean');
+        // cached until the next hour at most, revalidated by ETag
+        assert.match(String(r.headers['cache-control']), /public, max-age=\d+/);
+        assert.ok(Number(/max-age=(\d+)/.exec(r.headers['cache-control'])[1]) <= 3600);
+        const again = await request(srv.port, { path: '/v1/grid/forecast?from=2025-03-31T00:00Z&hours=24', headers: { 'if-none-match': r.headers.etag } });
+        assert.equal(again.status, 304);
+        // bad parameters: 400 naming the parameter, before any SQL
+        for (const [q, param] of [['hours=0', 'hours'], ['hours=49', 'hours'], ['window=7', 'window'], ['hours=2&window=3', 'window'],
+            ['from=2025-03-31T13:30Z', 'from'], ['from=yesterday', 'from'], ['hours=1e3', 'hours']]) {
+            const e = await get(q);
+            assert.equal(e.status, 400, `${q}: ${e.body}`);
+            assert.equal(JSON.parse(e.body).parameter, param, q);
+        }
+    });
+
+    test('the grid-intensity-forecast dataset: no household data, linked, with its provenance in the catalog and DCAT', async () => {
+        const d = JSON.parse((await request(srv.port, { path: '/v1/datasets/grid-intensity-forecast' })).body);
+        assert.equal(d.personal, false);
+        assert.ok(d.derived_from.includes('grid-intensity-hourly'));
+        assert.match(d.description_en, /no household data, so no disclosure control applies/);
+        const sources = d.provenance.map((p) => p.dataset).sort();
+        assert.deepEqual(sources, ['CO2Emis', 'CO2EmisProg']);
+        assert.ok(d.provenance.every((p) => p.licence === 'CC-BY-4.0' && p.source === 'Energi Data Service (Energinet)' && p.last_fetched_at));
+        const energy = JSON.parse((await request(srv.port, { path: '/v1/datasets/energy-district-hourly' })).body);
+        assert.deepEqual(energy.provenance.map((p) => p.dataset), ['MyEnergyData_MarketDocument']);
+        const dcat = JSON.parse((await request(srv.port, { path: '/v1/catalog.jsonld' })).body);
+        const node = JSON.stringify(dcat).includes('CO2EmisProg') && dcat['@graph'].flatMap((n) => n['dcat:dataset'] ?? [n])
+            .find((n) => String(n['@id'] ?? '').endsWith('/v1/datasets/grid-intensity-forecast') && n['dct:provenance']);
+        assert.ok(node, 'the dataset is in the DCAT catalog with its provenance');
+        assert.ok(node['dct:provenance'].some((p) => /CO2EmisProg/.test(p['rdfs:label'])), JSON.stringify(node['dct:provenance']));
+        const rec = JSON.parse((await request(srv.port, { path: '/v1/datasets/grid-intensity-forecast/records?area=eq:DK2&kind=eq:realised&limit=100' })).body);
+        assert.equal(rec.data.length, 10, JSON.stringify(rec).slice(0, 300));
     });
 });
 
