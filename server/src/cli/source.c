@@ -246,7 +246,7 @@ int cli_eds_stage_json(cli_source_load_t *l, json_t *doc, const char *prefix, si
         return fail(l, path, "expected an array of records");
     json_array_foreach(recs, i, r)
     {
-        size_t ul, dl = 0, al;
+        size_t ul = 0, dl = 0, al = 0;
         const char *u, *d, *a;
         json_t *v;
         str_fmt(path, sizeof path, "%s$.records[%zu]", prefix, i);
