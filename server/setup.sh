@@ -8,6 +8,8 @@
 #   klima_pg_start [DATADIR] [PORT]    start (or reuse) the project-local PostgreSQL 15
 #   klima_pg_stop                      stop it (fast shutdown)
 #   klima_db_create NAME               create database NAME if missing; exports KLIMA_DB_ADMIN_URL and KLIMA_DB_URL
+#   klima_geoip_install DIR            install the pinned country database (npm) into DIR, print its path
+#   klima_geoip_env DIR                server/run's step: install it unless KLIMA_GEOIP_DB is set, export KLIMA_GEOIP_DB
 #
 # Settings (environment): KLIMA_PG_PORT (default 54329), KLIMA_DB_URL (set it to use an existing database: the
 # scripts then start no local cluster).
@@ -63,6 +65,53 @@ KLIMA_DEB_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl python3 python3-yaml clang-format
     libxlsxwriter-dev libreoffice-calc-nogui nghttp2-client wrk hyperfine nodejs npm curl chromium
 )
+
+# The country database of the usage statistics (README "Country database"): ip-location-db's geo-whois-asn-country
+# (IPv4 + IPv6, a flat `country_code` per network; data CC BY 4.0 by the Number Resource Organization, nro.net), from
+# the npm registry, pinned to one version. Change the version here to update it; server/run installs it on its next
+# start.
+KLIMA_GEOIP_PACKAGE="@ip-location-db/geo-whois-asn-country-mmdb@2.3.2026061719"
+KLIMA_GEOIP_FILE="geo-whois-asn-country.mmdb"
+
+# klima_geoip_install DIR: installs the pinned country database into DIR (once per version: a stamp file names it) and
+# prints the .mmdb's path. Returns non-zero (and prints nothing) when npm cannot fetch it.
+klima_geoip_install() {
+    local dir="$1" tmp tgz
+    if [[ -f "$dir/$KLIMA_GEOIP_FILE" && "$(cat "$dir/$KLIMA_GEOIP_FILE.package" 2>/dev/null)" == "$KLIMA_GEOIP_PACKAGE" ]]; then
+        printf '%s\n' "$dir/$KLIMA_GEOIP_FILE"
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || return 1
+    mkdir -p "$dir" || return 1
+    tmp="$(mktemp -d "$dir/.install.XXXXXX")" || return 1
+    klima_say "installing the country database $KLIMA_GEOIP_PACKAGE (npm) into ${dir#"$ROOT"/}"
+    if (cd "$tmp" && npm pack --silent --pack-destination "$tmp" "$KLIMA_GEOIP_PACKAGE" >"$tmp/npm.log" 2>&1) &&
+        tgz="$(compgen -G "$tmp/*.tgz" | head -n 1)" && [[ -n $tgz ]] &&
+        tar -xzf "$tgz" -C "$tmp" "package/$KLIMA_GEOIP_FILE" package/NRO_LICENSE package/README.md; then
+        mv -f "$tmp/package/NRO_LICENSE" "$dir/NRO_LICENSE"
+        mv -f "$tmp/package/README.md" "$dir/README.md"
+        mv -f "$tmp/package/$KLIMA_GEOIP_FILE" "$dir/$KLIMA_GEOIP_FILE"
+        printf '%s\n' "$KLIMA_GEOIP_PACKAGE" >"$dir/$KLIMA_GEOIP_FILE.package"
+        rm -rf "$tmp"
+        printf '%s\n' "$dir/$KLIMA_GEOIP_FILE"
+        return 0
+    fi
+    tail -n 5 "$tmp/npm.log" >&2 2>/dev/null || true
+    rm -rf "$tmp"
+    return 1
+}
+
+# klima_geoip_env DIR: what server/run does: unless KLIMA_GEOIP_DB names a database already, installs the pinned one
+# into DIR and exports KLIMA_GEOIP_DB. Without it (npm unreachable) every country is ZZ, and the server still starts.
+klima_geoip_env() {
+    local db
+    [[ -z "${KLIMA_GEOIP_DB:-}" ]] || return 0
+    if db="$(klima_geoip_install "$1")"; then
+        export KLIMA_GEOIP_DB="$db"
+    else
+        klima_warn "could not install the country database $KLIMA_GEOIP_PACKAGE from npm: usage statistics show ZZ"
+    fi
+}
 
 klima_install_deps() {
     local missing=() pkg status

@@ -266,6 +266,34 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('the greenest 3 hours in the next 24, beside the tips, from a forecast ingested and released', async () => {
+        // a CO2EmisProg file for the next 30 hours (from the current UTC hour) with a dip 5-7 hours ahead
+        const h0 = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+        const local = (t) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit',
+            day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(t)).replace(' ', 'T');
+        const records = [];
+        for (let t = h0; t < h0 + 30 * 3_600_000; t += 300_000) {
+            const i = Math.floor((t - h0) / 3_600_000);
+            const v = { 5: 21, 6: 15, 7: 24 }[i] ?? 150 + i;
+            for (const area of ['DK1', 'DK2']) records.push({ Minutes5UTC: new Date(t).toISOString().slice(0, 19), Minutes5DK: local(t), PriceArea: area, CO2Emission: v });
+        }
+        const file = path.join(tmp, 'CO2EmisProg-browser.json');
+        fs.writeFileSync(file, JSON.stringify({ total: records.length, dataset: 'CO2EmisProg', records }));
+        cli(['ingest', 'eds-co2', file]);
+        runCli(['refresh'], { env: adminEnv, timeout: 900_000 });
+        const from = local(h0 + 5 * 3_600_000).slice(11, 16), to = local(h0 + 8 * 3_600_000).slice(11, 16);
+        const page = await newPage();
+        await signIn(page);
+        await page.waitForFunction(() => /\d\d:\d\d/.test(document.getElementById('greenest')?.textContent ?? ''), null, { timeout: 20_000 });
+        const text = await page.textContent('#greenest');
+        assert.ok(text.startsWith('The greenest 3 hours in the next 24: ') && text.includes(`${from}–${to}`), text);
+        assert.equal(await page.getAttribute('#greenest', 'data-start'), new Date(h0 + 5 * 3_600_000).toISOString().replace('.000', ''));
+        if (await page.$('#tips li[data-tip="shift-dirty-hours"]')) {
+            assert.ok((await page.textContent('#tips li[data-tip="shift-dirty-hours"] .greenest-tip')).includes(`${from}–${to}`));
+        }
+        await page.context().close();
+    });
+
     test('my apps: revoke a third-party app in one click', async () => {
         const page = await newPage();
         await signIn(page);

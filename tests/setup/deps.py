@@ -271,6 +271,8 @@ PRECONDITIONS = {
     "git": "the project is a git checkout: whoever cloned it has git",
     "duplicates": "optional: tests/checks/run.sh runs the duplicate-code check where this development tool is "
                   "installed and reports it as SKIP elsewhere",
+    "systemd-analyze": "optional: tests/checks/run.sh verifies the systemd units of server/ where systemd is installed "
+                       "(every systemd machine the units are for has it) and reports it as SKIP elsewhere",
 }
 
 # The programs a user's machine runs are Debian's: resolve them on the system PATH (not a pyenv or nvm shim that may sit

@@ -47,6 +47,9 @@ const texts = {
         kp_target: 'Mål {year} (hele forbruget)',
         tips_h: 'Det vil hjælpe mest',
         tip_saving: 'Sparer ca. {kg} kg CO2e om måneden',
+        greenest: 'De grønneste 3 timer i det næste døgn: kl. {from}–{to}{day} (ca. {g} g CO2/kWh, Energinets prognose for Østdanmark).',
+        greenest_tip: 'Fx kl. {from}–{to}{day}.',
+        greenest_none: 'Ingen prognose for elnettets CO2 i det næste døgn lige nu.',
         synthetic: 'Data er syntetiske (demo).',
         apps_h: 'Mine apps',
         apps_p: 'Disse apps må læse din husstands data. Tilbagekalder du, stopper de med det samme.',
@@ -107,6 +110,9 @@ const texts = {
         kp_target: 'Target {year} (all consumption)',
         tips_h: 'What would help most',
         tip_saving: 'Saves about {kg} kg CO2e a month',
+        greenest: 'The greenest 3 hours in the next 24: {from}–{to}{day} (about {g} g CO2/kWh, Energinet\'s forecast for East Denmark).',
+        greenest_tip: 'For example {from}–{to}{day}.',
+        greenest_none: 'No forecast of the grid\'s CO2 for the next 24 hours right now.',
         synthetic: 'The data is synthetic (demo).',
         apps_h: 'My apps',
         apps_p: "These apps may read your household's data. Revoking stops them at once.",
@@ -280,8 +286,28 @@ function renderSummary() {
             el('p', {}, tip.text),
             el('p', { class: 'hint' }, t('tip_saving', { kg: fmtNum(tip.saving_co2e_kg_per_month, 1) }))))),
     );
+    parts.push(el('p', { id: 'greenest', class: 'hint', 'aria-live': 'polite' }));
     if (s.synthetic) parts.push(el('p', { class: 'note' }, t('synthetic')));
     $('summary').replaceChildren(...parts);
+    loadGreenest();
+}
+
+// "The greenest 3 hours in the next 24" from the open forecast route, beside the tips; the shift tip names the window.
+async function loadGreenest() {
+    const res = await fetch('/v1/grid/forecast?hours=24&window=3').catch(() => null);
+    const body = res && res.ok ? await res.json() : null;
+    const w = body && body.greenest;
+    if (!w) {
+        $('greenest').textContent = t('greenest_none');
+        return;
+    }
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Copenhagen' }).format(new Date());
+    const day = w.start_dk.slice(0, 10) === today ? '' : ` (${w.start_dk.slice(0, 10)})`;
+    const args = { from: w.start_dk.slice(11, 16), to: w.end_dk.slice(11, 16), day, g: fmtNum(w.mean_g_per_kwh, 0) };
+    $('greenest').dataset.start = w.start_utc;
+    $('greenest').textContent = t('greenest', args);
+    const shift = document.querySelector('#tips li[data-tip="shift-dirty-hours"]');
+    if (shift) shift.append(el('p', { class: 'hint greenest-tip' }, t('greenest_tip', args)));
 }
 
 function trendText(pct, month) {

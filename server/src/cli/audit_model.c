@@ -31,13 +31,21 @@ const ds_def_t audit_ds_defs[AUDIT_NDS] = {
 
 /* The links of the catalog's derived_from that the relations below model (either direction). */
 static const char *const LINKS[][2] = {
-    {"energy-district-daily", "energy-district-hourly"},      {"energy-peergroup-monthly", "energy-district-daily"},
-    {"energy-peergroup-monthly", "energy-district-hourly"},   {"footprint-district-monthly", "energy-district-hourly"},
-    {"footprint-district-monthly", "energy-district-daily"},  {"footprint-district-monthly", "energy-peergroup-monthly"},
-    {"footprint-district-monthly", "grid-intensity-hourly"},  {"footprint-district-monthly", "emission-factors"},
-    {"footprint-district-monthly", "waste-district-monthly"}, {"footprint-district-monthly", "mobility-district-monthly"},
-    {"waste-district-monthly", "emission-factors"},           {"mobility-district-monthly", "emission-factors"},
+    {"energy-district-daily", "energy-district-hourly"},
+    {"energy-peergroup-monthly", "energy-district-daily"},
+    {"energy-peergroup-monthly", "energy-district-hourly"},
+    {"footprint-district-monthly", "energy-district-hourly"},
+    {"footprint-district-monthly", "energy-district-daily"},
+    {"footprint-district-monthly", "energy-peergroup-monthly"},
+    {"footprint-district-monthly", "grid-intensity-hourly"},
+    {"footprint-district-monthly", "emission-factors"},
+    {"footprint-district-monthly", "waste-district-monthly"},
+    {"footprint-district-monthly", "mobility-district-monthly"},
+    {"waste-district-monthly", "emission-factors"},
+    {"mobility-district-monthly", "emission-factors"},
     {"energy-district-hourly", "grid-intensity-hourly"},
+    /* two datasets without household data: nothing of a household to solve for */
+    {"grid-intensity-forecast", "grid-intensity-hourly"},
 };
 
 int audit_ds_index(const char *id)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/source.h"
 #include "db/sync.h"
 
 /* duplicate: one entry a subcommand (the redis habit: a command's attributes in its one table entry). */
@@ -12,7 +13,9 @@ const cli_command_t cli_commands[] = {
     {"serve", "run the HTTP server (klimaspejl serve --help lists the settings)", cli_serve_main},
     {"migrate", "apply sql/migrations in order, each once, in its own transaction", cli_migrate_main},
     {"seed", "generate a deterministic synthetic city: --households N --days D --seed S", cli_seed_main},
-    {"ingest", "load a real-data CSV file: ingest households|energy|waste|mobility FILE.csv", cli_ingest_main},
+    {"ingest", "load real data: ingest households|energy|waste|mobility FILE.csv, eds-co2 FILE, eloverblik FILE --household ID",
+     cli_ingest_main},
+    {"fetch", "fetch and ingest Energi Data Service's CO2Emis/CO2EmisProg: fetch eds --from DATE --to DATE", cli_fetch_main},
     {"refresh", "refresh the published rollups, bump dataset versions and notify servers", cli_refresh_main},
     {"keygen", "write a new token signing key into KLIMA_KEYS_DIR: keygen [--alg ES256|RS256]", cli_keygen_main},
     {"client", "register apps for the consent flow: client add|list|remove", cli_client_main},

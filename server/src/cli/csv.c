@@ -49,6 +49,7 @@ static inline int reader_peek(cli_csv_t *r)
 int cli_csv_next(cli_csv_t *r, cli_csv_record_t *rec, const char **why)
 {
     enum { FIELD_START, UNQUOTED, QUOTED, AFTER_QUOTE } st = FIELD_START;
+    const int delim = r->delim != 0 ? (unsigned char)r->delim : ',';
     size_t n = 0;
     int c, any = 0;
 
@@ -86,7 +87,7 @@ int cli_csv_next(cli_csv_t *r, cli_csv_record_t *rec, const char **why)
                 *why = "line break inside a quoted field (not allowed in these formats)";
                 return -1;
             }
-        } else if (c == ',' || c == '\n') {
+        } else if (c == delim || c == '\n') {
             if (rec->nf == CLI_CSV_MAX_FIELDS) {
                 *why = "too many fields";
                 return -1;

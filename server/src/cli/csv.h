@@ -19,6 +19,7 @@ typedef struct cli_csv {
     size_t pos, len, cap;
     int eof;
     uint64_t bytes; /* read so far, for progress */
+    char delim;     /* the field separator; 0 = ',' (set after opening, e.g. ';' for Danish spreadsheet exports) */
 } cli_csv_t;
 
 /* One record: field i is data + off[i], len[i] bytes, NUL-terminated. */

@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "cli/csv.h"
 #include "cli/ingest.h"
+#include "cli/source.h"
 #include "core/strutil.h"
 #include "core/time.h"
 
@@ -38,6 +39,7 @@ static const char ingest_usage[] =
     "  waste:      household_id,collected_on,fraction,kg\n"
     "  mobility:   household_id,day,mode,trips,km\n"
     "One transaction per file: the first bad row aborts with FILE:LINE: reason and nothing is loaded.\n"
+    "Real sources: klimaspejl ingest eds-co2 FILE [--dataset CO2Emis|CO2EmisProg]; ingest eloverblik FILE --household UUID\n"
     "Formats: sql/README.md, \"Loading real data\". Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n";
 
 /* ---- the load ------------------------------------------------------------------------------------------------------ */
@@ -418,13 +420,15 @@ int cli_ingest_main(int argc, char **argv)
         fputs(ingest_usage, stdout);
         return CLI_EXIT_OK;
     }
+    if (argc >= 2 && (strcmp(argv[1], "eds-co2") == 0 || strcmp(argv[1], "eloverblik") == 0))
+        return cli_ingest_source_main(argc - 1, argv + 1);
     if (argc != 3) {
         fprintf(stderr, "klimaspejl ingest: expected KIND and FILE\n%s", ingest_usage);
         return CLI_EXIT_USAGE;
     }
     if ((kind = kind_named(argv[1])) == NULL) {
-        fprintf(stderr, "klimaspejl ingest: KIND '%s' is not one of households, energy, waste, mobility\n%s", argv[1],
-                ingest_usage);
+        fprintf(stderr, "klimaspejl ingest: KIND '%s' is not one of households, energy, waste, mobility, eds-co2, eloverblik\n%s",
+                argv[1], ingest_usage);
         return CLI_EXIT_USAGE;
     }
     run.path = argv[2];

@@ -137,6 +137,10 @@ static int refresh_release(PGconn *pg, const char *requested, const refresh_name
         fflush(stdout);
     }
     double t0 = refresh_now();
+    /* the provenance of the real sources loaded so far (0017_source_provenance.sql), published with the release */
+    if ((res = refresh_query(pg, "SELECT meta.provenance_publish()", 0, NULL)) == NULL)
+        return -1;
+    PQclear(res);
     params[0] = release;
     if ((res = refresh_query(pg, "SELECT dataset_id, version, changed FROM meta.release_publish($1::bigint)", 1, params)) == NULL)
         return -1;

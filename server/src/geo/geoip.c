@@ -170,24 +170,28 @@ static int is_trusted(const geo_addr_t *a)
     return 0;
 }
 
-/* Private, loopback, link-local, shared and otherwise non-routable space has no country. */
+/* Private, loopback, link-local, shared, documentation and otherwise non-routable space has no country. */
 static const struct {
     int family;
     uint8_t bytes[16];
     unsigned prefix;
 } non_public[] = {
-    {AF_INET, {0}, 8},            /* this network */
-    {AF_INET, {10}, 8},           /* RFC 1918 */
-    {AF_INET, {100, 64}, 10},     /* RFC 6598 shared address space */
-    {AF_INET, {127}, 8},          /* loopback */
-    {AF_INET, {169, 254}, 16},    /* link-local */
-    {AF_INET, {172, 16}, 12},     /* RFC 1918 */
-    {AF_INET, {192, 168}, 16},    /* RFC 1918 */
-    {AF_INET, {224}, 3},          /* multicast and reserved */
-    {AF_INET6, {0}, 127},         /* :: and ::1 */
-    {AF_INET6, {0xfc}, 7},        /* unique local */
-    {AF_INET6, {0xfe, 0x80}, 10}, /* link-local */
-    {AF_INET6, {0xff}, 8},        /* multicast */
+    {AF_INET, {0}, 8},          /* this network */
+    {AF_INET, {10}, 8},         /* RFC 1918 */
+    {AF_INET, {100, 64}, 10},   /* RFC 6598 shared address space */
+    {AF_INET, {127}, 8},        /* loopback */
+    {AF_INET, {169, 254}, 16},  /* link-local */
+    {AF_INET, {172, 16}, 12},   /* RFC 1918 */
+    {AF_INET, {192, 168}, 16},  /* RFC 1918 */
+    {AF_INET, {192, 0, 2}, 24}, /* RFC 5737 documentation (TEST-NET-1..3) */
+    {AF_INET, {198, 51, 100}, 24},
+    {AF_INET, {203, 0, 113}, 24},
+    {AF_INET, {224}, 3},                      /* multicast and reserved */
+    {AF_INET6, {0}, 127},                     /* :: and ::1 */
+    {AF_INET6, {0x20, 0x01, 0x0d, 0xb8}, 32}, /* RFC 3849 documentation (some public databases map it anyway) */
+    {AF_INET6, {0xfc}, 7},                    /* unique local */
+    {AF_INET6, {0xfe, 0x80}, 10},             /* link-local */
+    {AF_INET6, {0xff}, 8},                    /* multicast */
 };
 
 static int is_public(const geo_addr_t *a)
@@ -280,13 +284,14 @@ static int proxies_parse(const char *list, char *err, size_t errlen)
 
 /* --- lookups -------------------------------------------------------------------------------------------------------- */
 
-/* Copies the ISO code at entry/<map>/iso_code to out when it is two ASCII letters. */
+/* Copies the ISO code at entry/<map>/iso_code (map NULL: the top-level country_code of the ip-location-db country
+ * databases that server/run installs) to out when it is two ASCII letters. */
 static int entry_country(MMDB_entry_s *entry, const char *map, char out[3])
 {
     MMDB_entry_data_s data;
+    int rc = map != NULL ? MMDB_get_value(entry, &data, map, "iso_code", NULL) : MMDB_get_value(entry, &data, "country_code", NULL);
 
-    if (MMDB_get_value(entry, &data, map, "iso_code", NULL) != MMDB_SUCCESS || !data.has_data ||
-        data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size != 2)
+    if (rc != MMDB_SUCCESS || !data.has_data || data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size != 2)
         return -1;
     for (int i = 0; i < 2; ++i) {
         char c = data.utf8_string[i];
@@ -322,7 +327,9 @@ void geo_country(const geo_addr_t *a, char out[3])
     res = MMDB_lookup_sockaddr(&geo.mmdb, (const struct sockaddr *)&ss, &mmdb_error);
     if (mmdb_error != MMDB_SUCCESS || !res.found_entry)
         return;
-    if (entry_country(&res.entry, "country", out) != 0 && entry_country(&res.entry, "registered_country", out) != 0)
+    /* MaxMind's layout (country, then registered_country), else ip-location-db's flat country_code. */
+    if (entry_country(&res.entry, "country", out) != 0 && entry_country(&res.entry, "registered_country", out) != 0 &&
+        entry_country(&res.entry, NULL, out) != 0)
         memcpy(out, GEO_COUNTRY_UNKNOWN, 3);
 }
 

@@ -201,10 +201,42 @@ static json_t *typed(const char *value, const char *type)
 
 static json_t *jsonld_context(void)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#", "dct",
-                     "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/", "vcard", "http://www.w3.org/2006/vcard/ns#",
-                     "xsd", "http://www.w3.org/2001/XMLSchema#", "schema", "https://schema.org/", "owl",
-                     "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#", "prov", "http://www.w3.org/ns/prov#");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "rdfs", "http://www.w3.org/2000/01/rdf-schema#", "dcat",
+                     "http://www.w3.org/ns/dcat#", "dct", "http://purl.org/dc/terms/", "foaf", "http://xmlns.com/foaf/0.1/",
+                     "vcard", "http://www.w3.org/2006/vcard/ns#", "xsd", "http://www.w3.org/2001/XMLSchema#", "schema",
+                     "https://schema.org/", "owl", "http://www.w3.org/2002/07/owl#", "adms", "http://www.w3.org/ns/adms#", "prov",
+                     "http://www.w3.org/ns/prov#");
+}
+
+/* The release's provenance (meta.datasets.provenance: each real source that fed the dataset) as dct:provenance statements
+ * and a prov:Activity per source dataset that fetched it. */
+static void provenance(json_t *d, const app_dataset_t *ds)
+{
+    json_t *list = json_object_get(ds->json, "provenance"), *p, *stmts, *acts;
+    size_t i;
+    char label[768];
+
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return;
+    stmts = json_array();
+    acts = json_array();
+    json_array_foreach(list, i, p)
+    {
+        const char *src = json_string_value(json_object_get(p, "source")), *set = json_string_value(json_object_get(p, "dataset"));
+        const char *lic = json_string_value(json_object_get(p, "licence")),
+                   *from = json_string_value(json_object_get(p, "covers_from"));
+        const char *to = json_string_value(json_object_get(p, "covers_to"));
+        const char *last = json_string_value(json_object_get(p, "last_fetched_at"));
+        str_fmt(label, sizeof label, "%s, dataset %s (licence %s), covering %s to %s, last fetched %s", src ? src : "?",
+                set ? set : "?", lic ? lic : "?", from ? from : "?", to ? to : "?", last ? last : "?");
+        json_array_append_new(stmts, json_pack("{s:s, s:s}", "@type", "dct:ProvenanceStatement", "rdfs:label", label));
+        json_t *act = json_pack("{s:s, s:s?, s:s?}", "@type", "prov:Activity", "rdfs:label", set, "prov:endedAtTime", last);
+        if (json_is_string(json_object_get(p, "url")))
+            json_object_set(act, "prov:used", json_object_get(p, "url"));
+        json_array_append_new(acts, act);
+    }
+    json_object_set_new(d, "dct:provenance", stmts);
+    json_object_set_new(d, "prov:wasGeneratedBy", acts);
 }
 
 static json_t *distribution(const char *base, const app_dataset_t *ds, const char *suffix, const char *url_fmt, const char *media,
@@ -287,6 +319,7 @@ static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
         json_object_set_new(d, "dct:source", json_string(field(ds, "sources")));
     if (field(ds, "citation") != NULL)
         json_object_set_new(d, "dct:bibliographicCitation", json_string(field(ds, "citation")));
+    provenance(d, ds);
     if (json_is_true(json_object_get(ds->json, "synthetic")))
         json_object_set_new(d, "adms:versionNotes",
                             lang_pair_new(json_string("Syntetiske data (klimaspejl seed), indtil rigtige data indlæses."),

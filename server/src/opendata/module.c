@@ -6,6 +6,7 @@
 #include "opendata/datasets.h"
 #include "opendata/download.h"
 #include "opendata/factors.h"
+#include "opendata/grid.h"
 #include "opendata/metadata.h"
 #include "opendata/module.h"
 #include "opendata/records.h"
@@ -21,6 +22,7 @@ static const app_route_t opendata_routes[] = {
     {"GET", "/v1/datasets/{id}/datapackage.json", opendata_metadata_datapackage, APP_CLASS_OPEN, NULL, APP_CORS_ANY, NULL},
     {"GET", "/v1/catalog.jsonld", opendata_metadata_catalog, APP_CLASS_OPEN, NULL, APP_CORS_ANY, NULL},
     {"GET", "/v1/emission-factors", opendata_factors_get, APP_CLASS_OPEN, NULL, APP_CORS_ANY, NULL},
+    {"GET", "/v1/grid/forecast", opendata_grid_forecast_get, APP_CLASS_OPEN, NULL, APP_CORS_ANY, NULL},
 };
 
 enum { M_CACHE_HITS, M_CACHE_MISSES, M_CACHE_BYTES, M__COUNT };

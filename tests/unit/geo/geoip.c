@@ -1,7 +1,8 @@
 /* geo/geoip: direct peers, the X-Forwarded-For walk behind trusted proxies (IPv4, IPv6, CIDR), malformed entries,
  * unknown addresses, no database, and bad KLIMA_TRUSTED_PROXIES / KLIMA_GEOIP_DB values. Uses the committed fixture
  * tests/fixtures/geoip/test-country.mmdb (see make-mmdb.pl there): 81.0.0.0/16 DK, 8.8.8.0/24 US, 2a02:c7f::/32 GB,
- * 2a01:4f8::/32 DE, 5.5.0.0/16 registered country SE only, 9.9.9.0/24 a record without a country. */
+ * 2a01:4f8::/32 DE, 5.5.0.0/16 registered country SE only, 9.9.9.0/24 a record without a country,
+ * 31.3.0.0/16 NO in ip-location-db's flat layout (a top-level country_code). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -88,6 +89,7 @@ static void test_direct_peers(void)
     CHECK_STR(country("::ffff:81.0.0.1", NULL), "DK"); /* what a dual-stack listener reports for IPv4 */
     CHECK_STR(country("5.5.1.1", NULL), "SE");         /* registered_country fallback */
     CHECK_STR(country("9.9.9.9", NULL), "ZZ");         /* a record without a country */
+    CHECK_STR(country("31.3.7.7", NULL), "NO");        /* ip-location-db's flat country_code */
     CHECK_STR(country("1.1.1.1", NULL), "ZZ");         /* not in the database */
     CHECK_STR(country("2001:4860::8888", NULL), "ZZ");
     /* private, loopback, link-local: no country */
@@ -97,6 +99,10 @@ static void test_direct_peers(void)
     CHECK_STR(country("::1", NULL), "ZZ");
     CHECK_STR(country("fe80::1", NULL), "ZZ");
     CHECK_STR(country("fd00::1", NULL), "ZZ");
+    /* documentation ranges: no country, whatever a database says */
+    CHECK_STR(country("192.0.2.1", NULL), "ZZ");
+    CHECK_STR(country("203.0.113.9", NULL), "ZZ");
+    CHECK_STR(country("2001:db8::1", NULL), "ZZ");
     /* no trusted proxies: X-Forwarded-For is the client's own word and ignored */
     CHECK_STR(country("8.8.8.8", "81.0.0.1"), "US");
     CHECK_STR(country("10.0.0.1", "81.0.0.1"), "ZZ");
