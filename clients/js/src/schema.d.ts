@@ -146,7 +146,15 @@ export interface paths {
          *     **Paging** uses opaque keyset cursors, never OFFSET: rows are ordered totally (the requested `order`, then the
          *     dataset's key), and `next_cursor` (also in `X-Next-Cursor` and a `Link: rel="next"` header) continues after
          *     the last row of this page. Paging through a dataset returns every row exactly once even while other clients
-         *     read. A cursor carries the dataset version: after a refresh it gets `410 Gone` — start again.
+         *     read. A cursor carries the dataset version: after a refresh it gets `410 Gone` — start again. Cursors are
+         *     signed by the server (HMAC-SHA-256 under its secret, which rotates with the signing keys): a cursor that this
+         *     service did not issue, or that was altered, is a `400` naming `cursor`, and nothing of it reaches the database.
+         *
+         *     **Values** are checked before any query runs, against the column's type as the dataset's view declares it:
+         *     whole numbers within the column's integer range (int4: −2147483648 to 2147483647), finite decimal numbers that
+         *     neither overflow nor round to zero (`1e-400` is refused), real calendar dates and times (years 0001–9999), and
+         *     `tz` an IANA time zone name the database knows, spelled exactly (offsets such as `+01` are refused; a fixed
+         *     offset is `Etc/GMT-1`). Downloads check their filters the same way.
          *
          *     **Formats**: `format=json` (default), `csv` (RFC 4180, UTF-8, header row; `delimiter=;` and `bom=1` for Danish
          *     Excel), `ndjson` (one JSON object per line) or `geojson` (a FeatureCollection of district points; needs a
@@ -417,7 +425,7 @@ export interface paths {
          *     `KLIMA_OIDC_CLIENT_ID` (and `azp`, if present, equal to it), `exp`/`iat`/`nbf` with 60 s leeway, `sub` and
          *     `nonce` present — then the `state` must name a pending login (single use, at most 10 minutes old) whose nonce
          *     the token carries, and the token's (`iss`, `sub`) must be linked to a household (`klimaspejl citizen link`).
-         *     Success sets the session cookie (`klima_session`: HttpOnly, SameSite=Lax, Secure under TLS; set by this
+         *     Success starts a new session (cookie `__Host-klima_session`, stored server-side for 30 minutes; set by this
          *     response because a cross-site POST carries no SameSite=Lax cookie) and returns to `/oauth/authorize`, which
          *     shows the consent screen. With `error` (the citizen cancelled, or the provider failed): back to the app's
          *     `redirect_uri` with `error=access_denied` (or `temporarily_unavailable` for the provider's `server_error` /
@@ -442,6 +450,31 @@ export interface paths {
         put?: never;
         /** The consent screen's decision */
         post: operations["oauthConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out of the consent service (ends the login session)
+         * @description Ends the browser's login session server-side (every instance refuses it at once) and deletes the
+         *     `__Host-klima_session` cookie; the next authorization request starts at the login. The dashboard's "Log ud"
+         *     calls it (after revoking its refresh token at `/oauth/revoke`); the consent screen's "Not you? Sign out" form
+         *     posts it with `q`, the authorization request, which the browser then starts again. Without a session it just
+         *     answers as if one had ended. A foreign `Origin` or `Referer` is refused with `403`; a `csrf`, when sent, must be
+         *     the session's token.
+         */
+        post: operations["oauthLogout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -616,7 +649,9 @@ export interface paths {
         /**
          * The household's energy time series
          * @description `from` and `to` (at most 2 years apart): a bare date is the start of that local day in `tz`; a time with `Z` or
-         *     an offset is that instant. Rows: period start (UTC and local), hours with data, electricity and heat (Wh), water (L), electricity CO2e (g, hour-weighted).
+         *     an offset is that instant. Checked before the query: `to` after `from`, at most 2 years apart (two bare dates
+         *     compare as dates; where a bare date meets a time, the check allows for any offset a time zone can have, so a
+         *     range within a day of those limits may be refused). Rows: period start (UTC and local), hours with data, electricity and heat (Wh), water (L), electricity CO2e (g, hour-weighted).
          */
         get: operations["getMyEnergy"];
         put?: never;
@@ -637,7 +672,9 @@ export interface paths {
         /**
          * The household's waste time series
          * @description `from` and `to` (at most 2 years apart): a bare date is the start of that local day in `tz`; a time with `Z` or
-         *     an offset is that instant. Rows: period, fraction, kg and CO2e (kg).
+         *     an offset is that instant. Checked before the query: `to` after `from`, at most 2 years apart (two bare dates
+         *     compare as dates; where a bare date meets a time, the check allows for any offset a time zone can have, so a
+         *     range within a day of those limits may be refused). Rows: period, fraction, kg and CO2e (kg).
          */
         get: operations["getMyWaste"];
         put?: never;
@@ -658,7 +695,9 @@ export interface paths {
         /**
          * The household's mobility time series
          * @description `from` and `to` (at most 2 years apart): a bare date is the start of that local day in `tz`; a time with `Z` or
-         *     an offset is that instant. Rows: period, mode, trips, km and CO2e (kg).
+         *     an offset is that instant. Checked before the query: `to` after `from`, at most 2 years apart (two bare dates
+         *     compare as dates; where a bare date meets a time, the check allows for any offset a time zone can have, so a
+         *     range within a day of those limits may be refused). Rows: period, mode, trips, km and CO2e (kg).
          */
         get: operations["getMyMobility"];
         put?: never;
@@ -1309,8 +1348,9 @@ export interface components {
             };
         };
         /**
-         * @description The form's CSRF token or the login session is missing or wrong — or, when `KLIMA_PERSONAL_COUNTRIES` is set, the
-         *     client's country is not allowed (`country-not-allowed`; see "Countries").
+         * @description The form's CSRF token or the login session is missing or wrong (expired, signed out, or another session's), the
+         *     request's `Origin`/`Referer` names another site (see "Sign-in sessions") — or, when `KLIMA_PERSONAL_COUNTRIES`
+         *     is set, the client's country is not allowed (`country-not-allowed`; see "Countries").
          */
         Forbidden: {
             headers: {
@@ -2227,7 +2267,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/x-www-form-urlencoded": {
-                    /** @description The page's CSRF token (must match the klima_csrf cookie). */
+                    /** @description The page's CSRF token (the token of this browser's session, see Sign-in sessions). */
                     csrf: string;
                     /** Format: uuid */
                     household: string;
@@ -2237,7 +2277,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Logged in (session cookie, HttpOnly, SameSite=Lax, Secure under TLS); back to /oauth/authorize. */
+            /** @description Logged in (a new `__Host-klima_session` cookie; the session is stored for 30 minutes); back to /oauth/authorize. */
             303: {
                 headers: {
                     [name: string]: unknown;
@@ -2372,6 +2412,53 @@ export interface operations {
             400: components["responses"]["InvalidParameter"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    oauthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description The authorization request's query string, to start it again at the login. */
+                    q?: string;
+                    /** @description The page's CSRF token (optional; checked when sent). */
+                    csrf?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed out (no `q`). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Signed out; to `/oauth/authorize?<q>`, which shows the login. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidParameter"];
+            403: components["responses"]["Forbidden"];
+            /** @description The body is not `application/x-www-form-urlencoded`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
         };
     };
     oauthToken: {
@@ -2644,7 +2731,7 @@ export interface operations {
                 /** @example 2025-02-01 */
                 to: string;
                 resolution?: "hour" | "day" | "month";
-                /** @description IANA time zone for local periods */
+                /** @description IANA time zone for local periods, a name the database knows (exact spelling; offsets such as +01 are refused) */
                 tz?: string;
                 format?: "json" | "csv";
             };
@@ -2699,8 +2786,8 @@ export interface operations {
                 from: string;
                 /** @example 2025-02-01 */
                 to: string;
-                resolution?: "hour" | "day" | "month";
-                /** @description IANA time zone for local periods */
+                resolution?: "day" | "month";
+                /** @description IANA time zone for local periods, a name the database knows (exact spelling; offsets such as +01 are refused) */
                 tz?: string;
                 format?: "json" | "csv";
             };
@@ -2753,8 +2840,8 @@ export interface operations {
                 from: string;
                 /** @example 2025-02-01 */
                 to: string;
-                resolution?: "hour" | "day" | "month";
-                /** @description IANA time zone for local periods */
+                resolution?: "day" | "month";
+                /** @description IANA time zone for local periods, a name the database knows (exact spelling; offsets such as +01 are refused) */
                 tz?: string;
                 format?: "json" | "csv";
             };
