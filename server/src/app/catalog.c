@@ -488,7 +488,7 @@ static void catalog_tick(app_worker_t *w, void *state)
     if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
         catalog_load(c);
     if (c != NULL && c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL &&
-        db_pool_query_sql(c->w->db, catalog_tz_sql, 0, NULL, on_tz, c) == 0)
+        db_pool_query_sql(c->w->db, catalog_tz_sql, 0, NULL, on_tz, c, NULL) == 0)
         c->tz_loading = 1;
 }
 

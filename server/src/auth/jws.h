@@ -49,13 +49,10 @@ auth_jws_result_t auth_jws_check(const auth_jws_t *j, const char *token, size_t 
 void auth_jws_clear(auth_jws_t *j);
 
 /* Verifies token[0..len) against the keyring in a fixed order: shape (an empty signature is malformed), alg, kid, the
- * kid's algorithm, crit, signature. On AUTH_JWS_OK stores the claims in *claims (a new reference the caller releases
- * with json_decref); otherwise *claims is NULL. */
-auth_jws_result_t auth_jws_verify(const auth_keyring_t *kr, const char *token, size_t len, json_t **claims);
-
-/* auth_jws_verify, and then the header's typ must name typ ("at+jwt", "session+jwt"): compared without case, with or
+ * kid's algorithm, crit, signature, and then the header's typ must name typ ("at+jwt"): compared without case, with or
  * without the "application/" prefix (RFC 7515 4.1.9); AUTH_JWS_BAD_TYP otherwise, so one kind of token signed with the
- * same keys is never accepted as another (RFC 8725 3.11, RFC 9068 4). */
+ * same keys is never accepted as another (RFC 8725 3.11, RFC 9068 4). On AUTH_JWS_OK stores the claims in *claims (a
+ * new reference the caller releases with json_decref); otherwise *claims is NULL. */
 auth_jws_result_t auth_jws_verify_typ(const auth_keyring_t *kr, const char *typ, const char *token, size_t len, json_t **claims);
 
 /* A NumericDate claim (RFC 7519: seconds since the epoch, written as an integer here; fractions are refused) into
