@@ -169,7 +169,6 @@ static auth_jws_result_t jws_verify(const auth_keyring_t *kr, const char *typ, c
     return r;
 }
 
-
 auth_jws_result_t auth_jws_verify_typ(const auth_keyring_t *kr, const char *typ, const char *token, size_t len, json_t **claims)
 {
     return jws_verify(kr, typ, token, len, claims);
