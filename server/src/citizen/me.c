@@ -24,6 +24,27 @@ static void personal_headers(h2o_req_t *req, const app_route_t *route)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Authorization, Accept-Language"));
 }
 
+/* The last whole month, Copenhagen time (approximated in UTC: summaries are per local month either way), as YYYY-MM in
+ * the request's pool. */
+static const char *last_whole_month(h2o_req_t *req)
+{
+    time_t now = time(NULL) - 86400 * 3;
+    struct tm tm;
+    char *buf = h2o_mem_alloc_pool(&req->pool, 8);
+    gmtime_r(&now, &tm);
+    int months = (tm.tm_year + 1900) * 12 + tm.tm_mon - 1; /* the month before this one, counted from year 0 */
+    str_fmt(buf, 8, "%04d-%02d", months / 12, months % 12 + 1);
+    return buf;
+}
+
+/* Tells whether s is a month YYYY-MM. */
+static int valid_month(const char *s)
+{
+    char day[11];
+    str_fmt(day, sizeof(day), "%.7s-01", s);
+    return strlen(s) == 7 && time_date_parse(day, 10, 1, NULL) == 0;
+}
+
 /* --- /v1/me/summary ---------------------------------------------------------------------------------------------------- */
 
 typedef struct summary_state {
@@ -81,27 +102,76 @@ int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
     }
     st->lang = lang != NULL ? lang : http_request_lang(req);
     if (month == NULL) {
-        /* the last whole month, Copenhagen time (approximated in UTC: the summary is per local month either way) */
-        time_t now = time(NULL) - 86400 * 3;
-        struct tm tm;
-        char *buf = h2o_mem_alloc_pool(&req->pool, 8);
-        gmtime_r(&now, &tm);
-        if (tm.tm_mon == 0) {
-            tm.tm_mon = 12;
-            tm.tm_year -= 1;
-        }
-        str_fmt(buf, 8, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon);
-        month = buf;
-    } else {
-        char day[11];
-        str_fmt(day, sizeof(day), "%.7s-01", month);
-        if (strlen(month) != 7 || time_date_parse(day, 10, 1, NULL) != 0) {
-            http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
-            return 0;
-        }
+        month = last_whole_month(req);
+    } else if (!valid_month(month)) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
+        return 0;
     }
     st->month = month;
     app_auth_require(req, m, summary_authorized, st);
+    return 0;
+}
+
+/* --- /v1/me/history --------------------------------------------------------------------------------------------------- */
+
+typedef struct history_state {
+    const app_route_t *route;
+    const char *from, *to; /* YYYY-MM-01 */
+} history_state_t;
+
+static void on_history(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    history_state_t *st = data;
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_INPUT))
+        return;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The history could not be read.", NULL);
+        return;
+    }
+    personal_headers(req, st->route);
+    req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
+    http_send_bytes(req, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+static void history_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
+{
+    history_state_t *st = data;
+    const char *params[3] = {who->consent, st->from, st->to}; /* the function resolves and checks the household itself */
+    app_db_read(req, "SELECT api.me_history($1::uuid, $2::date, $3::date)::text", 3, params, on_history, st);
+}
+
+int citizen_me_history(h2o_req_t *req, const http_match_t *m)
+{
+    static const char *const names[] = {"from", "to"};
+    const char *v[2], *to;
+    char *from_day, *to_day;
+    history_state_t *st;
+
+    if (http_query_take_or_reply(req, names, v, 2) != 0)
+        return 0;
+    for (int i = 0; i < 2; ++i) {
+        if (v[i] != NULL && !valid_month(v[i])) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i], "'%s' must be a month YYYY-MM, e.g. 2025-03.",
+                               names[i]);
+            return 0;
+        }
+    }
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->route = app_route_of(m);
+    to = v[1] != NULL ? v[1] : last_whole_month(req);
+    from_day = h2o_mem_alloc_pool(&req->pool, 11);
+    to_day = h2o_mem_alloc_pool(&req->pool, 11);
+    if (v[0] == NULL) {
+        /* the 12 months ending with `to` */
+        int months = (int)strtol(to, NULL, 10) * 12 + (int)strtol(to + 5, NULL, 10) - 1 - 11;
+        str_fmt(from_day, 11, "%04d-%02d-01", months / 12, months % 12 + 1);
+    } else {
+        str_fmt(from_day, 11, "%.7s-01", v[0]);
+    }
+    str_fmt(to_day, 11, "%.7s-01", to);
+    st->from = from_day;
+    st->to = to_day;
+    app_auth_require(req, m, history_authorized, st);
     return 0;
 }
 
