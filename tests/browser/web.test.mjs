@@ -230,7 +230,56 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         // the month picker: a month before the data has none
         await page.fill('#month', '2001-01');
         await page.click('#month-go');
-        await page.waitForFunction(() => /2001-01/.test(document.getElementById('summary').textContent));
+        // the month in words, never as an ISO code in a sentence
+        await page.waitForFunction(() => /January 2001/.test(document.getElementById('summary').textContent));
+        await page.context().close();
+    });
+
+    test('history: 12 months per category and in total with the median line, partial months marked; the group in words; KP2035 fair', async () => {
+        const page = await newPage();
+        await signIn(page);
+        await page.waitForSelector('#hist-total circle');
+        const month = await page.inputValue('#month');
+        const call = (p) => page.evaluate(async (u) => {
+            const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+            return (await fetch(u, { headers: { authorization: `Bearer ${tok}` } })).json();
+        }, p);
+        const s = await call(`/v1/me/summary?month=${month}&lang=en`);
+        const h = await call(`/v1/me/history?to=${month}`);
+        assert.equal(h.months.length, 12);
+        for (const [cat, pick] of [['total', (m) => [m.total_co2e_kg, m.peers.total_co2e_kg_median]],
+            ...['electricity', 'district_heating', 'water', 'waste', 'mobility'].map((c) => [c, (m) => [m.categories?.[c]?.co2e_kg, m.peers.categories?.[c]?.co2e_kg_median]])]) {
+            const you = await page.$$eval(`#hist-${cat} circle.you`, (cs) => cs.map((c) => [c.dataset.month, Number(c.dataset.value)]));
+            const med = await page.$$eval(`#hist-${cat} circle.median`, (cs) => cs.map((c) => [c.dataset.month, Number(c.dataset.value)]));
+            assert.deepEqual(you, h.months.filter((m) => pick(m)[0] != null).map((m) => [m.month, pick(m)[0]]), `${cat}: own line`);
+            assert.deepEqual(med, h.months.filter((m) => pick(m)[1] != null).map((m) => [m.month, pick(m)[1]]), `${cat}: median line`);
+            assert.ok(you.length >= 10 && med.length >= 10, `${cat}: two lines drawn`);
+            assert.equal(await page.$$eval(`#hist-${cat} tbody tr`, (rs) => rs.length), 12, `${cat}: the figures as a table`);
+        }
+        // the comparison group in words, and why it was widened
+        assert.equal(await page.textContent('#group-text'), s.peers.group_text);
+        assert.match(s.peers.group_text, /^Compared with \d+ (apartments|terraced houses|detached houses|homes)/);
+        if (s.peers.widened) assert.equal(await page.textContent('#widened-text'), s.peers.widened_text);
+        // KP2035: the measured categories' change beside the path's pace, never against the whole-consumption target
+        assert.equal(Number(await page.getAttribute('#kp-path [data-value]', 'data-value')), s.kp2035.path_change_pct_per_year);
+        if (s.kp2035.measured_change_pct !== null) assert.equal(Number(await page.getAttribute('#kp-you [data-value]', 'data-value')), s.kp2035.measured_change_pct);
+        const kpText = await page.textContent('#kp2035');
+        assert.ok(!kpText.includes(String(s.kp2035.target_t_per_person_year)), 'the whole target is not set against the measured part');
+        assert.match(kpText, /Source: City of Copenhagen/);
+        // words: no "0 %", the median named as such, months in words
+        const text = await page.textContent('#overview');
+        assert.doesNotMatch(text, /(^|[^\d.,])0 %/, 'no "0 %"');
+        assert.doesNotMatch(text, /\(middle\)|in the middle/);
+        assert.doesNotMatch(await page.textContent('#trend'), /\d{4}-\d{2}/, 'no ISO month in the trend sentence');
+        // a window that starts with the data: its first month is incomplete and drawn hollow, named in the caption
+        const wide = await call(`/v1/me/history?from=${h.months[0].month.slice(0, 4) - 1}${h.months[0].month.slice(4)}&to=${month}`);
+        const firstMonth = wide.months.find((m) => m.has_data);
+        assert.equal(firstMonth.partial, true, 'the seeded data starts inside its first month');
+        const [y, mo] = firstMonth.month.split('-').map(Number);
+        await page.fill('#month', `${y + (mo + 2 > 12 ? 1 : 0)}-${String(((mo + 1) % 12) + 1).padStart(2, '0')}`);
+        await page.click('#month-go');
+        await page.waitForSelector(`#hist-total circle.you.partial[data-month="${firstMonth.month}"]`);
+        assert.match(await page.textContent('#hist-total figcaption'), /Incomplete months \(hollow points\)/);
         await page.context().close();
     });
 
@@ -280,6 +329,15 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         assert.equal(await page.getAttribute('html', 'lang'), 'da');
         assert.equal(await page.textContent('h1'), 'Din husstands klimaspejl');
         assert.equal(await page.textContent('#ov-h'), 'Din måned');
+        // Danish words: months by name, the median called so, no "0 %"
+        await page.waitForSelector('#hist-total circle');
+        const text = await page.textContent('#overview');
+        assert.match(text, /(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december) \d{4}/);
+        assert.doesNotMatch(text, /\d{4}-\d{2}/, 'no ISO month codes');
+        assert.doesNotMatch(text, /midten|middel/, 'the median is called median');
+        assert.doesNotMatch(text, /(^|[^\d.,])0 %/, 'no "0 %"');
+        assert.match(await page.textContent('#group-text'), /^Sammenlignet med \d+ (lejligheder|rækkehuse|parcelhuse|hjem)/);
+        assert.match(await page.textContent('#kp2035'), /Kilde: Københavns Kommune/);
         await page.context().close();
     });
 });

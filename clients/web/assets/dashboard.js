@@ -1,8 +1,10 @@
 // dashboard.js — the citizen dashboard at /: sign-in (auth.js), the month's summary (GET /v1/me/summary) with a bar
-// chart per category against similar homes, the trend against last year, the KP2035 path and the tips; a month
+// chart per category against similar homes (the group described in words), the trend against last year, 12 months of
+// history per category and in total (GET /v1/me/history, history.js), the KP2035 path and the tips; a month
 // picker; "my apps" (GET /v1/me/consents, DELETE /v1/me/consents/{id}); and the data export (GET /v1/me/export).
 import { authFetch, signIn, signOut, signedIn } from './auth.js';
-import { currentLang, el, fmtNum, initPage, problemText, t } from './common.js';
+import { currentLang, el, fmtMonth, fmtNum, initPage, problemText, t } from './common.js';
+import { historyCharts } from './history.js';
 
 const texts = {
     da: {
@@ -26,10 +28,30 @@ const texts = {
         per_person: 'pr. person',
         kg: 'kg CO2e',
         you: 'Jer',
-        median: 'Lignende hjem (midten)',
+        median: 'Lignende hjem (median)',
         efficient: 'De mest effektive 20 %',
         compare_h: 'Sammenlignet med lignende hjem',
-        compare_n: 'Sammenlignet med {n} hjem ({criteria}).',
+        month_words: 'Måneden: {month}',
+        partial_month: 'Data for {month} er ufuldstændige: {h} af {total} timer. Tallene dækker kun den del af måneden.',
+        trend_same: 'Omtrent som i {month}',
+        history_h: 'Måned for måned',
+        history_p: 'Jeres udledning i de 12 måneder til og med {month}, pr. område og i alt, med medianen for lignende hjem som anden linje.',
+        hist_month: 'Måned',
+        hist_you: 'Jer',
+        hist_median: 'Lignende hjem (median)',
+        hist_partial: 'ufuldstændig måned',
+        hist_partial_months: 'Ufuldstændige måneder (hule punkter): {months}.',
+        hist_table: 'Se tallene',
+        hist_no_median: 'I måneder uden median var der færre end {n} lignende hjem med data, så der vises ingen sammenligning.',
+        kp_measured: 'Jeres målte områder (el, fjernvarme, vand, affald, transport) svarer til ca. {est} t CO2e pr. person om året.',
+        kp_compare_h: 'Jeres tempo mod planens',
+        kp_you_change: 'Jeres målte områder mod {month}',
+        kp_path_change: 'KP2035-stien i {year}',
+        kp_no_change: 'Der er ingen data for samme måned sidste år, så jeres tempo kan ikke vises endnu.',
+        kp_down: '{p} % mindre',
+        kp_up: '{p} % mere',
+        kp_same: 'omtrent uændret',
+        kp_source: 'Kilde: {source}.',
         rank: 'Jeres placering: {p} % af lignende hjem bruger mindre.',
         categories_h: 'Pr. område',
         cat_electricity: 'El',
@@ -42,9 +64,6 @@ const texts = {
         trend_down: '{p} % mindre end {month}',
         trend_none: 'Ingen data for samme måned sidste år.',
         kp_h: 'Københavns klimaplan KP2035',
-        kp_text: 'Målet for {year} er {target} t CO2e pr. person om året (5 t i 2035). Jeres måned svarer til ca. {est} t om året for de områder, vi kan måle.',
-        kp_you: 'Jer (målte områder, pr. år)',
-        kp_target: 'Mål {year} (hele forbruget)',
         tips_h: 'Det vil hjælpe mest',
         tip_saving: 'Sparer ca. {kg} kg CO2e om måneden',
         synthetic: 'Data er syntetiske (demo).',
@@ -85,10 +104,30 @@ const texts = {
         per_person: 'per person',
         kg: 'kg CO2e',
         you: 'You',
-        median: 'Similar homes (middle)',
+        median: 'Similar homes (median)',
         efficient: 'Most efficient 20 %',
         compare_h: 'Compared with similar homes',
-        compare_n: 'Compared with {n} homes ({criteria}).',
+        month_words: 'The month: {month}',
+        partial_month: 'The data for {month} is incomplete: {h} of {total} hours. The figures cover only that part of the month.',
+        trend_same: 'About the same as {month}',
+        history_h: 'Month by month',
+        history_p: 'Your emissions in the 12 months up to {month}, per category and in total, with the median of similar homes as a second line.',
+        hist_month: 'Month',
+        hist_you: 'You',
+        hist_median: 'Similar homes (median)',
+        hist_partial: 'incomplete month',
+        hist_partial_months: 'Incomplete months (hollow points): {months}.',
+        hist_table: 'Show the figures',
+        hist_no_median: 'In months without a median fewer than {n} similar homes had data, so no comparison is shown.',
+        kp_measured: 'Your measured categories (electricity, district heating, water, waste, transport) amount to about {est} t CO2e per person a year.',
+        kp_compare_h: 'Your pace against the plan',
+        kp_you_change: 'Your measured categories against {month}',
+        kp_path_change: 'The KP2035 path in {year}',
+        kp_no_change: 'There is no data for the same month last year, so your pace cannot be shown yet.',
+        kp_down: '{p} % less',
+        kp_up: '{p} % more',
+        kp_same: 'about unchanged',
+        kp_source: 'Source: {source}.',
         rank: 'Your place: {p} % of similar homes use less.',
         categories_h: 'Per category',
         cat_electricity: 'Electricity',
@@ -101,9 +140,6 @@ const texts = {
         trend_down: '{p} % less than {month}',
         trend_none: 'No data for the same month last year.',
         kp_h: "Copenhagen's climate plan KP2035",
-        kp_text: 'The target for {year} is {target} t CO2e per person a year (5 t in 2035). Your month amounts to about {est} t a year for the categories we can measure.',
-        kp_you: 'You (measured categories, per year)',
-        kp_target: 'Target {year} (all consumption)',
         tips_h: 'What would help most',
         tip_saving: 'Saves about {kg} kg CO2e a month',
         synthetic: 'The data is synthetic (demo).',
@@ -177,7 +213,8 @@ async function loadSummary() {
     }
     if (res.status === 404) {
         summary = null;
-        $('summary').replaceChildren(el('p', {}, t('no_data', { month })));
+        $('summary').replaceChildren(el('p', {}, t('no_data', { month: fmtMonth(month) })));
+        $('history').replaceChildren();
         $('status').textContent = '';
         return;
     }
@@ -188,6 +225,7 @@ async function loadSummary() {
     summary = await res.json();
     $('status').textContent = '';
     renderSummary();
+    await loadHistory(summary.month);
 }
 
 function bar(label, value, max, cls) {
@@ -214,12 +252,20 @@ function renderSummary() {
                 el('p', {}, num(s.co2e_kg_per_person, 1, { id: 'per-person' }), ` ${t('kg')} ${t('per_person')}`)),
             el('div', { class: 'card', id: 'rating-card', 'data-rating': p.rating },
                 el('h3', {}, t('compare_h')),
+                p.group_text ? el('p', { id: 'group-text' }, p.group_text) : null,
                 el('p', { id: 'rating-text' }, p.rating_text),
+                p.widened_text ? el('p', { class: 'hint', id: 'widened-text' }, p.widened_text) : null,
                 p.percentile_rank !== null && p.percentile_rank !== undefined
                     ? el('p', { class: 'hint' }, t('rank', { p: fmtNum(p.percentile_rank, 0) }))
                     : null),
         ),
     );
+    const per = s.period || {};
+    if (per.hours_with_data !== undefined && per.hours_with_data < per.hours_expected) {
+        parts.unshift(el('p', { class: 'note', id: 'partial-month' },
+            t('partial_month', { month: fmtMonth(s.month), h: fmtNum(per.hours_with_data, 0), total: fmtNum(per.hours_expected, 0) })));
+    }
+    parts.unshift(el('p', { id: 'month-words' }, t('month_words', { month: fmtMonth(s.month) })));
 
     // one chart per category: you, similar homes' median, efficient neighbours (kg CO2e)
     const cats = CATS.filter(([c]) => s.categories[c]);
@@ -258,18 +304,28 @@ function renderSummary() {
             : t('trend_none')),
     );
 
+    // KP2035, fair: the measured categories' change against the same month last year beside the path's own pace (the
+    // path is one relative reduction for all consumption); never the measured part against the whole target
     const kp = s.kp2035;
-    const kmax = Math.max(kp.covered_t_per_person_year_estimate, kp.target_t_per_person_year);
-    const tbar = (label, v, cls) => el('div', { class: `bar ${cls}` },
-        el('div', { class: 'bar-label' }, `${label}: `, num(v, 2), ' t'),
-        el('div', { class: 'bar-track', 'aria-hidden': 'true' }, el('div', { class: 'bar-fill', style: `width:${Math.max(1, Math.round((v / kmax) * 100))}%` })));
+    const change = (v) => (Math.abs(v) < 0.05 ? t('kp_same') : t(v < 0 ? 'kp_down' : 'kp_up', { p: fmtNum(Math.abs(v), 1) }));
+    const rows = [];
+    if (kp.measured_change_pct !== null && kp.measured_change_pct !== undefined) {
+        rows.push([t('kp_you_change', { month: fmtMonth(s.last_year.month) }), kp.measured_change_pct, 'you', 'kp-you']);
+    }
+    rows.push([t('kp_path_change', { year: kp.year }), kp.path_change_pct_per_year, 'median', 'kp-path']);
+    const kmax = Math.max(1, ...rows.map((r) => Math.abs(r[1])));
     parts.push(
         el('section', { class: 'panel', id: 'kp2035', 'aria-labelledby': 'kp-h' },
             el('h3', { id: 'kp-h' }, t('kp_h')),
-            el('p', {}, t('kp_text', { year: kp.year, target: fmtNum(kp.target_t_per_person_year, 2), est: fmtNum(kp.covered_t_per_person_year_estimate, 2) })),
-            tbar(t('kp_you'), kp.covered_t_per_person_year_estimate, 'you'),
-            tbar(t('kp_target', { year: kp.year }), kp.target_t_per_person_year, 'median'),
-            el('p', { class: 'hint' }, kp.covered_share_note)),
+            el('p', { id: 'kp-measured' }, t('kp_measured', { est: fmtNum(kp.covered_t_per_person_year_estimate, 2) })),
+            el('p', {}, kp.path_note),
+            el('h4', {}, t('kp_compare_h')),
+            el('div', { class: 'kp-compare' }, rows.map(([label, v, cls, id]) => el('div', { class: `bar ${cls}`, id },
+                el('div', { class: 'bar-label' }, `${label}: `, el('span', { 'data-value': v }, change(v))),
+                el('div', { class: 'bar-track', 'aria-hidden': 'true' },
+                    el('div', { class: `bar-fill${v > 0 ? ' up' : ''}`, style: `width:${Math.max(1, Math.round((Math.abs(v) / kmax) * 100))}%` }))))),
+            kp.measured_change_pct === null || kp.measured_change_pct === undefined ? el('p', { class: 'hint' }, t('kp_no_change')) : null,
+            el('p', { class: 'hint' }, kp.covered_share_note, ' ', t('kp_source', { source: kp.path_source }))),
     );
 
     parts.push(el('h3', {}, t('tips_h')));
@@ -282,8 +338,27 @@ function renderSummary() {
     $('summary').replaceChildren(...parts);
 }
 
+// The change against a month, in words: no "0 %" for a change that rounds to zero.
 function trendText(pct, month) {
-    return t(pct >= 0 ? 'trend_up' : 'trend_down', { p: fmtNum(Math.abs(pct), 0), month });
+    if (Math.round(Math.abs(pct)) === 0) return t('trend_same', { month: fmtMonth(month) });
+    return t(pct >= 0 ? 'trend_up' : 'trend_down', { p: fmtNum(Math.abs(pct), 0), month: fmtMonth(month) });
+}
+
+// --- history -------------------------------------------------------------------------------------------------------
+
+async function loadHistory(month) {
+    const box = $('history');
+    const res = await authFetch(`/v1/me/history?to=${encodeURIComponent(month)}`);
+    if (res === null || !res.ok) {
+        box.replaceChildren(el('p', {}, res ? await problemText(res) : t('signed_out')));
+        return;
+    }
+    const h = await res.json();
+    box.replaceChildren(
+        el('h3', { id: 'history-h' }, t('history_h')),
+        el('p', {}, t('history_p', { month: fmtMonth(month) })),
+        ...historyCharts(h, CATS.map(([c]) => [c, t(`cat_${c}`)])),
+    );
 }
 
 // --- my apps -------------------------------------------------------------------------------------------------------
