@@ -323,6 +323,73 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('export: a CSV per data kind, with the fields described', async () => {
+        const page = await newPage();
+        await signIn(page);
+        await page.waitForSelector('#export-energy');
+        const heads = {
+            household: 'household_id,district_id,district,dwelling_type,occupant_band,floor_area_m2',
+            energy: 'hour_utc,hour_dk,electricity_wh,heat_wh,water_l',
+            waste: 'collected_on,fraction,kg',
+            mobility: 'day,mode,trips,km',
+        };
+        const ndjson = await page.evaluate(async () => {
+            const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+            return (await fetch('/v1/me/export', { headers: { authorization: `Bearer ${tok}` } })).text();
+        });
+        const counts = {};
+        for (const line of ndjson.trim().split('\n')) {
+            const k = JSON.parse(line).kind;
+            counts[k] = (counts[k] ?? 0) + 1;
+        }
+        for (const [kind, head] of Object.entries(heads)) {
+            const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`#export-${kind}`)]);
+            assert.match(dl.suggestedFilename(), new RegExp(`^klimaspejl-export-${kind}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+            const lines = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+            assert.equal(lines[0], head, kind);
+            assert.equal(lines.length - 1, counts[kind], `${kind}: as many rows as the NDJSON export`);
+            if (kind === 'energy') assert.match(lines[1], /^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z,\d{4}-\d{2}-\d{2}T\d{2}:00:00,/);
+            // every column of the file is described on the page
+            const described = await page.textContent('#export-fields');
+            for (const col of head.split(',')) assert.ok(described.includes(col), `${kind}.${col} described`);
+        }
+        await page.context().close();
+    });
+
+    for (const lang of ['en', 'da']) {
+        test(`monthly report in ${lang}: the month's figures with their meaning, one A4 page in print`, async () => {
+            const page = await newPage({ lang });
+            await signIn(page, lang);
+            await page.waitForSelector('#report-link');
+            const month = await page.inputValue('#month');
+            await page.click('#report-link');
+            await page.waitForSelector('#report-table');
+            const s = await page.evaluate(async (m) => {
+                const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+                return (await fetch(`/v1/me/summary?month=${m}&lang=${document.documentElement.lang}`, { headers: { authorization: `Bearer ${tok}` } })).json();
+            }, month);
+            assert.equal(await page.getAttribute('html', 'lang'), lang);
+            assert.equal(Number(await page.getAttribute('#report-total', 'data-value')), s.total_co2e_kg);
+            for (const [c, v] of Object.entries(s.categories)) {
+                assert.equal(Number(await page.getAttribute(`#report-table tr[data-cat="${c}"] td[data-value]`, 'data-value')), v.co2e_kg, c);
+            }
+            assert.equal(await page.textContent('#report-rating'), s.peers.rating_text);
+            assert.equal(await page.$$eval('#report-fields dt', (d) => d.length), 8, 'eight figures described');
+            const h1 = await page.textContent('h1');
+            assert.match(h1, lang === 'da' ? /^Klimarapport for [a-zæø]+ \d{4}$/ : /^Climate report for [A-Z][a-z]+ \d{4}$/);
+            await axe(page, `/report ${lang}`);
+            // on paper: no site header or buttons, and one A4 page
+            await page.emulateMedia({ media: 'print' });
+            assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).display), 'none');
+            assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('print')).display), 'none');
+            const pdf = await page.pdf({ format: 'A4', printBackground: false });
+            const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+            assert.equal(pages, 1, `the report prints on one page (${pages})`);
+            fs.writeFileSync(path.join(SHOTS, `report-${lang}.pdf`), pdf);
+            await page.context().close();
+        });
+    }
+
     test('dashboard in Danish', async () => {
         const page = await newPage({ lang: 'da' });
         await signIn(page, 'da');

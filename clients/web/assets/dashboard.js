@@ -80,6 +80,20 @@ const texts = {
         status_expired: 'udløbet',
         this_app: '(denne side)',
         exporting: 'Henter alle data …',
+        export_h: 'Hent og udskriv',
+        export_p: 'Alle jeres data som én NDJSON-fil, som CSV-filer pr. slags (til regneark) eller månedens rapport på én side til udskrift.',
+        export_csv: 'Hent {kind} (CSV)',
+        kind_household: 'husstand',
+        kind_energy: 'energi pr. time',
+        kind_waste: 'affald',
+        kind_mobility: 'transport',
+        report_link: 'Månedsrapport til udskrift ({month})',
+        fields_h: 'Hvad felterne betyder',
+        fields_household: 'household_id (jeres pseudonym), district_id og district (bydel), dwelling_type (apartment = lejlighed, terraced = rækkehus, detached = parcelhus), occupant_band (antal personer: 1, 2, 3-4, 5+), floor_area_m2 (boligareal i m²).',
+        fields_energy: 'hour_utc (timens start, UTC, ISO 8601 med Z), hour_dk (samme time i dansk tid, uden tidszone), electricity_wh og heat_wh (el og fjernvarme i Wh i timen), water_l (vand i liter).',
+        fields_waste: 'collected_on (tømningsdato), fraction (residual = rest, food = mad, paper, cardboard, plastic, glass, metal, hazardous = farligt, garden = have), kg (vejet).',
+        fields_mobility: 'day (dato), mode (walk, bike, e-bike, bus, metro, s-train, car-petrol, car-electric), trips (antal ture), km.',
+        fields_ndjson: 'NDJSON: én linje pr. række, {"kind": "household|energy|waste|mobility", "record": {…}} med de samme felter.',
         exported: 'Dine data er hentet som {file}.',
         signed_out: 'Du er logget ud.',
     },
@@ -156,6 +170,20 @@ const texts = {
         status_expired: 'expired',
         this_app: '(this page)',
         exporting: 'Fetching all your data …',
+        export_h: 'Download and print',
+        export_p: 'All your data as one NDJSON file, as CSV files per kind (for spreadsheets), or the month’s one-page report for printing.',
+        export_csv: 'Download {kind} (CSV)',
+        kind_household: 'household',
+        kind_energy: 'energy per hour',
+        kind_waste: 'waste',
+        kind_mobility: 'transport',
+        report_link: 'Monthly report for printing ({month})',
+        fields_h: 'What the fields mean',
+        fields_household: 'household_id (your pseudonym), district_id and district, dwelling_type (apartment, terraced, detached), occupant_band (people: 1, 2, 3-4, 5+), floor_area_m2 (floor area in m²).',
+        fields_energy: 'hour_utc (the hour’s start, UTC, ISO 8601 with Z), hour_dk (the same hour in Copenhagen time, no offset), electricity_wh and heat_wh (electricity and district heating in Wh in that hour), water_l (water in litres).',
+        fields_waste: 'collected_on (collection date), fraction (residual, food, paper, cardboard, plastic, glass, metal, hazardous, garden), kg (weighed).',
+        fields_mobility: 'day (date), mode (walk, bike, e-bike, bus, metro, s-train, car-petrol, car-electric), trips, km.',
+        fields_ndjson: 'NDJSON: one line per row, {"kind": "household|energy|waste|mobility", "record": {…}} with the same fields.',
         exported: 'Your data is saved as {file}.',
         signed_out: 'You are signed out.',
     },
@@ -225,6 +253,7 @@ async function loadSummary() {
     summary = await res.json();
     $('status').textContent = '';
     renderSummary();
+    renderExport();
     await loadHistory(summary.month);
 }
 
@@ -406,15 +435,17 @@ async function revoke(c) {
 
 // --- export --------------------------------------------------------------------------------------------------------
 
-async function exportData() {
+// kind: undefined for everything as NDJSON, else household|energy|waste|mobility as CSV
+async function exportData(kind) {
     $('status').textContent = t('exporting');
-    const res = await authFetch('/v1/me/export');
+    const res = await authFetch(kind ? `/v1/me/export?format=csv&kind=${kind}` : '/v1/me/export');
     if (res === null || !res.ok) {
         $('status').textContent = res ? await problemText(res) : t('signed_out');
         return;
     }
     const blob = await res.blob();
-    const file = `klimaspejl-export-${new Date().toISOString().slice(0, 10)}.ndjson`;
+    const day = new Date().toISOString().slice(0, 10);
+    const file = kind ? `klimaspejl-export-${kind}-${day}.csv` : `klimaspejl-export-${day}.ndjson`;
     const url = URL.createObjectURL(blob);
     const a = el('a', { href: url, download: file, hidden: true });
     document.body.append(a);
@@ -422,6 +453,24 @@ async function exportData() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
     $('status').textContent = t('exported', { file });
+}
+
+const KINDS = ['household', 'energy', 'waste', 'mobility'];
+
+function renderExport() {
+    const month = summary?.month || $('month').value || lastMonth();
+    $('downloads').replaceChildren(
+        el('h3', { id: 'downloads-h' }, t('export_h')),
+        el('p', {}, t('export_p')),
+        el('p', { class: 'row' },
+            KINDS.map((k) => el('button', { type: 'button', class: 'secondary', id: `export-${k}`, onclick: () => exportData(k) },
+                t('export_csv', { kind: t(`kind_${k}`) }))),
+            el('a', { href: `/report?month=${encodeURIComponent(month)}`, id: 'report-link', class: 'button secondary' }, t('report_link', { month: fmtMonth(month) }))),
+        el('details', {}, el('summary', {}, t('fields_h')),
+            el('dl', { id: 'export-fields' },
+                KINDS.map((k) => [el('dt', {}, `klimaspejl-export-${k}.csv`), el('dd', {}, t(`fields_${k}`))]),
+                el('dt', {}, 'klimaspejl-export.ndjson'), el('dd', {}, t('fields_ndjson')))),
+    );
 }
 
 // --- start ---------------------------------------------------------------------------------------------------------
@@ -437,7 +486,7 @@ $('sign-out').addEventListener('click', async () => {
     showState();
     $('status').textContent = t('signed_out');
 });
-$('export').addEventListener('click', exportData);
+$('export').addEventListener('click', () => exportData());
 $('month-go').addEventListener('click', loadSummary);
 $('month').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') loadSummary();

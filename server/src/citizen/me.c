@@ -359,16 +359,42 @@ int citizen_me_mobility(h2o_req_t *req, const http_match_t *m)
 
 /* --- /v1/me/export ----------------------------------------------------------------------------------------------------- */
 
+/* The CSV export's kinds: one file per kind, the columns of its api.me_export_<kind> function with times in ISO 8601
+ * (UTC with Z, local Copenhagen time without an offset), as the open-data downloads write them. */
+static const struct {
+    const char *kind, *sql;
+} export_kinds[] = {
+    {"household", "COPY (SELECT * FROM api.me_export_household($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"energy", "COPY (SELECT to_char(hour_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS hour_utc, "
+               "to_char(hour_dk, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS hour_dk, electricity_wh, heat_wh, water_l "
+               "FROM api.me_export_energy($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"waste", "COPY (SELECT * FROM api.me_export_waste($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"mobility", "COPY (SELECT * FROM api.me_export_mobility($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+};
+
+typedef struct export_state {
+    const app_route_t *route;
+    int kind; /* index into export_kinds, or -1 for the whole NDJSON export */
+} export_state_t;
+
 static void export_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
-    const app_route_t *route = data;
+    export_state_t *st = data;
     app_stream_opts_t o = {0};
     const char *params[1] = {who->consent};
-    o.content_type = "application/x-ndjson";
-    o.filename = "klimaspejl-export.ndjson";
-    o.cache_control = route->cache_control;
+    o.cache_control = st->route->cache_control;
     o.log_label = "a household export";
     o.primary = 1; /* the consent may have been given a moment ago: a replica may not have it yet */
+    if (st->kind >= 0) {
+        char *name = h2o_mem_alloc_pool(&req->pool, 48);
+        str_fmt(name, 48, "klimaspejl-export-%s.csv", export_kinds[st->kind].kind);
+        o.content_type = "text/csv; charset=utf-8; header=present";
+        o.filename = name;
+        app_stream_copy(req, export_kinds[st->kind].sql, params, 1, &o);
+        return;
+    }
+    o.content_type = "application/x-ndjson";
+    o.filename = "klimaspejl-export.ndjson";
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
     app_stream_copy(req,
@@ -379,8 +405,34 @@ static void export_authorized(h2o_req_t *req, void *data, const app_principal_t 
 
 int citizen_me_export(h2o_req_t *req, const http_match_t *m)
 {
-    if (http_query_take_or_reply(req, NULL, NULL, 0) != 0)
+    static const char *const names[] = {"format", "kind"};
+    const char *v[2];
+    export_state_t *st;
+
+    if (http_query_take_or_reply(req, names, v, 2) != 0)
         return 0;
-    app_auth_require(req, m, export_authorized, (void *)app_route_of(m));
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->route = app_route_of(m);
+    st->kind = -1;
+    if (v[0] != NULL && strcmp(v[0], "ndjson") != 0 && strcmp(v[0], "csv") != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be ndjson or csv.", "format");
+        return 0;
+    }
+    if (v[0] != NULL && strcmp(v[0], "csv") == 0) {
+        for (size_t i = 0; i < sizeof(export_kinds) / sizeof(export_kinds[0]) && v[1] != NULL; ++i) {
+            if (strcmp(export_kinds[i].kind, v[1]) == 0)
+                st->kind = (int)i;
+        }
+        if (st->kind < 0) {
+            http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER,
+                              "'kind' is required with format=csv: household, energy, waste or mobility (one file each).", "kind");
+            return 0;
+        }
+    } else if (v[1] != NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'kind' applies to format=csv only (NDJSON holds every kind).",
+                          "kind");
+        return 0;
+    }
+    app_auth_require(req, m, export_authorized, st);
     return 0;
 }
