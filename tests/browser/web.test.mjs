@@ -296,6 +296,14 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
             assert.equal((await fetch(`${base}/v1/me/summary`, { headers: { authorization: `Bearer ${token}` } })).status !== 401, true);
             await page.click('#tab-apps');
             await page.waitForSelector('#apps-list li');
+            // each app once, with its grant and last-use dates and its scopes in words
+            const cards = await page.$$eval('#apps-list > li', (lis) => lis.map((li) => li.dataset.client));
+            assert.equal(new Set(cards).size, cards.length, `each app once: ${cards}`);
+            const mine = page.locator(`#apps-list li[data-client="${clientId}"]`);
+            assert.match(await mine.locator('.granted').textContent(), /^Granted: \d{1,2} [A-Z][a-z]+ \d{4}$/);
+            assert.match(await mine.locator('.last-used').textContent(), /^Last used: \d{1,2} [A-Z][a-z]+ \d{4}$/);
+            assert.ok((await mine.locator('ul.scopes li').allTextContents()).includes("Your household's monthly climate summary: CO2e, comparison with similar homes and tips"));
+            assert.doesNotMatch(await mine.textContent(), /summary:read|consents:manage/, 'no scope codes');
             const card = page.locator('#apps-list li', { hasText: 'Browser test app' });
             await card.getByRole('button', { name: /Revoke access for Browser test app/ }).click();
             await page.waitForFunction(() => /revoked/.test(document.getElementById('apps-status').textContent));
@@ -409,7 +417,8 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
     });
 });
 
-describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600_000 }, () => {
+// (each page at each width and language: about a minute on an idle 2-core machine, several when it is shared)
+describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 1_200_000 }, () => {
     for (const width of WIDTHS) {
         for (const lang of ['en', 'da']) {
             test(`every page at ${width} px in ${lang}`, async () => {
@@ -433,6 +442,14 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600
                 await page.click('#tab-apps');
                 await page.waitForSelector('#apps-list li');
                 await axe(page, `/#apps ${width}px ${lang}`);
+                // the dashboard appears once in "my apps", however often this browser signed in
+                assert.equal(await page.locator(`#apps-list li[data-client="${clientId}"]`).count(), 1, 'one card for the dashboard');
+                await page.goto(`${base}/report`);
+                await page.waitForSelector('#report-table');
+                await axe(page, `/report ${width}px ${lang}`);
+                assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), '/report: no horizontal scroll');
+                await page.goto(`${base}/#apps`);
+                await page.waitForSelector('#apps-list li');
                 // nothing on the page is wider than the viewport (readable without sideways scrolling)
                 assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');
                 await page.context().close();

@@ -72,6 +72,9 @@ const texts = {
         apps_none: 'Ingen apps har adgang.',
         scopes: 'Må læse',
         expires: 'Udløber',
+        granted: 'Givet',
+        last_used: 'Sidst brugt',
+        never: 'endnu ikke',
         revoke: 'Tilbagekald',
         revoke_label: 'Tilbagekald adgangen for {name}',
         revoked: 'Adgangen for {name} er tilbagekaldt.',
@@ -162,6 +165,9 @@ const texts = {
         apps_none: 'No app has access.',
         scopes: 'May read',
         expires: 'Expires',
+        granted: 'Granted',
+        last_used: 'Last used',
+        never: 'not yet',
         revoke: 'Revoke',
         revoke_label: 'Revoke access for {name}',
         revoked: 'Access for {name} is revoked.',
@@ -394,7 +400,7 @@ async function loadHistory(month) {
 
 async function loadApps() {
     $('apps-status').textContent = t('loading');
-    const res = await authFetch('/v1/me/consents');
+    const res = await authFetch(`/v1/me/consents?lang=${currentLang()}`);
     if (res === null || res.status === 401) {
         showState();
         return;
@@ -403,15 +409,20 @@ async function loadApps() {
         $('apps-status').textContent = await problemText(res);
         return;
     }
+    // one card per app: a household has one active consent per app (the server reuses or replaces it on a new sign-in)
     const consents = (await res.json()).filter((c) => c.status === 'active');
     $('apps-status').textContent = consents.length ? '' : t('apps_none');
     const mine = JSON.parse(sessionStorage.getItem('klimaspejl.auth') || '{}').clientId;
+    const day = (iso) => (iso ? new Date(iso).toLocaleDateString(currentLang() === 'da' ? 'da-DK' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric' }) : t('never'));
     $('apps-list').replaceChildren(
         ...consents.map((c) =>
-            el('li', { class: 'card', 'data-consent': c.id },
+            el('li', { class: 'card', 'data-consent': c.id, 'data-client': c.client_id },
                 el('h3', {}, c.client_name, c.client_id === mine ? ` ${t('this_app')}` : ''),
-                el('p', {}, `${t('scopes')}: `, c.scopes.join(', ')),
-                el('p', {}, `${t('expires')}: ${new Date(c.expires_at).toLocaleDateString(currentLang() === 'da' ? 'da-DK' : 'en-GB')}`),
+                el('p', {}, `${t('scopes')}:`),
+                el('ul', { class: 'scopes' }, (c.scopes_text || c.scopes).map((w) => el('li', {}, w))),
+                el('p', { class: 'granted' }, `${t('granted')}: ${day(c.created_at)}`),
+                el('p', { class: 'last-used' }, `${t('last_used')}: ${day(c.last_used_at)}`),
+                el('p', {}, `${t('expires')}: ${day(c.expires_at)}`),
                 el('button', { type: 'button', class: 'revoke', 'aria-label': t('revoke_label', { name: c.client_name }), onclick: () => revoke(c) }, t('revoke'))),
         ),
     );
