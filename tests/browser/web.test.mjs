@@ -389,7 +389,7 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
             // on paper: no site header or buttons, and one A4 page
             await page.emulateMedia({ media: 'print' });
             assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).display), 'none');
-            assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('print')).display), 'none');
+            assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('main .no-print')).display), 'none', 'no buttons on paper');
             const pdf = await page.pdf({ format: 'A4', printBackground: false });
             const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
             assert.equal(pages, 1, `the report prints on one page (${pages})`);
@@ -456,6 +456,66 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 1_2
             });
         }
     }
+});
+
+describe('login and consent pages: the site header, language switch, favicon and styles, labels in the page language', { timeout: 1_200_000 }, () => {
+    for (const width of WIDTHS) {
+        for (const lang of ['en', 'da']) {
+            test(`login and consent at ${width} px in ${lang}`, async () => {
+                const page = await newPage({ width, lang });
+                await page.goto(`${base}/`);
+                await page.evaluate((l) => localStorage.setItem('klimaspejl.lang', l), lang);
+                await page.goto(`${base}/`);
+                await page.click('#sign-in');
+                await page.waitForSelector('input[name="household"]');
+                for (const step of ['login', 'consent']) {
+                    assert.equal(await page.getAttribute('html', 'lang'), lang, step);
+                    assert.equal(await page.locator('header.site a.brand').count(), 1, `${step}: the site header`);
+                    assert.equal(await page.locator('header.site nav a[href="/explore"]').count(), 1, `${step}: the site menu`);
+                    assert.equal(await page.getAttribute('link[rel="icon"]', 'href'), '/assets/favicon.svg');
+                    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).backgroundColor), 'rgb(11, 93, 59)', `${step}: site.css applies`);
+                    assert.equal(await page.textContent('#lang-switch'), lang === 'da' ? 'English' : 'Dansk');
+                    await axe(page, `${step} ${width}px ${lang}`);
+                    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${step}: no horizontal scroll`);
+                    if (lang === 'en' && width === 360) await page.screenshot({ path: path.join(SHOTS, `${step}-360.png`), fullPage: true });
+                    if (step === 'login') {
+                        assert.equal(await page.textContent('fieldset legend'), lang === 'da' ? 'Demo-husstand' : 'Demo household');
+                        const labels = (await page.$$eval('fieldset label', (ls) => ls.map((l) => l.textContent))).join(' | ');
+                        if (lang === 'da') {
+                            assert.doesNotMatch(labels, /apartment|terraced|detached|people/, labels);
+                            assert.match(labels, /(lejlighed|rækkehus|parcelhus), (1 person|\d(-\d)? personer|5 eller flere personer)/);
+                        } else {
+                            assert.doesNotMatch(labels, /lejlighed|rækkehus|parcelhus|personer/, labels);
+                            assert.match(labels, /(apartment|terraced house|detached house), (1 person|\d(-\d)? people|5 or more people)/);
+                        }
+                        // the switch shows the same page in the other language, and back
+                        await page.click('#lang-switch');
+                        await page.waitForFunction((l) => document.documentElement.lang !== l, lang);
+                        assert.equal(await page.locator('input[name="household"]').count() > 0, true, 'still the login page');
+                        await page.click('#lang-switch');
+                        await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+                        await page.click('form[action="/oauth/login"] button[type="submit"]');
+                        await page.waitForSelector('button[value="approve"]');
+                    } else {
+                        const body = await page.textContent('main');
+                        assert.match(body, lang === 'da' ? /Mine apps/ : /My apps/, 'the same word as the dashboard tab');
+                        assert.doesNotMatch(body, /samtykker|My consents/);
+                        await page.click('button[value="approve"]');
+                        await page.waitForURL(`${base}/`);
+                    }
+                }
+                await page.context().close();
+            });
+        }
+    }
+
+    test('/favicon.ico is an icon', async () => {
+        const r = await fetch(`${base}/favicon.ico`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'image/x-icon');
+        const b = Buffer.from(await r.arrayBuffer());
+        assert.deepEqual([...b.subarray(0, 4)], [0, 0, 1, 0], 'an ICO header');
+    });
 });
 
 describe('hygiene', { timeout: 600_000 }, () => {

@@ -409,17 +409,31 @@ async function loadApps() {
         $('apps-status').textContent = await problemText(res);
         return;
     }
-    // one card per app: a household has one active consent per app (the server reuses or replaces it on a new sign-in)
-    const consents = (await res.json()).filter((c) => c.status === 'active');
-    $('apps-status').textContent = consents.length ? '' : t('apps_none');
+    // one card per app: the server keeps one active consent per household and app for its sign-ins; consents made
+    // another way (an administrator's token) are shown on the same card and revoked with it
+    const active = (await res.json()).filter((c) => c.status === 'active');
+    const apps = new Map();
+    for (const c of active) {
+        const a = apps.get(c.client_id);
+        if (!a) {
+            apps.set(c.client_id, { ...c, ids: [c.id], scopes_text: [...(c.scopes_text || c.scopes)] });
+            continue;
+        }
+        a.ids.push(c.id);
+        for (const w of c.scopes_text || c.scopes) if (!a.scopes_text.includes(w)) a.scopes_text.push(w);
+        if (c.created_at < a.created_at) a.created_at = c.created_at;
+        if (c.last_used_at && (!a.last_used_at || c.last_used_at > a.last_used_at)) a.last_used_at = c.last_used_at;
+        if (c.expires_at > a.expires_at) a.expires_at = c.expires_at;
+    }
+    $('apps-status').textContent = apps.size ? '' : t('apps_none');
     const mine = JSON.parse(sessionStorage.getItem('klimaspejl.auth') || '{}').clientId;
     const day = (iso) => (iso ? new Date(iso).toLocaleDateString(currentLang() === 'da' ? 'da-DK' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric' }) : t('never'));
     $('apps-list').replaceChildren(
-        ...consents.map((c) =>
-            el('li', { class: 'card', 'data-consent': c.id, 'data-client': c.client_id },
+        ...[...apps.values()].map((c) =>
+            el('li', { class: 'card', 'data-consent': c.ids.join(' '), 'data-client': c.client_id },
                 el('h3', {}, c.client_name, c.client_id === mine ? ` ${t('this_app')}` : ''),
                 el('p', {}, `${t('scopes')}:`),
-                el('ul', { class: 'scopes' }, (c.scopes_text || c.scopes).map((w) => el('li', {}, w))),
+                el('ul', { class: 'scopes' }, c.scopes_text.map((w) => el('li', {}, w))),
                 el('p', { class: 'granted' }, `${t('granted')}: ${day(c.created_at)}`),
                 el('p', { class: 'last-used' }, `${t('last_used')}: ${day(c.last_used_at)}`),
                 el('p', {}, `${t('expires')}: ${day(c.expires_at)}`),
@@ -429,15 +443,17 @@ async function loadApps() {
 }
 
 async function revoke(c) {
-    const res = await authFetch(`/v1/me/consents/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
-    if (res === null || res.status === 401) {
-        showState();
-        $('status').textContent = t('revoked', { name: c.client_name });
-        return;
-    }
-    if (!res.ok && res.status !== 404) {
-        $('apps-status').textContent = await problemText(res);
-        return;
+    for (const id of c.ids) {
+        const res = await authFetch(`/v1/me/consents/${encodeURIComponent(id)}`, { method: 'DELETE' });
+        if (res === null || res.status === 401) {
+            showState();
+            $('status').textContent = t('revoked', { name: c.client_name });
+            return;
+        }
+        if (!res.ok && res.status !== 404) {
+            $('apps-status').textContent = await problemText(res);
+            return;
+        }
     }
     await loadApps();
     $('apps-status').textContent = t('revoked', { name: c.client_name });
@@ -479,7 +495,7 @@ function renderExport() {
             el('a', { href: `/report?month=${encodeURIComponent(month)}`, id: 'report-link', class: 'button secondary' }, t('report_link', { month: fmtMonth(month) }))),
         el('details', {}, el('summary', {}, t('fields_h')),
             el('dl', { id: 'export-fields' },
-                KINDS.map((k) => [el('dt', {}, `klimaspejl-export-${k}.csv`), el('dd', {}, t(`fields_${k}`))]),
+                KINDS.flatMap((k) => [el('dt', {}, `klimaspejl-export-${k}.csv`), el('dd', {}, t(`fields_${k}`))]),
                 el('dt', {}, 'klimaspejl-export.ndjson'), el('dd', {}, t('fields_ndjson')))),
     );
 }
