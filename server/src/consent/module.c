@@ -5,6 +5,7 @@
 #include "consent/authorize.h"
 #include "consent/login.h"
 #include "consent/module.h"
+#include "consent/register.h"
 #include "consent/revoke.h"
 #include "consent/token.h"
 #include "consent/wellknown.h"
@@ -27,6 +28,8 @@ static const app_route_t consent_routes[] = {
     {"POST", "/oauth/consent", consent_authorize_decision, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
     {"POST", "/oauth/token", consent_token, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
     {"POST", "/oauth/revoke", consent_revoke, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
+    /* self-service registration (RFC 7591): open to any origin (a developer portal), its own rate limit */
+    {"POST", "/oauth/register", consent_register, APP_CLASS_REGISTER, NULL, APP_CORS_ANY, "no-store"},
 };
 
 static int consent_start(const config_t *cfg, char *err, size_t errlen)

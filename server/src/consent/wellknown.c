@@ -35,6 +35,8 @@ int consent_wellknown_metadata(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(j, "token_endpoint", json_string(url));
     str_fmt(url, sizeof(url), "%s/oauth/revoke", iss);
     json_object_set_new(j, "revocation_endpoint", json_string(url));
+    str_fmt(url, sizeof(url), "%s/oauth/register", iss);
+    json_object_set_new(j, "registration_endpoint", json_string(url));
     str_fmt(url, sizeof(url), "%s/.well-known/jwks.json", iss);
     json_object_set_new(j, "jwks_uri", json_string(url));
     str_fmt(url, sizeof(url), "%s/openapi.json", iss);
