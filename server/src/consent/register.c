@@ -178,7 +178,7 @@ int consent_register(h2o_req_t *req, const http_match_t *m)
     const char *scopes = "";
     char id[40], secret[48], hash_hex[67];
 
-    (void)m;
+    app_cache_control(req, app_route_of(m), NULL); /* no-store, on errors too */
     if (ct == -1 || !(req->headers.entries[ct].value.len >= 16 &&
                       h2o_lcstris(req->headers.entries[ct].value.base, 16, H2O_STRLIT("application/json")))) {
         http_problem_send(req, HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "Send the client metadata as application/json (RFC 7591).", NULL);
@@ -217,7 +217,8 @@ int consent_register(h2o_req_t *req, const http_match_t *m)
                            "grant_types", "authorization_code", "refresh_token", "response_types", "code");
     if (scopes[0] != '\0')
         json_object_set_new(st->answer, "scope", json_string(scopes));
-    json_object_set(st->answer, "contacts", json_is_array(json_object_get(md, "contacts")) ? json_object_get(md, "contacts") : json_array());
+    json_t *contacts_in = json_object_get(md, "contacts");
+    json_object_set_new(st->answer, "contacts", json_is_array(contacts_in) ? json_incref(contacts_in) : json_array());
     if (!public_client) {
         json_object_set_new(st->answer, "client_secret", json_string(secret));
         json_object_set_new(st->answer, "client_secret_expires_at", json_integer(0));
