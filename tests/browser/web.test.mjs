@@ -13,6 +13,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
 import { DB_ADMIN_URL, ROOT, psql, runCli, startServer } from '../integration/harness.mjs';
+import { KlimaspejlClient, createPkcePair, createState, parseRedirect } from '../../clients/js/src/index.js';
 
 const CHROMIUM = process.env.KLIMA_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'tests/out/screenshots');
@@ -515,6 +516,40 @@ describe('login and consent pages: the site header, language switch, favicon and
         assert.equal(r.headers.get('content-type'), 'image/x-icon');
         const b = Buffer.from(await r.arrayBuffer());
         assert.deepEqual([...b.subarray(0, 4)], [0, 0, 1, 0], 'an ICO header');
+    });
+});
+
+describe('an app developer: self-service registration end to end', { timeout: 600_000 }, () => {
+    test('register() a public app, the operator approves it, a citizen consents, the app reads the summary', async () => {
+        const api = new KlimaspejlClient({ baseUrl: base });
+        // a loopback http redirect URI, as a developer's local app has; any page of this server will do as its target
+        const redirectUri = `${base}/start`;
+        const app = await api.register({ clientName: 'Registered browser-test app', redirectUris: [redirectUri], tokenEndpointAuthMethod: 'none', scope: 'summary:read', contacts: ['dev@app.example'] });
+        try {
+            assert.equal(app.status, 'pending');
+            assert.match(cli(['client', 'list', '--pending']), new RegExp(app.client_id));
+            cli(['client', 'approve', app.client_id]);
+            const { codeVerifier, codeChallenge } = await createPkcePair();
+            const state = await createState();
+            const page = await newPage();
+            await page.goto(api.authorizeUrl({ clientId: app.client_id, redirectUri, scope: 'summary:read', state, codeChallenge, lang: 'en' }));
+            await page.waitForSelector('input[name="household"]');
+            await page.click('form[action="/oauth/login"] button[type="submit"]');
+            await page.waitForSelector('button[value="approve"]');
+            assert.match(await page.textContent('main'), /Registered browser-test app/);
+            assert.deepEqual(await page.$$eval('li[data-scope]', (ls) => ls.map((l) => l.dataset.scope)), ['summary:read']);
+            await page.click('button[value="approve"]');
+            await page.waitForURL(`${redirectUri}**`);
+            const { code } = parseRedirect(page.url(), state);
+            const tok = await api.exchangeCode({ clientId: app.client_id, code, redirectUri, codeVerifier });
+            api.setToken(tok.access_token);
+            const s = await api.summary({ lang: 'en' });
+            assert.equal(typeof s.total_co2e_kg, 'number');
+            assert.equal(s.lang, 'en');
+            await page.context().close();
+        } finally {
+            cli(['client', 'remove', app.client_id]);
+        }
     });
 });
 
