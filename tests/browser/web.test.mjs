@@ -432,6 +432,14 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 1_2
                     else await page.waitForLoadState('networkidle');
                     assert.equal(await page.getAttribute('html', 'lang'), lang);
                     await axe(page, `${p} ${width}px ${lang}`);
+                    if (p === '/start') {
+                        // registration, the scopes and refreshing a token, in the page's language
+                        const visible = await page.locator(`[data-lang-block="${lang}"]`).textContent();
+                        assert.match(visible, /\/oauth\/register/);
+                        assert.match(visible, /client approve/);
+                        for (const scope of ['summary:read', 'energy:read', 'waste:read', 'mobility:read', 'export:read']) assert.ok(visible.includes(scope), `${lang} /start names ${scope}`);
+                        assert.match(visible, /grant_type=refresh_token/);
+                    }
                 }
                 await explorerQuery(page);
                 await axe(page, `/explore ${width}px ${lang}`);
