@@ -36,9 +36,11 @@ static void add_scope_words(json_t *list, int da)
 {
     size_t i, j;
     json_t *c, *name;
-    json_array_foreach (list, i, c) {
+    json_array_foreach(list, i, c)
+    {
         json_t *words = json_array();
-        json_array_foreach (json_object_get(c, "scopes"), j, name) {
+        json_array_foreach(json_object_get(c, "scopes"), j, name)
+        {
             const char *n = json_string_value(name);
             for (size_t k = 0; n != NULL && k < auth_nscopes; ++k) {
                 if (strcmp(auth_scopes[k].name, n) == 0)

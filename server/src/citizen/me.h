@@ -1,7 +1,8 @@
 /*
  * citizen/me — the citizen's own data, with a consent token (app/auth.h): the monthly climate summary with feedback
- * (GET /v1/me/summary), its months for charts (GET /v1/me/history), time series (GET /v1/me/energy|waste|mobility) and the full export (GET /v1/me/export).
- * Data is read only through the api SECURITY DEFINER functions, with the household the verified token names.
+ * (GET /v1/me/summary), its months for charts (GET /v1/me/history), time series (GET /v1/me/energy|waste|mobility) and the full
+ * export (GET /v1/me/export). Data is read only through the api SECURITY DEFINER functions, with the household the verified token
+ * names.
  */
 #ifndef KLIMA_CITIZEN_ME_H
 #define KLIMA_CITIZEN_ME_H

@@ -304,17 +304,19 @@ static json_t *ranked_tips(const figures_t *f, int da)
 
 static const struct {
     const char *key, *da, *en;
-} dwellings[] = {
-    {"apartment", "lejligheder", "apartments"},
-    {"terraced", "rækkehuse", "terraced houses"},
-    {"detached", "parcelhuse", "detached houses"},
-    {NULL, "hjem", "homes"}, /* every dwelling type */
-}, bands[] = {
-    {"1", " med 1 person", " with 1 person"},
-    {"2", " med 2 personer", " with 2 people"},
-    {"3-4", " med 3-4 personer", " with 3-4 people"},
-    {"5+", " med 5 eller flere personer", " with 5 or more people"},
-    {NULL, "", ""}, /* every band */
+} dwellings[] =
+    {
+        {"apartment", "lejligheder", "apartments"},
+        {"terraced", "rækkehuse", "terraced houses"},
+        {"detached", "parcelhuse", "detached houses"},
+        {NULL, "hjem", "homes"}, /* every dwelling type */
+},
+  bands[] = {
+      {"1", " med 1 person", " with 1 person"},
+      {"2", " med 2 personer", " with 2 people"},
+      {"3-4", " med 3-4 personer", " with 3-4 people"},
+      {"5+", " med 5 eller flere personer", " with 5 or more people"},
+      {NULL, "", ""}, /* every band */
 };
 
 /* Writes "apartments with 2 people in Valby" (NULL attributes: all dwellings, all bands, all of Copenhagen). */

@@ -133,10 +133,11 @@ static int client_list(PGconn *pg, int pending)
 static int client_approve(PGconn *pg, const char *id)
 {
     const char *params[1] = {id};
-    PGresult *res = db_sync_query(pg,
-                                  "UPDATE meta.clients SET status = 'active', approved_at = now() "
-                                  "WHERE client_id = $1 AND status = 'pending' RETURNING name, array_to_string(allowed_scopes, ' ')",
-                                  1, params, "client approve");
+    PGresult *res =
+        db_sync_query(pg,
+                      "UPDATE meta.clients SET status = 'active', approved_at = now() "
+                      "WHERE client_id = $1 AND status = 'pending' RETURNING name, array_to_string(allowed_scopes, ' ')",
+                      1, params, "client approve");
     int approved = res != NULL && PQntuples(res) == 1;
     if (res != NULL && !approved)
         fprintf(stderr, "klimaspejl client approve: no pending client %s (klimaspejl client list --pending)\n", id);

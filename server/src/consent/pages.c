@@ -80,8 +80,8 @@ static const char *text(const char *lang, const char *key)
  * authorization request in the other language (p's parameters with lang changed). */
 static void page_head(sbuf_t *b, const consent_params_t *p, const char *lang, const char *title)
 {
-    static const char *const nav[][2] = {{"/", "nav_dashboard"}, {"/explore", "nav_explore"}, {"/docs", "nav_docs"},
-                                         {"/start", "nav_start"}};
+    static const char *const nav[][2] = {
+        {"/", "nav_dashboard"}, {"/explore", "nav_explore"}, {"/docs", "nav_docs"}, {"/start", "nav_start"}};
     const char *other = strcmp(lang, "da") == 0 ? "en" : "da";
     char sep = '?';
 

@@ -40,9 +40,9 @@ static void register_state_dispose(void *p)
  * error_description for OAuth clients. */
 static void metadata_error(h2o_req_t *req, const char *error, const char *field, const char *detail)
 {
-    json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "type", "/docs/problems#invalid-parameter", "title",
-                          "Invalid parameter", "status", 400, "detail", detail, "error", error, "error_description", detail,
-                          "instance", "/oauth/register");
+    json_t *p =
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "type", "/docs/problems#invalid-parameter", "title", "Invalid parameter",
+                  "status", 400, "detail", detail, "error", error, "error_description", detail, "instance", "/oauth/register");
     if (field != NULL)
         json_object_set_new(p, "parameter", json_string(field));
     http_send_json_as(req, 400, p, JSON_COMPACT, "application/problem+json"); /* takes p */
@@ -57,7 +57,8 @@ static int string_array_ok(json_t *a, const char *const *allowed, size_t max)
         return 1;
     if (!json_is_array(a) || json_array_size(a) > max)
         return 0;
-    json_array_foreach (a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         int found = allowed == NULL;
         if (!json_is_string(v))
             return 0;
@@ -86,7 +87,8 @@ static int metadata_ok_or_reply(h2o_req_t *req, json_t *md, int *public_client, 
         metadata_error(req, "invalid_redirect_uri", "redirect_uris", "redirect_uris is required: an array of 1 to 20 URIs.");
         return -1;
     }
-    json_array_foreach (uris, i, v) {
+    json_array_foreach(uris, i, v)
+    {
         if (!json_is_string(v) || json_string_length(v) > REGISTER_MAX_URI_LEN || !auth_redirect_uri_valid(json_string_value(v))) {
             metadata_error(req, "invalid_redirect_uri", "redirect_uris",
                            "Each redirect URI must be https://..., http://localhost... (or a loopback address), or a private-use "
@@ -136,7 +138,8 @@ static int metadata_ok_or_reply(h2o_req_t *req, json_t *md, int *public_client, 
         metadata_error(req, "invalid_client_metadata", "contacts", "contacts is an array of at most 5 e-mail addresses.");
         return -1;
     }
-    json_array_foreach (contacts, i, v) {
+    json_array_foreach(contacts, i, v)
+    {
         if (json_string_length(v) > 200 || strchr(json_string_value(v), '@') == NULL) {
             metadata_error(req, "invalid_client_metadata", "contacts", "contacts is an array of at most 5 e-mail addresses.");
             return -1;
@@ -181,7 +184,8 @@ int consent_register(h2o_req_t *req, const http_match_t *m)
     app_cache_control(req, app_route_of(m), NULL); /* no-store, on errors too */
     if (ct == -1 || !(req->headers.entries[ct].value.len >= 16 &&
                       h2o_lcstris(req->headers.entries[ct].value.base, 16, H2O_STRLIT("application/json")))) {
-        http_problem_send(req, HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "Send the client metadata as application/json (RFC 7591).", NULL);
+        http_problem_send(req, HTTP_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "Send the client metadata as application/json (RFC 7591).",
+                          NULL);
         return 0;
     }
     if (req->entity.len > REGISTER_MAX_BODY) {
@@ -207,9 +211,9 @@ int consent_register(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     auth_sha256_bytea(secret, strlen(secret), hash_hex);
-    st->answer = json_pack("{s:s, s:I, s:O, s:O, s:s, s:[s,s], s:[s]}", "client_id", id, "client_id_issued_at", (json_int_t)time(NULL),
-                           "client_name", json_object_get(md, "client_name"), "redirect_uris", json_object_get(md, "redirect_uris"),
-                           "token_endpoint_auth_method",
+    st->answer = json_pack("{s:s, s:I, s:O, s:O, s:s, s:[s,s], s:[s]}", "client_id", id, "client_id_issued_at",
+                           (json_int_t)time(NULL), "client_name", json_object_get(md, "client_name"), "redirect_uris",
+                           json_object_get(md, "redirect_uris"), "token_endpoint_auth_method",
                            public_client ? "none"
                                          : (json_is_string(json_object_get(md, "token_endpoint_auth_method"))
                                                 ? json_string_value(json_object_get(md, "token_endpoint_auth_method"))

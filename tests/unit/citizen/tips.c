@@ -69,8 +69,9 @@ int main(void)
                      : "The group was widened to all apartments in Valby because fewer than 100 apartments with 2 people in "
                        "Valby had data that month.");
         json_object_set_new(peers, "widened", json_false());
-        json_object_set_new(peers, "criteria", json_pack("{s:s, s:s, s:s}", "district", "Amager Øst", "dwelling_type", "detached",
-                                                         "occupant_band", "5+"));
+        json_object_set_new(
+            peers, "criteria",
+            json_pack("{s:s, s:s, s:s}", "district", "Amager Øst", "dwelling_type", "detached", "occupant_band", "5+"));
         describe_group(peers, household, da);
         CHECK_STR(json_string_value(json_object_get(peers, "group_text")),
                   da ? "Sammenlignet med 154 parcelhuse med 5 eller flere personer i Amager Øst."
