@@ -26,6 +26,22 @@ export type FeedbackStats = Schemas['FeedbackStats'];
 export type MySummary = Schemas['MySummary'];
 export type MySeries = Schemas['MySeries'];
 export type Consent = Schemas['Consent'];
+export type MyHistory = Schemas['MyHistory'];
+export type RegisteredClient = Schemas['RegisteredClient'];
+
+/** RFC 7591 client metadata for `register()`. */
+export interface RegisterOptions extends CallOptions {
+    /** The app's name as citizens see it on the consent screen (1-100 characters). */
+    clientName: string;
+    /** https://..., http://localhost... (or a loopback address), or a native app's private-use scheme (com.example.app:/cb). */
+    redirectUris: readonly string[];
+    /** `none` for a public app (browser, mobile); a confidential app gets a client_secret. Default client_secret_basic. */
+    tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+    /** Personal scopes the app will ask citizens for; leave out for open data (then the app is active at once). */
+    scope?: string | readonly string[];
+    /** Up to 5 e-mail addresses the city may contact about the app. */
+    contacts?: readonly string[];
+}
 export type TokenResponse = Schemas['TokenResponse'];
 export type Jwks = Schemas['Jwks'];
 export type Health = Schemas['Health'];
@@ -190,6 +206,7 @@ export declare class KlimaspejlClient {
     feedbackStats(options?: CallOptions): Promise<FeedbackStats>;
 
     summary(options?: CallOptions & { month?: string; lang?: Lang }): Promise<MySummary>;
+    history(options?: CallOptions & { from?: string; to?: string }): Promise<MyHistory>;
     energy(query: SeriesQuery & { format?: 'json' }, options?: CallOptions): Promise<MySeries>;
     energy(query: SeriesQuery & { format: 'csv' }, options?: CallOptions): Promise<string>;
     waste(query: SeriesQuery & { format?: 'json' }, options?: CallOptions): Promise<MySeries>;
@@ -203,6 +220,7 @@ export declare class KlimaspejlClient {
 
     oauthMetadata(options?: CallOptions): Promise<OAuthMetadata>;
     jwks(options?: CallOptions): Promise<Jwks>;
+    register(options: RegisterOptions): Promise<RegisteredClient>;
     authorizeUrl(options: AuthorizeUrlOptions): string;
     exchangeCode(options: ExchangeCodeOptions): Promise<TokenResponse>;
     refresh(options: RefreshOptions): Promise<TokenResponse>;

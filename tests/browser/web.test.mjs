@@ -13,6 +13,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
 import { DB_ADMIN_URL, ROOT, psql, runCli, startServer } from '../integration/harness.mjs';
+import { KlimaspejlClient, createPkcePair, createState, parseRedirect } from '../../clients/js/src/index.js';
 
 const CHROMIUM = process.env.KLIMA_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'tests/out/screenshots');
@@ -230,7 +231,56 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         // the month picker: a month before the data has none
         await page.fill('#month', '2001-01');
         await page.click('#month-go');
-        await page.waitForFunction(() => /2001-01/.test(document.getElementById('summary').textContent));
+        // the month in words, never as an ISO code in a sentence
+        await page.waitForFunction(() => /January 2001/.test(document.getElementById('summary').textContent));
+        await page.context().close();
+    });
+
+    test('history: 12 months per category and in total with the median line, partial months marked; the group in words; KP2035 fair', async () => {
+        const page = await newPage();
+        await signIn(page);
+        await page.waitForSelector('#hist-total circle');
+        const month = await page.inputValue('#month');
+        const call = (p) => page.evaluate(async (u) => {
+            const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+            return (await fetch(u, { headers: { authorization: `Bearer ${tok}` } })).json();
+        }, p);
+        const s = await call(`/v1/me/summary?month=${month}&lang=en`);
+        const h = await call(`/v1/me/history?to=${month}`);
+        assert.equal(h.months.length, 12);
+        for (const [cat, pick] of [['total', (m) => [m.total_co2e_kg, m.peers.total_co2e_kg_median]],
+            ...['electricity', 'district_heating', 'water', 'waste', 'mobility'].map((c) => [c, (m) => [m.categories?.[c]?.co2e_kg, m.peers.categories?.[c]?.co2e_kg_median]])]) {
+            const you = await page.$$eval(`#hist-${cat} circle.you`, (cs) => cs.map((c) => [c.dataset.month, Number(c.dataset.value)]));
+            const med = await page.$$eval(`#hist-${cat} circle.median`, (cs) => cs.map((c) => [c.dataset.month, Number(c.dataset.value)]));
+            assert.deepEqual(you, h.months.filter((m) => pick(m)[0] != null).map((m) => [m.month, pick(m)[0]]), `${cat}: own line`);
+            assert.deepEqual(med, h.months.filter((m) => pick(m)[1] != null).map((m) => [m.month, pick(m)[1]]), `${cat}: median line`);
+            assert.ok(you.length >= 10 && med.length >= 10, `${cat}: two lines drawn`);
+            assert.equal(await page.$$eval(`#hist-${cat} tbody tr`, (rs) => rs.length), 12, `${cat}: the figures as a table`);
+        }
+        // the comparison group in words, and why it was widened
+        assert.equal(await page.textContent('#group-text'), s.peers.group_text);
+        assert.match(s.peers.group_text, /^Compared with \d+ (apartments|terraced houses|detached houses|homes)/);
+        if (s.peers.widened) assert.equal(await page.textContent('#widened-text'), s.peers.widened_text);
+        // KP2035: the measured categories' change beside the path's pace, never against the whole-consumption target
+        assert.equal(Number(await page.getAttribute('#kp-path [data-value]', 'data-value')), s.kp2035.path_change_pct_per_year);
+        if (s.kp2035.measured_change_pct !== null) assert.equal(Number(await page.getAttribute('#kp-you [data-value]', 'data-value')), s.kp2035.measured_change_pct);
+        const kpText = await page.textContent('#kp2035');
+        assert.ok(!kpText.includes(String(s.kp2035.target_t_per_person_year)), 'the whole target is not set against the measured part');
+        assert.match(kpText, /Source: City of Copenhagen/);
+        // words: no "0 %", the median named as such, months in words
+        const text = await page.textContent('#overview');
+        assert.doesNotMatch(text, /(^|[^\d.,])0 %/, 'no "0 %"');
+        assert.doesNotMatch(text, /\(middle\)|in the middle/);
+        assert.doesNotMatch(await page.textContent('#trend'), /\d{4}-\d{2}/, 'no ISO month in the trend sentence');
+        // a window that starts with the data: its first month is incomplete and drawn hollow, named in the caption
+        const wide = await call(`/v1/me/history?from=${h.months[0].month.slice(0, 4) - 1}${h.months[0].month.slice(4)}&to=${month}`);
+        const firstMonth = wide.months.find((m) => m.has_data);
+        assert.equal(firstMonth.partial, true, 'the seeded data starts inside its first month');
+        const [y, mo] = firstMonth.month.split('-').map(Number);
+        await page.fill('#month', `${y + (mo + 2 > 12 ? 1 : 0)}-${String(((mo + 1) % 12) + 1).padStart(2, '0')}`);
+        await page.click('#month-go');
+        await page.waitForSelector(`#hist-total circle.you.partial[data-month="${firstMonth.month}"]`);
+        assert.match(await page.textContent('#hist-total figcaption'), /Incomplete months \(hollow points\)/);
         await page.context().close();
     });
 
@@ -307,6 +357,14 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
             assert.equal((await fetch(`${base}/v1/me/summary`, { headers: { authorization: `Bearer ${token}` } })).status !== 401, true);
             await page.click('#tab-apps');
             await page.waitForSelector('#apps-list li');
+            // each app once, with its grant and last-use dates and its scopes in words
+            const cards = await page.$$eval('#apps-list > li', (lis) => lis.map((li) => li.dataset.client));
+            assert.equal(new Set(cards).size, cards.length, `each app once: ${cards}`);
+            const mine = page.locator(`#apps-list li[data-client="${clientId}"]`);
+            assert.match(await mine.locator('.granted').textContent(), /^Granted: \d{1,2} [A-Z][a-z]+ \d{4}$/);
+            assert.match(await mine.locator('.last-used').textContent(), /^Last used: \d{1,2} [A-Z][a-z]+ \d{4}$/);
+            assert.ok((await mine.locator('ul.scopes li').allTextContents()).includes("Your household's monthly climate summary: CO2e, comparison with similar homes and tips"));
+            assert.doesNotMatch(await mine.textContent(), /summary:read|consents:manage/, 'no scope codes');
             const card = page.locator('#apps-list li', { hasText: 'Browser test app' });
             await card.getByRole('button', { name: /Revoke access for Browser test app/ }).click();
             await page.waitForFunction(() => /revoked/.test(document.getElementById('apps-status').textContent));
@@ -334,17 +392,94 @@ describe('citizen dashboard', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('export: a CSV per data kind, with the fields described', async () => {
+        const page = await newPage();
+        await signIn(page);
+        await page.waitForSelector('#export-energy');
+        const heads = {
+            household: 'household_id,district_id,district,dwelling_type,occupant_band,floor_area_m2',
+            energy: 'hour_utc,hour_dk,electricity_wh,heat_wh,water_l',
+            waste: 'collected_on,fraction,kg',
+            mobility: 'day,mode,trips,km',
+        };
+        const ndjson = await page.evaluate(async () => {
+            const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+            return (await fetch('/v1/me/export', { headers: { authorization: `Bearer ${tok}` } })).text();
+        });
+        const counts = {};
+        for (const line of ndjson.trim().split('\n')) {
+            const k = JSON.parse(line).kind;
+            counts[k] = (counts[k] ?? 0) + 1;
+        }
+        for (const [kind, head] of Object.entries(heads)) {
+            const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`#export-${kind}`)]);
+            assert.match(dl.suggestedFilename(), new RegExp(`^klimaspejl-export-${kind}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+            const lines = fs.readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+            assert.equal(lines[0], head, kind);
+            assert.equal(lines.length - 1, counts[kind], `${kind}: as many rows as the NDJSON export`);
+            if (kind === 'energy') assert.match(lines[1], /^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z,\d{4}-\d{2}-\d{2}T\d{2}:00:00,/);
+            // every column of the file is described on the page
+            const described = await page.textContent('#export-fields');
+            for (const col of head.split(',')) assert.ok(described.includes(col), `${kind}.${col} described`);
+        }
+        await page.context().close();
+    });
+
+    for (const lang of ['en', 'da']) {
+        test(`monthly report in ${lang}: the month's figures with their meaning, one A4 page in print`, async () => {
+            const page = await newPage({ lang });
+            await signIn(page, lang);
+            await page.waitForSelector('#report-link');
+            const month = await page.inputValue('#month');
+            await page.click('#report-link');
+            await page.waitForSelector('#report-table');
+            const s = await page.evaluate(async (m) => {
+                const tok = JSON.parse(sessionStorage.getItem('klimaspejl.auth')).access;
+                return (await fetch(`/v1/me/summary?month=${m}&lang=${document.documentElement.lang}`, { headers: { authorization: `Bearer ${tok}` } })).json();
+            }, month);
+            assert.equal(await page.getAttribute('html', 'lang'), lang);
+            assert.equal(Number(await page.getAttribute('#report-total', 'data-value')), s.total_co2e_kg);
+            for (const [c, v] of Object.entries(s.categories)) {
+                assert.equal(Number(await page.getAttribute(`#report-table tr[data-cat="${c}"] td[data-value]`, 'data-value')), v.co2e_kg, c);
+            }
+            assert.equal(await page.textContent('#report-rating'), s.peers.rating_text);
+            assert.equal(await page.$$eval('#report-fields dt', (d) => d.length), 8, 'eight figures described');
+            const h1 = await page.textContent('h1');
+            assert.match(h1, lang === 'da' ? /^Klimarapport for [a-zæø]+ \d{4}$/ : /^Climate report for [A-Z][a-z]+ \d{4}$/);
+            await axe(page, `/report ${lang}`);
+            // on paper: no site header or buttons, and one A4 page
+            await page.emulateMedia({ media: 'print' });
+            assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).display), 'none');
+            assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('main .no-print')).display), 'none', 'no buttons on paper');
+            const pdf = await page.pdf({ format: 'A4', printBackground: false });
+            const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+            assert.equal(pages, 1, `the report prints on one page (${pages})`);
+            fs.writeFileSync(path.join(SHOTS, `report-${lang}.pdf`), pdf);
+            await page.context().close();
+        });
+    }
+
     test('dashboard in Danish', async () => {
         const page = await newPage({ lang: 'da' });
         await signIn(page, 'da');
         assert.equal(await page.getAttribute('html', 'lang'), 'da');
         assert.equal(await page.textContent('h1'), 'Din husstands klimaspejl');
         assert.equal(await page.textContent('#ov-h'), 'Din måned');
+        // Danish words: months by name, the median called so, no "0 %"
+        await page.waitForSelector('#hist-total circle');
+        const text = await page.textContent('#overview');
+        assert.match(text, /(januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december) \d{4}/);
+        assert.doesNotMatch(text, /\d{4}-\d{2}/, 'no ISO month codes');
+        assert.doesNotMatch(text, /midten|middel/, 'the median is called median');
+        assert.doesNotMatch(text, /(^|[^\d.,])0 %/, 'no "0 %"');
+        assert.match(await page.textContent('#group-text'), /^Sammenlignet med \d+ (lejligheder|rækkehuse|parcelhuse|hjem)/);
+        assert.match(await page.textContent('#kp2035'), /Kilde: Københavns Kommune/);
         await page.context().close();
     });
 });
 
-describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600_000 }, () => {
+// (each page at each width and language: about a minute on an idle 2-core machine, several when it is shared)
+describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 1_200_000 }, () => {
     for (const width of WIDTHS) {
         for (const lang of ['en', 'da']) {
             test(`every page at ${width} px in ${lang}`, async () => {
@@ -357,6 +492,14 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600
                     else await page.waitForLoadState('networkidle');
                     assert.equal(await page.getAttribute('html', 'lang'), lang);
                     await axe(page, `${p} ${width}px ${lang}`);
+                    if (p === '/start') {
+                        // registration, the scopes and refreshing a token, in the page's language
+                        const visible = await page.locator(`[data-lang-block="${lang}"]`).textContent();
+                        assert.match(visible, /\/oauth\/register/);
+                        assert.match(visible, /client approve/);
+                        for (const scope of ['summary:read', 'energy:read', 'waste:read', 'mobility:read', 'export:read']) assert.ok(visible.includes(scope), `${lang} /start names ${scope}`);
+                        assert.match(visible, /grant_type=refresh_token/);
+                    }
                 }
                 await explorerQuery(page);
                 await axe(page, `/explore ${width}px ${lang}`);
@@ -368,12 +511,114 @@ describe('accessibility (axe-core, WCAG 2.1 AA) and screenshots', { timeout: 600
                 await page.click('#tab-apps');
                 await page.waitForSelector('#apps-list li');
                 await axe(page, `/#apps ${width}px ${lang}`);
+                // the dashboard appears once in "my apps", however often this browser signed in
+                assert.equal(await page.locator(`#apps-list li[data-client="${clientId}"]`).count(), 1, 'one card for the dashboard');
+                await page.goto(`${base}/report`);
+                await page.waitForSelector('#report-table');
+                await axe(page, `/report ${width}px ${lang}`);
+                assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), '/report: no horizontal scroll');
+                await page.goto(`${base}/#apps`);
+                await page.waitForSelector('#apps-list li');
                 // nothing on the page is wider than the viewport (readable without sideways scrolling)
                 assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scroll');
                 await page.context().close();
             });
         }
     }
+});
+
+describe('login and consent pages: the site header, language switch, favicon and styles, labels in the page language', { timeout: 1_200_000 }, () => {
+    for (const width of WIDTHS) {
+        for (const lang of ['en', 'da']) {
+            test(`login and consent at ${width} px in ${lang}`, async () => {
+                const page = await newPage({ width, lang });
+                await page.goto(`${base}/`);
+                await page.evaluate((l) => localStorage.setItem('klimaspejl.lang', l), lang);
+                await page.goto(`${base}/`);
+                await page.click('#sign-in');
+                await page.waitForSelector('input[name="household"]');
+                for (const step of ['login', 'consent']) {
+                    assert.equal(await page.getAttribute('html', 'lang'), lang, step);
+                    assert.equal(await page.locator('header.site a.brand').count(), 1, `${step}: the site header`);
+                    assert.equal(await page.locator('header.site nav a[href="/explore"]').count(), 1, `${step}: the site menu`);
+                    assert.equal(await page.getAttribute('link[rel="icon"]', 'href'), '/assets/favicon.svg');
+                    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.site')).backgroundColor), 'rgb(11, 93, 59)', `${step}: site.css applies`);
+                    assert.equal(await page.textContent('#lang-switch'), lang === 'da' ? 'English' : 'Dansk');
+                    await axe(page, `${step} ${width}px ${lang}`);
+                    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${step}: no horizontal scroll`);
+                    if (lang === 'en' && width === 360) await page.screenshot({ path: path.join(SHOTS, `${step}-360.png`), fullPage: true });
+                    if (step === 'login') {
+                        assert.equal(await page.textContent('fieldset legend'), lang === 'da' ? 'Demo-husstand' : 'Demo household');
+                        const labels = (await page.$$eval('fieldset label', (ls) => ls.map((l) => l.textContent))).join(' | ');
+                        if (lang === 'da') {
+                            assert.doesNotMatch(labels, /apartment|terraced|detached|people/, labels);
+                            assert.match(labels, /(lejlighed|rækkehus|parcelhus), (1 person|\d(-\d)? personer|5 eller flere personer)/);
+                        } else {
+                            assert.doesNotMatch(labels, /lejlighed|rækkehus|parcelhus|personer/, labels);
+                            assert.match(labels, /(apartment|terraced house|detached house), (1 person|\d(-\d)? people|5 or more people)/);
+                        }
+                        // the switch shows the same page in the other language, and back
+                        await page.click('#lang-switch');
+                        await page.waitForFunction((l) => document.documentElement.lang !== l, lang);
+                        assert.equal(await page.locator('input[name="household"]').count() > 0, true, 'still the login page');
+                        await page.click('#lang-switch');
+                        await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+                        await page.click('form[action="/oauth/login"] button[type="submit"]');
+                        await page.waitForSelector('button[value="approve"]');
+                    } else {
+                        const body = await page.textContent('main');
+                        assert.match(body, lang === 'da' ? /Mine apps/ : /My apps/, 'the same word as the dashboard tab');
+                        assert.doesNotMatch(body, /samtykker|My consents/);
+                        await page.click('button[value="approve"]');
+                        await page.waitForURL(`${base}/`);
+                    }
+                }
+                await page.context().close();
+            });
+        }
+    }
+
+    test('/favicon.ico is an icon', async () => {
+        const r = await fetch(`${base}/favicon.ico`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'image/x-icon');
+        const b = Buffer.from(await r.arrayBuffer());
+        assert.deepEqual([...b.subarray(0, 4)], [0, 0, 1, 0], 'an ICO header');
+    });
+});
+
+describe('an app developer: self-service registration end to end', { timeout: 600_000 }, () => {
+    test('register() a public app, the operator approves it, a citizen consents, the app reads the summary', async () => {
+        const api = new KlimaspejlClient({ baseUrl: base });
+        // a loopback http redirect URI, as a developer's local app has; any page of this server will do as its target
+        const redirectUri = `${base}/start`;
+        const app = await api.register({ clientName: 'Registered browser-test app', redirectUris: [redirectUri], tokenEndpointAuthMethod: 'none', scope: 'summary:read', contacts: ['dev@app.example'] });
+        try {
+            assert.equal(app.status, 'pending');
+            assert.match(cli(['client', 'list', '--pending']), new RegExp(app.client_id));
+            cli(['client', 'approve', app.client_id]);
+            const { codeVerifier, codeChallenge } = await createPkcePair();
+            const state = await createState();
+            const page = await newPage();
+            await page.goto(api.authorizeUrl({ clientId: app.client_id, redirectUri, scope: 'summary:read', state, codeChallenge, lang: 'en' }));
+            await page.waitForSelector('input[name="household"]');
+            await page.click('form[action="/oauth/login"] button[type="submit"]');
+            await page.waitForSelector('button[value="approve"]');
+            assert.match(await page.textContent('main'), /Registered browser-test app/);
+            assert.deepEqual(await page.$$eval('li[data-scope]', (ls) => ls.map((l) => l.dataset.scope)), ['summary:read']);
+            await page.click('button[value="approve"]');
+            await page.waitForURL(`${redirectUri}**`);
+            const { code } = parseRedirect(page.url(), state);
+            const tok = await api.exchangeCode({ clientId: app.client_id, code, redirectUri, codeVerifier });
+            api.setToken(tok.access_token);
+            const s = await api.summary({ lang: 'en' });
+            assert.equal(typeof s.total_co2e_kg, 'number');
+            assert.equal(s.lang, 'en');
+            await page.context().close();
+        } finally {
+            cli(['client', 'remove', app.client_id]);
+        }
+    });
 });
 
 describe('hygiene', { timeout: 600_000 }, () => {

@@ -557,6 +557,18 @@ export class KlimaspejlClient {
     }
 
     /**
+     * GET /v1/me/history — the household's months (at most 24) with the comparison group's median (scope summary:read).
+     * @param {CallOptions & { from?: string, to?: string }} [o] months YYYY-MM; default the 12 up to the last whole month
+     * @returns {Promise<Schemas['MyHistory']>}
+     */
+    history(o = {}) {
+        const p = new URLSearchParams();
+        if (o.from != null) p.set('from', o.from);
+        if (o.to != null) p.set('to', o.to);
+        return this._call('GET', '/v1/me/history', { query: p, signal: o.signal });
+    }
+
+    /**
      * @param {'energy'|'waste'|'mobility'} kind
      * @param {SeriesQuery} q
      * @param {CallOptions} o
@@ -660,6 +672,25 @@ export class KlimaspejlClient {
      */
     jwks(o = {}) {
         return this._call('GET', '/.well-known/jwks.json', { auth: false, signal: o.signal });
+    }
+
+    /**
+     * POST /oauth/register (RFC 7591): registers an app. Without `scope` (open data) it is active at once; with personal
+     * scopes it is `pending` until an operator of the city approves it (`klimaspejl client approve`). A confidential
+     * app (`tokenEndpointAuthMethod` other than `none`) gets its `client_secret` here, once.
+     * @param {CallOptions & { clientName: string, redirectUris: readonly string[], tokenEndpointAuthMethod?: 'none'|'client_secret_basic'|'client_secret_post', scope?: string | readonly string[], contacts?: readonly string[] }} o
+     * @returns {Promise<Schemas['RegisteredClient']>}
+     */
+    register(o) {
+        if (!o || !o.clientName || !o.redirectUris || o.redirectUris.length === 0) {
+            throw new TypeError('register needs clientName and at least one of redirectUris');
+        }
+        /** @type {{ client_name: string, redirect_uris: string[], token_endpoint_auth_method?: string, scope?: string, contacts?: string[] }} */
+        const json = { client_name: o.clientName, redirect_uris: [...o.redirectUris] };
+        if (o.tokenEndpointAuthMethod) json.token_endpoint_auth_method = o.tokenEndpointAuthMethod;
+        if (o.scope) json.scope = typeof o.scope === 'string' ? o.scope : o.scope.join(' ');
+        if (o.contacts) json.contacts = [...o.contacts];
+        return this._call('POST', '/oauth/register', { json, auth: false, signal: o.signal });
     }
 
     /**

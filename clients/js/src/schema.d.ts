@@ -505,6 +505,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register an app (RFC 7591 dynamic client registration)
+         * @description Self-service registration of a public (`token_endpoint_auth_method: none`: browser and mobile apps) or
+         *     confidential app (`client_secret_basic`, the default, or `client_secret_post`) with its redirect URIs — the
+         *     same rules as `klimaspejl client add`: `https://…`, `http://localhost…` or a loopback address, or a private-use
+         *     scheme of a native app (`com.example.app:/cb`), never with a fragment; the authorization endpoint accepts
+         *     exactly these. An app without `scope` (open data only) is `active` at once. An app that asks for personal
+         *     scopes (`summary:read`, `energy:read`, `waste:read`, `mobility:read`, `export:read`; never `consents:manage`)
+         *     is `pending` until an operator approves it (`klimaspejl client list --pending`, `klimaspejl client approve
+         *     CLIENT_ID`); until then the authorization endpoint does not know it, and afterwards it may ask citizens for
+         *     the scopes it registered, no others. `client_secret` is shown once (only its hash is stored). Rate-limited
+         *     per address (`KLIMA_RATE_REGISTER`, default 10 an hour); at most 1,000 registrations wait for approval at
+         *     once (503 `busy` beyond). Bad metadata is a 400 problem naming the field, with RFC 7591's `error`
+         *     (`invalid_redirect_uri`, `invalid_client_metadata`) and `error_description` as extension members.
+         */
+        post: operations["oauthRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/revoke": {
         parameters: {
             query?: never;
@@ -533,7 +564,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The citizen's consents (first-party apps only) */
+        /**
+         * The citizen's consents (first-party apps only)
+         * @description Every consent of the household, newest first. A household has at most one active consent per app: authorizing
+         *     an app again with the same scopes reuses it (its expiry moves to the later date), with other scopes replaces
+         *     it (the old one is revoked as `replaced`). `last_used_at` is when the app last got an access token for the
+         *     consent (sign-in or refresh; tokens live at most an hour); `scopes_text` are the scopes in plain words in the
+         *     language of `lang` (else `Accept-Language`), as the consent screen shows them.
+         */
         get: operations["listMyConsents"];
         put?: never;
         post?: never;
@@ -639,6 +677,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The household's months, for charts
+         * @description One entry per local month (Europe/Copenhagen) from `from` to `to` inclusive (at most 24 months): CO2e per
+         *     category and in total, and the median of the month's comparison group (the same group as the month's
+         *     summary: similar homes, widened while fewer than 100, shown only with at least `comparison_min` homes —
+         *     `peers.available` false and null medians below that). `partial` is true when the household's energy readings
+         *     cover fewer hours than the month has (a month still running, or data that starts or stops inside it); a month
+         *     without any data is listed with `has_data` false and null figures, so a chart keeps its time axis. Computed
+         *     in PostgreSQL from the per-household monthly rollups (fresh as of the last release).
+         */
+        get: operations["getMyHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/energy": {
         parameters: {
             query?: never;
@@ -717,9 +781,13 @@ export interface paths {
         };
         /**
          * All of the household's data (GDPR data portability)
-         * @description Streamed from the database with backpressure (constant memory whatever the size) as NDJSON: one
-         *     `{"kind": "household|energy|waste|mobility", "record": {...}}` object per line. Counts against the same
-         *     download slots as `/download` (503 `busy` with `Retry-After` when all are taken).
+         * @description Streamed from the database with backpressure (constant memory whatever the size). NDJSON (the default): one
+         *     `{"kind": "household|energy|waste|mobility", "record": {...}}` object per line, every kind in one file. CSV
+         *     (`format=csv`, RFC 4180, UTF-8, header row): one file per `kind`, with the columns of that kind —
+         *     `household`: household_id, district_id, district, dwelling_type, occupant_band, floor_area_m2;
+         *     `energy`: hour_utc (ISO 8601, Z), hour_dk (Copenhagen local time, no offset), electricity_wh, heat_wh (Wh in
+         *     that hour), water_l (litres); `waste`: collected_on (date), fraction, kg; `mobility`: day, mode, trips, km.
+         *     Counts against the same download slots as `/download` (503 `busy` with `Retry-After` when all are taken).
          */
         get: operations["getMyExport"];
         put?: never;
@@ -797,8 +865,20 @@ export interface components {
             client_id: string;
             client_name: string;
             scopes: string[];
-            /** Format: date-time */
+            /** @description The scopes in plain words (Danish or English). */
+            scopes_text: string[];
+            /** @description The city's own app (the dashboard). */
+            first_party: boolean;
+            /**
+             * Format: date-time
+             * @description When the consent was granted.
+             */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description When the app last got an access token for it.
+             */
+            last_used_at: string | null;
             /** Format: date-time */
             expires_at: string;
             /** Format: date-time */
@@ -849,6 +929,58 @@ export interface components {
             to: string;
             count: number;
             rows: Record<string, never>[];
+        };
+        RegisteredClient: {
+            client_id: string;
+            client_id_issued_at: number;
+            /** @description Confidential clients only; shown once. */
+            client_secret?: string;
+            /** @description 0: never. */
+            client_secret_expires_at?: number;
+            client_name: string;
+            redirect_uris: string[];
+            /** @enum {string} */
+            token_endpoint_auth_method: "none" | "client_secret_basic" | "client_secret_post";
+            grant_types: string[];
+            response_types: string[];
+            scope?: string;
+            contacts?: string[];
+            /**
+             * @description active: usable at once; pending: waits for an operator's approval (personal scopes).
+             * @enum {string}
+             */
+            status: "active" | "pending";
+            status_description?: string;
+        };
+        MyHistory: {
+            /** @description YYYY-MM */
+            from: string;
+            /** @description YYYY-MM */
+            to: string;
+            timezone: string;
+            /** @description The smallest comparison group shown (homes). */
+            comparison_min: number;
+            synthetic?: boolean;
+            months: {
+                /** @description YYYY-MM */
+                month: string;
+                hours_expected: number;
+                hours_with_data: number;
+                has_data: boolean;
+                partial: boolean;
+                total_co2e_kg: number | null;
+                /** @description electricity, district_heating, water, waste, mobility: each co2e_kg and its amount (kwh, litres, kg, km). */
+                categories: Record<string, never> | null;
+                peers: {
+                    available: boolean;
+                    /** @description 0 district, dwelling type and occupants; 1 district and dwelling type; 2 district; 3 the whole city. */
+                    level: number | null;
+                    n_households: number | null;
+                    total_co2e_kg_median: number | null;
+                    /** @description per category: co2e_kg_median. */
+                    categories?: Record<string, never> | null;
+                };
+            }[];
         };
         MySummary: {
             month: string;
@@ -2193,6 +2325,7 @@ export interface operations {
                         authorization_endpoint: string;
                         token_endpoint: string;
                         revocation_endpoint?: string;
+                        registration_endpoint?: string;
                         jwks_uri: string;
                         scopes_supported?: string[];
                         code_challenge_methods_supported?: "S256"[];
@@ -2498,6 +2631,72 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    oauthRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    redirect_uris: string[];
+                    client_name: string;
+                    /**
+                     * @default client_secret_basic
+                     * @enum {string}
+                     */
+                    token_endpoint_auth_method?: "none" | "client_secret_basic" | "client_secret_post";
+                    grant_types?: ("authorization_code" | "refresh_token")[];
+                    response_types?: "code"[];
+                    /** @description Space-separated personal scopes the app will ask citizens for; leave out for open data. */
+                    scope?: string;
+                    contacts?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The registered client. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredClient"];
+                };
+            };
+            /** @description The metadata is not acceptable (the field is named in `parameter`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 16 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     oauthRevoke: {
         parameters: {
             query?: never;
@@ -2532,7 +2731,9 @@ export interface operations {
     };
     listMyConsents: {
         parameters: {
-            query?: never;
+            query?: {
+                lang?: "da" | "en";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2723,6 +2924,42 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getMyHistory: {
+        parameters: {
+            query?: {
+                /**
+                 * @description YYYY-MM, the first month. Default 11 months before `to`.
+                 * @example 2024-12
+                 */
+                from?: string;
+                /**
+                 * @description YYYY-MM, the last month. Default the last whole month.
+                 * @example 2025-11
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The months (private, never cached by shared caches). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyHistory"];
+                };
+            };
+            400: components["responses"]["InvalidParameter"];
+            401: components["responses"]["InvalidToken"];
+            403: components["responses"]["InsufficientScope"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getMyEnergy: {
         parameters: {
             query: {
@@ -2890,22 +3127,28 @@ export interface operations {
     };
     getMyExport: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "ndjson" | "csv";
+                /** @description Required with `format=csv` (one file per kind); not allowed with NDJSON, which holds every kind. */
+                kind?: "household" | "energy" | "waste" | "mobility";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The export as NDJSON, sent as an attachment (Content-Disposition). */
+            /** @description The export, sent as an attachment (Content-Disposition): klimaspejl-export.ndjson or klimaspejl-export-<kind>.csv. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
+            400: components["responses"]["InvalidParameter"];
             401: components["responses"]["InvalidToken"];
             403: components["responses"]["InsufficientScope"];
             429: components["responses"]["TooManyRequests"];

@@ -90,16 +90,17 @@ class _Sink:
         buf = self.pending + data if self.pending else data
         cut = _boundary(buf, self.csv_mode)
         if cut:
-            self.f.write(buf[:cut] if cut < len(buf) else buf)
+            chunk = buf[:cut] if cut < len(buf) else buf
+            self.f.write(chunk)
             self.written += cut
-            self.progress.update(cut)
+            self.progress.update(cut, chunk.count(b"\n"))
         self.pending = buf[cut:]
 
     def finish(self):
         if self.pending:
             self.f.write(self.pending)
             self.written += len(self.pending)
-            self.progress.update(len(self.pending))
+            self.progress.update(len(self.pending), self.pending.count(b"\n") or 1)
             self.pending = b""
 
 
@@ -273,6 +274,27 @@ class _SkipThrough:
         self.sink.finish()
 
 
+def _total_rows(client, dataset_id, filters):
+    """The rows a download with these filters will hold: the records API's count of listed cells for the same filters
+    (one aggregate row), or None when the server cannot say (an error, or an answer without it)."""
+    try:
+        page = client.get_json(f"/v1/datasets/{urllib.parse.quote(str(dataset_id), safe='')}/records",
+                               list(filters) + [("measures", "count")])
+        cells = page["data"][0]["cells"] if page.get("data") else 0
+        return int(cells)
+    except (KlimaspejlError, OSError, http.client.HTTPException, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _count_newlines(path):
+    """Line ends in a file, read in 1 MiB pieces."""
+    n = 0
+    with open(path, "rb") as f:
+        for piece in iter(lambda: f.read(1 << 20), b""):
+            n += piece.count(b"\n")
+    return n
+
+
 def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, filters=(), order=None, delimiter=None,
              bom=None):
     """Streams a dataset (or a filtered slice) to ``path`` and returns a :class:`DownloadResult`.
@@ -281,7 +303,10 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
     server ended the stream properly. If the stream breaks, :class:`DownloadInterrupted` is raised and the partial
     file kept; calling ``download`` again with ``resume=True`` continues it (see the module's description), checking
     the ETag first. ``progress``: None draws a progress line on stderr when it is a terminal, True always, False
-    never, or a callable ``f(bytes_done, bytes_per_second)``.
+    never, or a callable ``f(bytes_done, bytes_per_second)`` (or ``f(bytes_done, bytes_per_second, info)``, see
+    :class:`Progress`). When progress is shown, the total row count for the filters is asked of the records API first
+    (one small aggregate request), so the line shows rows of the total, the estimated size and the time left; when the
+    server cannot say, rows and bytes so far.
     """
     if fmt not in ("csv", "ndjson"):
         raise ValueError("format must be csv or ndjson")
@@ -303,7 +328,9 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
     part, state_path = path + ".part", path + ".part.json"
     csv_mode = fmt == "csv"
     delim = {"tab": "\t", None: ","}.get(delimiter, delimiter)
-    bar = Progress(progress, os.path.basename(path))
+    bar = Progress(progress, os.path.basename(path), csv=csv_mode)
+    if bar.wanted:
+        bar.total_rows = _total_rows(client, dataset_id, filters)
 
     state = None
     if resume and os.path.exists(part) and os.path.exists(state_path):
@@ -346,7 +373,7 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
             f = open(part, "r+b")
             f.seek(0, os.SEEK_END)
             resumed_from = f.tell()
-            bar.done = resumed_from
+            bar.start_at(resumed_from, _count_newlines(part) if bar.wanted else 0)
             bar.restart_clock()
             sink = _Sink(f, csv_mode, bar)
             try:
@@ -380,7 +407,8 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
                 state = None
                 resumed_from = 0
                 method = "fresh"
-                bar.done = 0
+                bar.header_pending = csv_mode
+                bar.start_at(0, 0)
         if state is None:
             conn, resp = client.open("GET", url)
             requests += 1

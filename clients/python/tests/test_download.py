@@ -11,10 +11,12 @@ import shutil
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 import fixture
 from netutil import CutProxy
 from klimaspejl import Client, DownloadInterrupted
+from klimaspejl.progress import Progress
 
 HOURLY = "energy-district-hourly"
 
@@ -217,3 +219,43 @@ class ProgressBar(unittest.TestCase):
         seen = []
         client.download("waste-district-monthly", os.path.join(tmp, "cb.csv"), progress=lambda n, rate: seen.append(n))
         self.assertEqual(seen[-1], os.path.getsize(os.path.join(tmp, "cb.csv")))
+
+    def total(self, dataset, filters=()):
+        """The rows of the download, counted independently: the data lines of the CSV the server sends."""
+        body = client.request("GET", f"/v1/datasets/{dataset}/download", list(filters) + [("format", "csv")]).body
+        return body.decode("utf-8").count("\n") - 1
+
+    def test_rows_of_a_known_total_and_the_time_left(self):
+        want = self.total("waste-district-monthly")
+        out = self.run_download(io.StringIO(), True)
+        self.assertRegex(out, rf"progress\.csv  {want:,} of {want:,} rows \(100 %\)  ")
+        self.assertTrue(out.rstrip("\n").split("\r")[-1].endswith("s"), out[-200:])
+        # while it runs: rows of the total, bytes of the estimated size and the time left (a slow reader sees it)
+        seen = []
+        client.download("waste-district-monthly", os.path.join(tmp, "info.csv"),
+                        progress=lambda n, rate, info: seen.append(dict(info, bytes=n)))
+        self.assertEqual(seen[-1]["rows"], want)
+        self.assertEqual(seen[-1]["total_rows"], want)
+        self.assertEqual(seen[-1]["bytes"], os.path.getsize(os.path.join(tmp, "info.csv")))
+        self.assertAlmostEqual(seen[-1]["total_bytes_estimate"], seen[-1]["bytes"], delta=1)
+        self.assertTrue(any(s["seconds_left"] is not None for s in seen))
+        bar = Progress(True, "x.csv", stream=io.StringIO(), total_rows=1000, csv=True)
+        bar.update(5000, 101)  # the header and 100 rows
+        line = bar.line()
+        self.assertRegex(line, r"^x\.csv  100 of 1,000 rows \(10 %\)  5\.0 kB of ~50\.0 kB  .*/s  \d+( min \d+)? s left$")
+
+    def test_a_filtered_total(self):
+        filters = [("district", "eq:Valby")]
+        want = self.total("energy-district-daily", filters)
+        seen = []
+        client.download("energy-district-daily", os.path.join(tmp, "valby.csv"), filters={"district": "eq:Valby"},
+                        progress=lambda n, rate, info: seen.append(info))
+        self.assertEqual((seen[-1]["rows"], seen[-1]["total_rows"]), (want, want))
+
+    def test_unknown_total(self):
+        with mock.patch("klimaspejl.download._total_rows", return_value=None):
+            out = self.run_download(io.StringIO(), True)
+        want = self.total("waste-district-monthly")
+        self.assertRegex(out, rf"progress\.csv  {want:,} rows  \d")
+        self.assertNotIn(" of ", out)
+        self.assertNotIn("left", out)

@@ -116,6 +116,14 @@ export function fmtNum(v, digits = 1) {
     return new Intl.NumberFormat(lang === 'da' ? 'da-DK' : 'en-GB', { maximumFractionDigits: digits }).format(v);
 }
 
+/** A month YYYY-MM in words in the current language ("november 2025", "November 2025"); style 'short' gives "nov. 25". */
+export function fmtMonth(ym, style = 'long') {
+    const m = /^(\d{4})-(\d{2})$/.exec(ym || '');
+    if (!m) return ym ?? '';
+    const opts = style === 'short' ? { month: 'short', year: '2-digit' } : { month: 'long', year: 'numeric' };
+    return new Intl.DateTimeFormat(lang === 'da' ? 'da-DK' : 'en-GB', { ...opts, timeZone: 'UTC' }).format(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+}
+
 /** A copy button for the text returned by getText(); announces success through the live region politeEl. */
 export function copyButton(getText, label, politeEl) {
     const b = el('button', { type: 'button', class: 'secondary' }, t('copy'));

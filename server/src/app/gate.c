@@ -119,6 +119,7 @@ static int gate_start(const config_t *cfg, char *err, size_t errlen)
         [APP_CLASS_SERVICE] = &cfg->rate_service,   [APP_CLASS_OPEN] = &cfg->rate_open,
         [APP_CLASS_DOWNLOAD] = &cfg->rate_download, [APP_CLASS_PERSONAL] = &cfg->rate_personal,
         [APP_CLASS_OAUTH] = &cfg->rate_oauth,       [APP_CLASS_FEEDBACK] = &cfg->rate_feedback,
+        [APP_CLASS_REGISTER] = &cfg->rate_register,
     };
     metrics_family_t hits = {.name = "klimaspejl_ratelimit_hits_total",
                              .help = "Requests refused with 429 by a rate limit, by route class (KLIMA_RATE_*).",

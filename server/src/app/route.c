@@ -7,7 +7,7 @@
 #include "app/gate.h"
 #include "app/route.h"
 
-const char *const app_class_names[APP_CLASS__COUNT] = {"service", "open", "download", "personal", "oauth", "feedback"};
+const char *const app_class_names[APP_CLASS__COUNT] = {"service", "open", "download", "personal", "oauth", "feedback", "register"};
 
 void app_cache_control(h2o_req_t *req, const app_route_t *route, const char *dataset_value)
 {

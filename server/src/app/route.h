@@ -22,6 +22,7 @@ typedef enum app_class {
     APP_CLASS_PERSONAL, /* a citizen's own data: a consent token with the entry's scope */
     APP_CLASS_OAUTH,    /* the consent service */
     APP_CLASS_FEEDBACK, /* citizen feedback (anonymous; a token with the entry's scope links a data-error report) */
+    APP_CLASS_REGISTER, /* self-service app registration (POST /oauth/register) */
     APP_CLASS__COUNT
 } app_class_t;
 

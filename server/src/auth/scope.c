@@ -13,8 +13,8 @@ const auth_scope_t auth_scopes[] = {
     {"waste:read", "Vejninger af jeres affald pr. fraktion", "Weighings of your waste, by fraction", 0},
     {"mobility:read", "Jeres ture og kilometer pr. transportform", "Your trips and kilometres, by mode of transport", 0},
     {"export:read", "En komplet kopi af alle husstandens data", "A complete copy of all your household's data", 0},
-    {"consents:manage", "Se og tilbagekalde dine samtykker (kun kommunens egne apps)",
-     "See and revoke your consents (the city's own apps only)", 1},
+    {"consents:manage", "Se og tilbagekalde, hvilke apps der har adgang (Mine apps; kun kommunens egne apps)",
+     "See and revoke which apps have access (My apps; the city's own apps only)", 1},
 };
 
 const size_t auth_nscopes = sizeof(auth_scopes) / sizeof(auth_scopes[0]);

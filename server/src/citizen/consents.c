@@ -6,9 +6,11 @@
 #include "app/auth.h"
 #include "app/db.h"
 #include "app/route.h"
+#include "auth/scope.h"
 #include "auth/token.h"
 #include "citizen/consents.h"
 #include "http/problem.h"
+#include "http/request.h"
 #include "http/respond.h"
 
 static const char list_sql[] = "SELECT api.consents_list($1::uuid)";
@@ -16,7 +18,8 @@ static const char revoke_sql[] = "SELECT api.consent_revoke($1::uuid, $2::uuid)"
 
 typedef struct consents_state {
     const app_route_t *route;
-    const char *id; /* DELETE: the consent's id */
+    const char *id;   /* DELETE: the consent's id */
+    const char *lang; /* GET: "da" or "en", for the scopes in words */
 } consents_state_t;
 
 static consents_state_t *state_of(h2o_req_t *req, const http_match_t *m)
@@ -24,16 +27,44 @@ static consents_state_t *state_of(h2o_req_t *req, const http_match_t *m)
     consents_state_t *st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
     st->route = app_route_of(m);
     st->id = NULL;
+    st->lang = "en";
     return st;
+}
+
+/* Adds scopes_text to each consent: its scopes in plain words (auth/scope's table, the consent screen's words). */
+static void add_scope_words(json_t *list, int da)
+{
+    size_t i, j;
+    json_t *c, *name;
+    json_array_foreach(list, i, c)
+    {
+        json_t *words = json_array();
+        json_array_foreach(json_object_get(c, "scopes"), j, name)
+        {
+            const char *n = json_string_value(name);
+            for (size_t k = 0; n != NULL && k < auth_nscopes; ++k) {
+                if (strcmp(auth_scopes[k].name, n) == 0)
+                    json_array_append_new(words, json_string(da ? auth_scopes[k].text_da : auth_scopes[k].text_en));
+            }
+        }
+        json_object_set_new(c, "scopes_text", words);
+    }
 }
 
 static void on_list(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     consents_state_t *st = data;
+    json_t *list;
     if (!app_db_row_or_reply(req, status, res))
         return;
+    if ((list = json_loadb(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 0, NULL)) == NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The consents could not be read.", NULL);
+        return;
+    }
+    add_scope_words(list, strcmp(st->lang, "da") == 0);
     app_cache_control(req, st->route, NULL);
-    http_send_bytes(req, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Authorization, Accept-Language"));
+    http_send_json(req, 200, list);
 }
 
 static void list_authorized(h2o_req_t *req, void *state, const app_principal_t *who)
@@ -44,7 +75,19 @@ static void list_authorized(h2o_req_t *req, void *state, const app_principal_t *
 
 int citizen_consents_list(h2o_req_t *req, const http_match_t *m)
 {
-    app_auth_require(req, m, list_authorized, state_of(req, m));
+    static const char *const names[] = {"lang"};
+    const char *v[1];
+    consents_state_t *st;
+
+    if (http_query_take_or_reply(req, names, v, 1) != 0)
+        return 0;
+    if (v[0] != NULL && strcmp(v[0], "da") != 0 && strcmp(v[0], "en") != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'lang' must be da or en.", "lang");
+        return 0;
+    }
+    st = state_of(req, m);
+    st->lang = v[0] != NULL ? v[0] : http_request_lang(req);
+    app_auth_require(req, m, list_authorized, st);
     return 0;
 }
 

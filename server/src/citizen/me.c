@@ -25,6 +25,27 @@ static void personal_headers(h2o_req_t *req, const app_route_t *route)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Authorization, Accept-Language"));
 }
 
+/* The last whole month, Copenhagen time (approximated in UTC: summaries are per local month either way), as YYYY-MM in
+ * the request's pool. */
+static const char *last_whole_month(h2o_req_t *req)
+{
+    time_t now = time(NULL) - 86400 * 3;
+    struct tm tm;
+    char *buf = h2o_mem_alloc_pool(&req->pool, 8);
+    gmtime_r(&now, &tm);
+    int months = (tm.tm_year + 1900) * 12 + tm.tm_mon - 1; /* the month before this one, counted from year 0 */
+    str_fmt(buf, 8, "%04d-%02d", months / 12, months % 12 + 1);
+    return buf;
+}
+
+/* Tells whether s is a month YYYY-MM. */
+static int valid_month(const char *s)
+{
+    char day[11];
+    str_fmt(day, sizeof(day), "%.7s-01", s);
+    return strlen(s) == 7 && time_date_parse(day, 10, 1, NULL) == 0;
+}
+
 /* --- /v1/me/summary ---------------------------------------------------------------------------------------------------- */
 
 typedef struct summary_state {
@@ -82,27 +103,76 @@ int citizen_me_summary(h2o_req_t *req, const http_match_t *m)
     }
     st->lang = lang != NULL ? lang : http_request_lang(req);
     if (month == NULL) {
-        /* the last whole month, Copenhagen time (approximated in UTC: the summary is per local month either way) */
-        time_t now = time(NULL) - 86400 * 3;
-        struct tm tm;
-        char *buf = h2o_mem_alloc_pool(&req->pool, 8);
-        gmtime_r(&now, &tm);
-        if (tm.tm_mon == 0) {
-            tm.tm_mon = 12;
-            tm.tm_year -= 1;
-        }
-        str_fmt(buf, 8, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon);
-        month = buf;
-    } else {
-        char day[11];
-        str_fmt(day, sizeof(day), "%.7s-01", month);
-        if (strlen(month) != 7 || time_date_parse(day, 10, 1, NULL) != 0) {
-            http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
-            return 0;
-        }
+        month = last_whole_month(req);
+    } else if (!valid_month(month)) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'month' must be YYYY-MM, e.g. 2025-03.", "month");
+        return 0;
     }
     st->month = month;
     app_auth_require(req, m, summary_authorized, st);
+    return 0;
+}
+
+/* --- /v1/me/history --------------------------------------------------------------------------------------------------- */
+
+typedef struct history_state {
+    const app_route_t *route;
+    const char *from, *to; /* YYYY-MM-01 */
+} history_state_t;
+
+static void on_history(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
+{
+    history_state_t *st = data;
+    if (!app_db_ok_or_reply(req, status, res, APP_DB_INPUT))
+        return;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The history could not be read.", NULL);
+        return;
+    }
+    personal_headers(req, st->route);
+    req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
+    http_send_bytes(req, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+static void history_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
+{
+    history_state_t *st = data;
+    const char *params[3] = {who->consent, st->from, st->to}; /* the function resolves and checks the household itself */
+    app_db_read(req, "SELECT api.me_history($1::uuid, $2::date, $3::date)::text", 3, params, on_history, st);
+}
+
+int citizen_me_history(h2o_req_t *req, const http_match_t *m)
+{
+    static const char *const names[] = {"from", "to"};
+    const char *v[2], *to;
+    char *from_day, *to_day;
+    history_state_t *st;
+
+    if (http_query_take_or_reply(req, names, v, 2) != 0)
+        return 0;
+    for (int i = 0; i < 2; ++i) {
+        if (v[i] != NULL && !valid_month(v[i])) {
+            http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, names[i], "'%s' must be a month YYYY-MM, e.g. 2025-03.",
+                               names[i]);
+            return 0;
+        }
+    }
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->route = app_route_of(m);
+    to = v[1] != NULL ? v[1] : last_whole_month(req);
+    from_day = h2o_mem_alloc_pool(&req->pool, 11);
+    to_day = h2o_mem_alloc_pool(&req->pool, 11);
+    if (v[0] == NULL) {
+        /* the 12 months ending with `to` */
+        int months = (int)strtol(to, NULL, 10) * 12 + (int)strtol(to + 5, NULL, 10) - 1 - 11;
+        str_fmt(from_day, 11, "%04d-%02d-01", months / 12, months % 12 + 1);
+    } else {
+        str_fmt(from_day, 11, "%.7s-01", v[0]);
+    }
+    str_fmt(to_day, 11, "%.7s-01", to);
+    st->from = from_day;
+    st->to = to_day;
+    app_auth_require(req, m, history_authorized, st);
     return 0;
 }
 
@@ -340,16 +410,42 @@ int citizen_me_mobility(h2o_req_t *req, const http_match_t *m)
 
 /* --- /v1/me/export ----------------------------------------------------------------------------------------------------- */
 
+/* The CSV export's kinds: one file per kind, the columns of its api.me_export_<kind> function with times in ISO 8601
+ * (UTC with Z, local Copenhagen time without an offset), as the open-data downloads write them. */
+static const struct {
+    const char *kind, *sql;
+} export_kinds[] = {
+    {"household", "COPY (SELECT * FROM api.me_export_household($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"energy", "COPY (SELECT to_char(hour_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS hour_utc, "
+               "to_char(hour_dk, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS hour_dk, electricity_wh, heat_wh, water_l "
+               "FROM api.me_export_energy($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"waste", "COPY (SELECT * FROM api.me_export_waste($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+    {"mobility", "COPY (SELECT * FROM api.me_export_mobility($1::uuid)) TO STDOUT WITH (FORMAT csv, HEADER)"},
+};
+
+typedef struct export_state {
+    const app_route_t *route;
+    int kind; /* index into export_kinds, or -1 for the whole NDJSON export */
+} export_state_t;
+
 static void export_authorized(h2o_req_t *req, void *data, const app_principal_t *who)
 {
-    const app_route_t *route = data;
+    export_state_t *st = data;
     app_stream_opts_t o = {0};
     const char *params[1] = {who->consent};
-    o.content_type = "application/x-ndjson";
-    o.filename = "klimaspejl-export.ndjson";
-    o.cache_control = route->cache_control;
+    o.cache_control = st->route->cache_control;
     o.log_label = "a household export";
     o.primary = 1; /* the consent may have been given a moment ago: a replica may not have it yet */
+    if (st->kind >= 0) {
+        char *name = h2o_mem_alloc_pool(&req->pool, 48);
+        str_fmt(name, 48, "klimaspejl-export-%s.csv", export_kinds[st->kind].kind);
+        o.content_type = "text/csv; charset=utf-8; header=present";
+        o.filename = name;
+        app_stream_copy(req, export_kinds[st->kind].sql, params, 1, &o);
+        return;
+    }
+    o.content_type = "application/x-ndjson";
+    o.filename = "klimaspejl-export.ndjson";
     /* one JSON object per line: {"kind": "household|energy|waste|mobility", "record": {...}}, read from the database in
      * batches with backpressure, so memory stays flat for years of hourly data */
     app_stream_copy(req,
@@ -360,8 +456,34 @@ static void export_authorized(h2o_req_t *req, void *data, const app_principal_t 
 
 int citizen_me_export(h2o_req_t *req, const http_match_t *m)
 {
-    if (http_query_take_or_reply(req, NULL, NULL, 0) != 0)
+    static const char *const names[] = {"format", "kind"};
+    const char *v[2];
+    export_state_t *st;
+
+    if (http_query_take_or_reply(req, names, v, 2) != 0)
         return 0;
-    app_auth_require(req, m, export_authorized, (void *)app_route_of(m));
+    st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
+    st->route = app_route_of(m);
+    st->kind = -1;
+    if (v[0] != NULL && strcmp(v[0], "ndjson") != 0 && strcmp(v[0], "csv") != 0) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'format' must be ndjson or csv.", "format");
+        return 0;
+    }
+    if (v[0] != NULL && strcmp(v[0], "csv") == 0) {
+        for (size_t i = 0; i < sizeof(export_kinds) / sizeof(export_kinds[0]) && v[1] != NULL; ++i) {
+            if (strcmp(export_kinds[i].kind, v[1]) == 0)
+                st->kind = (int)i;
+        }
+        if (st->kind < 0) {
+            http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER,
+                              "'kind' is required with format=csv: household, energy, waste or mobility (one file each).", "kind");
+            return 0;
+        }
+    } else if (v[1] != NULL) {
+        http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, "'kind' applies to format=csv only (NDJSON holds every kind).",
+                          "kind");
+        return 0;
+    }
+    app_auth_require(req, m, export_authorized, st);
     return 0;
 }

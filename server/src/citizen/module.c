@@ -17,6 +17,7 @@ static const app_route_t citizen_routes[] = {
     {"POST", "/v1/feedback", citizen_feedback_post, APP_CLASS_FEEDBACK, "summary:read", APP_CORS_ANY, "no-store"},
     {"GET", "/v1/feedback/stats", citizen_feedback_stats, APP_CLASS_OPEN, NULL, APP_CORS_ANY, "public, max-age=300"},
     {"GET", "/v1/me/summary", citizen_me_summary, PERSONAL_ROUTE("summary:read"), "private, no-store"},
+    {"GET", "/v1/me/history", citizen_me_history, PERSONAL_ROUTE("summary:read"), "private, no-store"},
     {"GET", "/v1/me/energy", citizen_me_energy, PERSONAL_ROUTE("energy:read"), "private, no-store"},
     {"GET", "/v1/me/waste", citizen_me_waste, PERSONAL_ROUTE("waste:read"), "private, no-store"},
     {"GET", "/v1/me/mobility", citizen_me_mobility, PERSONAL_ROUTE("mobility:read"), "private, no-store"},

@@ -15,6 +15,8 @@
 typedef struct figures {
     double total, per_person, median, p20;
     double dirty_kwh, dirty_kg, avg_g, elec_kg, elec_median, heat_kg, heat_median, car_kg, car_km, residual_kg;
+    double change_pct; /* against the same month last year, when has_change */
+    int has_change;
 } figures_t;
 
 /* Where each figure is in the summary (a dotted path). */
@@ -46,10 +48,10 @@ static const struct {
 } ratings[] = {
     {"great", "Flot! I udleder mindre end de mest effektive 20 % af lignende hjem ({total} kg mod {p20} kg). Bliv ved med det.",
      "Great! You emit less than the most efficient 20% of similar homes ({total} kg against {p20} kg). Keep it up."},
-    {"good", "Godt! I ligger under middel for lignende hjem ({total} kg mod {median} kg). De mest effektive når ned på {p20} kg.",
-     "Good! You are below the middle of similar homes ({total} kg against {median} kg). The most efficient reach {p20} kg."},
-    {NULL, "I udleder mere end lignende hjem ({total} kg mod {median} kg i midten). Tipsene herunder viser, hvor I sparer mest.",
-     "You emit more than similar homes ({total} kg against {median} kg in the middle). The tips below show where you save most."},
+    {"good", "Godt! I ligger under medianen for lignende hjem ({total} kg mod {median} kg). De mest effektive når ned på {p20} kg.",
+     "Good! You are below the median of similar homes ({total} kg against {median} kg). The most efficient reach {p20} kg."},
+    {NULL, "I udleder mere end lignende hjem ({total} kg mod medianen på {median} kg). Tipsene herunder viser, hvor I sparer mest.",
+     "You emit more than similar homes ({total} kg against the median of {median} kg). The tips below show where you save most."},
 };
 
 /* What each tip could save a month (kg CO2e), 0 when it does not apply to this household. */
@@ -122,6 +124,17 @@ static const struct {
      "Tallet er månedens udledning pr. person gange 12.",
      "These categories cover only part of the consumption-based footprint: food, goods, travel and public consumption are not "
      "included. The figure is the month's emissions per person times 12."},
+    {"path_note",
+     "KP2035 halverer københavnernes forbrugsbaserede udledning pr. person fra 2019 til 2035 (10 t til 5 t; 7,5 t i 2030). Målet "
+     "gælder hele forbruget, og vi måler kun en del af det, så jeres tal sættes ikke op mod hele målet. Stien gælder også for "
+     "hver del af forbruget: i {year} skal udledningen falde omkring {pace} % om året, og det tempo sammenligner vi jeres målte "
+     "områder med.",
+     "KP2035 halves Copenhageners' consumption-based emissions per person from 2019 to 2035 (10 t to 5 t; 7.5 t in 2030). The "
+     "target covers all consumption and we measure only part of it, so your figure is not set against the whole target. The "
+     "path holds for each part of consumption too: in {year} emissions must fall by about {pace}% a year, and that is the pace "
+     "we compare your measured categories with."},
+    {"path_source", "Københavns Kommune: KBH 2035 Klimaplan (kk.dk, international.kk.dk)",
+     "City of Copenhagen: CPH 2035 Climate Plan (kk.dk, international.kk.dk)"},
 };
 
 static const char *text(const char *key, int da)
@@ -209,16 +222,32 @@ static double kp2035_target(int year)
     return 5.0;
 }
 
-/* The month's per-person figure annualised against the year's path value. */
+/* The path's pace in a year: the change of the target from the year before, in % (negative: a fall). The path is one
+ * relative reduction for all consumption, so it holds for the measured part as much as for the whole. */
+static double kp2035_pace_pct(int year)
+{
+    double before = kp2035_target(year - 1);
+    return 100.0 * (kp2035_target(year) - before) / before;
+}
+
+/* The month's per-person figure annualised, and the fair comparison: the measured categories' change against the same
+ * month last year beside the path's pace (never the measured part against the whole-consumption target). */
 static json_t *kp2035(const figures_t *f, int year, int da)
 {
-    double annual_t = f->per_person * 12.0 / 1000.0, target = kp2035_target(year);
-    json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
+    double annual_t = f->per_person * 12.0 / 1000.0, target = kp2035_target(year), pace = kp2035_pace_pct(year);
+    char note[TEXT_MAX * 2];
+    const var_t vars[] = {{"year", year, 0, NULL}, {"pace", fabs(pace), 1, NULL}};
+    json_t *kp = json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "year", year, "target_t_per_person_year", round(target * 100) / 100,
                            "target_2035_t_per_person_year", 5.0, "baseline_2019_t_per_person_year", 10.0,
-                           "covered_t_per_person_year_estimate", round(annual_t * 100) / 100);
+                           "covered_t_per_person_year_estimate", round(annual_t * 100) / 100, "path_change_pct_per_year",
+                           round(pace * 10) / 10);
     json_object_set_new(kp, "covered_categories",
                         json_pack("[s,s,s,s,s]", "electricity", "district_heating", "water", "waste", "mobility"));
     json_object_set_new(kp, "covered_share_note", json_string(text("covered_share_note", da)));
+    json_object_set_new(kp, "measured_change_pct", f->has_change ? json_real(round(f->change_pct * 10) / 10) : json_null());
+    fill(note, sizeof(note), text("path_note", da), vars, 2, da);
+    json_object_set_new(kp, "path_note", json_string(note));
+    json_object_set_new(kp, "path_source", json_string(text("path_source", da)));
     return kp;
 }
 
@@ -268,6 +297,81 @@ static json_t *ranked_tips(const figures_t *f, int da)
     return arr;
 }
 
+/* --- the comparison group in words ------------------------------------------------------------------------------------- */
+
+/* rollup.household_peer_monthly (0005_household_rollups.sql) widens a group while it has fewer homes than this */
+#define PEER_GROUP_PREFERRED 100
+
+static const struct {
+    const char *key, *da, *en;
+} dwellings[] =
+    {
+        {"apartment", "lejligheder", "apartments"},
+        {"terraced", "rækkehuse", "terraced houses"},
+        {"detached", "parcelhuse", "detached houses"},
+        {NULL, "hjem", "homes"}, /* every dwelling type */
+},
+  bands[] = {
+      {"1", " med 1 person", " with 1 person"},
+      {"2", " med 2 personer", " with 2 people"},
+      {"3-4", " med 3-4 personer", " with 3-4 people"},
+      {"5+", " med 5 eller flere personer", " with 5 or more people"},
+      {NULL, "", ""}, /* every band */
+};
+
+/* Writes "apartments with 2 people in Valby" (NULL attributes: all dwellings, all bands, all of Copenhagen). */
+static void group_words(char *out, size_t size, const char *dwelling, const char *band, const char *district, int da)
+{
+    size_t d = 0, b = 0;
+    while (dwellings[d].key != NULL && (dwelling == NULL || strcmp(dwellings[d].key, dwelling) != 0))
+        ++d;
+    while (bands[b].key != NULL && (band == NULL || strcmp(bands[b].key, band) != 0))
+        ++b;
+    if (district != NULL)
+        str_fmt(out, size, "%s%s %s %s", da ? dwellings[d].da : dwellings[d].en, da ? bands[b].da : bands[b].en, da ? "i" : "in",
+                district);
+    else
+        str_fmt(out, size, "%s%s %s", da ? dwellings[d].da : dwellings[d].en, da ? bands[b].da : bands[b].en,
+                da ? "i hele København" : "in all of Copenhagen");
+}
+
+/* Adds peers.group_text ("Compared with 154 apartments in Valby.") and, for a widened group, peers.widened_text (to
+ * what and why); both null when no comparison is shown (peers.reason says why). */
+static void describe_group(json_t *peers, json_t *household, int da)
+{
+    json_t *criteria = json_object_get(peers, "criteria");
+    char group[160], own[160], out[TEXT_MAX];
+
+    if (!json_is_true(json_object_get(peers, "available")) || !json_is_integer(json_object_get(peers, "n_households"))) {
+        json_object_set_new(peers, "group_text", json_null());
+        json_object_set_new(peers, "widened_text", json_null());
+        return;
+    }
+    group_words(group, sizeof(group), json_string_value(json_object_get(criteria, "dwelling_type")),
+                json_string_value(json_object_get(criteria, "occupant_band")),
+                json_string_value(json_object_get(criteria, "district")), da);
+    long long n = (long long)json_integer_value(json_object_get(peers, "n_households"));
+    if (da)
+        str_fmt(out, sizeof(out), "Sammenlignet med %lld %s.", n, group);
+    else
+        str_fmt(out, sizeof(out), "Compared with %lld %s.", n, group);
+    json_object_set_new(peers, "group_text", json_string(out));
+    if (!json_is_true(json_object_get(peers, "widened"))) {
+        json_object_set_new(peers, "widened_text", json_null());
+        return;
+    }
+    group_words(own, sizeof(own), json_string_value(json_object_get(household, "dwelling_type")),
+                json_string_value(json_object_get(household, "occupant_band")),
+                json_string_value(json_object_get(household, "district")), da);
+    if (da)
+        str_fmt(out, sizeof(out), "Gruppen er udvidet til alle %s, fordi færre end %d %s havde data i måneden.", group,
+                PEER_GROUP_PREFERRED, own);
+    else
+        str_fmt(out, sizeof(out), "The group was widened to all %s because fewer than %d %s had data that month.", group,
+                PEER_GROUP_PREFERRED, own);
+    json_object_set_new(peers, "widened_text", json_string(out));
+}
+
 void citizen_tips_add(json_t *s, const char *lang)
 {
     int da = strcmp(lang, "da") == 0;
@@ -278,8 +382,11 @@ void citizen_tips_add(json_t *s, const char *lang)
     figures_t f;
     size_t r = 0;
 
+    memset(&f, 0, sizeof(f));
     for (size_t i = 0; i < sizeof(figure_paths) / sizeof(figure_paths[0]); ++i)
         *(double *)((char *)&f + figure_paths[i].offset) = num(s, figure_paths[i].path);
+    f.has_change = json_is_number(json_object_get(json_object_get(s, "last_year"), "change_pct"));
+    f.change_pct = num(s, "last_year.change_pct");
     while (ratings[r].rating != NULL && (rating == NULL || strcmp(ratings[r].rating, rating) != 0))
         ++r;
     /* below the minimum comparison group the summary has no rating, only the reason (peers.reason, in both languages) */
@@ -291,6 +398,7 @@ void citizen_tips_add(json_t *s, const char *lang)
         fill(words, sizeof(words), da ? ratings[r].da : ratings[r].en, vars, 3, da);
     }
     json_object_set_new(json_object_get(s, "peers"), "rating_text", json_string(words));
+    describe_group(json_object_get(s, "peers"), json_object_get(s, "household"), da);
     json_object_set_new(s, "kp2035", kp2035(&f, year, da));
     json_object_set_new(s, "tips", ranked_tips(&f, da));
     json_object_set_new(s, "lang", json_string(da ? "da" : "en"));

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "auth/client.h"
 #include "auth/keyring.h"
 #include "cli/cli.h"
 #include "core/sbuf.h"
@@ -18,10 +19,13 @@ static void client_usage(FILE *out)
 {
     fprintf(out, "usage: klimaspejl client add --name NAME --redirect-uri URI [--redirect-uri URI...] [--confidential]\n"
                  "                             [--origin ORIGIN...] [--first-party]\n"
-                 "       klimaspejl client list\n"
+                 "       klimaspejl client list [--pending]\n"
+                 "       klimaspejl client approve CLIENT_ID\n"
                  "       klimaspejl client remove CLIENT_ID\n"
                  "  add prints the client_id and, for --confidential, the secret (shown once, stored only as a hash).\n"
                  "  --first-party marks the city's own apps, the only ones that may be granted consents:manage.\n"
+                 "  list --pending shows the self-registered apps (POST /oauth/register) that ask for personal data and\n"
+                 "  wait for approval: their scopes, redirect URIs and contacts; approve makes one active.\n"
                  "  Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
 }
 
@@ -39,21 +43,6 @@ static void array_elem(sbuf_t *b, const char *s)
     sbuf_putc(b, '"');
 }
 
-/* A redirect URI must be absolute (https, or http only for localhost/loopback), or a private-use scheme for native
- * apps (RFC 8252), and carry no fragment. */
-static int redirect_ok(const char *u)
-{
-    if (strchr(u, '#') != NULL || strpbrk(u, " \t\r\n\"<>") != NULL)
-        return 0;
-    if (strncmp(u, "https://", 8) == 0)
-        return u[8] != '\0';
-    if (strncmp(u, "http://localhost", 16) == 0 || strncmp(u, "http://127.0.0.1", 16) == 0 || strncmp(u, "http://[::1]", 12) == 0)
-        return 1;
-    /* private-use scheme: reverse domain name with a dot, e.g. dk.kk.klima:/cb */
-    const char *colon = strchr(u, ':');
-    return colon != NULL && colon > u && memchr(u, '.', (size_t)(colon - u)) != NULL && strncmp(u, "http", 4) != 0;
-}
-
 static int client_add(PGconn *pg, int argc, char **argv)
 {
     const char *name = NULL;
@@ -68,7 +57,7 @@ static int client_add(PGconn *pg, int argc, char **argv)
         if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
         else if (strcmp(argv[i], "--redirect-uri") == 0 && i + 1 < argc) {
-            if (!redirect_ok(argv[++i])) {
+            if (!auth_redirect_uri_valid(argv[++i])) {
                 fprintf(stderr,
                         "klimaspejl client: --redirect-uri %s: must be https://..., http://localhost..., or a "
                         "private-use scheme (com.example.app:/cb), without a fragment\n",
@@ -122,14 +111,40 @@ exit:
     return ret;
 }
 
-static int client_list(PGconn *pg)
+/* Every client (status, kind, party, name, redirect URIs, date), or with pending the registrations waiting for approval
+ * (the scopes they ask for and their contacts instead of the kind and party). */
+static int client_list(PGconn *pg, int pending)
 {
+    if (pending)
+        return cli_list(pg,
+                        "SELECT client_id, name, array_to_string(allowed_scopes, ' '), array_to_string(redirect_uris, ' '), "
+                        "array_to_string(contacts, ' '), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
+                        "FROM meta.clients WHERE status = 'pending' ORDER BY created_at, client_id",
+                        0, NULL, "client list");
     return cli_list(pg,
-                    "SELECT client_id, CASE WHEN public THEN 'public' ELSE 'confidential' END, "
+                    "SELECT client_id, status, CASE WHEN public THEN 'public' ELSE 'confidential' END, "
                     "CASE WHEN first_party THEN 'first-party' ELSE 'third-party' END, name, "
                     "array_to_string(redirect_uris, ' '), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
                     "FROM meta.clients ORDER BY created_at, client_id",
                     0, NULL, "client list");
+}
+
+/* Makes a pending registration active: citizens may then be asked to consent to the scopes it registered. */
+static int client_approve(PGconn *pg, const char *id)
+{
+    const char *params[1] = {id};
+    PGresult *res =
+        db_sync_query(pg,
+                      "UPDATE meta.clients SET status = 'active', approved_at = now() "
+                      "WHERE client_id = $1 AND status = 'pending' RETURNING name, array_to_string(allowed_scopes, ' ')",
+                      1, params, "client approve");
+    int approved = res != NULL && PQntuples(res) == 1;
+    if (res != NULL && !approved)
+        fprintf(stderr, "klimaspejl client approve: no pending client %s (klimaspejl client list --pending)\n", id);
+    if (approved)
+        printf("approved %s (%s): it may now ask citizens for %s\n", id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return approved ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 static int client_remove(PGconn *pg, const char *id)
@@ -154,13 +169,18 @@ int cli_client_main(int argc, char **argv)
         client_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 && strcmp(argv[1], "remove") != 0) {
+    if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "list") != 0 && strcmp(argv[1], "remove") != 0 &&
+        strcmp(argv[1], "approve") != 0) {
         fprintf(stderr, "klimaspejl client: unknown action %s\n", argv[1]);
         client_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "remove") == 0 && argc != 3) {
-        fprintf(stderr, "klimaspejl client remove: give exactly one CLIENT_ID\n");
+    if ((strcmp(argv[1], "remove") == 0 || strcmp(argv[1], "approve") == 0) && argc != 3) {
+        fprintf(stderr, "klimaspejl client %s: give exactly one CLIENT_ID\n", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "list") == 0 && (argc > 3 || (argc == 3 && strcmp(argv[2], "--pending") != 0))) {
+        fprintf(stderr, "klimaspejl client list: the only option is --pending\n");
         return CLI_EXIT_USAGE;
     }
     if ((pg = db_sync_connect(cli_admin_conninfo(), WHO)) == NULL)
@@ -168,7 +188,9 @@ int cli_client_main(int argc, char **argv)
     if (strcmp(argv[1], "add") == 0)
         ret = client_add(pg, argc, argv);
     else if (strcmp(argv[1], "list") == 0)
-        ret = client_list(pg);
+        ret = client_list(pg, argc == 3);
+    else if (strcmp(argv[1], "approve") == 0)
+        ret = client_approve(pg, argv[2]);
     else
         ret = client_remove(pg, argv[2]);
     PQfinish(pg);

@@ -8,6 +8,7 @@
 #include "consent/login.h"
 #include "consent/logout.h"
 #include "consent/module.h"
+#include "consent/register.h"
 #include "consent/revoke.h"
 #include "consent/token.h"
 #include "consent/wellknown.h"
@@ -31,6 +32,8 @@ static const app_route_t consent_routes[] = {
     {"POST", "/oauth/logout", consent_logout, APP_CLASS_OAUTH, NULL, APP_CORS_NONE, "no-store"},
     {"POST", "/oauth/token", consent_token, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
     {"POST", "/oauth/revoke", consent_revoke, APP_CLASS_OAUTH, NULL, APP_CORS_CLIENTS, "no-store"},
+    /* self-service registration (RFC 7591): open to any origin (a developer portal), its own rate limit */
+    {"POST", "/oauth/register", consent_register, APP_CLASS_REGISTER, NULL, APP_CORS_ANY, "no-store"},
 };
 
 /* Whether the listen address host:port (or [v6]:port) names a loopback interface only: localhost, 127.0.0.0/8, ::1. */

@@ -36,12 +36,28 @@ static const struct {
     {"d1096", "3 år", "3 years"},
     {"approve", "Giv adgang", "Allow"},
     {"deny", "Afvis", "Deny"},
-    {"revoke", "Du kan til enhver tid trække samtykket tilbage under Mine samtykker.",
-     "You can withdraw your consent at any time under My consents."},
+    {"revoke", "Du kan til enhver tid tilbagekalde adgangen under Mine apps på klimaspejl.",
+     "You can revoke the access at any time under My apps on klimaspejl."},
     {"login_title", "Log ind (udviklingstilstand)", "Log in (development mode)"},
     {"login_intro", "Vælg en demo-husstand. Data er syntetiske.", "Choose a demo household. The data is synthetic."},
+    {"login_legend", "Demo-husstand", "Demo household"},
     {"login", "Log ind", "Log in"},
     {"switch", "English", "Dansk"},
+    {"switch_label", "Switch to English", "Skift til dansk"},
+    {"skip", "Spring til indhold", "Skip to content"},
+    {"nav_label", "Hovedmenu", "Main menu"},
+    {"nav_dashboard", "Min husstand", "My household"},
+    {"nav_explore", "Dataudforsker", "Data explorer"},
+    {"nav_docs", "API-dokumentation", "API docs"},
+    {"nav_start", "Kom i gang", "Getting started"},
+    {"footer", "klimaspejl — Københavns Kommunes klimadata.", "klimaspejl — the City of Copenhagen's climate data."},
+    {"apartment", "lejlighed", "apartment"},
+    {"terraced", "rækkehus", "terraced house"},
+    {"detached", "parcelhus", "detached house"},
+    {"band_1", "1 person", "1 person"},
+    {"band_2", "2 personer", "2 people"},
+    {"band_3-4", "3-4 personer", "3-4 people"},
+    {"band_5+", "5 eller flere personer", "5 or more people"},
     {"unlinked_title", "Dit login er ikke knyttet til en husstand", "Your login is not linked to a household"},
     {"unlinked_body",
      "Du er logget ind hos kommunens login-tjeneste, men dit login er endnu ikke knyttet til en husstand i klimaspejl, så "
@@ -62,19 +78,66 @@ static const char *text(const char *lang, const char *key)
     return key;
 }
 
-/* The page up to and including its <h1> (the title) and the opening of the paragraph after it. */
-static void page_head(sbuf_t *b, const char *lang, const char *title)
+/* The page up to and including its <h1> (the title) and the opening of the paragraph after it: the site's stylesheet,
+ * favicon, skip link, header and menu (as clients/web's pages have them), and the language switch, a link to this
+ * authorization request in the other language (p's parameters with lang changed). */
+static void page_head(sbuf_t *b, const consent_params_t *p, const char *lang, const char *title)
 {
+    static const char *const nav[][2] = {
+        {"/", "nav_dashboard"}, {"/explore", "nav_explore"}, {"/docs", "nav_docs"}, {"/start", "nav_start"}};
+    const char *other = strcmp(lang, "da") == 0 ? "en" : "da";
+    char sep = '?';
+
     sbuf_printf(b,
                 "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                 "content=\"width=device-width, initial-scale=1\"><title>",
                 lang);
     html_escape(b, title);
-    sbuf_puts(b, " — klimaspejl</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;"
-                 "padding:0 1rem;color:#1a1a1a}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem}</style></head><body><main>");
-    sbuf_puts(b, "<h1>");
+    sbuf_puts(b, " — klimaspejl</title><link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\">"
+                 "<link rel=\"stylesheet\" href=\"/assets/site.css\"></head><body><a class=\"skip\" href=\"#main\">");
+    html_escape(b, text(lang, "skip"));
+    sbuf_puts(b, "</a><header class=\"site\"><div class=\"bar\"><a class=\"brand\" href=\"/\">klimaspejl</a><nav aria-label=\"");
+    html_escape(b, text(lang, "nav_label"));
+    sbuf_puts(b, "\"><ul>");
+    for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); ++i) {
+        sbuf_printf(b, "<li><a href=\"%s\">", nav[i][0]);
+        html_escape(b, text(lang, nav[i][1]));
+        sbuf_puts(b, "</a></li>");
+    }
+    sbuf_printf(b, "</ul></nav><a class=\"button lang-switch\" id=\"lang-switch\" lang=\"%s\" hreflang=\"%s\" aria-label=\"", other,
+                other);
+    html_escape(b, text(lang, "switch_label"));
+    sbuf_puts(b, "\" href=\"");
+    if (p != NULL && p->v[P_CLIENT_ID] != NULL) {
+        sbuf_t u = SBUF_INIT(SBUF_CAP_VALUE);
+        sbuf_puts(&u, "/oauth/authorize");
+        for (int k = P_RESPONSE_TYPE; k < P_LANG; ++k) {
+            if (p->v[k] == NULL)
+                continue;
+            sbuf_printf(&u, "%c%s=", sep, consent_param_names[k]);
+            consent_pct_encode(&u, p->v[k]);
+            sep = '&';
+        }
+        sbuf_printf(&u, "%clang=%s", sep, other);
+        if (!sbuf_failed(&u))
+            html_escape(b, u.data);
+        sbuf_free(&u);
+    } else {
+        sbuf_printf(b, "?lang=%s", other);
+    }
+    sbuf_puts(b, "\">");
+    html_escape(b, text(lang, "switch"));
+    sbuf_puts(b, "</a></div></header><main id=\"main\" tabindex=\"-1\" class=\"narrow\"><h1>");
     html_escape(b, title);
     sbuf_puts(b, "</h1><p>");
+}
+
+/* The end of every page: the site's footer. */
+static void page_foot(sbuf_t *b, const char *lang)
+{
+    sbuf_puts(b, "</main><footer class=\"site\"><p>");
+    html_escape(b, text(lang, "footer"));
+    sbuf_puts(b, "</p></footer></body></html>\n");
 }
 
 static void hidden(sbuf_t *b, const char *name, const char *value)
@@ -91,9 +154,9 @@ static void hidden(sbuf_t *b, const char *name, const char *value)
  * (custom schemes of native apps) add nothing. */
 static const char *consent_csp(h2o_req_t *req, const char *redirect_uri)
 {
-    static const char head[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+    static const char head[] = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'";
     static const char tail[] = "; frame-ancestors 'none'";
-    static const char plain[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+    static const char plain[] = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
     size_t skip = 0, n;
 
     if (redirect_uri != NULL && strncmp(redirect_uri, "https://", 8) == 0)
@@ -155,7 +218,7 @@ void consent_page_consent(h2o_req_t *req, const consent_authz_t *a)
 
     if (csrf == NULL)
         return;
-    page_head(&b, lang, text(lang, "title"));
+    page_head(&b, p, lang, text(lang, "title"));
     sbuf_puts(&b, "</p>");
     signed_in_as(&b, a, lang, csrf);
     sbuf_puts(&b, "<p><strong>");
@@ -186,11 +249,12 @@ void consent_page_consent(h2o_req_t *req, const consent_authz_t *a)
     }
     sbuf_puts(&b, "</select></p><p><button type=\"submit\" name=\"decision\" value=\"approve\">");
     html_escape(&b, text(lang, "approve"));
-    sbuf_puts(&b, "</button><button type=\"submit\" name=\"decision\" value=\"deny\">");
+    sbuf_puts(&b, "</button> <button type=\"submit\" class=\"secondary\" name=\"decision\" value=\"deny\">");
     html_escape(&b, text(lang, "deny"));
-    sbuf_puts(&b, "</button></p></form><p>");
+    sbuf_puts(&b, "</button></p></form><p class=\"hint\">");
     html_escape(&b, text(lang, "revoke"));
-    sbuf_puts(&b, "</p></main></body></html>\n");
+    sbuf_puts(&b, "</p>");
+    page_foot(&b, lang);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, lang, 2);
     http_add_header(req, "x-frame-options", "DENY");
     http_add_header(req, "content-security-policy", consent_csp(req, p->v[P_REDIRECT_URI]));
@@ -204,21 +268,30 @@ void consent_page_login(h2o_req_t *req, const consent_params_t *p, const char *q
 
     if (csrf == NULL)
         return;
-    page_head(&b, lang, text(lang, "login_title"));
+    page_head(&b, p, lang, text(lang, "login_title"));
     html_escape(&b, text(lang, "login_intro"));
-    sbuf_puts(&b, "</p><form method=\"post\" action=\"/oauth/login\"><fieldset>");
+    sbuf_puts(&b, "</p><form method=\"post\" action=\"/oauth/login\"><fieldset><legend>");
+    html_escape(&b, text(lang, "login_legend"));
+    sbuf_puts(&b, "</legend>");
     for (int i = 0; i < PQntuples(res); ++i) {
+        char band[24];
+        str_fmt(band, sizeof(band), "band_%s", PQgetvalue(res, i, 3));
         sbuf_printf(&b, "<p><input type=\"radio\" id=\"h%d\" name=\"household\" value=\"%s\"%s> <label for=\"h%d\">", i,
                     PQgetvalue(res, i, 0), i == 0 ? " checked" : "", i);
         html_escape(&b, PQgetvalue(res, i, 1));
-        sbuf_printf(&b, ", %s, %s</label></p>", PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+        sbuf_puts(&b, ", ");
+        html_escape(&b, text(lang, PQgetvalue(res, i, 2))); /* the dwelling type in words */
+        sbuf_puts(&b, ", ");
+        html_escape(&b, text(lang, band));
+        sbuf_puts(&b, "</label></p>");
     }
     sbuf_puts(&b, "</fieldset>");
     hidden(&b, "q", query);
     hidden(&b, "csrf", csrf);
     sbuf_puts(&b, "<p><button type=\"submit\">");
     html_escape(&b, text(lang, "login"));
-    sbuf_puts(&b, "</button></p></form></main></body></html>\n");
+    sbuf_puts(&b, "</button></p></form>");
+    page_foot(&b, lang);
     http_add_header(req, "x-frame-options", "DENY");
     http_send_sbuf(req, 200, "text/html; charset=utf-8", &b);
 }
@@ -229,7 +302,7 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
     const char *lang = consent_lang(req, p), *other = strcmp(lang, "da") == 0 ? "en" : "da";
     sbuf_t b = SBUF_INIT(SBUF_CAP_TEXT);
 
-    page_head(&b, lang, text(lang, "unlinked_title"));
+    page_head(&b, p, lang, text(lang, "unlinked_title"));
     html_escape(&b, text(lang, "unlinked_body"));
     sbuf_puts(&b, "</p>");
     sbuf_printf(&b, "<section lang=\"%s\"><h2>", other);
@@ -249,9 +322,9 @@ void consent_page_unlinked(h2o_req_t *req, const consent_params_t *p)
         sbuf_puts(&b, "</a></p>");
         sbuf_free(&u);
     }
-    sbuf_puts(&b, "</main></body></html>\n");
+    page_foot(&b, lang);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LANGUAGE, NULL, lang, 2);
     http_add_header(req, "x-frame-options", "DENY");
-    http_add_header(req, "content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    http_add_header(req, "content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'");
     http_send_sbuf(req, 403, "text/html; charset=utf-8", &b);
 }

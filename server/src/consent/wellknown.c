@@ -28,17 +28,18 @@ int consent_wellknown_metadata(h2o_req_t *req, const http_match_t *m)
     char url[512];
     json_t *j = json_object(), *scopes = json_array();
 
+    /* the metadata's URLs: the issuer followed by each path */
+    static const char *const urls[][2] = {
+        {"authorization_endpoint", "/oauth/authorize"}, {"token_endpoint", "/oauth/token"},
+        {"revocation_endpoint", "/oauth/revoke"},       {"registration_endpoint", "/oauth/register"},
+        {"jwks_uri", "/.well-known/jwks.json"},         {"service_documentation", "/openapi.json"},
+    };
+
     json_object_set_new(j, "issuer", json_string(iss));
-    str_fmt(url, sizeof(url), "%s/oauth/authorize", iss);
-    json_object_set_new(j, "authorization_endpoint", json_string(url));
-    str_fmt(url, sizeof(url), "%s/oauth/token", iss);
-    json_object_set_new(j, "token_endpoint", json_string(url));
-    str_fmt(url, sizeof(url), "%s/oauth/revoke", iss);
-    json_object_set_new(j, "revocation_endpoint", json_string(url));
-    str_fmt(url, sizeof(url), "%s/.well-known/jwks.json", iss);
-    json_object_set_new(j, "jwks_uri", json_string(url));
-    str_fmt(url, sizeof(url), "%s/openapi.json", iss);
-    json_object_set_new(j, "service_documentation", json_string(url));
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); ++i) {
+        str_fmt(url, sizeof(url), "%s%s", iss, urls[i][1]);
+        json_object_set_new(j, urls[i][0], json_string(url));
+    }
     for (size_t i = 0; i < auth_nscopes; ++i)
         json_array_append_new(scopes, json_string(auth_scopes[i].name));
     json_object_set_new(j, "scopes_supported", scopes);

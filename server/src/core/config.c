@@ -113,6 +113,8 @@ static const setting_t settings[] = {
      "consent routes (/oauth/*): QUOTA/SECONDS per address and worker thread"},
     {"KLIMA_RATE_FEEDBACK", "--rate-feedback", KIND_RATE, OFF(rate_feedback), "5/50", 0, 0,
      "POST /v1/feedback: QUOTA/SECONDS per address and worker thread"},
+    {"KLIMA_RATE_REGISTER", "--rate-register", KIND_RATE, OFF(rate_register), "10/3600", 0, 0,
+     "POST /oauth/register (self-service app registration): QUOTA/SECONDS per address and worker thread"},
     {"KLIMA_RATE_SERVICE", "--rate-service", KIND_RATE, OFF(rate_service), "0", 0, 0,
      "/healthz, /readyz, /metrics (load-balancer probes, scrapes): QUOTA/SECONDS, 0 = unlimited"},
     {"KLIMA_RATE_CLIENT_FACTOR", "--rate-client-factor", KIND_UINT, OFF(rate_client_factor), "10", 1, 1000,

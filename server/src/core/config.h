@@ -51,7 +51,7 @@ typedef struct config {
     char *personal_countries;
     unsigned shutdown_timeout_ms; /* how long in-flight requests may take after SIGTERM */
     int rate_limit;               /* 0 = no rate limiting at all */
-    config_rate_t rate_open, rate_download, rate_personal, rate_oauth, rate_feedback, rate_service;
+    config_rate_t rate_open, rate_download, rate_personal, rate_oauth, rate_feedback, rate_register, rate_service;
     unsigned rate_client_factor; /* a verified client id's buckets hold this many times the address quota */
 } config_t;
 

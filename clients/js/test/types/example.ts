@@ -4,7 +4,9 @@ import {
     KlimaspejlError,
     createPkcePair,
     type Dataset,
+    type MyHistory,
     type MySummary,
+    type RegisteredClient,
     type RecordsPage,
     type Row,
     type TokenResponse,
@@ -52,3 +54,18 @@ export async function example(baseUrl: string): Promise<number> {
     await body.cancel();
     return n + fields.length + (next ? 1 : 0) + csv.length + url.length;
 }
+
+// register() (RFC 7591): a public app asking for the monthly summary; pending until the city approves it
+async function registerExample(client: KlimaspejlClient): Promise<string> {
+    const app: RegisteredClient = await client.register({
+        clientName: 'My climate app',
+        redirectUris: ['https://app.example/cb'],
+        tokenEndpointAuthMethod: 'none',
+        scope: ['summary:read'],
+        contacts: ['dev@app.example'],
+    });
+    const status: 'active' | 'pending' = app.status;
+    const h: MyHistory = await client.history({ from: '2025-01', to: '2025-12' });
+    return `${app.client_id} ${status} ${h.months.length}`;
+}
+void registerExample;
