@@ -120,6 +120,8 @@ typedef struct history_state {
     const char *from, *to; /* YYYY-MM-01 */
 } history_state_t;
 
+/* duplicate: the one-row JSON answer of a database function, as opendata/grid.c's forecast (audiences never include each
+ * other; the headers around it differ: personal here, cacheable there). */
 static void on_history(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     history_state_t *st = data;

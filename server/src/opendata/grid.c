@@ -28,6 +28,8 @@ typedef struct grid_state {
     unsigned max_age;
 } grid_state_t;
 
+/* duplicate: the one-row JSON answer of a database function, as citizen/me.c's history (audiences never include each
+ * other; the headers around it differ). */
 static void on_forecast(h2o_req_t *req, void *data, db_status_t status, const PGresult *res)
 {
     grid_state_t *st = data;
