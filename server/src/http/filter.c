@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/strutil.h"
+#include "http/etag.h"
 #include "http/filter.h"
 #include "http/problem.h"
 
@@ -85,10 +86,22 @@ static h2o_ostream_t **rewrite_error(filter_t *self, h2o_req_t *req, h2o_ostream
     return &ostr->super.next;
 }
 
+/* A compressed response is another representation: it gets its own strong tag (http_etag_coded). This filter runs after
+ * h2o's compress filter, which has set Content-Encoding by then. */
+static void code_etag(h2o_req_t *req)
+{
+    ssize_t enc = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_ENCODING, -1), tag;
+    if (enc == -1 || (tag = h2o_find_header(&req->res.headers, H2O_TOKEN_ETAG, -1)) == -1)
+        return;
+    req->res.headers.entries[tag].value =
+        http_etag_coded(&req->pool, req->res.headers.entries[tag].value, req->res.headers.entries[enc].value);
+}
+
 static void on_setup_ostream(h2o_filter_t *f, h2o_req_t *req, h2o_ostream_t **slot)
 {
     filter_t *self = (filter_t *)f;
 
+    code_etag(req);
     if (self->conf.hsts)
         h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, H2O_STRLIT(HTTP_FILTER_HSTS), 1);
     if (self->conf.rewrite_errors)
