@@ -125,7 +125,10 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(res, "format", json_string("csv"));
     json_object_set_new(res, "mediatype", json_string("text/csv"));
     json_object_set_new(res, "encoding", json_string("utf-8"));
-    json_object_set_new(res, "dialect", json_pack("{s:s, s:b, s:s}", "delimiter", ",", "header", 1, "quoteChar", "\""));
+    /* the CSV Dialect of the download (PostgreSQL COPY): every member the Data Package profile requires, and its LF lines */
+    json_object_set_new(res, "dialect",
+                        json_pack("{s:s, s:b, s:s, s:b, s:s}", "delimiter", ",", "header", 1, "quoteChar", "\"", "doubleQuote", 1,
+                                  "lineTerminator", "\n"));
     json_object_set_new(res, "schema", opendata_datasets_table_schema(ds, lang));
 
     pkg = json_object();
