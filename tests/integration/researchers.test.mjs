@@ -217,11 +217,15 @@ describe('researchers', () => {
             const gz = await getRaw(srv.port, p, { 'accept-encoding': 'gzip' });
             assert.equal(plain.status, 200, p);
             assert.equal(plain.headers['content-encoding'], undefined, p);
-            assert.equal(gz.headers['content-encoding'], 'gzip', p);
             assert.match(plain.headers.etag, /^"[^"]+"$/, p);
-            assert.equal(gz.headers.etag, plain.headers.etag.replace(/"$/, '-gzip"'), `${p}: the gzip tag`);
-            assert.deepEqual(zlib.gunzipSync(gz.body), plain.body, p);
-            for (const [tag, enc] of [[plain.headers.etag, 'identity'], [gz.headers.etag, 'gzip']]) {
+            const tags = [[plain.headers.etag, 'identity']];
+            if (!p.includes('jsonld')) { // h2o compresses what the handler marks compressible (JSON-LD is not)
+                assert.equal(gz.headers['content-encoding'], 'gzip', p);
+                assert.equal(gz.headers.etag, plain.headers.etag.replace(/"$/, '-gzip"'), `${p}: the gzip tag`);
+                assert.deepEqual(zlib.gunzipSync(gz.body), plain.body, p);
+                tags.push([gz.headers.etag, 'gzip']);
+            }
+            for (const [tag, enc] of tags) {
                 const nm = await getRaw(srv.port, p, { 'if-none-match': tag, 'accept-encoding': enc });
                 assert.equal(nm.status, 304, `${p} ${enc}`);
                 assert.equal(nm.headers.etag, tag, `${p} ${enc}: the 304 names the tag the client holds`);
