@@ -265,6 +265,33 @@ describe('researchers', () => {
         }
     });
 
+    test('coverage: monthly and daily rows say how much of their period has data; temporal coverage ends at the last data, also in DCAT', async () => {
+        const now = Date.now();
+        for (const id of ['energy-peergroup-monthly', 'waste-district-monthly', 'mobility-district-monthly', 'footprint-district-monthly']) {
+            const meta = await json(srv.port, `/v1/datasets/${id}`);
+            const names = meta.schema.fields.map((f) => f.name);
+            for (const c of ['days_in_month', 'days_with_data', 'complete']) assert.ok(names.includes(c), `${id}.${c}`);
+            const rows = (await json(srv.port, `/v1/datasets/${id}/records?limit=10000&order=month`)).data;
+            for (const r of rows) {
+                assert.ok(r.days_with_data >= 0 && r.days_with_data <= r.days_in_month, `${id} ${r.month}`);
+                assert.equal(r.complete, r.days_with_data === r.days_in_month, `${id} ${r.month}`);
+            }
+            const last = rows[rows.length - 1];
+            assert.equal(last.complete, false, `${id}: the current month is partial`);
+            assert.ok(Date.parse(meta.temporal_end) <= now + 3600e3, `${id}: temporal_end ${meta.temporal_end} is not in the future`);
+            assert.match(meta.temporal_end_local, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/, `${id}: local time, no offset`);
+            const local = new Date(meta.temporal_end).toLocaleString('sv-SE', { timeZone: 'Europe/Copenhagen' }).replace(' ', 'T');
+            assert.equal(meta.temporal_end_local, local, `${id}: temporal_end_local is temporal_end in Copenhagen time`);
+        }
+        const daily = (await json(srv.port, '/v1/datasets/energy-district-daily/records?limit=10000&order=-day')).data;
+        assert.ok(daily.every((r) => r.complete === (r.hours === r.hours_in_day) && [23, 24, 25].includes(r.hours_in_day)));
+        assert.ok(daily.some((r) => !r.complete) && daily.some((r) => r.complete));
+        const graph = (await json(srv.port, '/v1/catalog.jsonld'))['@graph'];
+        const ends = graph.filter((n) => n['@type'] === 'dcat:Dataset' && n['dct:temporal']?.['dcat:endDate'])
+            .map((n) => Date.parse(n['dct:temporal']['dcat:endDate']['@value']));
+        assert.ok(ends.length >= 6 && ends.every((e) => e <= now + 3600e3), 'DCAT endDate is never in the future');
+    });
+
     test('tab downloads are text/tab-separated-values (.tsv)', async () => {
         const r = await getRaw(srv.port, '/v1/datasets/waste-district-monthly/download?delimiter=tab');
         assert.equal(r.status, 200);

@@ -61,6 +61,8 @@ const texts = {
         version: 'Version',
         synthetic: 'Syntetiske data',
         coverage: 'Dækker',
+        local_time: 'dansk tid',
+        cite: 'Citér som',
         op_eq: 'er lig med',
         op_ne: 'er ikke',
         op_lt: 'mindre end',
@@ -133,6 +135,8 @@ const texts = {
         version: 'Version',
         synthetic: 'Synthetic data',
         coverage: 'Covers',
+        local_time: 'Copenhagen time',
+        cite: 'Cite as',
         op_eq: 'equals',
         op_ne: 'is not',
         op_lt: 'less than',
@@ -221,13 +225,22 @@ function renderDetail() {
     const d = state.ds;
     $('detail-h').textContent = d.title;
     $('detail-desc').textContent = d.description;
+    // coverage: from the first to the last instant with data, in Copenhagen wall-clock time (the catalog's *_local)
+    const local = (v) => (v ? v.slice(0, 16).replace('T', ' ') : '');
     const meta = [
-        `${t('license')}: ${d.license}`,
+        el('span', {}, `${t('license')}: `, d.license_url ? el('a', { href: d.license_url, rel: 'license' }, d.license) : d.license),
         `${t('version')}: ${d.version}`,
-        d.temporal_start ? `${t('coverage')}: ${d.temporal_start.slice(0, 10)} – ${(d.temporal_end || '').slice(0, 10)}` : null,
+        d.temporal_start_local
+            ? `${t('coverage')}: ${local(d.temporal_start_local)} – ${local(d.temporal_end_local)} (${t('local_time')})`
+            : null,
         d.synthetic ? t('synthetic') : null,
     ].filter(Boolean);
-    $('detail-meta').textContent = meta.join(' · ');
+    const parts = [];
+    meta.forEach((m, i) => parts.push(...(i ? [' · ', m] : [m])));
+    const released = (d.refreshed_at || '').slice(0, 10);
+    const cite = `${d.publisher || 'Københavns Kommune (klimaspejl)'}: ${d.title}, ${t('version').toLowerCase()} ${d.version}`
+        + `${released ? ` (${released})` : ''}, ${d.license}. ${location.origin}/v1/datasets/${d.id}`;
+    $('detail-meta').replaceChildren(...parts, el('br'), `${t('cite')}: `, el('q', { class: 'cite' }, cite));
     const head = ['col_name', 'col_type', 'col_unit', 'col_desc', 'col_filter', 'col_group', 'col_agg'];
     $('schema-table').tHead.replaceChildren(el('tr', {}, head.map((k) => el('th', { scope: 'col' }, t(k)))));
     $('schema-table').tBodies[0].replaceChildren(
