@@ -292,6 +292,38 @@ describe('researchers', () => {
         assert.ok(ends.length >= 6 && ends.every((e) => e <= now + 3600e3), 'DCAT endDate is never in the future');
     });
 
+    test('every value has at most its column\'s declared decimals in every format, and every worker sends the same bytes', async () => {
+        for (const id of ['energy-district-daily', 'waste-district-monthly', 'grid-intensity-hourly', 'emission-factors']) {
+            const meta = await json(srv.port, `/v1/datasets/${id}`);
+            const scale = Object.fromEntries(meta.schema.fields.filter((f) => f.type === 'number')
+                .map((f) => [f.name, f['x-klimaspejl'].scale]));
+            const q = `/v1/datasets/${id}/records?limit=300`;
+            const forms = {
+                json: (b) => JSON.parse(b).data,
+                ndjson: (b) => b.trim().split('\n').map((l) => JSON.parse(l)),
+                csv: (b) => { const [h, ...r] = b.trim().split('\r\n'); const c = h.split(','); return r.map((l) => Object.fromEntries(l.split(',').map((v, i) => [c[i], v]))); },
+            };
+            if (meta.schema.fields.some((f) => f.name === 'district_id')) forms.geojson = (b) => JSON.parse(b).features.map((f) => f.properties);
+            for (const [fmt, parse] of Object.entries(forms)) {
+                const texts = new Set();
+                for (let i = 0; i < 8; ++i) texts.add((await getRaw(srv.port, `${q}&format=${fmt}`)).body.toString('utf8'));
+                assert.equal(texts.size, 1, `${id} ${fmt}: one body from every connection and worker`);
+                // the decimals as sent (JSON numbers are checked in the text: JSON.parse would hide 0.1000000001)
+                const text = [...texts][0];
+                for (const [col, s] of Object.entries(scale)) {
+                    const re = new RegExp(`"${col}":(-?\\d+(?:\\.(\\d+))?)`, 'g');
+                    for (const m of fmt === 'csv' ? [] : text.matchAll(re)) assert.ok((m[2] || '').length <= s, `${id} ${fmt} ${col}=${m[1]} (scale ${s})`);
+                }
+                for (const row of parse(text)) {
+                    for (const [col, s] of Object.entries(scale)) {
+                        const v = row[col];
+                        if (typeof v === 'string' && v !== '') assert.ok(((v.split('.')[1] || '').length) <= s, `${id} ${fmt} ${col}=${v}`);
+                    }
+                }
+            }
+        }
+    });
+
     test('tab downloads are text/tab-separated-values (.tsv)', async () => {
         const r = await getRaw(srv.port, '/v1/datasets/waste-district-monthly/download?delimiter=tab');
         assert.equal(r.status, 200);
