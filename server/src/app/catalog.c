@@ -19,8 +19,8 @@ typedef struct name_flag {
     unsigned flag;
 } name_flag_t;
 
-static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE}, {"lt", OP_LT},           {"lte", OP_LTE},
-                                       {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {"between", OP_BETWEEN}, {NULL, 0}};
+static const name_flag_t op_names[] = {{"eq", OP_EQ},   {"ne", OP_NE}, {"lt", OP_LT},           {"lte", OP_LTE}, {"gt", OP_GT},
+                                       {"gte", OP_GTE}, {"in", OP_IN}, {"between", OP_BETWEEN}, {NULL, 0}};
 static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
 static const char *const role_names[] = {"dimension", "measure", "flag"};

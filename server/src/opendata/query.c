@@ -415,9 +415,9 @@ static const struct {
     const char *name;
     param_fn fn;
 } reserved[] = {
-    {"limit", p_limit},         {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},
-    {"order", p_order},         {"tz", p_tz},         {"bucket", p_bucket},      {"format", p_format},
-    {"delimiter", p_delimiter}, {"decimal", p_decimal}, {"bom", p_bom}, {"lang", p_lang},
+    {"limit", p_limit}, {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},  {"order", p_order},
+    {"tz", p_tz},       {"bucket", p_bucket}, {"format", p_format},      {"delimiter", p_delimiter}, {"decimal", p_decimal},
+    {"bom", p_bom},     {"lang", p_lang},
 };
 
 /* One parameter: reserved names once each, columns as filters (repeated filters on a column are ANDed). */
@@ -544,7 +544,8 @@ opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_data
     if (q->decimal == 0)
         q->decimal = q->delimiter == ';' ? ',' : '.';
     else if (q->decimal == ',' && q->delimiter == ',')
-        return opendata_query_fail(err, "decimal", "'decimal=,' needs delimiter=; or delimiter=tab (a comma cannot separate both).");
+        return opendata_query_fail(err, "decimal",
+                                   "'decimal=,' needs delimiter=; or delimiter=tab (a comma cannot separate both).");
     q->qhash = canonical_hash(q);
     if (ps.cursor != NULL) {
         if (q->aggregated && q->ngroup == 0)

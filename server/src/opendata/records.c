@@ -401,7 +401,8 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     st->route = app_route_of(m);
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
     http_etag_make(st->etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
-    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag)), app_cache_control_value(st->route, q->ds->cache_control)))
+    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag)),
+                          app_cache_control_value(st->route, q->ds->cache_control)))
         return 0;
     opendata_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {
