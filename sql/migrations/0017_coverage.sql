@@ -8,14 +8,19 @@
 
 SET LOCAL ROLE klima_owner;
 
--- Days with data per source, district and local month. energy: the local days with hourly readings in the district
--- (every district-day cell, suppressed or not); mobility: the days with any trip record in the district; waste:
+-- Days with data per source, district and local month. energy: the local days whose every hour has readings in the
+-- district (an hourly cell, suppressed or not, for each of the day's 23, 24 or 25 hours: a day that starts at 01:00
+-- is not a whole day); mobility: the days with any trip record in the district; waste:
 -- collections are weekly, so a day without a weighing is not missing data: the days of the month between the first
 -- and the last collection day of the release (city-wide). first_day/last_day bound the days counted.
 CREATE MATERIALIZED VIEW rollup.coverage_monthly AS
-    SELECT 'energy'::text AS source, district_id, date_trunc('month', day)::date AS month,
-           count(*)::integer AS days_with_data, min(day) AS first_day, max(day) AS last_day
-    FROM rollup.district_daily
+    SELECT 'energy'::text AS source, x.district_id, date_trunc('month', x.day)::date AS month,
+           (count(*) FILTER (WHERE x.hours = extract(epoch FROM ((x.day + 1)::timestamp AT TIME ZONE 'Europe/Copenhagen')
+                                                         - (x.day::timestamp AT TIME ZONE 'Europe/Copenhagen')) / 3600))::integer
+               AS days_with_data,
+           min(x.day) AS first_day, max(x.day) AS last_day
+    FROM (SELECT district_id, (hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day, count(*) AS hours
+          FROM rollup.district_hourly GROUP BY 1, 2) x
     GROUP BY 2, 3
     UNION ALL
     SELECT 'mobility', h.district_id, date_trunc('month', m.day)::date, count(DISTINCT m.day)::integer, min(m.day), max(m.day)
@@ -117,7 +122,7 @@ FROM (VALUES
     ('energy-district-daily', 1, 'hours_in_day', 'integer', 'h', 'Timer i døgnet i dansk tid (23, 24 eller 25 ved skift til/fra sommertid)', 'Hours in the local day (23, 24 or 25 at daylight-saving changes)', 'dimension'),
     ('energy-district-daily', 2, 'complete', 'boolean', NULL, 'true: hvert af døgnets timer har data (hours = hours_in_day); false: døgnet er kun delvist dækket (fx første eller seneste dag)', 'true: every hour of the day has data (hours = hours_in_day); false: the day is only partly covered (e.g. the first or the latest day)', 'flag'),
     ('energy-peergroup-monthly', 1, 'days_in_month', 'integer', 'days', 'Dage i måneden', 'Days in the month', 'dimension'),
-    ('energy-peergroup-monthly', 2, 'days_with_data', 'integer', 'days', 'Dage i måneden med energidata i bydelen', 'Days of the month with energy readings in the district', 'dimension'),
+    ('energy-peergroup-monthly', 2, 'days_with_data', 'integer', 'days', 'Dage i måneden, hvor bydelen har energidata for hver time', 'Days of the month with energy readings in the district for every hour', 'dimension'),
     ('energy-peergroup-monthly', 3, 'complete', 'boolean', NULL, 'true: hver dag i måneden har data; false: måneden er kun delvist dækket og kan ikke sammenlignes med hele måneder', 'true: every day of the month has data; false: the month is only partly covered and does not compare with whole months', 'flag'),
     ('waste-district-monthly', 1, 'days_in_month', 'integer', 'days', 'Dage i måneden', 'Days in the month', 'dimension'),
     ('waste-district-monthly', 2, 'days_with_data', 'integer', 'days', 'Dage i måneden mellem udgivelsens første og sidste indsamlingsdag (der indsamles ugentligt)', 'Days of the month between the release''s first and last collection day (collections are weekly)', 'dimension'),
