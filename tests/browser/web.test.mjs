@@ -161,6 +161,36 @@ describe('data explorer', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('download: CSV for Excel has semicolons, decimal commas and a byte-order mark', async () => {
+        const page = await newPage();
+        await explorerQuery(page);
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv-excel')]);
+        const text = fs.readFileSync(await dl.path(), 'utf8');
+        assert.ok(text.startsWith('\uFEFF'), 'a byte-order mark');
+        const lines = text.slice(1).trim().split('\n');
+        assert.match(lines[0], /^district_id;district;day/);
+        assert.ok(lines.slice(1).some((l) => /;\d+,\d+;/.test(l)), 'decimal commas');
+        assert.ok(!lines.slice(1).some((l) => /;\d+\.\d+;/.test(l)), 'no decimal points');
+        await page.context().close();
+    });
+
+    test('the chart draws the whole result, not only the page in the table', async () => {
+        const page = await newPage();
+        await page.goto(`${base}/explore#waste-district-monthly`);
+        await page.waitForSelector('#ds-detail:not([hidden])');
+        await page.fill('#limit', '5');
+        await page.click('#run');
+        await page.waitForFunction(() => /whole result/.test(document.getElementById('chart-note').textContent), null, { timeout: 20_000 });
+        const note = await page.textContent('#chart-note');
+        const all = await (await fetch(`${base}/v1/datasets/waste-district-monthly/records?limit=10000`)).json();
+        assert.equal(Number(note.match(/\(([\d,.\s]+) rows\)/)[1].replace(/\D/g, '')), all.data.length, note);
+        assert.equal(await page.$$eval('#res-table tbody tr', (trs) => trs.filter((tr) => tr.children.length > 1).length), 5);
+        assert.ok(await page.$('#chart canvas'));
+        const head = await page.$$eval('#res-table thead th', (ths) => ths.map((th) => th.textContent));
+        assert.ok(head.includes('kg (kg)') || head.some((h) => /^kg \(/.test(h)), `column titles carry units: ${head}`);
+        await page.context().close();
+    });
+
     test('paging follows next_cursor', async () => {
         const page = await newPage();
         await page.goto(`${base}/explore#grid-intensity-hourly`);

@@ -56,6 +56,7 @@ def build_parser():
     dl.add_argument("--order")
     dl.add_argument("--delimiter", choices=[",", ";", "tab"])
     dl.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark (Excel)")
+    dl.add_argument("--decimal", choices=[".", ","], help="decimal separator (default: ',' with --delimiter ';')")
     dl.add_argument("--no-resume", action="store_true", help="start from scratch even if PATH.part exists")
     g = dl.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_const", const=True, default=None,
@@ -101,7 +102,7 @@ def main(argv=None):
         elif args.command == "download":
             res = client.download(args.id, args.path, format=args.format, resume=not args.no_resume,
                                   progress=args.progress, filters=_filters(args.filter), order=args.order,
-                                  delimiter=args.delimiter, bom=True if args.bom else None)
+                                  delimiter=args.delimiter, bom=True if args.bom else None, decimal=args.decimal)
             how = {"fresh": "", "keyset": " (resumed)", "prefix": " (resumed, prefix re-read)"}[res.method]
             print(f"{res.path}: {res.bytes} bytes, dataset version {res.version}{how}", file=sys.stderr)
     except DownloadInterrupted as e:

@@ -256,14 +256,14 @@ class Client:
                 return
 
     def download(self, dataset_id, path, format="csv", resume=True, progress=None, *, filters=None, order=None,
-                 delimiter=None, bom=None, **more_filters):
+                 delimiter=None, bom=None, decimal=None, **more_filters):
         """Streams ``/download`` to ``path`` (via ``path + '.part'``, renamed when complete); see
         :func:`klimaspejl.download.download`. Filters as keyword arguments (``district="eq:Amager Vest"``) or
         ``filters=``."""
         from .download import download
 
         all_filters = filter_params(filters) + filter_params(more_filters)
-        return download(self, dataset_id, path, format, resume, progress, all_filters, order, delimiter, bom)
+        return download(self, dataset_id, path, format, resume, progress, all_filters, order, delimiter, bom, decimal)
 
     # --- personal data (consent token) -------------------------------------------------------------------------
 

@@ -175,6 +175,21 @@ class Download(unittest.TestCase):
         self.assertEqual((res.method, res.resumed_from), ("prefix", had))
         self.assertEqual(digest(path), digest(ref))
 
+    def test_semicolons_get_decimal_commas_unless_decimal_is_given(self):
+        comma = os.path.join(tmp, "comma.csv")
+        point = os.path.join(tmp, "point.csv")
+        client.download("waste-district-monthly", comma, progress=False, delimiter=";")
+        client.download("waste-district-monthly", point, progress=False, delimiter=";", decimal=".")
+        with open(comma, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f, delimiter=";"))
+        with open(point, encoding="utf-8") as f:
+            same = list(csv.DictReader(f, delimiter=";"))
+        self.assertEqual(len(rows), len(same))
+        self.assertTrue(any("," in r["kg"] for r in rows))
+        for a, b in zip(rows, same):
+            self.assertNotIn(".", a["kg"])
+            self.assertEqual(a["kg"].replace(",", "."), b["kg"])
+
     def test_resume_false_starts_over(self):
         path = os.path.join(tmp, "over.csv")
         self.interrupt(path, 0.5, dataset="energy-district-daily")

@@ -40,6 +40,7 @@ const texts = {
         copy_curl: 'Kopiér curl-kommandoen',
         dl_page: 'Denne side som',
         dl_all: 'Hele udsnittet (alle rækker der matcher filtrene) som',
+        csv_excel: 'CSV til Excel (semikolon, decimalkomma)',
         dl_all_grouped: 'Hele udsnittet (rå rækker, uden gruppering) som',
         preview: 'Resultat',
         rows_shown: '{n} rækker vist (side {page}).',
@@ -47,6 +48,9 @@ const texts = {
         no_rows: 'Ingen rækker matcher.',
         next: 'Næste side',
         chart_label: 'Diagram over {cols}. Tallene står i tabellen nedenfor.',
+        chart_loading: 'Diagrammet henter resten af resultatet …',
+        chart_all: 'Diagrammet viser hele resultatet ({n} rækker); tabellen viser én side.',
+        chart_capped: 'Diagrammet viser de første {n} rækker; resultatet er længere (grænsen er 50.000). Filtrér eller gruppér for at se det hele.',
         suppressed_note: 'Tomme felter (–) er undertrykt for at beskytte husstandene.',
         col_name: 'Kolonne',
         col_type: 'Type',
@@ -61,6 +65,8 @@ const texts = {
         version: 'Version',
         synthetic: 'Syntetiske data',
         coverage: 'Dækker',
+        local_time: 'dansk tid',
+        cite: 'Citér som',
         op_eq: 'er lig med',
         op_ne: 'er ikke',
         op_lt: 'mindre end',
@@ -112,6 +118,7 @@ const texts = {
         copy_curl: 'Copy the curl command',
         dl_page: 'This page as',
         dl_all: 'The whole slice (every row matching the filters) as',
+        csv_excel: 'CSV for Excel (semicolons, decimal commas)',
         dl_all_grouped: 'The whole slice (raw rows, not grouped) as',
         preview: 'Preview',
         rows_shown: '{n} rows shown (page {page}).',
@@ -119,6 +126,9 @@ const texts = {
         no_rows: 'No rows match.',
         next: 'Next page',
         chart_label: 'Chart of {cols}. The numbers are in the table below.',
+        chart_loading: 'The chart is fetching the rest of the result …',
+        chart_all: 'The chart shows the whole result ({n} rows); the table shows one page.',
+        chart_capped: 'The chart shows the first {n} rows; the result is longer (the cap is 50,000). Filter or group to see all of it.',
         suppressed_note: 'Empty cells (–) are suppressed to protect households.',
         col_name: 'Column',
         col_type: 'Type',
@@ -133,6 +143,8 @@ const texts = {
         version: 'Version',
         synthetic: 'Synthetic data',
         coverage: 'Covers',
+        local_time: 'Copenhagen time',
+        cite: 'Cite as',
         op_eq: 'equals',
         op_ne: 'is not',
         op_lt: 'less than',
@@ -221,13 +233,22 @@ function renderDetail() {
     const d = state.ds;
     $('detail-h').textContent = d.title;
     $('detail-desc').textContent = d.description;
+    // coverage: from the first to the last instant with data, in Copenhagen wall-clock time (the catalog's *_local)
+    const local = (v) => (v ? v.slice(0, 16).replace('T', ' ') : '');
     const meta = [
-        `${t('license')}: ${d.license}`,
+        el('span', {}, `${t('license')}: `, d.license_url ? el('a', { href: d.license_url, rel: 'license' }, d.license) : d.license),
         `${t('version')}: ${d.version}`,
-        d.temporal_start ? `${t('coverage')}: ${d.temporal_start.slice(0, 10)} – ${(d.temporal_end || '').slice(0, 10)}` : null,
+        d.temporal_start_local
+            ? `${t('coverage')}: ${local(d.temporal_start_local)} – ${local(d.temporal_end_local)} (${t('local_time')})`
+            : null,
         d.synthetic ? t('synthetic') : null,
     ].filter(Boolean);
-    $('detail-meta').textContent = meta.join(' · ');
+    const parts = [];
+    meta.forEach((m, i) => parts.push(...(i ? [' · ', m] : [m])));
+    const released = (d.refreshed_at || '').slice(0, 10);
+    const cite = `${d.publisher || 'Københavns Kommune (klimaspejl)'}: ${d.title}, ${t('version').toLowerCase()} ${d.version}`
+        + `${released ? ` (${released})` : ''}, ${d.license}. ${location.origin}/v1/datasets/${d.id}`;
+    $('detail-meta').replaceChildren(...parts, el('br'), `${t('cite')}: `, el('q', { class: 'cite' }, cite));
     const head = ['col_name', 'col_type', 'col_unit', 'col_desc', 'col_filter', 'col_group', 'col_agg'];
     $('schema-table').tHead.replaceChildren(el('tr', {}, head.map((k) => el('th', { scope: 'col' }, t(k)))));
     $('schema-table').tBodies[0].replaceChildren(
@@ -450,6 +471,9 @@ function updateApiBox() {
         `${t(grouped ? 'dl_all_grouped' : 'dl_all')} `,
         el('a', { href: dl('csv'), id: 'dl-csv' }, 'CSV'),
         ', ',
+        // semicolons, decimal commas and a byte-order mark: what Danish Excel and LibreOffice read as numbers
+        el('a', { href: `${dl('csv')}&delimiter=%3B&bom=1`, id: 'dl-csv-excel' }, t('csv_excel')),
+        ', ',
         el('a', { href: dl('ndjson'), id: 'dl-ndjson' }, 'NDJSON'),
         '.',
     );
@@ -466,6 +490,8 @@ function clearResult() {
     state.chart = null;
     $('chart').replaceChildren();
     $('chart').removeAttribute('aria-label');
+    $('chart-note').textContent = '';
+    state.chartRun = (state.chartRun || 0) + 1;
 }
 
 async function run(cursor) {
@@ -495,6 +521,7 @@ async function run(cursor) {
         state.page += 1;
         state.cursor = body.next_cursor;
         renderRows(body.data);
+        chartWholeResult(p, body);
         $('res-status').textContent = body.count === 0 ? t('no_rows') : `${t('rows_shown', { n: body.count, page: state.page })}${body.next_cursor ? ` ${t('rows_more')}` : ''}`;
         $('next').hidden = !body.next_cursor;
     } catch (err) {
@@ -507,7 +534,9 @@ async function run(cursor) {
 function renderRows(rows) {
     const cols = rows.length ? Object.keys(rows[0]) : [];
     const numeric = (c) => rows.some((r) => typeof r[c] === 'number');
-    $('res-table').tHead.replaceChildren(el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, c))));
+    // column titles with their unit (aggregates such as sum_kg take their column's)
+    const unitOf = (c) => field(c)?.unit || field(c.replace(/^(sum|avg|min|max)_/, ''))?.unit;
+    $('res-table').tHead.replaceChildren(el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, unitOf(c) ? `${c} (${unitOf(c)})` : c))));
     let suppressed = false;
     $('res-table').tBodies[0].replaceChildren(
         ...rows.map((r) =>
@@ -523,7 +552,37 @@ function renderRows(rows) {
         ),
     );
     if (suppressed) $('res-table').tBodies[0].append(el('tr', {}, el('td', { colspan: cols.length, class: 'hint' }, t('suppressed_note'))));
-    drawChart(rows, cols.filter(numeric));
+}
+
+// The chart draws the whole result, not just the page in the table: it follows next_cursor (10,000 rows a request)
+// up to CHART_MAX_ROWS rows and says so when the result is longer. A newer run abandons an older one's fetching.
+const CHART_MAX_ROWS = 50000;
+async function chartWholeResult(params, first) {
+    const run = (state.chartRun = (state.chartRun || 0) + 1);
+    const rows = [...first.data];
+    let cursor = first.next_cursor;
+    const note = $('chart-note');
+    note.textContent = cursor ? t('chart_loading') : '';
+    try {
+        while (cursor && rows.length < CHART_MAX_ROWS) {
+            const q = new URLSearchParams(params);
+            q.delete('cursor');
+            q.set('cursor', cursor);
+            q.set('limit', String(Math.min(10000, CHART_MAX_ROWS - rows.length)));
+            const res = await fetch(recordsPath(q), { headers: { accept: 'application/json' } });
+            if (run !== state.chartRun) return;
+            if (!res.ok) break;
+            const body = await res.json();
+            rows.push(...body.data);
+            cursor = body.next_cursor;
+        }
+    } catch {
+        // the chart shows what arrived; the note says it is not the whole result
+    }
+    if (run !== state.chartRun) return;
+    const cols = rows.length ? Object.keys(rows[0]) : [];
+    drawChart(rows, cols.filter((c) => rows.some((r) => typeof r[c] === 'number')));
+    note.textContent = cursor ? t('chart_capped', { n: fmtNum(rows.length, 0) }) : first.next_cursor ? t('chart_all', { n: fmtNum(rows.length, 0) }) : '';
 }
 
 // A line chart over time when the rows have a date/time column, else bars per row; one series per numeric column,

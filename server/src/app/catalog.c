@@ -30,8 +30,8 @@ typedef struct name_flag {
     unsigned flag;
 } name_flag_t;
 
-static const name_flag_t op_names[] = {{"eq", OP_EQ}, {"ne", OP_NE},   {"lt", OP_LT}, {"lte", OP_LTE},
-                                       {"gt", OP_GT}, {"gte", OP_GTE}, {"in", OP_IN}, {NULL, 0}};
+static const name_flag_t op_names[] = {{"eq", OP_EQ},   {"ne", OP_NE}, {"lt", OP_LT},           {"lte", OP_LTE}, {"gt", OP_GT},
+                                       {"gte", OP_GTE}, {"in", OP_IN}, {"between", OP_BETWEEN}, {NULL, 0}};
 static const name_flag_t agg_names[] = {{"sum", AGG_SUM}, {"avg", AGG_AVG}, {"min", AGG_MIN}, {"max", AGG_MAX}, {NULL, 0}};
 static const char *const type_names[] = {"string", "integer", "number", "boolean", "date", "datetime"};
 static const char *const role_names[] = {"dimension", "measure", "flag"};
@@ -177,10 +177,10 @@ static int parse_dataset(app_dataset_t *ds, json_t *row)
         col->local =
             json_is_string(json_object_get(c, "format")) && strcmp(json_string_value(json_object_get(c, "format")), "local") == 0;
         col->ops = flags_of(json_object_get(c, "operators"), op_names);
-        /* between is offered wherever both ends of a range are */
-        if ((col->ops & (OP_GTE | OP_LTE)) == (OP_GTE | OP_LTE))
-            col->ops |= OP_BETWEEN;
         col->aggs = flags_of(json_object_get(c, "aggregations"), agg_names);
+        col->scale = json_is_integer(json_object_get(c, "scale")) ? (int)json_integer_value(json_object_get(c, "scale")) : 0;
+        if (col->scale < 0 || col->scale > 9)
+            return -1;
         col->enum_values = json_is_array(json_object_get(c, "enum_values")) ? json_object_get(c, "enum_values") : NULL;
     }
     json_object_del(row, "sql_types");

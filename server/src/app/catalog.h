@@ -49,6 +49,7 @@ typedef struct app_column {
     int local;           /* a datetime without offset (Copenhagen wall clock): SQL type timestamp, not timestamptz */
     unsigned ops;        /* OP_* */
     unsigned aggs;       /* AGG_* */
+    int scale;           /* decimal places of a number column's published values (meta.dataset_columns.scale); 0 if none */
     json_t *enum_values; /* array of strings, or NULL */
 } app_column_t;
 

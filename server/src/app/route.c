@@ -9,9 +9,14 @@
 
 const char *const app_class_names[APP_CLASS__COUNT] = {"service", "open", "download", "personal", "oauth", "feedback", "register"};
 
+const char *app_cache_control_value(const app_route_t *route, const char *dataset_value)
+{
+    return route->cache_control != NULL ? route->cache_control : dataset_value;
+}
+
 void app_cache_control(h2o_req_t *req, const app_route_t *route, const char *dataset_value)
 {
-    const char *v = route->cache_control != NULL ? route->cache_control : dataset_value;
+    const char *v = app_cache_control_value(route, dataset_value);
     if (v != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, v, strlen(v));
 }

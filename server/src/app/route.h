@@ -56,6 +56,9 @@ static inline const app_route_t *app_route_of(const http_match_t *m)
  * "public, max-age=N", which must outlive req: it is not copied). */
 void app_cache_control(h2o_req_t *req, const app_route_t *route, const char *dataset_value);
 
+/* The Cache-Control value app_cache_control adds: the route entry's, else dataset_value (may be NULL). */
+const char *app_cache_control_value(const app_route_t *route, const char *dataset_value);
+
 /* The router's table for entries[0..n): each route's handler becomes the gate in front of the entry's handler. Returns a
  * malloc'ed array of n routes (free it after the server stopped), or NULL when out of memory. */
 http_route_t *app_route_table(const app_route_t *const *entries, size_t n);

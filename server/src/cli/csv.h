@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define CLI_CSV_MAX_RECORD 4096
-#define CLI_CSV_MAX_FIELDS 16
+#define CLI_CSV_MAX_FIELDS 32
 
 typedef struct cli_csv {
     int fd; /* -1: the text in buf is all there is */

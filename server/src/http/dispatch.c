@@ -152,6 +152,50 @@ void http_request_set_client(h2o_req_t *req, const char *client)
     }
 }
 
+/* Whether the Accept-Encoding list v names coding (len bytes) with a q above 0; -1 when it does not name it at all. */
+static int accepts_coding(h2o_iovec_t v, const char *coding, size_t len)
+{
+    size_t i = 0;
+    while (i < v.len) {
+        size_t start, end, next;
+        const char *comma = memchr(v.base + i, ',', v.len - i);
+        next = comma != NULL ? (size_t)(comma - v.base) + 1 : v.len;
+        while (i < next && (v.base[i] == ' ' || v.base[i] == '\t'))
+            ++i;
+        start = end = i;
+        while (end < next && v.base[end] != ';' && v.base[end] != ',' && v.base[end] != ' ' && v.base[end] != '\t')
+            ++end;
+        if (end - start == len && h2o_lcstris(v.base + start, len, coding, len)) {
+            /* q=0, q=0.0, q=0.00...: refused; any other weight accepts */
+            const char *q = memchr(v.base + end, '=', next - end);
+            int zero = q != NULL;
+            for (const char *p = q != NULL ? q + 1 : NULL; zero && p < v.base + next && *p != ',' && *p != ' '; ++p)
+                zero = *p == '0' || *p == '.';
+            return !zero;
+        }
+        i = next;
+    }
+    return -1;
+}
+
+/* RFC 9110 12.5.3: "*" matches any coding not listed, so "Accept-Encoding: *" (and "br, *") accepts gzip. h2o's compress
+ * filter looks for the token gzip only: name it for it. */
+static void accept_any_coding(h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1);
+    h2o_iovec_t v, nv;
+    if (i == -1)
+        return;
+    v = req->headers.entries[i].value;
+    if (accepts_coding(v, H2O_STRLIT("gzip")) != -1 || accepts_coding(v, H2O_STRLIT("*")) != 1)
+        return;
+    nv.len = v.len + sizeof(", gzip") - 1;
+    nv.base = h2o_mem_alloc_pool(&req->pool, nv.len);
+    memcpy(nv.base, v.base, v.len);
+    memcpy(nv.base + v.len, ", gzip", sizeof(", gzip") - 1);
+    req->headers.entries[i].value = nv;
+}
+
 int http_dispatch(h2o_handler_t *self, h2o_req_t *req)
 {
     http_worker_t *w = http_worker_of(req);
@@ -183,6 +227,7 @@ int http_dispatch(h2o_handler_t *self, h2o_req_t *req)
                            HTTP_MAX_HEADER_BYTES);
         return 0;
     }
+    accept_any_coding(req);
     switch (http_router_match(dispatch.routes, dispatch.nroutes, req->method.base, req->method.len, req->path_normalized.base,
                               req->path_normalized.len, &match)) {
     case HTTP_ROUTE_FOUND:

@@ -15,9 +15,16 @@
  * out, NUL-terminated; returns its length. */
 size_t http_etag_make(char out[HTTP_ETAG_MAX], uint64_t version, uint64_t hash);
 
-/* Conditional GET: when http_etag_matches, sends 304 Not Modified with the ETag field and returns 1; otherwise sends
- * nothing and returns 0. etag is not copied: it must outlive req (static memory, req's pool, or a block linked to it).
- * Fields the caller added before (Cache-Control, Vary) go out with the 304. */
-int http_not_modified(h2o_req_t *req, h2o_iovec_t etag);
+/* Conditional GET: when If-None-Match holds etag, "*", or etag's variant for a content coding (http_etag_coded: a
+ * compressed body has its own strong tag), sends 304 Not Modified with the ETag the client holds and the Cache-Control
+ * cache_control (NULL: none added here) and returns 1; otherwise sends nothing and returns 0. etag is not copied: it
+ * must outlive req (static memory, req's pool, or a block linked to it). Fields the caller added before (Cache-Control,
+ * Vary) go out with the 304 too. */
+int http_not_modified(h2o_req_t *req, h2o_iovec_t etag, const char *cache_control);
+
+/* The strong tag of etag's representation in content coding `coding` ("gzip"): "\"<tag>-gzip\"", in pool. A tag that
+ * is not a quoted strong tag is returned as it is. The output filter (http/filter.c) applies it to every compressed
+ * response. */
+h2o_iovec_t http_etag_coded(h2o_mem_pool_t *pool, h2o_iovec_t etag, h2o_iovec_t coding);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "core/strutil.h"
 #include "http/conn.h"
+#include "http/etag.h"
 #include "http/filter.h"
 #include "http/problem.h"
 
@@ -88,10 +89,36 @@ static h2o_ostream_t **rewrite_error(filter_t *self, h2o_req_t *req, h2o_ostream
     return &ostr->super.next;
 }
 
+/* A compressed response is another representation: it gets its own strong tag (http_etag_coded). This filter runs after
+ * h2o's compress filter, which has set Content-Encoding by then. h2o does not compress a HEAD response (it has no
+ * body), yet a streamed response's HEAD must describe what GET would send (RFC 9110 9.3.2): the coding and its tag, so that a
+ * client that checks a download's ETag with HEAD before resuming sees the tag its GET got. */
+static void code_etag(h2o_req_t *req)
+{
+    ssize_t enc = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_ENCODING, -1), tag, ae;
+    if ((tag = h2o_find_header(&req->res.headers, H2O_TOKEN_ETAG, -1)) == -1)
+        return;
+    /* only streamed responses (no Content-Length): h2o compresses those whatever their size */
+    if (enc == -1 && req->res.status == 200 && req->res.content_length == SIZE_MAX &&
+        req->compress_hint == H2O_COMPRESS_HINT_ENABLE &&
+        h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")) &&
+        (ae = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1)) != -1 &&
+        h2o_contains_token(req->headers.entries[ae].value.base, req->headers.entries[ae].value.len, H2O_STRLIT("gzip"), ',')) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_ENCODING, NULL, H2O_STRLIT("gzip"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("accept-encoding"));
+        enc = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_ENCODING, -1);
+    }
+    if (enc == -1)
+        return;
+    req->res.headers.entries[tag].value =
+        http_etag_coded(&req->pool, req->res.headers.entries[tag].value, req->res.headers.entries[enc].value);
+}
+
 static void on_setup_ostream(h2o_filter_t *f, h2o_req_t *req, h2o_ostream_t **slot)
 {
     filter_t *self = (filter_t *)f;
 
+    code_etag(req);
     if (self->conf.hsts)
         h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, H2O_STRLIT(HTTP_FILTER_HSTS), 1);
     if (self->conf.rewrite_errors)

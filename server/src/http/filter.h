@@ -1,7 +1,9 @@
 /*
  * http/filter — an output filter on every response. It adds Strict-Transport-Security when the server speaks TLS, and it
  * turns the error responses h2o writes by itself, before a request reaches the router, into problem+json: 413 for a
- * body over KLIMA_MAX_BODY_BYTES and 400 for a body whose framing is broken (Content-Length, chunked encoding).
+ * body over KLIMA_MAX_BODY_BYTES and 400 for a body whose framing is broken (Content-Length, chunked encoding). A response
+ * that h2o's compress filter encoded gets the strong ETag of that coding (http_etag_coded), so it must run after the
+ * compress filter: h2o runs filters in the reverse order of registration, so register it before h2o_compress_register.
  */
 #ifndef KLIMA_HTTP_FILTER_H
 #define KLIMA_HTTP_FILTER_H

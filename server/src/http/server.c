@@ -257,6 +257,8 @@ static void setup_globalconf(void)
     /* HSTS on every response when TLS is on; h2o's own early 400/413 (answered on the host's fallback path, before any
      * routing) become problem+json */
     http_filter_config_t filter = {.hsts = server.ssl_ctx != NULL, .rewrite_errors = 0, .max_body = server.cfg->max_body_bytes};
+    /* h2o runs a path's filters in the reverse order of registration: this one after compress, which has set
+     * Content-Encoding by then (a compressed body's ETag names its coding) */
     http_filter_register(path, &filter);
     filter.rewrite_errors = 1;
     http_filter_register(&host->fallback_path, &filter);

@@ -154,7 +154,7 @@ int http_static_serve(h2o_req_t *req)
         }
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL, H2O_STRLIT("same-origin"));
-        if (http_not_modified(req, h2o_iovec_init(f->etag, strlen(f->etag))))
+        if (http_not_modified(req, h2o_iovec_init(f->etag, strlen(f->etag)), NULL))
             return 1;
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, f->etag, strlen(f->etag));
         req->res.status = 200;

@@ -67,7 +67,9 @@ json_t *opendata_datasets_table_schema(const app_dataset_t *ds, const char *lang
         const app_column_t *col = &ds->cols[i];
         json_object_set(f, "name", json_object_get(c, "name"));
         json_object_set(f, "type", json_object_get(c, "type"));
-        if (col->local || col->type == COL_DATETIME)
+        if (col->local) /* Copenhagen wall clock without offset: a Frictionless pattern, not "local" (no such format) */
+            json_object_set_new(f, "format", json_string(OPENDATA_LOCAL_DATETIME_PATTERN));
+        else if (col->type == COL_DATETIME)
             json_object_set(f, "format", json_object_get(c, "format"));
         json_object_set(f, "description", json_object_get(c, strcmp(lang, "da") == 0 ? "description_da" : "description_en"));
         json_object_set(f, "description_da", json_object_get(c, "description_da"));

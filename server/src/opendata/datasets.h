@@ -17,6 +17,10 @@ int opendata_datasets_get(h2o_req_t *req, const http_match_t *m);
  * GET /v1/datasets). */
 app_dataset_t *opendata_dataset_or_reply(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat);
 
+/* The Frictionless format of a Copenhagen wall-clock datetime column (catalog format 'local'): a strptime pattern, as
+ * Table Schema v1 allows for datetime; the values have no offset. */
+#define OPENDATA_LOCAL_DATETIME_PATTERN "%Y-%m-%dT%H:%M:%S"
+
 /* The Frictionless Table Schema of ds (fields with type, format, unit, descriptions in lang, constraints, and the
  * records API's capabilities under x-klimaspejl; primaryKey; missingValues). Returns a new reference the caller owns;
  * shared by GET /v1/datasets/{id} and the Data Package. */

@@ -45,7 +45,7 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
         return 0;
     }
     http_etag_make(etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
-    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
+    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag)), app_cache_control_value(route, q->ds->cache_control)))
         return 0;
     opendata_query_sql(q, q->format == FORMAT_CSV ? 1 : 2, &sql, values, &nvalues);
     copy_sql(q, sql.data, &copy);
@@ -54,10 +54,10 @@ int opendata_download_get(h2o_req_t *req, const http_match_t *m)
         goto exit;
     }
     str_fmt(filename, sizeof(filename), "%s-v%llu.%s", q->ds->id, (unsigned long long)q->ds->version,
-            q->format == FORMAT_CSV ? "csv" : "ndjson");
-    o.content_type = q->format == FORMAT_CSV ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson";
+            q->format == FORMAT_CSV ? (q->delimiter == '\t' ? "tsv" : "csv") : "ndjson");
+    o.content_type = opendata_records_content_type(q);
     o.filename = filename;
-    o.cache_control = route->cache_control != NULL ? route->cache_control : q->ds->cache_control;
+    o.cache_control = app_cache_control_value(route, q->ds->cache_control);
     o.etag = etag;
     o.version = q->ds->version_str;
     o.log_label = q->ds->id;

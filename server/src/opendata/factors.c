@@ -106,7 +106,7 @@ int opendata_factors_get(h2o_req_t *req, const http_match_t *m)
     st->description = json_object_get(ds->json, da ? "description_da" : "description_en");
     h = hash_bytes(st->lang, 2, HASH_SEED);
     http_etag_make(st->etag, st->version, h);
-    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
+    if (opendata_metadata_not_modified(req, st->route, st->etag, st->max_age))
         return 0;
     app_db_read(req, factors_sql, 0, NULL, on_factors, st);
     return 0;

@@ -43,11 +43,22 @@ static size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
     return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang)
+/* "public, max-age=N" in req's pool. */
+static const char *public_max_age(h2o_req_t *req, unsigned max_age)
 {
     char *cc = h2o_mem_alloc_pool(&req->pool, 48);
     str_fmt(cc, 48, "public, max-age=%u", max_age);
-    app_cache_control(req, route, cc);
+    return cc;
+}
+
+int opendata_metadata_not_modified(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age)
+{
+    return http_not_modified(req, h2o_iovec_init(etag, strlen(etag)), app_cache_control_value(route, public_max_age(req, max_age)));
+}
+
+void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang)
+{
+    app_cache_control(req, route, public_max_age(req, max_age));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, etag, strlen(etag));
     if (vary_lang)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept-Language"));
@@ -103,7 +114,7 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     h = hash_bytes(lang, 2, h);
     h = hash_bytes(ds->id, strlen(ds->id), h);
     http_etag_make(etag, ds->version, h);
-    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
+    if (opendata_metadata_not_modified(req, app_route_of(m), etag, ds->max_age))
         return 0;
     str_fmt(ver, sizeof(ver), "%llu", (unsigned long long)ds->version);
 
@@ -114,7 +125,10 @@ int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m)
     json_object_set_new(res, "format", json_string("csv"));
     json_object_set_new(res, "mediatype", json_string("text/csv"));
     json_object_set_new(res, "encoding", json_string("utf-8"));
-    json_object_set_new(res, "dialect", json_pack("{s:s, s:b, s:s}", "delimiter", ",", "header", 1, "quoteChar", "\""));
+    /* the CSV Dialect of the download (PostgreSQL COPY): every member the Data Package profile requires, and its LF lines */
+    json_object_set_new(res, "dialect",
+                        json_pack("{s:s, s:b, s:s, s:b, s:s}", "delimiter", ",", "header", 1, "quoteChar", "\"", "doubleQuote", 1,
+                                  "lineTerminator", "\n"));
     json_object_set_new(res, "schema", opendata_datasets_table_schema(ds, lang));
 
     pkg = json_object();
@@ -465,7 +479,7 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m)
             max_age = ds->max_age;
     }
     http_etag_make(etag, versions, h);
-    if (http_not_modified(req, h2o_iovec_init(etag, strlen(etag))))
+    if (opendata_metadata_not_modified(req, app_route_of(m), etag, max_age))
         return 0;
 
     graph = json_array();

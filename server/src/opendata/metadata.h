@@ -20,6 +20,9 @@ int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
  * route entry's, else public with max_age), and Vary: Accept-Language when vary_lang. */
 void opendata_metadata_cache_headers(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age, int vary_lang);
 
+/* Conditional GET of such a response: http_not_modified with the same Cache-Control. Returns 1 when it sent the 304. */
+int opendata_metadata_not_modified(h2o_req_t *req, const app_route_t *route, const char *etag, unsigned max_age);
+
 /* Serializes json (steals the reference) into the request pool and sends it with status 200 and content_type; sends
  * a 500 problem if serialization fails. */
 void opendata_metadata_send(h2o_req_t *req, json_t *json, const char *content_type);

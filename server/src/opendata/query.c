@@ -270,6 +270,10 @@ static opendata_query_status_t decode_cursor(opendata_query_t *q, const char *v,
     for (size_t i = 0; i < q->norder; ++i) {
         json_t *k = json_array_get(keys, i);
         const char *s = json_string_value(k);
+        if (json_is_null(k) && q->order[i].col->nullable) {
+            q->after[i] = NULL; /* the last row's key was NULL (NULLS LAST) */
+            continue;
+        }
         if (s == NULL || !cursor_key_valid(q->order[i].col, s) || (q->after[i] = opendata_scratch_copy(sc, s, strlen(s))) == NULL) {
             st = opendata_query_fail(err, "cursor", "The cursor is malformed.");
             goto exit;
@@ -283,10 +287,26 @@ exit:
 
 /* --- the parameters ------------------------------------------------------------------------------------------------- */
 
+/* A UTC offset in POSIX form ("+01", "-5", "UTC+1", "3"): PostgreSQL takes it, with the sign inverted (POSIX counts west
+ * of Greenwich), so "+01" would mean UTC-1. Only IANA names are accepted; their one family with a signed number is
+ * Etc/GMT+N / Etc/GMT-N, whose (equally inverted) sign the IANA database itself documents. */
+static int is_posix_offset(const char *s)
+{
+    if (s[0] >= '0' && s[0] <= '9')
+        return 1;
+    if (strncmp(s, "Etc/GMT", 7) == 0)
+        return 0;
+    for (const char *p = s; *p != '\0'; ++p) {
+        if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9')
+            return 1;
+    }
+    return 0;
+}
+
 static int valid_tz(const char *s)
 {
     size_t len = strlen(s);
-    return len > 0 && len <= 64 && str_is_word(s, len, "_/+-") && s[0] != '/' && strstr(s, "..") == NULL;
+    return len > 0 && len <= 64 && str_is_word(s, len, "_/+-") && s[0] != '/' && strstr(s, "..") == NULL && !is_posix_offset(s);
 }
 
 /* What the reserved parameters leave for after the loop (the lists need every parameter first). */
@@ -359,6 +379,8 @@ static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, cons
 {
     /* the database's own list once loaded (it is, wherever a catalog is: both come with the first catalog load) */
     int known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
+    if (known == 0 && is_posix_offset(v))
+        return opendata_query_fail(err, n, "'%s' is a UTC offset; 'tz' takes an IANA time zone name such as Europe/Copenhagen or UTC (a fixed offset is spelled Etc/GMT-1 for UTC+1).", v);
     if (known == 0)
         return opendata_query_fail(err, n, "'%s' is not valid for tz: expected %s.", v, app_catalog_tz_hint(v));
     str_fmt(q->tz, sizeof(q->tz), "%s", v);
@@ -403,6 +425,17 @@ static opendata_query_status_t p_delimiter(opendata_query_t *q, parse_state_t *p
     return QUERY_OK;
 }
 
+static opendata_query_status_t p_decimal(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
+                                         opendata_query_error_t *err)
+{
+    static const choice_t separators[] = {{".", '.'}, {",", ','}};
+    int d;
+    if (CHOOSE(separators, v, &d) != 0)
+        return opendata_query_fail(err, n, "'decimal' must be '.' or ','.");
+    q->decimal = (char)d;
+    return QUERY_OK;
+}
+
 static opendata_query_status_t p_bom(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                      opendata_query_error_t *err)
 {
@@ -424,9 +457,9 @@ static const struct {
     const char *name;
     param_fn fn;
 } reserved[] = {
-    {"limit", p_limit},         {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},
-    {"order", p_order},         {"tz", p_tz},         {"bucket", p_bucket},      {"format", p_format},
-    {"delimiter", p_delimiter}, {"bom", p_bom},       {"lang", p_lang},
+    {"limit", p_limit}, {"cursor", p_cursor}, {"group_by", p_aggregate}, {"measures", p_aggregate},  {"order", p_order},
+    {"tz", p_tz},       {"bucket", p_bucket}, {"format", p_format},      {"delimiter", p_delimiter}, {"decimal", p_decimal},
+    {"bom", p_bom},     {"lang", p_lang},
 };
 
 /* One parameter: reserved names once each, columns as filters (repeated filters on a column are ANDed). */
@@ -449,7 +482,7 @@ static opendata_query_status_t parse_param(opendata_query_t *q, parse_state_t *p
     return opendata_query_fail(
         err, n,
         "'%s' is neither a column of dataset '%s' nor a known parameter (group_by, measures, order, limit, cursor, "
-        "bucket, tz, format, delimiter, bom).",
+        "bucket, tz, format, delimiter, decimal, bom).",
         n, q->ds->id);
 }
 
@@ -550,6 +583,11 @@ opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_data
     }
     if ((st = finish_aggregation(q, &ps, err)) != QUERY_OK || (st = finish_order(q, &ps, err)) != QUERY_OK)
         return st;
+    if (q->decimal == 0)
+        q->decimal = q->delimiter == ';' ? ',' : '.';
+    else if (q->decimal == ',' && q->delimiter == ',')
+        return opendata_query_fail(err, "decimal",
+                                   "'decimal=,' needs delimiter=; or delimiter=tab (a comma cannot separate both).");
     q->qhash = canonical_hash(q);
     if (ps.cursor != NULL) {
         if (q->aggregated && q->ngroup == 0)

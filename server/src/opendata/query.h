@@ -10,7 +10,7 @@
  *   order=a,-b        dimension columns (aggregated: group columns); "-" for descending
  *   limit=N           1..10000, default 100
  *   cursor=...        opaque keyset cursor from a previous page
- *   format=json|csv|ndjson|geojson, delimiter=,|; , bom=0|1
+ *   format=json|csv|ndjson|geojson, delimiter=,|;|tab, decimal=.|, (default , with ;), bom=0|1
  */
 #ifndef KLIMA_OPENDATA_QUERY_H
 #define KLIMA_OPENDATA_QUERY_H
@@ -29,6 +29,8 @@
 #define QUERY_MAX_LIMIT 10000
 #define QUERY_DEFAULT_LIMIT 100
 #define QUERY_MAX_PARAMS (QUERY_MAX_FILTERS * 2 + QUERY_MAX_ORDER + 4)
+/* avg:col is rounded to the column's scale plus this many places (sum, min and max keep the column's own scale) */
+#define QUERY_AVG_EXTRA_SCALE 2
 
 typedef enum opendata_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } opendata_format_t;
 /* The name of an output format, as the format parameter and usage counting spell it ("json", "csv", "ndjson",
@@ -72,6 +74,7 @@ typedef struct opendata_query {
     char tz[65];
     opendata_format_t format;
     char delimiter;
+    char decimal; /* '.' or ',' (CSV numbers); ',' by default with delimiter ';' */
     int bom;
     uint64_t qhash; /* of the canonical query (filters, grouping, measures, order, bucket, tz) */
     /* keyset: values of the order columns of the last row of the previous page */

@@ -58,6 +58,8 @@ static void select_aggregate(const opendata_query_t *q, sbuf_t *sql)
         const opendata_measure_t *m = &q->measures[i];
         if (m->agg == 0)
             sbuf_puts(sql, "count(*)");
+        else if (m->agg == AGG_AVG) /* a mean: two places more than its column's values, never numeric's 16 */
+            sbuf_printf(sql, "round(avg(\"%s\"), %d)", m->col->name, m->col->scale + QUERY_AVG_EXTRA_SCALE);
         else
             sbuf_printf(sql, "%s(\"%s\")", agg_sql[m->agg], m->col->name);
         sbuf_printf(sql, " AS \"%s\", ", m->alias);
@@ -81,6 +83,8 @@ static void select_rows(const opendata_query_t *q, int copy, sbuf_t *sql)
             sbuf_printf(sql, "to_char(\"%s\", 'YYYY-MM-DD\"T\"HH24:MI:SS') AS \"%s\"", c->name, c->name);
         else if (copy == 1 && c->type == COL_BOOLEAN)
             sbuf_printf(sql, "\"%s\"::text AS \"%s\"", c->name, c->name);
+        else if (copy == 1 && c->type == COL_NUMBER && q->decimal == ',')
+            sbuf_printf(sql, "translate(\"%s\"::text, '.', ',') AS \"%s\"", c->name, c->name);
         else
             sbuf_printf(sql, "\"%s\"", c->name);
     }
@@ -104,25 +108,40 @@ static void where_filters(const opendata_query_t *q, sbuf_t *sql, const char **v
     }
 }
 
-/* Keyset paging: (o1 > a1) OR (o1 = a1 AND o2 > a2) OR ..., with < for descending columns. */
+/* Keyset paging: (o1 > a1) OR (o1 = a1 AND o2 > a2) OR ..., with < for descending columns. NULLs sort last in either
+ * direction (ORDER BY ... NULLS LAST), so after a NULL key nothing follows in that column ("o = NULL" is "o IS NULL", a
+ * disjunct "o > NULL" is dropped), and after a value the NULLs of a nullable column still follow it. */
 static void keyset(const opendata_query_t *q, int aggregated, sbuf_t *sql, const char **values, size_t *nvalues)
 {
-    size_t first = *nvalues + 1;
+    size_t param[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
+    int any = 0;
 
     for (size_t i = 0; i < q->nafter; ++i)
-        add_value(values, nvalues, q->after[i]);
+        param[i] = q->after[i] != NULL ? add_value(values, nvalues, q->after[i]) : 0;
     sbuf_puts(sql, aggregated ? " HAVING (" : " AND (");
     for (size_t i = 0; i < q->nafter; ++i) {
-        sbuf_puts(sql, i ? " OR (" : "(");
-        for (size_t j = 0; j <= i; ++j) {
-            if (j)
-                sbuf_puts(sql, " AND ");
+        if (q->after[i] == NULL)
+            continue;
+        sbuf_puts(sql, any ? " OR (" : "(");
+        any = 1;
+        for (size_t j = 0; j < i; ++j) {
             col_expr(q, q->order[j].col, sql);
-            sbuf_printf(sql, " %s $%zu", j < i ? "=" : (q->order[j].desc ? "<" : ">"), first + j);
+            if (param[j] != 0)
+                sbuf_printf(sql, " = $%zu AND ", param[j]);
+            else
+                sbuf_puts(sql, " IS NULL AND ");
         }
-        sbuf_puts(sql, ")");
+        sbuf_puts(sql, "(");
+        col_expr(q, q->order[i].col, sql);
+        sbuf_printf(sql, " %s $%zu", q->order[i].desc ? "<" : ">", param[i]);
+        if (q->order[i].col->nullable) {
+            sbuf_puts(sql, " OR ");
+            col_expr(q, q->order[i].col, sql);
+            sbuf_puts(sql, " IS NULL");
+        }
+        sbuf_puts(sql, "))");
     }
-    sbuf_puts(sql, ")");
+    sbuf_puts(sql, any ? ")" : "FALSE)");
 }
 
 void opendata_query_sql(const opendata_query_t *q, int copy, sbuf_t *sql, const char **values, size_t *nvalues)
@@ -154,6 +173,8 @@ void opendata_query_sql(const opendata_query_t *q, int copy, sbuf_t *sql, const 
             col_expr(q, q->order[i].col, sql);
             if (q->order[i].desc)
                 sbuf_puts(sql, " DESC");
+            if (q->order[i].col->nullable)
+                sbuf_puts(sql, q->order[i].desc ? " NULLS LAST" : ""); /* ascending: NULLS LAST is PostgreSQL's default */
         }
     }
     if (!copy)

@@ -111,7 +111,7 @@ static void json_value(sbuf_t *b, const PGresult *res, int row, int col, app_col
     }
 }
 
-static void text_value(sbuf_t *b, const PGresult *res, int row, int col, app_col_type_t type, char delim)
+static void text_value(sbuf_t *b, const PGresult *res, int row, int col, app_col_type_t type, char delim, char decimal)
 {
     const char *v;
     int len;
@@ -125,6 +125,10 @@ static void text_value(sbuf_t *b, const PGresult *res, int row, int col, app_col
         char tmp[64];
         iso_datetime(v, len, tmp, sizeof(tmp));
         sbuf_puts(b, tmp);
+    } else if (type == COL_NUMBER && decimal != '.') {
+        /* PostgreSQL's numeric text: digits, one '.', a sign; never a delimiter, so no quoting */
+        for (int i = 0; i < len; ++i)
+            sbuf_putc(b, v[i] == '.' ? decimal : v[i]);
     } else {
         sbuf_csv_field(b, v, (size_t)len, delim);
     }
@@ -245,7 +249,7 @@ static void write_csv(sbuf_t *body, const records_page_t *p)
         for (size_t c = 0; c < p->ncols; ++c) {
             if (c)
                 sbuf_putc(body, delim);
-            text_value(body, p->res, r, (int)c, p->types[c], delim);
+            text_value(body, p->res, r, (int)c, p->types[c], delim, p->q->decimal);
         }
         sbuf_puts(body, "\r\n");
     }
@@ -262,7 +266,7 @@ static const struct {
     [FORMAT_CSV] = {write_csv, "text/csv; charset=utf-8; header=present"},
 };
 
-static const char *content_type(const opendata_query_t *q)
+const char *opendata_records_content_type(const opendata_query_t *q)
 {
     return q->format == FORMAT_CSV && q->delimiter == '\t' ? "text/tab-separated-values; charset=utf-8"
                                                            : formats[q->format].content_type;
@@ -287,7 +291,7 @@ static void on_records(h2o_req_t *req, void *data, db_status_t status, const PGr
     opendata_query_t *q = st->q;
     records_page_t page = {.q = q, .res = res};
     sbuf_t body = SBUF_INIT(SBUF_CAP_BODY), cursor = SBUF_INIT(SBUF_CAP_VALUE), link = SBUF_INIT(SBUF_CAP_VALUE);
-    const char *ctype = content_type(q);
+    const char *ctype = opendata_records_content_type(q);
 
     if (!app_db_ok_or_reply(req, status, res, APP_DB_SHAPED | APP_DB_INPUT))
         return;
@@ -372,7 +376,7 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m, app_catalog_t *ca
         return 0;
     if ((e = http_cache_get(cache, &req->pool, req->path.base, req->path.len, ds->version)) == NULL)
         return 0;
-    if (http_not_modified(req, e->etag))
+    if (http_not_modified(req, e->etag, app_cache_control_value(app_route_of(m), ds->cache_control)))
         return 1;
     add_records_headers(req, app_route_of(m), ds, e->etag, e->link, e->next_cursor);
     app_usage_count(req, ds->id, "query", e->tag);
@@ -397,7 +401,8 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     st->route = app_route_of(m);
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
     http_etag_make(st->etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
-    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
+    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag)),
+                          app_cache_control_value(st->route, q->ds->cache_control)))
         return 0;
     opendata_query_sql(q, 0, &sql, values, &nvalues);
     if (q->format == FORMAT_GEOJSON && !sbuf_failed(&sql)) {

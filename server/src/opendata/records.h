@@ -15,4 +15,8 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m);
  * query string into a request-pool opendata_query_t. On any problem it has sent the 4xx/503 itself and returns NULL. */
 opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m, app_catalog_t *cat, int for_download);
 
+/* The Content-Type of q's format (shared with /download): CSV with a tab delimiter is text/tab-separated-values. A
+ * static string. */
+const char *opendata_records_content_type(const opendata_query_t *q);
+
 #endif

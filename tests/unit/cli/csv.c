@@ -38,7 +38,8 @@ int main(void)
     CHECK_STR(read_all("\"ab"), "error: unterminated quoted field");
     CHECK_STR(read_all("a\"b\n"), "error: quote character inside an unquoted field");
     CHECK_STR(read_all("\"a\"b\n"), "error: text after a closing quote");
-    CHECK_STR(read_all("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n"), "error: too many fields");
+    CHECK_STR(read_all("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33\n"),
+              "error: too many fields");
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     CHECK_STR(read_all(big), "error: line longer than 4096 bytes");

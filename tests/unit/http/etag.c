@@ -25,5 +25,22 @@ int main(void)
     CHECK(!has("", "\"a\""));
     CHECK(!has("\"a", "\"a\""));
     CHECK(!has("**", "\"a\""));
+    /* a compressed representation's own tag: 2 + the coding's index; a near miss is no match */
+    CHECK_INT(has("\"1-abc-gzip\"", "\"1-abc\""), 2);
+    CHECK_INT(has("\"x\", W/\"1-abc-br\"", "\"1-abc\""), 3);
+    CHECK_INT(has("\"1-abc\"", "\"1-abc\""), 1);
+    CHECK(!has("\"1-abc-gzi\"", "\"1-abc\""));
+    CHECK(!has("\"1-abc-gzipx\"", "\"1-abc\""));
+    CHECK(!has("\"1-abcgzip\"", "\"1-abc\""));
+    CHECK(!has("\"1-ab-gzip\"", "\"1-abc\""));
+    {
+        h2o_mem_pool_t pool;
+        h2o_mem_init_pool(&pool);
+        h2o_iovec_t t = http_etag_coded(&pool, h2o_iovec_init(H2O_STRLIT("\"1-abc\"")), h2o_iovec_init(H2O_STRLIT("gzip")));
+        CHECK(t.len == 12 && memcmp(t.base, "\"1-abc-gzip\"", 12) == 0);
+        t = http_etag_coded(&pool, h2o_iovec_init(H2O_STRLIT("W/\"1\"")), h2o_iovec_init(H2O_STRLIT("gzip")));
+        CHECK(t.len == 5); /* not a strong tag: unchanged */
+        h2o_mem_clear_pool(&pool);
+    }
     return TEST_DONE();
 }

@@ -29,7 +29,7 @@ static const char catalog_json[] =
     "{\"name\":\"district\",\"type\":\"string\",\"role\":\"dimension\",\"filterable\":true,\"groupable\":true,"
     "\"operators\":[\"eq\",\"ne\",\"in\"],\"aggregations\":[],\"enum_values\":[\"Indre By\",\"Nørrebro\"]},"
     "{\"name\":\"hour_utc\",\"type\":\"datetime\",\"role\":\"dimension\",\"filterable\":true,\"groupable\":true,"
-    "\"operators\":[\"eq\",\"lt\",\"lte\",\"gt\",\"gte\"],\"aggregations\":[]},"
+    "\"operators\":[\"eq\",\"lt\",\"lte\",\"gt\",\"gte\",\"between\"],\"aggregations\":[]},"
     "{\"name\":\"hour_dk\",\"type\":\"datetime\",\"format\":\"local\",\"role\":\"dimension\",\"filterable\":true,"
     "\"groupable\":true,\"operators\":[\"eq\",\"lt\",\"lte\",\"gt\",\"gte\"],\"aggregations\":[]},"
     "{\"name\":\"electricity_wh\",\"type\":\"number\",\"role\":\"measure\",\"filterable\":true,\"groupable\":false,"
