@@ -109,7 +109,7 @@ int opendata_grid_forecast_get(h2o_req_t *req, const http_match_t *m)
     char key[64];
     int klen = str_fmt(key, sizeof key, "%llu/%llu/%lld", (unsigned long long)hours, (unsigned long long)window, (long long)from);
     http_etag_make(st->etag, (unsigned long long)ds->version, hash_bytes(key, klen > 0 ? (size_t)klen : 0, HASH_SEED));
-    if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag))))
+    if (opendata_metadata_not_modified(req, st->route, st->etag, st->max_age))
         return 0;
     p = h2o_mem_alloc_pool(&req->pool, 64);
     int64_t days = from >= 0 ? from / 24 : 0;

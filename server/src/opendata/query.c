@@ -379,10 +379,10 @@ static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, cons
 {
     /* the database's own list once loaded (it is, wherever a catalog is: both come with the first catalog load) */
     int known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
-    if (known == 0 && is_posix_offset(v))
-        return opendata_query_fail(err, n, "'%s' is a UTC offset; 'tz' takes an IANA time zone name such as Europe/Copenhagen or UTC (a fixed offset is spelled Etc/GMT-1 for UTC+1).", v);
-    if (known == 0)
-        return opendata_query_fail(err, n, "'%s' is not valid for tz: expected %s.", v, app_catalog_tz_hint(v));
+    if (known == 0) /* an offset: PostgreSQL would read "+01" as UTC-1 */
+        return opendata_query_fail(
+            err, n, is_posix_offset(v) ? "'%s' is a UTC offset; 'tz' expects %s." : "'%s' is not valid for tz: expected %s.", v,
+            app_catalog_tz_hint(v));
     str_fmt(q->tz, sizeof(q->tz), "%s", v);
     return QUERY_OK;
 }
