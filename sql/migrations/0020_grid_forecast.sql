@@ -68,7 +68,7 @@ CREATE VIEW api.grid_intensity_forecast AS
 
 CREATE FUNCTION api.grid_forecast(from_ts timestamptz, n_hours integer, window_hours integer)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     WITH h AS (
