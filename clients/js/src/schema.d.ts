@@ -294,6 +294,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/grid/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The greenest hours ahead — the grid's CO2 intensity for the next hours in Copenhagen (DK2)
+         * @description The next `hours` hours (from the current UTC hour, or `from`) of price area DK2 from the
+         *     `grid-intensity-forecast` dataset: Energinet's forecast `CO2EmisProg` as hourly means of its 5-minute values,
+         *     the realised `CO2Emis` value wherever it is known (`kind`), and `greenest`: the window of `window` consecutive
+         *     hours with the lowest mean intensity (the earliest on a tie; only windows whose every hour has a value; `null`
+         *     when there is none). Hours without a value are left out (fewer than 6 of their 12 five-minute values, or not
+         *     forecast yet). The data changes only with a release (`X-Dataset-Version`); the response may be cached until
+         *     the next hour, when the default window moves on (`Cache-Control: max-age` counts down to it). Source:
+         *     Energinet (www.energidataservice.dk), CC BY 4.0. No household data is involved.
+         */
+        get: operations["getGridForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -308,6 +335,13 @@ export interface paths {
          *     server maps the address to an ISO 3166-1 alpha-2 country code (`ZZ` when unknown) and keeps only that.
          *     Counters are batched per server thread and written to the database at least every 10 seconds, so the
          *     current day's figures lag by up to that much. Rows with both counts zero are not listed.
+         *
+         *     Countries come from the GeoIP database the deployment configures (`KLIMA_GEOIP_DB`). A server started with
+         *     `server/run` uses ip-location-db's *geo-whois-asn-country* database (npm `@ip-location-db/geo-whois-asn-country-mmdb`),
+         *     built from the regional internet registries' WHOIS and ASN data: data © Number Resource Organization (NRO),
+         *     [nro.net](https://www.nro.net/), licensed under [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/); the
+         *     package itself is CC0 1.0. A registry's country is where a network is registered, which is not always where
+         *     its users are.
          */
         get: operations["getUsage"];
         put?: never;
@@ -1048,6 +1082,39 @@ export interface components {
             /** Format: uri-reference */
             datapackage: string;
         };
+        GridForecast: {
+            /** @constant */
+            dataset: "grid-intensity-forecast";
+            /** @constant */
+            area: "DK2";
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description The end of the hours asked for (excluded).
+             */
+            to: string;
+            unit: string;
+            hours: {
+                /** Format: date-time */
+                hour_utc: string;
+                /** @description Copenhagen local time, no offset. */
+                hour_dk: string;
+                g_per_kwh: number;
+                /** @enum {string} */
+                kind: "forecast" | "realised";
+            }[];
+            greenest: {
+                hours: number;
+                /** Format: date-time */
+                start_utc: string;
+                /** Format: date-time */
+                end_utc: string;
+                start_dk: string;
+                end_dk: string;
+                mean_g_per_kwh: number;
+            } | null;
+        };
         /** @description A dataset's catalog entry. */
         DatasetSummary: {
             id: string;
@@ -1113,6 +1180,31 @@ export interface components {
              *     is amounts times factors). Linked datasets are published together in one release.
              */
             derived_from: string[];
+            /**
+             * @description The real sources that fed this release of the dataset (empty while it is synthetic only), one entry per
+             *     source dataset: Energi Data Service's `CO2Emis` and `CO2EmisProg` (Energinet, CC BY 4.0), Eloverblik's
+             *     `MyEnergyData_MarketDocument` (DataHub metering data shared by the citizen's power of attorney). Also in
+             *     the DCAT catalog as `dct:provenance` and `prov:wasGeneratedBy`.
+             */
+            provenance?: {
+                /** @example Energi Data Service (Energinet) */
+                source: string;
+                /** @example CO2Emis */
+                dataset: string;
+                url?: string;
+                licence: string;
+                licence_url?: string | null;
+                /** Format: date-time */
+                covers_from: string;
+                /** Format: date-time */
+                covers_to: string;
+                /** Format: date-time */
+                first_fetched_at: string;
+                /** Format: date-time */
+                last_fetched_at: string;
+                /** @description files or fetches loaded */
+                batches: number;
+            }[];
             refreshed_at?: string | null;
             primary_key?: string[];
             default_order?: string[];
@@ -2219,6 +2311,84 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getGridForecast: {
+        parameters: {
+            query?: {
+                /** @description How many hours ahead, 1-48. */
+                hours?: number;
+                /** @description Length of the greenest window in hours, 1-6 (at most `hours`). */
+                window?: number;
+                /** @description The first hour, a whole UTC hour (`2025-03-31T13:00Z`); default the current hour. */
+                from?: string;
+            };
+            header?: {
+                /**
+                 * @description An `ETag` from an earlier response; a match (or `*`) gets `304 Not Modified`.
+                 * @example "3-632cf8508a3f30e8"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The hours and the greenest window. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETagDataset"];
+                    "Cache-Control": components["headers"]["CacheControlPublic"];
+                    "X-Dataset-Version": components["headers"]["DatasetVersion"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dataset": "grid-intensity-forecast",
+                     *       "area": "DK2",
+                     *       "from": "2025-03-31T12:00:00Z",
+                     *       "to": "2025-03-31T15:00:00Z",
+                     *       "unit": "g CO2/kWh",
+                     *       "hours": [
+                     *         {
+                     *           "hour_utc": "2025-03-31T12:00:00Z",
+                     *           "hour_dk": "2025-03-31T14:00:00",
+                     *           "g_per_kwh": 122.5,
+                     *           "kind": "forecast"
+                     *         },
+                     *         {
+                     *           "hour_utc": "2025-03-31T13:00:00Z",
+                     *           "hour_dk": "2025-03-31T15:00:00",
+                     *           "g_per_kwh": 41.5,
+                     *           "kind": "forecast"
+                     *         },
+                     *         {
+                     *           "hour_utc": "2025-03-31T14:00:00Z",
+                     *           "hour_dk": "2025-03-31T16:00:00",
+                     *           "g_per_kwh": 38.25,
+                     *           "kind": "forecast"
+                     *         }
+                     *       ],
+                     *       "greenest": {
+                     *         "hours": 2,
+                     *         "start_utc": "2025-03-31T13:00:00Z",
+                     *         "end_utc": "2025-03-31T15:00:00Z",
+                     *         "start_dk": "2025-03-31T15:00:00",
+                     *         "end_dk": "2025-03-31T17:00:00",
+                     *         "mean_g_per_kwh": 39.88
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GridForecast"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["InvalidParameter"];
+            404: components["responses"]["DatasetNotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };

@@ -80,7 +80,7 @@ function chart(months, cat, label) {
         pic,
         el('figcaption', { class: 'hint' },
             partial.length ? t('hist_partial_months', { months: partial.join(', ') }) : null),
-        el('details', {}, el('summary', {}, t('hist_table')), el('div', { class: 'table-wrap' }, table)));
+        el('details', {}, el('summary', {}, t('hist_table')), el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-labelledby': `${id}-h` }, table)));
 }
 
 /** The history section's children: the legend and one chart for the total, then one per category in cats ([cat, label]). */

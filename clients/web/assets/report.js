@@ -151,7 +151,7 @@ function render(s) {
         el('h2', {}, t('total_h')),
         el('p', { id: 'report-total', 'data-value': s.total_co2e_kg }, t('total', { kg: fmtNum(s.total_co2e_kg, 1), pp: fmtNum(s.co2e_kg_per_person, 1) })),
         el('h2', {}, t('table_h')),
-        el('div', { class: 'table-wrap' }, el('table', { id: 'report-table' },
+        el('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('table_h') }, el('table', { id: 'report-table' },
             el('thead', {}, el('tr', {},
                 el('th', { scope: 'col' }, t('col_cat')), el('th', { scope: 'col' }, t('col_use')), el('th', { scope: 'col' }, t('col_co2e')),
                 el('th', { scope: 'col' }, t('col_median')),
