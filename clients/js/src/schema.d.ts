@@ -157,7 +157,7 @@ export interface paths {
          *     offset is `Etc/GMT-1`). Downloads check their filters the same way.
          *
          *     **Formats**: `format=json` (default), `csv` (RFC 4180, UTF-8, header row; `delimiter=;` and `bom=1` for Danish
-         *     Excel), `ndjson` (one JSON object per line) or `geojson` (a FeatureCollection of district points; needs a
+         *     Excel, which then also write decimal commas: `decimal`), `ndjson` (one JSON object per line) or `geojson` (a FeatureCollection of district points; needs a
          *     `district_id` column, and `district_id` in `group_by` when aggregating).
          *
          *     Queries run under a statement timeout: one that would run too long is stopped and answered `503`
@@ -195,8 +195,8 @@ export interface paths {
          *     and `format=json|geojson` are refused with `400`. CSV is RFC 4180 quoting, UTF-8, with a header row; lines
          *     end with `\n` (PostgreSQL's COPY; spreadsheets and CSV libraries read them) — unlike `/records`, whose CSV
          *     pages end lines with `\r\n`. NULL is an empty field; instants are ISO 8601 UTC with `Z`, local times have no
-         *     offset. `delimiter=;` and `bom=1` make the file
-         *     open correctly in Danish Excel.
+         *     offset. `delimiter=;` (with decimal commas by default, `decimal`) and `bom=1` make the file
+         *     open correctly in Danish Excel. `delimiter=tab` is labelled `text/tab-separated-values` (`.tsv`).
          *
          *     The body is gzip-compressed (`Content-Encoding: gzip`) when `Accept-Encoding` allows it. `HEAD` answers
          *     with the same headers and no body (no database work). The number of simultaneous downloads per server thread
@@ -1135,10 +1135,14 @@ export interface components {
             /** @enum {string} */
             theme: "energy" | "waste" | "mobility" | "climate";
             keywords?: string[];
-            /** @description First instant covered by the current release (UTC, inclusive). */
+            /** @description First instant with data in the current release (UTC, inclusive). */
             temporal_start?: string | null;
-            /** @description End of the coverage (UTC, exclusive). */
+            /** @description End of the data (UTC, exclusive): the last instant with data, never the end of a partly covered period. */
             temporal_end?: string | null;
+            /** @description `temporal_start` in Copenhagen wall-clock time, without offset. */
+            temporal_start_local?: string | null;
+            /** @description `temporal_end` in Copenhagen wall-clock time, without offset. */
+            temporal_end_local?: string | null;
             /** @description ISO 8601 duration of one row's time bucket (`PT1H`, `P1D`, `P1M`). */
             temporal_resolution?: string;
             spatial_coverage?: string;
@@ -1293,7 +1297,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             type: "string" | "integer" | "number" | "boolean" | "date" | "datetime";
-            /** @description `local` marks a Copenhagen wall-clock time without offset. */
+            /** @description Frictionless format: `default`, or for a Copenhagen wall-clock time without offset (`hour_dk`) the pattern `%Y-%m-%dT%H:%M:%S`. */
             format?: string;
             description?: components["schemas"]["Bilingual"];
             description_da?: string;
@@ -1743,6 +1747,8 @@ export interface components {
         Tz: string;
         /** @description CSV field separator (`format=csv`); `tab` gives `text/tab-separated-values`. */
         Delimiter: "," | ";" | "tab";
+        /** @description Decimal separator of numbers in CSV (`format=csv`): `.` or `,`. The default is `,` when `delimiter=;` (what a Danish spreadsheet reads as a number: 1,441 is one point four four one) and `.` otherwise. `decimal=,` with `delimiter=,` is refused with `400` (use `;` or `tab`). Only the separator changes: every digit is the same as in JSON, no thousands separators. */
+        Decimal: "." | ",";
         /** @description `1` starts the CSV with a UTF-8 byte order mark (EF BB BF) so that Excel reads Danish letters correctly. */
         Bom: "0" | "1" | "true" | "false";
     };
@@ -2002,6 +2008,8 @@ export interface operations {
                 format?: "json" | "csv" | "ndjson" | "geojson";
                 /** @description CSV field separator (`format=csv`); `tab` gives `text/tab-separated-values`. */
                 delimiter?: components["parameters"]["Delimiter"];
+                /** @description Decimal separator of numbers in CSV (`format=csv`): `.` or `,`. The default is `,` when `delimiter=;` (what a Danish spreadsheet reads as a number: 1,441 is one point four four one) and `.` otherwise. `decimal=,` with `delimiter=,` is refused with `400` (use `;` or `tab`). Only the separator changes: every digit is the same as in JSON, no thousands separators. */
+                decimal?: components["parameters"]["Decimal"];
                 /** @description `1` starts the CSV with a UTF-8 byte order mark (EF BB BF) so that Excel reads Danish letters correctly. */
                 bom?: components["parameters"]["Bom"];
                 /** @description Accepted for symmetry with the metadata routes; records hold no text to translate. */
@@ -2080,6 +2088,8 @@ export interface operations {
                 order?: components["parameters"]["Order"];
                 /** @description CSV field separator (`format=csv`); `tab` gives `text/tab-separated-values`. */
                 delimiter?: components["parameters"]["Delimiter"];
+                /** @description Decimal separator of numbers in CSV (`format=csv`): `.` or `,`. The default is `,` when `delimiter=;` (what a Danish spreadsheet reads as a number: 1,441 is one point four four one) and `.` otherwise. `decimal=,` with `delimiter=,` is refused with `400` (use `;` or `tab`). Only the separator changes: every digit is the same as in JSON, no thousands separators. */
+                decimal?: components["parameters"]["Decimal"];
                 /** @description `1` starts the CSV with a UTF-8 byte order mark (EF BB BF) so that Excel reads Danish letters correctly. */
                 bom?: components["parameters"]["Bom"];
             };
