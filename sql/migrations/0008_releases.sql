@@ -251,11 +251,13 @@ $fn$;
 -- column's last decimal. `version` names the version it describes: a reader that sees it differ from the dataset's
 -- version holds metadata of another release (the server reloads the rest of the catalog within a second of a
 -- release's NOTIFY) and should ask again. `existence`: whether key combinations held by fewer than k households are
--- left out (true except in tests of the audit).
+-- left out (true except in tests of the audit). `rows`: the rows the current version publishes (suppressed cells
+-- included; null before a first release), what a download without filters holds.
 CREATE VIEW meta.catalog AS
     SELECT d.id,
            (to_jsonb(d) - 'content_hash')
            || jsonb_build_object(
+                  'rows', v.row_count,
                   'derived_from', coalesce((SELECT jsonb_agg(l.derived_from ORDER BY l.derived_from)
                                             FROM meta.dataset_links l WHERE l.dataset_id = d.id), '[]'::jsonb),
                   'disclosure_control', CASE WHEN d.personal THEN jsonb_build_object(

@@ -283,9 +283,12 @@ class _SkipThrough:
         self.sink.finish()
 
 
-def _total_rows(client, dataset_id, filters):
-    """The rows a download with these filters will hold: the records API's count of listed cells for the same filters
-    (one aggregate row), or None when the server cannot say (an error, or an answer without it)."""
+def _total_rows(client, dataset_id, filters, meta):
+    """The rows a download with these filters will hold: without filters the catalog's ``rows`` (the current version's
+    row count, already in ``meta``); with filters the records API's count of listed cells for the same filters (one
+    aggregate row); None when the server cannot say (an error, or an answer without it)."""
+    if not filters and isinstance(meta, dict) and isinstance(meta.get("rows"), int):
+        return meta["rows"]
     try:
         page = client.get_json(f"/v1/datasets/{urllib.parse.quote(str(dataset_id), safe='')}/records",
                                list(filters) + [("measures", "count")])
@@ -313,8 +316,8 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
     file kept; calling ``download`` again with ``resume=True`` continues it (see the module's description), checking
     the ETag first. ``progress``: None draws a progress line on stderr when it is a terminal, True always, False
     never, or a callable ``f(bytes_done, bytes_per_second)`` (or ``f(bytes_done, bytes_per_second, info)``, see
-    :class:`Progress`). When progress is shown, the total row count for the filters is asked of the records API first
-    (one small aggregate request), so the line shows rows of the total, the estimated size and the time left; when the
+    :class:`Progress`). When progress is shown, the total row count is the catalog's ``rows`` for a whole dataset, or for
+    a filtered one asked of the records API first (one small aggregate request), so the line shows rows of the total, the estimated size and the time left; when the
     server cannot say, rows and bytes so far. ``decimal``: ``","`` or ``"."`` for CSV numbers (the
     server writes decimal commas by default when ``delimiter=";"``, for Danish spreadsheets).
     """
@@ -342,7 +345,7 @@ def download(client, dataset_id, path, fmt="csv", resume=True, progress=None, fi
     delim = {"tab": "\t", None: ","}.get(delimiter, delimiter)
     bar = Progress(progress, os.path.basename(path), csv=csv_mode)
     if bar.wanted:
-        bar.total_rows = _total_rows(client, dataset_id, filters)
+        bar.total_rows = _total_rows(client, dataset_id, filters, meta)
 
     state = None
     if resume and os.path.exists(part) and os.path.exists(state_path):

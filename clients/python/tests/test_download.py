@@ -246,9 +246,13 @@ class ProgressBar(unittest.TestCase):
         self.assertRegex(out, rf"progress\.csv  {want:,} of {want:,} rows \(100 %\)  ")
         self.assertTrue(out.rstrip("\n").split("\r")[-1].endswith("s"), out[-200:])
         # while it runs: rows of the total, bytes of the estimated size and the time left (a slow reader sees it)
+        # a whole dataset: the total is the catalog's row count of the current version, no extra request
+        self.assertEqual(client.dataset("waste-district-monthly")["rows"], want)
         seen = []
-        client.download("waste-district-monthly", os.path.join(tmp, "info.csv"),
-                        progress=lambda n, rate, info: seen.append(dict(info, bytes=n)))
+        with mock.patch.object(client, "get_json", wraps=client.get_json) as get_json:
+            client.download("waste-district-monthly", os.path.join(tmp, "info.csv"),
+                            progress=lambda n, rate, info: seen.append(dict(info, bytes=n)))
+        self.assertFalse([c for c in get_json.call_args_list if "/records" in str(c.args[0])], get_json.call_args_list)
         self.assertEqual(seen[-1]["rows"], want)
         self.assertEqual(seen[-1]["total_rows"], want)
         self.assertEqual(seen[-1]["bytes"], os.path.getsize(os.path.join(tmp, "info.csv")))
