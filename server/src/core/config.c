@@ -45,7 +45,8 @@ static const setting_t settings[] = {
     {"KLIMA_DB_TIMEOUT_MS", "--db-timeout-ms", KIND_UINT, OFF(db_timeout_ms), "10000", 100, 600000,
      "a query not answered within this many milliseconds gets 503 and its connection is reset"},
     {"KLIMA_STATEMENT_TIMEOUT_MS", "--statement-timeout-ms", KIND_UINT, OFF(statement_timeout_ms), "5000", 0, 3600000,
-     "PostgreSQL statement_timeout of API queries; a records query that runs longer gets 413 (0 = none)"},
+     "PostgreSQL statement_timeout of API queries; one that runs longer gets 503 database-timeout (0 = none). The "
+     "dataset catalog and time zone loads get 30 s whatever this says"},
     {"KLIMA_DOWNLOAD_TIMEOUT_MS", "--download-timeout-ms", KIND_UINT, OFF(download_timeout_ms), "600000", 0, 86400000,
      "statement_timeout of a whole download (0 = none)"},
     {"KLIMA_DOWNLOADS", "--downloads", KIND_UINT, OFF(downloads), "4", 1, 256,
@@ -86,7 +87,7 @@ static const setting_t settings[] = {
      "HTTP/2: streams one connection may reset before their response started, per second; beyond it GOAWAY "
      "(ENHANCE_YOUR_CALM) and the connection is closed (rapid reset; 0 = no limit)"},
     {"KLIMA_MAX_BODY_BYTES", "--max-body-bytes", KIND_UINT, OFF(max_body_bytes), "65536", 1024, 67108864,
-     "request body limit in bytes (HTTP/1.1: 413; HTTP/2: the stream is reset with REFUSED_STREAM)"},
+     "request body limit in bytes: 413 beyond it, over HTTP/1.1 and HTTP/2"},
     {"KLIMA_REQUEST_TIMEOUT_MS", "--request-timeout-ms", KIND_UINT, OFF(request_timeout_ms), "10000", 100, 600000,
      "HTTP/1.1: a whole request (header and body) must arrive within this many milliseconds of the connection or the "
      "previous response, else the connection is closed (slow clients, idle keep-alive)"},

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,12 +25,26 @@
 #include "db/defer.h"
 #include "db/pool.h"
 
-typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
+typedef enum entry_phase {
+    PHASE_SETUP_RESULT, /* set_config of the entry's own statement_timeout (db_pool_query_sql_timeout) */
+    PHASE_SETUP_END,
+    PHASE_PREPARE_RESULT,
+    PHASE_PREPARE_END,
+    PHASE_QUERY_RESULT,
+    PHASE_QUERY_END,
+    PHASE_SYNC
+} entry_phase_t;
+
+/* For db_defer: the query runs under the connection's statement_timeout. */
+#define POOL_TIMEOUT_DEFAULT UINT_MAX
+
+static const char pool_setup_sql[] = "SELECT pg_catalog.set_config('statement_timeout', $1, true)";
 
 typedef struct entry {
     db_result_cb cb; /* NULL once called */
     void *data;
     entry_phase_t phase;
+    entry_phase_t after_setup; /* where PHASE_SETUP_END leads: the prepare's or the query's result */
     int dyn_slot; /* statement-cache slot prepared with this entry, or -1 */
     uint64_t sent_at;
 } entry_t;
@@ -242,6 +257,17 @@ static void conn_process_input(conn_t *c)
         ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_EMPTY_QUERY;
 
         switch (e->phase) {
+        case PHASE_SETUP_RESULT:
+            if (res == NULL)
+                goto done;
+            e->phase = PHASE_SETUP_END;
+            if (st == PGRES_FATAL_ERROR)
+                entry_finish(pool, e, is_connection_error(res) ? DB_UNAVAILABLE : DB_QUERY_ERROR, is_connection_error(res) ? NULL : res);
+            break;
+        case PHASE_SETUP_END:
+            if (res == NULL)
+                e->phase = e->after_setup;
+            break;
         case PHASE_PREPARE_RESULT:
         case PHASE_QUERY_RESULT:
             if (res == NULL) {
@@ -252,7 +278,7 @@ static void conn_process_input(conn_t *c)
                 int is_query = e->phase == PHASE_QUERY_RESULT;
                 /* advance before the callback: it may queue a query on this connection and move the ring */
                 e->phase = is_query ? PHASE_QUERY_END : PHASE_PREPARE_END;
-                if (!is_query && st == PGRES_FATAL_ERROR) {
+                if (!is_query && (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED)) {
                     /* the statement does not exist on this connection after all: prepare it again next time */
                     if (e->dyn_slot >= 0) {
                         free(c->dyn[e->dyn_slot].sql);
@@ -444,7 +470,7 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool);
 }
 
-static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int dyn_slot)
+static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, entry_phase_t after_setup, int dyn_slot)
 {
     if (c->q_len == c->q_cap) {
         size_t ncap = c->q_cap * 2;
@@ -462,6 +488,7 @@ static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase
     e->cb = cb;
     e->data = data;
     e->phase = phase;
+    e->after_setup = after_setup;
     e->dyn_slot = dyn_slot;
     e->sent_at = h2o_now(c->pool->loop);
     ++c->q_len;
@@ -481,10 +508,22 @@ static conn_t *pick_conn(db_pool_t *pool)
     return best;
 }
 
-/* Queues [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each time). */
+/* Queues [set_config statement_timeout] [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each
+ * time). statement_timeout_ms POOL_TIMEOUT_DEFAULT: the connection's own. */
 static int conn_submit(conn_t *c, const char *name, int need_prepare, const char *sql, int nparams, const char *const *params,
-                       db_result_cb cb, void *data, int dyn_slot)
+                       unsigned statement_timeout_ms, db_result_cb cb, void *data, int dyn_slot)
 {
+    entry_phase_t first = need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT;
+
+    if (statement_timeout_ms != POOL_TIMEOUT_DEFAULT) {
+        /* is_local: until this entry's Sync ends its implicit transaction. PostgreSQL (14 and later) starts a fresh
+         * statement timer for each Execute of a pipeline, with the setting current then */
+        char value[16];
+        const char *setup_params[1] = {value};
+        str_fmt(value, sizeof(value), "%u", statement_timeout_ms);
+        if (PQsendQueryParams(c->pg, pool_setup_sql, 1, NULL, setup_params, NULL, NULL, 0) != 1)
+            goto fail;
+    }
     if (name == NULL) {
         if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
             goto fail;
@@ -497,7 +536,8 @@ static int conn_submit(conn_t *c, const char *name, int need_prepare, const char
     if (PQpipelineSync(c->pg) != 1)
         goto fail;
     ++c->pool->queries_sent;
-    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? dyn_slot : -1) != 0)
+    if (conn_push(c, cb, data, statement_timeout_ms != POOL_TIMEOUT_DEFAULT ? PHASE_SETUP_RESULT : first, first,
+                  need_prepare ? dyn_slot : -1) != 0)
         goto fail;
     if (!h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_link(c->pool->loop, &c->pool->flush_timeout, &c->flush_entry);
@@ -510,7 +550,8 @@ fail:
 }
 
 /* Puts one query on a ready connection's pipeline. Returns 0, or -1 when no connection is ready or libpq refused it. */
-static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                     db_result_cb cb, void *data)
 {
     db_pool_t *pool = ctx;
     conn_t *c = pick_conn(pool);
@@ -538,7 +579,7 @@ static int pool_send(void *ctx, const char *sql, int nparams, const char *const 
         c->dyn[slot].hash = h;
         c->dyn[slot].sql = str_dup(sql);
     }
-    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, (int)slot) != 0)
+    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, statement_timeout_ms, cb, data, (int)slot) != 0)
         return -1;
     return 0;
 }
@@ -546,7 +587,15 @@ static int pool_send(void *ctx, const char *sql, int nparams, const char *const 
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
                       db_wanted_cb wanted)
 {
-    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, cb, data, wanted) : -1;
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, POOL_TIMEOUT_DEFAULT, cb, data, wanted) : -1;
+}
+
+int db_pool_query_sql_timeout(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
+                              unsigned statement_timeout_ms, db_result_cb cb, void *data)
+{
+    if (statement_timeout_ms > INT_MAX)
+        statement_timeout_ms = 0; /* PostgreSQL's largest is INT_MAX ms; 0 = none */
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, statement_timeout_ms, cb, data, NULL) : -1;
 }
 
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)
