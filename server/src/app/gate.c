@@ -9,11 +9,11 @@
 
 #include "app/auth.h"
 #include "app/gate.h"
+#include "app/ratesync.h"
 #include "app/route.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
-#include "core/sbuf.h"
 #include "core/strutil.h"
 #include "geo/client.h"
 #include "http/problem.h"
@@ -25,7 +25,6 @@
 #define GATE_ORIGINS_FIRST_MS 200 /* retry interval until the first load succeeded (the pool may not be connected yet) */
 #define GATE_MAX_COUNTRIES 64
 #define GATE_PREFLIGHT_MAX_AGE "7200" /* what Chromium caps it at */
-#define GATE_SYNC_MAX 2048            /* buckets one sync reports (more wait for the next) */
 
 /* One rate-limit policy as sent: `"open";q=3000;w=60`. */
 typedef struct gate_policy {
@@ -37,10 +36,6 @@ typedef struct gate_policy {
 
 static const char *const sql_origins = "SELECT origin FROM api.cors_origins()";
 
-/* The shared buckets (sql/migrations/0026_rate_limits.sql); `since` is the previous sync's time (NULL the first time). */
-static const char sql_rate_sync[] =
-    "SELECT policy, key, level, synced_at FROM api.rate_sync($1::smallint[], $2::bigint[], $3::float8[], $4::float8[], "
-    "$5::timestamptz - interval '1 second')";
 
 static const char expose_headers[] = "ETag, Link, Content-Disposition, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
 static const char allow_headers[] = "Authorization, If-None-Match, Content-Type, Accept, Accept-Language";
@@ -52,8 +47,7 @@ static struct {
     size_t ncountries;
     unsigned sync_ms; /* KLIMA_RATE_SYNC_MS; 0 = each worker counts alone */
     metrics_t *metrics;
-    int m_hits;          /* klimaspejl_ratelimit_hits_total */
-    int m_sync_failures; /* klimaspejl_ratelimit_sync_failures_total */
+    int m_hits; /* klimaspejl_ratelimit_hits_total */
 } gate;
 
 static size_t gate_slot;
@@ -75,12 +69,7 @@ typedef struct gate_worker {
     /* the address key of the last connection seen without X-Forwarded-For (HTTP/2 brings many requests per
      * connection): h2o's connection id, the UTC day the key was made for, the key */
     uint64_t memo_conn, memo_day, memo_key;
-    /* the shared buckets: one sync at a time, every gate.sync_ms */
-    h2o_timeout_t sync_timeout;
-    h2o_timeout_entry_t sync_entry;
-    int sync_inited, syncing, stopping;
-    char since[48];          /* the last sync's time as PostgreSQL wrote it; "" before the first */
-    uint64_t sync_warned_at; /* loop time of the last warning about a failed sync */
+    app_ratesync_t *sync; /* the buckets shared with every other worker; NULL: this worker counts alone */
 } gate_worker_t;
 
 /* A gated request's CORS and RateLimit fields, added when its response starts: its status is known then (a 304 gives
@@ -144,18 +133,16 @@ static int gate_start(const config_t *cfg, char *err, size_t errlen)
                              .labels = {{"class", app_class_names, APP_CLASS__COUNT}},
                              .show_zero = 1};
 
-    metrics_family_t sync_failures = {.name = "klimaspejl_ratelimit_sync_failures_total",
-                                      .help = "Syncs of the shared rate-limit buckets (KLIMA_RATE_SYNC_MS) that failed; "
-                                              "meanwhile each worker thread counts alone.",
-                                      .type = METRICS_COUNTER,
-                                      .show_zero = 1};
     unsigned char secret[32];
 
     gate.enabled = cfg->rate_limit;
     gate.sync_ms = cfg->rate_sync_ms;
-    if ((gate.metrics = app_metrics()) != NULL && ((gate.m_hits = metrics_register(gate.metrics, &hits)) < 0 ||
-                                                   (gate.m_sync_failures = metrics_register(gate.metrics, &sync_failures)) < 0))
+    if ((gate.metrics = app_metrics()) != NULL && (gate.m_hits = metrics_register(gate.metrics, &hits)) < 0)
         gate.metrics = NULL;
+    if (app_ratesync_init(gate.metrics) != 0) {
+        str_fmt(err, errlen, "out of memory for the rate-limit metrics");
+        return -1;
+    }
     /* every instance with the same keys (KLIMA_KEYS_DIR) makes the same address keys, so their shared buckets meet */
     app_auth_mac("rate-limit client key v1", "", 0, secret);
     geo_client_key_secret(secret);
@@ -234,121 +221,6 @@ static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
     return 0;
 }
 
-/* --- the shared buckets ------------------------------------------------------------------------------------------- */
-
-/* A bucket table's number in meta.rate_levels: the route class, and whether it counts per app or per address. */
-static unsigned policy_of(int cls, int client)
-{
-    return (unsigned)cls * 2u + (client ? 1u : 0u);
-}
-
-static ratelimit_t *table_of_policy(gate_worker_t *g, long policy)
-{
-    if (policy < 0 || policy >= 2 * APP_CLASS__COUNT)
-        return NULL;
-    return policy % 2 != 0 ? g->client[policy / 2] : g->addr[policy / 2];
-}
-
-static void sync_schedule(gate_worker_t *g)
-{
-    if (gate.sync_ms != 0 && !g->stopping && !h2o_timeout_is_linked(&g->sync_entry))
-        h2o_timeout_link(g->aw->http->loop, &g->sync_timeout, &g->sync_entry);
-}
-
-static void sync_failed(gate_worker_t *g)
-{
-    for (int c = 0; c < APP_CLASS__COUNT; ++c) {
-        if (g->addr[c] != NULL) {
-            ratelimit_collect_failed(g->addr[c]);
-            ratelimit_collect_failed(g->client[c]);
-        }
-    }
-    if (gate.metrics != NULL)
-        metrics_add(gate.metrics, g->aw->http->id, gate.m_sync_failures, 0, 1);
-}
-
-static void on_sync(void *data, db_status_t status, const PGresult *res)
-{
-    gate_worker_t *g = data;
-    uint64_t now = h2o_now(g->aw->http->loop);
-
-    g->syncing = 0;
-    if (status != DB_OK) {
-        if (status == DB_QUERY_ERROR && (g->sync_warned_at == 0 || now - g->sync_warned_at >= 60000)) {
-            g->sync_warned_at = now;
-            log_warn("cannot sync the rate-limit buckets (each worker thread counts alone meanwhile): %s",
-                     PQresultErrorMessage(res));
-        }
-        sync_failed(g);
-        sync_schedule(g);
-        return;
-    }
-    for (int i = 0, n = PQntuples(res); i < n; ++i) {
-        ratelimit_t *rl = PQgetisnull(res, i, 0) ? NULL : table_of_policy(g, strtol(PQgetvalue(res, i, 0), NULL, 10));
-        if (rl != NULL)
-            ratelimit_apply(rl, (uint64_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), strtod(PQgetvalue(res, i, 2), NULL), now);
-        else if (PQgetisnull(res, i, 0)) /* the row with the time of the sync alone */
-            str_fmt(g->since, sizeof(g->since), "%s", PQgetvalue(res, i, 3));
-    }
-    sync_schedule(g);
-}
-
-/* Every gate.sync_ms: reports what this worker took since its last sync and takes the shared levels back. */
-static void on_sync_timer(h2o_timeout_entry_t *te)
-{
-    gate_worker_t *g = H2O_STRUCT_FROM_MEMBER(gate_worker_t, sync_entry, te);
-    sbuf_t pol = SBUF_INIT(SBUF_CAP_TEXT), keys = SBUF_INIT(SBUF_CAP_TEXT), taken = SBUF_INIT(SBUF_CAP_TEXT),
-           rates = SBUF_INIT(SBUF_CAP_TEXT);
-    uint64_t k[GATE_SYNC_MAX];
-    double t[GATE_SYNC_MAX];
-    size_t total = 0;
-    const char *params[5];
-
-    if (g->syncing || g->stopping || g->aw->db == NULL)
-        goto reschedule;
-    sbuf_putc(&pol, '{');
-    sbuf_putc(&keys, '{');
-    sbuf_putc(&taken, '{');
-    sbuf_putc(&rates, '{');
-    for (int c = 0; c < APP_CLASS__COUNT; ++c) {
-        for (int client = 0; client < 2 && g->addr[c] != NULL; ++client) {
-            ratelimit_t *rl = client ? g->client[c] : g->addr[c];
-            size_t n = ratelimit_collect(rl, k, t, GATE_SYNC_MAX - total);
-            for (size_t i = 0; i < n; ++i, ++total) {
-                const char *sep = total != 0 ? "," : "";
-                sbuf_printf(&pol, "%s%u", sep, policy_of(c, client));
-                sbuf_printf(&keys, "%s%lld", sep, (long long)k[i]);
-                sbuf_printf(&taken, "%s%.17g", sep, t[i]);
-                sbuf_printf(&rates, "%s%.17g", sep, ratelimit_per_s(rl));
-            }
-        }
-    }
-    sbuf_putc(&pol, '}');
-    sbuf_putc(&keys, '}');
-    sbuf_putc(&taken, '}');
-    sbuf_putc(&rates, '}');
-    params[0] = pol.data;
-    params[1] = keys.data;
-    params[2] = taken.data;
-    params[3] = rates.data;
-    params[4] = g->since[0] != '\0' ? g->since : NULL;
-    if (sbuf_failed(&pol) || sbuf_failed(&keys) || sbuf_failed(&taken) || sbuf_failed(&rates) ||
-        db_pool_query_sql(g->aw->db, sql_rate_sync, 5, params, on_sync, g, NULL) != 0) {
-        if (total != 0)
-            sync_failed(g); /* not connected (or out of memory): what was collected is reported next time */
-    } else {
-        g->syncing = 1;
-    }
-    sbuf_free(&pol);
-    sbuf_free(&keys);
-    sbuf_free(&taken);
-    sbuf_free(&rates);
-    if (g->syncing)
-        return; /* on_sync schedules the next one */
-reschedule:
-    sync_schedule(g);
-}
-
 static void gate_worker_dispose(app_worker_t *w, void *state)
 {
     gate_worker_t *g = state;
@@ -356,10 +228,7 @@ static void gate_worker_dispose(app_worker_t *w, void *state)
         return;
     if (h2o_timeout_is_linked(&g->reload_entry))
         h2o_timeout_unlink(&g->reload_entry);
-    if (h2o_timeout_is_linked(&g->sync_entry))
-        h2o_timeout_unlink(&g->sync_entry);
-    if (g->sync_inited)
-        h2o_timeout_dispose(w->http->loop, &g->sync_timeout);
+    app_ratesync_dispose(g->sync);
     for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         ratelimit_destroy(g->addr[c]);
         ratelimit_destroy(g->client[c]);
@@ -390,10 +259,14 @@ static void *gate_worker_start(app_worker_t *w)
     g->reload_entry.cb = on_reload;
     origins_schedule(g);
     if (gate.enabled && gate.sync_ms != 0) {
-        h2o_timeout_init(w->http->loop, &g->sync_timeout, gate.sync_ms);
-        g->sync_inited = 1;
-        g->sync_entry.cb = on_sync_timer;
-        sync_schedule(g);
+        /* a table's policy number in the shared store: its route class, and whether it counts per app */
+        ratelimit_t *tables[2 * APP_CLASS__COUNT];
+        for (int c = 0; c < APP_CLASS__COUNT; ++c) {
+            tables[2 * c] = g->addr[c];
+            tables[2 * c + 1] = g->client[c];
+        }
+        if ((g->sync = app_ratesync_start(w, tables, 2 * APP_CLASS__COUNT, gate.sync_ms)) == NULL)
+            log_warn("worker %u: out of memory for the shared rate limits; this thread counts alone", w->http->id);
     }
     return g;
 fail:
@@ -406,11 +279,9 @@ static void gate_worker_stop(app_worker_t *w, void *state)
     gate_worker_t *g = state;
     if (g == NULL)
         return;
-    g->stopping = 1;
     if (h2o_timeout_is_linked(&g->reload_entry))
         h2o_timeout_unlink(&g->reload_entry);
-    if (h2o_timeout_is_linked(&g->sync_entry))
-        h2o_timeout_unlink(&g->sync_entry);
+    app_ratesync_stop(g->sync);
 }
 
 const app_module_t app_gate_module = {
