@@ -410,8 +410,10 @@ describe('open-data API under limits', () => {
                 if (bad.status !== 503) break;
             }
             assert.equal(assertProblem(bad, 400, 'tz').status, 400);
+            // a known zone passes the check (the query itself may still meet the 50 ms: then database-timeout, never
+            // "not loaded yet")
             const good = await fetchBytes(srv.port, '/v1/datasets/energy-district-daily/records?limit=1&tz=America%2FNew_York');
-            assert.equal(good.status, 200, good.body);
+            assert.ok(good.status === 200 || (good.status === 503 && /database-timeout/.test(good.body)), good.body);
             const r = await fetchBytes(srv.port, p);
             assertMatchesSpec(assert, checker, 'GET', p, r);
             const prob = assertProblem(r, 503);
