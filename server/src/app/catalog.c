@@ -359,7 +359,7 @@ int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz)
 
 /* --- each worker's catalog --------------------------------------------------------------------------------------------- */
 
-#define CATALOG_FIRST_MS 50     /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+#define CATALOG_FIRST_MS 50 /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
 /* The statement timeout of the catalog and time zone loads, whatever KLIMA_STATEMENT_TIMEOUT_MS says: they are cheap and
  * bounded (a few hundred rows; ~150 ms for the time zones), and a short API timeout must not leave open data without its
  * catalog (503) or the tz parameter without its list. */
@@ -429,7 +429,8 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
 
 static int catalog_load(catalog_worker_t *c)
 {
-    if (c->loading || db_pool_query_sql_timeout(c->w->db, app_catalog_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_catalog, c) != 0)
+    if (c->loading ||
+        db_pool_query_sql_timeout(c->w->db, app_catalog_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_catalog, c) != 0)
         return -1;
     c->loading = 1;
     return 0;

@@ -36,7 +36,6 @@ typedef struct gate_policy {
 
 static const char *const sql_origins = "SELECT origin FROM api.cors_origins()";
 
-
 static const char expose_headers[] = "ETag, Link, Content-Disposition, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate";
 static const char allow_headers[] = "Authorization, If-None-Match, Content-Type, Accept, Accept-Language";
 

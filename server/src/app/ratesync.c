@@ -30,8 +30,8 @@ struct app_ratesync {
     h2o_timeout_t timeout;
     h2o_timeout_entry_t entry;
     int syncing, stopping;
-    char since[48];          /* the last sync's time as PostgreSQL wrote it; "" before the first */
-    uint64_t warned_at;      /* loop time of the last warning about a failed sync */
+    char since[48];     /* the last sync's time as PostgreSQL wrote it; "" before the first */
+    uint64_t warned_at; /* loop time of the last warning about a failed sync */
 };
 
 int app_ratesync_init(metrics_t *metrics)
@@ -83,8 +83,8 @@ static void on_sync(void *data, db_status_t status, const PGresult *res)
     for (int i = 0, n = PQntuples(res); i < n; ++i) {
         long p = PQgetisnull(res, i, 0) ? -1 : strtol(PQgetvalue(res, i, 0), NULL, 10);
         if (p >= 0 && (size_t)p < s->ntables && s->tables[p] != NULL)
-            ratelimit_apply(s->tables[p], (uint64_t)strtoll(PQgetvalue(res, i, 1), NULL, 10),
-                            strtod(PQgetvalue(res, i, 2), NULL), now);
+            ratelimit_apply(s->tables[p], (uint64_t)strtoll(PQgetvalue(res, i, 1), NULL, 10), strtod(PQgetvalue(res, i, 2), NULL),
+                            now);
         else if (p < 0) /* the row with the time of the sync alone */
             str_fmt(s->since, sizeof(s->since), "%s", PQgetvalue(res, i, 3));
     }

@@ -82,7 +82,8 @@ struct db_pool {
 
 static void conn_connect(conn_t *c);
 static void conn_on_io(h2o_socket_t *sock, const char *err);
-static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                     db_result_cb cb, void *data);
 
 static void conn_close_socket(conn_t *c)
 {
@@ -530,8 +531,8 @@ static int pool_send(void *ctx, const char *sql, int nparams, const char *const 
     if (c == NULL)
         return -1;
     slot = db_stmtcache_use(&c->stmts, sql, name, &need_prepare);
-    return conn_submit(c, slot >= 0 ? name : NULL, need_prepare && slot >= 0, sql, nparams, params, statement_timeout_ms, cb,
-                       data, slot);
+    return conn_submit(c, slot >= 0 ? name : NULL, need_prepare && slot >= 0, sql, nparams, params, statement_timeout_ms, cb, data,
+                       slot);
 }
 
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,

@@ -20,9 +20,9 @@ struct http_worker;
 /* The detail of every 413 for a body over KLIMA_MAX_BODY_BYTES (%zu: the limit). */
 #define HTTP_CONN_BODY_LIMIT_DETAIL "The request body may be at most %zu bytes."
 
-/* Reads the limits from cfg (KLIMA_H2_MAX_RESETS, KLIMA_MAX_BODY_BYTES) and registers the connection families in metrics (may be NULL):
- * klimaspejl_http2_streams_abandoned_total and klimaspejl_http2_goaway_resets_total. Before the workers start. Returns
- * 0, or -1 when out of memory. */
+/* Reads the limits from cfg (KLIMA_H2_MAX_RESETS, KLIMA_MAX_BODY_BYTES) and registers the connection families in
+ * metrics (may be NULL): klimaspejl_http2_streams_abandoned_total, klimaspejl_http2_goaway_resets_total and
+ * klimaspejl_http2_bodies_refused_total. Before the workers start. Returns 0, or -1 when out of memory. */
 int http_conn_init(const config_t *cfg, metrics_t *metrics);
 
 /* Attaches the per-connection state to an accepted socket (its on_close callback ends it and calls closed(w) on the

@@ -35,7 +35,7 @@ typedef khint_t khiter_t;
         uint64_t *keys;                                                                                                            \
         khval_t *vals;                                                                                                             \
     } kh_##name##_t;                                                                                                               \
-    static inline khiter_t klima_kh_get_##name(const kh_##name##_t *h, uint64_t k)                                                \
+    static inline khiter_t klima_kh_get_##name(const kh_##name##_t *h, uint64_t k)                                                 \
     {                                                                                                                              \
         for (khiter_t i = 0; i < h->n_buckets; ++i) {                                                                              \
             if (klima_kh_exist(h, i) && h->keys[i] == k)                                                                           \
