@@ -328,7 +328,7 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
         assert.equal(p.type, '/docs/problems#payload-too-large', what);
         assert.equal(p.detail, `The request body may be at most ${LIMIT} bytes.`, what);
         // the stream ends cleanly: the 413 was complete, then RST_STREAM NO_ERROR stopped the upload (RFC 9113 8.1)
-        assert.equal(r.rstCode, http2.constants.NGHTTP2_NO_ERROR, what);
+        assert.equal(r.rstCode, http2.constants.NGHTTP2_NO_ERROR, what); // closed normally: the upload was read to its end
     }
 
     before(async () => {
@@ -344,7 +344,7 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
 
     test('the first request of a fresh connection: 10 MB with content-length, and 10 MB without one', async () => {
         for (const contentLength of [true, false]) {
-            const session = http2.connect(`http://127.0.0.1:${srv.port}`);
+            const session = http2.connect(`http://127.0.0.1:${srv.port}`, { maxSessionMemory: 1024 });
             session.on('error', () => {});
             try {
                 const r = await h2post(session, BIG, { contentLength });
@@ -378,7 +378,7 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
         }
     });
 
-    test('raw frames: the 413 comes before RST_STREAM NO_ERROR, late DATA is dropped, never REFUSED_STREAM', async () => {
+    test('raw frames: 413 at once (first flight or later), the rest of the body read and dropped, never RST_STREAM', async () => {
         const c = new RawH2(srv.port);
         await c.ready;
         const post = (id, extra) =>
@@ -390,9 +390,9 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
             c.write(Buffer.concat([post(1, [['content-length', '10000000']]), data(1, 16384), data(1, 16384), data(1, 16384)]));
             // stream 3 without content-length: 64 KiB (within the limit) now, the byte over it below
             c.write(Buffer.concat([post(3, []), data(3, 16384), data(3, 16384), data(3, 16384), data(3, 16384)]));
-            for (const t0 = Date.now(); !c.log.some((f) => f.id === 1 && f.type === FRAME.RST_STREAM) && Date.now() - t0 < 5000; await sleep(20));
+            for (const t0 = Date.now(); !c.streams.get(1)?.ended && Date.now() - t0 < 5000; await sleep(20));
             c.write(data(3, 1, FLAG.END_STREAM));
-            for (const t0 = Date.now(); !c.log.some((f) => f.id === 3 && f.type === FRAME.RST_STREAM || (f.id === 3 && f.flags & FLAG.END_STREAM)) && Date.now() - t0 < 5000; await sleep(20));
+            for (const t0 = Date.now(); !c.streams.get(3)?.ended && Date.now() - t0 < 5000; await sleep(20));
             // late DATA on the refused streams (still in flight when the refusal arrived) is dropped without an answer
             c.write(Buffer.concat([data(1, 16384), data(1, 16384), data(3, 100)]));
             c.write(getHeaders(5, '/healthz'));
@@ -405,13 +405,12 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
                 assert.match(s.text, /"status":413/);
                 assert.equal(s.ended, true, `stream ${id}: the 413 is complete`);
             }
-            const s1 = c.log.filter((f) => f.id === 1);
-            assert.deepEqual(s1.map((f) => f.type), [FRAME.HEADERS, FRAME.DATA, FRAME.RST_STREAM], JSON.stringify(s1));
-            assert.equal(s1[2].code, 0, 'RST_STREAM NO_ERROR after the answer');
-            // stream 3 ended its body with the byte that crossed the limit: nothing to stop, no RST_STREAM
-            assert.deepEqual(c.log.filter((f) => f.id === 3).map((f) => f.type), [FRAME.HEADERS, FRAME.DATA]);
+            // the answer, and nothing else on these streams: the rest of their bodies is read and dropped (the client
+            // may finish its upload), never reset
+            for (const id of [1, 3])
+                assert.deepEqual(c.log.filter((f) => f.id === id).map((f) => f.type), [FRAME.HEADERS, FRAME.DATA], `stream ${id}`);
             assert.equal(c.streams.get(5).status, 200, 'the connection lives on');
-            assert.equal(c.log.filter((f) => f.type === FRAME.RST_STREAM && f.code !== 0).length, 0, JSON.stringify(c.log));
+            assert.equal(c.log.filter((f) => f.type === FRAME.RST_STREAM).length, 0, JSON.stringify(c.log));
             assert.equal(c.goaways.length, 0);
         } finally {
             c.close();
@@ -421,7 +420,9 @@ describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () =
     test('16 uploads of 10 MB at once on one connection: all 413, the server does not buffer them', async () => {
         const before = memory();
         const refusedBefore = await metric(srv.port, 'klimaspejl_http2_bodies_refused_total');
-        const session = http2.connect(`http://127.0.0.1:${srv.port}`);
+        // maxSessionMemory: Node's client resets its own streams (ENHANCE_YOUR_CALM) when more than 10 MB of its writes
+        // wait at once, whatever the server does
+        const session = http2.connect(`http://127.0.0.1:${srv.port}`, { maxSessionMemory: 1024 });
         session.on('error', () => {});
         const t0 = Date.now();
         try {

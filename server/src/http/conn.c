@@ -25,12 +25,17 @@ static struct {
     int hook_broken; /* atomic: h2o's stream table did not look as expected; HTTP/2 bodies are left to h2o */
 } conns;
 
-/* HTTP/2 streams whose body was refused, remembered for their DATA frames still on the way (a few per connection: the
- * oldest is forgotten first; its late frames then get h2o's own answer for a closed stream, RST_STREAM STREAM_CLOSED). */
-#define CONN_REFUSED_MAX 8
+/* An HTTP/2 stream whose body was refused and whose upload is still coming: its DATA frames are read and dropped, its
+ * receive window is opened again as h2o would (so the client can finish: clients such as Node's keep a stream open
+ * until their upload is written, and may lose the answer to an RST_STREAM that interrupts it), until the client ends
+ * it or HTTP_CONN_LINGER_BYTES have come; then RST_STREAM NO_ERROR. A connection gets room for CONN_REFUSED_MAX of
+ * them at its first refusal (more than a connection may open at once); beyond it the oldest is forgotten, and its
+ * late frames get h2o's own answer for a closed stream. */
+#define CONN_REFUSED_MAX 128
 typedef struct conn_refused {
     uint32_t stream_id; /* 0 = free */
-    int ended;          /* the client ended its body (END_STREAM seen) */
+    int32_t window;     /* what the client may still send on it, as this module has opened it */
+    uint64_t dropped;   /* bytes of its DATA dropped */
 } conn_refused_t;
 
 typedef struct http_conn {
@@ -41,7 +46,7 @@ typedef struct http_conn {
     unsigned abandoned;    /* streams abandoned in it */
     /* HTTP/2: h2o's own frame reader, called by conn_expect (NULL until hooked) */
     ssize_t (*h2_expect)(h2o_http2_conn_t *h2, const uint8_t *src, size_t len, const char **err_desc);
-    conn_refused_t refused[CONN_REFUSED_MAX];
+    conn_refused_t *refused; /* CONN_REFUSED_MAX entries, allocated at the first refusal; NULL before */
     unsigned refused_next;
 } http_conn_t;
 
@@ -140,6 +145,7 @@ static void on_close(void *data)
     c->closed(c->worker);
     if (c->linger_fd >= 0)
         linger_start(c->worker, c->linger_fd);
+    free(c->refused);
     free(c);
 }
 
@@ -218,7 +224,7 @@ static ssize_t conn_expect(h2o_http2_conn_t *h2, const uint8_t *src, size_t len,
 
 static conn_refused_t *refused_find(http_conn_t *c, uint32_t stream_id)
 {
-    for (unsigned i = 0; i < CONN_REFUSED_MAX; ++i) {
+    for (unsigned i = 0; c->refused != NULL && i < CONN_REFUSED_MAX; ++i) {
         if (c->refused[i].stream_id == stream_id)
             return &c->refused[i];
     }
@@ -246,43 +252,25 @@ static void conn_window_consume(h2o_http2_conn_t *h2, size_t len)
     }
 }
 
-/* On a refused stream's request pool. */
-typedef struct conn_refusal {
-    http_conn_t *c;
-    h2o_http2_conn_t *h2;
-    uint32_t stream_id;
-} conn_refusal_t;
-
-/* The refused stream's request is disposed: its 413 has been sent, or the stream was reset, or the connection is
- * closing. Unless the client has ended its body, RST_STREAM NO_ERROR tells it to stop sending (RFC 9113 8.1). */
-static void on_refusal_disposed(void *p)
-{
-    conn_refusal_t *r = p;
-    conn_refused_t *e;
-
-    if (r->h2->state >= H2O_HTTP2_CONN_STATE_IS_CLOSING)
-        return;
-    if ((e = refused_find(r->c, r->stream_id)) != NULL && e->ended)
-        return;
-    h2o_http2__encode_rst_stream_frame(&r->h2->_write.buf, r->stream_id, -H2O_HTTP2_ERROR_NONE);
-    h2o_http2_conn_request_write(r->h2);
-}
-
 /* Takes stream (receiving its body) out of h2o's body reading and runs its request without a body: the dispatcher
  * answers it 413 (http_conn_body_refused_or_reply). The stream may be gone when this returns. */
 static void conn_refuse(http_conn_t *c, h2o_http2_conn_t *h2, h2o_http2_stream_t *stream)
 {
-    conn_refused_t *e = &c->refused[c->refused_next++ % CONN_REFUSED_MAX];
-    conn_refusal_t *r;
+    conn_refused_t *e = NULL;
 
+    if (c->refused == NULL && (c->refused = calloc(CONN_REFUSED_MAX, sizeof(*c->refused))) == NULL)
+        return; /* out of memory: h2o goes on reading it, and refuses it at its own limit */
+    for (unsigned i = 0; i < CONN_REFUSED_MAX && e == NULL; ++i) {
+        if (c->refused[i].stream_id == 0)
+            e = &c->refused[i];
+    }
+    if (e == NULL)
+        e = &c->refused[c->refused_next++ % CONN_REFUSED_MAX]; /* all taken: the oldest is forgotten */
     e->stream_id = stream->stream_id;
-    e->ended = 0;
+    e->window = (int32_t)h2o_http2_window_get_window(&stream->input_window);
+    e->dropped = 0;
     /* what h2o has buffered goes now; the frames still to come are dropped by conn_expect */
     h2o_buffer_consume(&stream->_req_body, stream->_req_body->size);
-    r = h2o_mem_alloc_shared(&stream->req.pool, sizeof(*r), on_refusal_disposed);
-    r->c = c;
-    r->h2 = h2;
-    r->stream_id = stream->stream_id;
     if (conns.metrics != NULL)
         metrics_add(conns.metrics, c->worker->id, conns.m_refused, 0, 1);
     /* what h2o does with a request whose body is complete (execute_or_enqueue_request, then run_pending_requests):
@@ -292,6 +280,33 @@ static void conn_refuse(http_conn_t *c, h2o_http2_conn_t *h2, h2o_http2_stream_t
     if (h2->pull_stream_ids.max_processed < stream->stream_id)
         h2->pull_stream_ids.max_processed = stream->stream_id;
     h2o_process_request(&stream->req);
+}
+
+/* A dropped DATA frame of a refused stream (flags, flen bytes): its windows are opened again, so the client finishes
+ * its upload; the stream is forgotten when the client ends it, or reset when it has sent too much. */
+static void conn_drop_data(h2o_http2_conn_t *h2, conn_refused_t *e, uint8_t flags, size_t flen)
+{
+    conn_window_consume(h2, flen);
+    if ((flags & H2O_HTTP2_FRAME_FLAG_END_STREAM) != 0) {
+        e->stream_id = 0;
+        return;
+    }
+    if ((e->dropped += flen) > HTTP_CONN_LINGER_BYTES) {
+        if (h2->state < H2O_HTTP2_CONN_STATE_IS_CLOSING) {
+            h2o_http2__encode_rst_stream_frame(&h2->_write.buf, e->stream_id, -H2O_HTTP2_ERROR_NONE);
+            h2o_http2_conn_request_write(h2);
+        }
+        e->stream_id = 0; /* its late frames get h2o's answer for a closed stream */
+        return;
+    }
+    /* the stream's window, as h2o's update_input_window keeps it for the streams it reads */
+    e->window -= (int32_t)flen;
+    if ((int64_t)e->window * 2 < (int64_t)H2O_HTTP2_SETTINGS_HOST.initial_window_size) {
+        int32_t delta = (int32_t)(H2O_HTTP2_SETTINGS_HOST.initial_window_size - e->window);
+        h2o_http2_encode_window_update_frame(&h2->_write.buf, e->stream_id, delta);
+        h2o_http2_conn_request_write(h2);
+        e->window += delta;
+    }
 }
 
 /* Refuses stream stream_id when it is receiving its body and that body is over the limit already. */
@@ -320,12 +335,10 @@ static int conn_data_frame(http_conn_t *c, h2o_http2_conn_t *h2, uint32_t stream
         if (stream->_req_body->size + n <= conns.max_body)
             return 0;
         conn_refuse(c, h2, stream);
-    } else if (refused_find(c, stream_id) == NULL) {
-        return 0; /* h2o's rules for every other stream */
     }
-    if ((flags & H2O_HTTP2_FRAME_FLAG_END_STREAM) != 0 && (e = refused_find(c, stream_id)) != NULL)
-        e->ended = 1;
-    conn_window_consume(h2, flen);
+    if ((e = refused_find(c, stream_id)) == NULL)
+        return 0; /* h2o's rules for every other stream */
+    conn_drop_data(h2, e, flags, flen);
     return 1;
 }
 

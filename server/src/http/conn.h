@@ -53,9 +53,11 @@ void http_conn_linger(h2o_req_t *req);
  * after h2o has read a HEADERS block whose content-length is over the limit, or before it would buffer a DATA frame
  * that takes the body over the limit, the stream is taken out of h2o's body reading: what it buffered is freed, its
  * request is dispatched without a body and answered 413 (http_conn_body_refused_or_reply), and the DATA frames that
- * follow on it are counted against the connection's flow-control window (so other streams go on) and dropped unread.
- * When the 413 has been sent the stream is closed with RST_STREAM NO_ERROR (RFC 9113 8.1: the client may stop
- * sending) unless the client had already ended its body. Memory per stream stays below the limit.
+ * follow on it are dropped unread while the stream's and the connection's flow-control windows are opened again, so
+ * the client can finish its upload and the connection's other streams go on. An RST_STREAM NO_ERROR right after the
+ * answer (RFC 9113 8.1) would be shorter, but Node's http2 client then never closes a stream whose upload is still
+ * being written; only a stream that sends more than HTTP_CONN_LINGER_BYTES after its refusal gets it. Memory per
+ * stream stays below the limit.
  *
  * The frames of a connection's first read (everything the client sent before the server's SETTINGS reached it) are
  * read by h2o before the hook is in place; streams over the limit among them are refused right after that read. A
