@@ -220,13 +220,14 @@ static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
     return 0;
 }
 
+static void gate_worker_stop(app_worker_t *w, void *state);
+
 static void gate_worker_dispose(app_worker_t *w, void *state)
 {
     gate_worker_t *g = state;
     if (g == NULL)
         return;
-    if (h2o_timeout_is_linked(&g->reload_entry))
-        h2o_timeout_unlink(&g->reload_entry);
+    gate_worker_stop(w, g);
     app_ratesync_dispose(g->sync);
     for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         ratelimit_destroy(g->addr[c]);

@@ -165,19 +165,17 @@ app_ratesync_t *app_ratesync_start(app_worker_t *w, ratelimit_t *const *tables, 
 
 void app_ratesync_stop(app_ratesync_t *s)
 {
-    if (s == NULL)
-        return;
-    s->stopping = 1;
-    if (h2o_timeout_is_linked(&s->entry))
+    /* the timer entry is linked while no sync is in flight */
+    if (s != NULL && !s->stopping && h2o_timeout_is_linked(&s->entry))
         h2o_timeout_unlink(&s->entry);
+    if (s != NULL)
+        s->stopping = 1;
 }
 
 void app_ratesync_dispose(app_ratesync_t *s)
 {
-    if (s == NULL)
-        return;
-    if (h2o_timeout_is_linked(&s->entry))
-        h2o_timeout_unlink(&s->entry);
-    h2o_timeout_dispose(s->w->http->loop, &s->timeout);
+    app_ratesync_stop(s);
+    if (s != NULL)
+        h2o_timeout_dispose(s->w->http->loop, &s->timeout);
     free(s);
 }
