@@ -6,7 +6,7 @@
 import net from 'node:net';
 
 export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 };
-const FLAG = { END_STREAM: 1, ACK: 1, END_HEADERS: 4 };
+export const FLAG = { END_STREAM: 1, ACK: 1, END_HEADERS: 4 };
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export function frame(type, flags, streamId, payload = Buffer.alloc(0)) {
@@ -66,12 +66,14 @@ export function settings(pairs = {}) {
 
 // A raw HTTP/2 connection. Options: localAddress (the client address the server sees), initialWindow (our
 // SETTINGS_INITIAL_WINDOW_SIZE; 0 = the server may send no DATA on any stream). Records per stream: status (200 when
-// the header block starts with 0x88, else 'other'), DATA bytes, whether it ended, whether the server reset it; and the
-// GOAWAY frames and the close of the connection.
+// the header block starts with 0x88, else 'other'), DATA bytes and their text (up to 64 KiB), whether it ended, whether
+// the server reset it; every frame of a stream in arrival order (`log`: { type, flags, id, code }); the GOAWAY frames
+// and the close of the connection.
 export class RawH2 {
     constructor(port, { localAddress = '127.0.0.1', initialWindow = 65535 } = {}) {
         this.streams = new Map();
         this.goaways = [];
+        this.log = [];
         this.closed = false;
         this.buf = Buffer.alloc(0);
         this.sock = net.connect({ port, host: '127.0.0.1', localAddress });
@@ -86,7 +88,7 @@ export class RawH2 {
     }
 
     #stream(id) {
-        if (!this.streams.has(id)) this.streams.set(id, { status: null, bytes: 0, ended: false, reset: null });
+        if (!this.streams.has(id)) this.streams.set(id, { status: null, bytes: 0, text: '', ended: false, reset: null });
         return this.streams.get(id);
     }
 
@@ -98,6 +100,7 @@ export class RawH2 {
             const type = this.buf[3], flags = this.buf[4], id = this.buf.readUInt32BE(5) & 0x7fffffff;
             const payload = this.buf.subarray(9, 9 + len);
             this.buf = this.buf.subarray(9 + len);
+            if (id !== 0) this.log.push({ type, flags, id, code: type === FRAME.RST_STREAM ? payload.readUInt32BE(0) : null });
             if (type === FRAME.SETTINGS && !(flags & FLAG.ACK)) this.sock.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
             else if (type === FRAME.GOAWAY) this.goaways.push({ lastStream: payload.readUInt32BE(0) & 0x7fffffff, code: payload.readUInt32BE(4) });
             else if (type === FRAME.HEADERS && id !== 0) {
@@ -107,6 +110,7 @@ export class RawH2 {
             } else if (type === FRAME.DATA && id !== 0) {
                 const s = this.#stream(id);
                 s.bytes += len;
+                if (s.text.length < 65536) s.text += payload.toString('utf8');
                 if (flags & FLAG.END_STREAM) s.ended = true;
             } else if (type === FRAME.RST_STREAM && id !== 0) this.#stream(id).reset = payload.readUInt32BE(0);
         }

@@ -3,14 +3,16 @@
 // clients (slowloris) and idle keep-alive connections, the HTTP/2 idle timeout, HTTP/2 concurrent streams
 // (SETTINGS_MAX_CONCURRENT_STREAMS advertised, streams beyond it refused with REFUSED_STREAM per RFC 9113 §5.1.2, the
 // per-connection processing limit queues instead of refusing), and the request body limit (413 problem+json over
-// HTTP/1.1, the stream reset over HTTP/2).
+// HTTP/1.1 and over HTTP/2, where the rest of the body is dropped unread).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { assertCleanExit, rawExchange, request, runCli, sleep, startServer } from './harness.mjs';
+import { FLAG, FRAME, getHeaders, headerBlock, RawH2 } from './h2raw.mjs';
 
 const MAX_CONNECTIONS = 8;
 const MAX_BODY = 4096;
@@ -42,6 +44,32 @@ async function h2session(port, opts = {}) {
     });
     assert.equal(status, 200);
     return session;
+}
+
+// POSTs body to /v1/feedback on session: with its content-length, or (contentLength false) as 1 MiB writes without one.
+// Resolves { status, type, body, rstCode, ms } once the stream has closed, whether or not the whole body was sent.
+function h2post(session, body, { contentLength = true, path: p = '/v1/feedback' } = {}) {
+    return new Promise((resolve) => {
+        const t0 = Date.now();
+        const headers = { ':method': 'POST', ':path': p, 'content-type': 'application/json' };
+        if (contentLength) headers['content-length'] = String(body.length);
+        const s = session.request(headers);
+        let status = null, type = null;
+        const chunks = [];
+        s.on('response', (h) => {
+            status = h[':status'];
+            type = String(h['content-type']);
+        });
+        s.on('data', (c) => chunks.push(c));
+        s.on('error', () => {});
+        s.on('close', () => resolve({ status, type, body: Buffer.concat(chunks).toString('utf8'), rstCode: s.rstCode, ms: Date.now() - t0 }));
+        if (contentLength) {
+            s.end(body);
+        } else {
+            for (let off = 0; off < body.length; off += 1048576) s.write(body.subarray(off, off + 1048576));
+            s.end();
+        }
+    });
 }
 
 async function metric(port, name) {
@@ -170,17 +198,13 @@ describe('limits: connections per process, HTTP/2 streams, body size', () => {
         }
     });
 
-    test('oversize body over HTTP/2: the stream is reset with REFUSED_STREAM, the connection lives on', async () => {
+    test('oversize body over HTTP/2: 413 problem+json, the connection lives on', async () => {
         const session = await h2session(srv.port);
         try {
-            const code = await new Promise((resolve) => {
-                const s = session.request({ ':method': 'POST', ':path': '/v1/feedback', 'content-type': 'application/json' });
-                s.on('close', () => resolve(s.rstCode));
-                s.on('error', () => {});
-                s.resume();
-                s.end(Buffer.alloc(MAX_BODY * 2, 0x61));
-            });
-            assert.equal(code, http2.constants.NGHTTP2_REFUSED_STREAM);
+            const r = await h2post(session, Buffer.alloc(MAX_BODY * 2, 0x61));
+            assert.equal(r.status, 413, JSON.stringify(r));
+            assert.match(r.type, /^application\/problem\+json/);
+            assert.equal(JSON.parse(r.body).detail, `The request body may be at most ${MAX_BODY} bytes.`);
             const ok = await new Promise((resolve, reject) => {
                 const s = session.request({ ':path': '/healthz' });
                 s.on('response', (h) => resolve(h[':status']));
@@ -281,6 +305,138 @@ describe('limits: connections per process, HTTP/2 streams, body size', () => {
         // the held sessions' closes reach the server on its own schedule (GOAWAY, then FIN) on a loaded machine
         for (const t0 = Date.now(); (await metric(srv.port, 'klimaspejl_http_connections')) > 1 && Date.now() - t0 < 2000; await sleep(100));
         assert.equal(await metric(srv.port, 'klimaspejl_http_connections'), 1, 'only the scrape itself is open');
+    });
+});
+
+// The body limit over HTTP/2 at its default (64 KiB: a client that keeps to flow control cannot send more than 65,535
+// bytes before it has the server's SETTINGS, so even a connection's first flight is answered 413, never refused).
+describe('limits: HTTP/2 request bodies over KLIMA_MAX_BODY_BYTES get 413', () => {
+    const LIMIT = 65536;
+    const BIG = Buffer.alloc(10 * 1024 * 1024, 0x61);
+    let srv;
+
+    // The server's memory in KiB: { rss, hwm } (VmRSS, and VmHWM, its peak since start).
+    function memory() {
+        const st = fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8');
+        return { rss: Number(/VmRSS:\s+(\d+)/.exec(st)[1]), hwm: Number(/VmHWM:\s+(\d+)/.exec(st)[1]) };
+    }
+
+    function assertRefused(r, what) {
+        assert.equal(r.status, 413, `${what}: ${JSON.stringify(r).slice(0, 300)}`);
+        assert.match(r.type, /^application\/problem\+json/, what);
+        const p = JSON.parse(r.body);
+        assert.equal(p.type, '/docs/problems#payload-too-large', what);
+        assert.equal(p.detail, `The request body may be at most ${LIMIT} bytes.`, what);
+        // the stream ends cleanly: the 413 was complete, then RST_STREAM NO_ERROR stopped the upload (RFC 9113 8.1)
+        assert.equal(r.rstCode, http2.constants.NGHTTP2_NO_ERROR, what); // closed normally: the upload was read to its end
+    }
+
+    before(async () => {
+        // a small ASan quarantine (as faults.test.mjs): freed buffers would otherwise pile up in it and hide what the
+        // server really holds
+        const asan = `${process.env.ASAN_OPTIONS ? `${process.env.ASAN_OPTIONS}:` : ''}quarantine_size_mb=4`;
+        srv = await startServer({ env: { KLIMA_ACCESS_LOG: '0', ASAN_OPTIONS: asan } });
+    });
+
+    after(async () => {
+        if (srv) assertCleanExit(assert, await srv.stop());
+    });
+
+    test('the first request of a fresh connection: 10 MB with content-length, and 10 MB without one', async () => {
+        for (const contentLength of [true, false]) {
+            const session = http2.connect(`http://127.0.0.1:${srv.port}`, { maxSessionMemory: 1024 });
+            session.on('error', () => {});
+            try {
+                const r = await h2post(session, BIG, { contentLength });
+                assertRefused(r, contentLength ? 'content-length' : 'no content-length');
+                assert.ok(r.ms < 5000, `the upload stopped after ${r.ms} ms`);
+                const ok = await new Promise((resolve, reject) => {
+                    const s = session.request({ ':path': '/healthz' });
+                    s.on('response', (h) => resolve(h[':status']));
+                    s.on('error', reject);
+                    s.resume();
+                    s.end();
+                });
+                assert.equal(ok, 200, 'the connection lives on');
+            } finally {
+                session.close();
+            }
+        }
+    });
+
+    test('a body at the limit reaches the route; one byte more is refused', async () => {
+        const session = await h2session(srv.port);
+        try {
+            for (const contentLength of [true, false]) {
+                const at = await h2post(session, Buffer.alloc(LIMIT, 0x20), { contentLength });
+                assert.ok(at.status !== 413 || !at.body.includes(`at most ${LIMIT} bytes`), JSON.stringify(at).slice(0, 300));
+                assert.ok(at.status < 500, JSON.stringify(at).slice(0, 300));
+                assertRefused(await h2post(session, Buffer.alloc(LIMIT + 1, 0x20), { contentLength }), `limit + 1, ${contentLength}`);
+            }
+        } finally {
+            session.close();
+        }
+    });
+
+    test('raw frames: 413 at once (first flight or later), the rest of the body read and dropped, never RST_STREAM', async () => {
+        const c = new RawH2(srv.port);
+        await c.ready;
+        const post = (id, extra) =>
+            frame(FRAME.HEADERS, FLAG.END_HEADERS, id,
+                headerBlock([[':method', 'POST'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/v1/feedback'], ...extra]));
+        const data = (id, n, flags = 0) => frame(FRAME.DATA, flags, id, Buffer.alloc(n, 0x61));
+        try {
+            // the first flight (read before the server's SETTINGS went out): a content-length over the limit and 48 KiB
+            c.write(Buffer.concat([post(1, [['content-length', '10000000']]), data(1, 16384), data(1, 16384), data(1, 16384)]));
+            // stream 3 without content-length: 64 KiB (within the limit) now, the byte over it below
+            c.write(Buffer.concat([post(3, []), data(3, 16384), data(3, 16384), data(3, 16384), data(3, 16384)]));
+            for (const t0 = Date.now(); !c.streams.get(1)?.ended && Date.now() - t0 < 5000; await sleep(20));
+            c.write(data(3, 1, FLAG.END_STREAM));
+            for (const t0 = Date.now(); !c.streams.get(3)?.ended && Date.now() - t0 < 5000; await sleep(20));
+            // the rest of stream 1's body (it was still uploading when the refusal came) is read and dropped
+            c.write(Buffer.concat([data(1, 16384), data(1, 16384), data(1, 10, FLAG.END_STREAM)]));
+            c.write(getHeaders(5, '/healthz'));
+            for (const t0 = Date.now(); !c.streams.get(5)?.ended && Date.now() - t0 < 5000; await sleep(20));
+            await sleep(200);
+            for (const id of [1, 3]) {
+                const s = c.streams.get(id);
+                assert.ok(s, `stream ${id} answered`);
+                assert.match(s.text, /"type":"\/docs\/problems#payload-too-large"/, `stream ${id}: ${s.text}`);
+                assert.match(s.text, /"status":413/);
+                assert.equal(s.ended, true, `stream ${id}: the 413 is complete`);
+            }
+            // the answer, and nothing else on these streams: the rest of their bodies is read and dropped (the client
+            // may finish its upload), never reset
+            for (const id of [1, 3])
+                assert.deepEqual(c.log.filter((f) => f.id === id).map((f) => f.type), [FRAME.HEADERS, FRAME.DATA], `stream ${id}`);
+            assert.equal(c.streams.get(5).status, 200, 'the connection lives on');
+            assert.equal(c.log.filter((f) => f.type === FRAME.RST_STREAM).length, 0, JSON.stringify(c.log));
+            assert.equal(c.goaways.length, 0);
+        } finally {
+            c.close();
+        }
+    });
+
+    test('16 uploads of 10 MB at once on one connection: all 413, the server does not buffer them', async () => {
+        const before = memory();
+        const refusedBefore = await metric(srv.port, 'klimaspejl_http2_bodies_refused_total');
+        // maxSessionMemory: Node's client resets its own streams (ENHANCE_YOUR_CALM) when more than 10 MB of its writes
+        // wait at once, whatever the server does
+        const session = http2.connect(`http://127.0.0.1:${srv.port}`, { maxSessionMemory: 1024 });
+        session.on('error', () => {});
+        const t0 = Date.now();
+        try {
+            const rs = await Promise.all(Array.from({ length: 16 }, (_, i) => h2post(session, BIG, { contentLength: i % 2 === 0 })));
+            rs.forEach((r, i) => assertRefused(r, `upload ${i}`));
+        } finally {
+            session.close();
+        }
+        const ms = Date.now() - t0;
+        const afterMem = memory();
+        const grew = afterMem.hwm - before.hwm;
+        console.log(`# h2 bodies: 16 x 10 MB refused with 413 in ${ms} ms; server VmHWM ${before.hwm} -> ${afterMem.hwm} KiB (+${grew}), VmRSS ${afterMem.rss} KiB`);
+        assert.ok(grew < 32 * 1024, `the server's peak memory grew by ${grew} KiB (160 MB were sent)`);
+        assert.equal(await metric(srv.port, 'klimaspejl_http2_bodies_refused_total'), refusedBefore + 16);
     });
 });
 

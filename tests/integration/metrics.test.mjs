@@ -150,6 +150,8 @@ describe('GET /metrics and the access log', () => {
             'klimaspejl_cache_bytes',
             'klimaspejl_token_rejections_total',
             'klimaspejl_ratelimit_hits_total',
+            'klimaspejl_ratelimit_sync_failures_total',
+            'klimaspejl_http2_bodies_refused_total',
             'klimaspejl_downloads_active',
             'klimaspejl_usage_flush_lag_seconds',
             'klimaspejl_build_info',

@@ -205,6 +205,93 @@ describe('rate limits', () => {
     });
 });
 
+// Two instances of two worker threads each on one database, as behind a load balancer: the quota of an address holds
+// for the whole service (each worker decides alone, and reconciles its buckets through PostgreSQL every
+// KLIMA_RATE_SYNC_MS), where before it was the quota times threads times instances.
+describe('rate limits shared by every worker of every instance', () => {
+    const QUOTA = 5;
+    let keys;
+    const servers = {};
+
+    async function start(name, syncMs) {
+        servers[name] = await startServer({
+            threads: '2',
+            env: {
+                KLIMA_KEYS_DIR: keys,
+                KLIMA_TRUSTED_PROXIES: '127.0.0.1',
+                KLIMA_ACCESS_LOG: '0',
+                KLIMA_RATE_OPEN: `${QUOTA}/60`,
+                KLIMA_RATE_SYNC_MS: String(syncMs),
+            },
+        });
+        await waitReady(servers[name].port);
+        return servers[name];
+    }
+
+    // n requests from address ip, alternating between the instances, each on a new connection (so either worker thread
+    // of an instance may take it), gapMs apart. Returns the statuses in order.
+    async function paced(a, b, ip, n, gapMs) {
+        const out = [];
+        for (let i = 0; i < n; ++i) {
+            const srv = i % 2 === 0 ? a : b;
+            const r = await request(srv.port, { path: '/openapi.json', headers: { 'x-forwarded-for': ip } });
+            out.push(r.status);
+            await new Promise((res) => setTimeout(res, gapMs));
+        }
+        return out;
+    }
+
+    before(async () => {
+        keys = fs.mkdtempSync(path.join(os.tmpdir(), 'klima-keys-'));
+        assert.equal(runCli(['keygen'], { env: { KLIMA_KEYS_DIR: keys } }).status, 0);
+        await start('a', 100);
+        await start('b', 100);
+    });
+    after(async () => {
+        for (const srv of Object.values(servers)) assertCleanExit(assert, await srv.stop());
+        fs.rmSync(keys, { recursive: true, force: true });
+    });
+
+    test(`${QUOTA} requests a minute from one address, across 2 instances x 2 threads: exactly ${QUOTA} get 200`, async () => {
+        const statuses = await paced(servers.a, servers.b, '81.0.30.1', 14, 300);
+        console.log(`# shared rate limits: ${statuses.join(' ')}`);
+        assert.deepEqual(statuses, [...Array(QUOTA).fill(200), ...Array(14 - QUOTA).fill(429)]);
+        // the RateLimit field counts the whole service: a fresh address's second request, on the other instance, sees
+        // the first one
+        const first = await request(servers.a.port, { path: '/openapi.json', headers: { 'x-forwarded-for': '81.0.30.2' } });
+        await new Promise((res) => setTimeout(res, 300));
+        const second = await request(servers.b.port, { path: '/openapi.json', headers: { 'x-forwarded-for': '81.0.30.2' } });
+        assert.match(String(first.headers.ratelimit), new RegExp(`^"open";r=${QUOTA - 1};t=`));
+        assert.match(String(second.headers.ratelimit), new RegExp(`^"open";r=${QUOTA - 2};t=`));
+    });
+
+    test('a burst at both instances at once: at most what the workers grant before they sync, then 429 everywhere', async () => {
+        const ip = '81.0.30.3';
+        const burst = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+                request((i % 2 ? servers.b : servers.a).port, { path: '/openapi.json', headers: { 'x-forwarded-for': ip } })),
+        );
+        const granted = burst.filter((r) => r.status === 200).length;
+        console.log(`# shared rate limits: a burst of 40 at once granted ${granted} (quota ${QUOTA}, 4 workers)`);
+        assert.ok(granted >= QUOTA && granted <= 4 * QUOTA, `${granted} granted`);
+        await new Promise((res) => setTimeout(res, 500));
+        const later = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+                request((i % 2 ? servers.b : servers.a).port, { path: '/openapi.json', headers: { 'x-forwarded-for': ip } })),
+        );
+        assert.deepEqual(later.map((r) => r.status), Array(8).fill(429));
+    });
+
+    test('with KLIMA_RATE_SYNC_MS=0 each thread counts alone: the same requests get more than the quota', async () => {
+        const c = await start('c', 0);
+        const d = await start('d', 0);
+        const statuses = await paced(c, d, '81.0.30.4', 14, 50);
+        const granted = statuses.filter((st) => st === 200).length;
+        console.log(`# per-thread rate limits: ${statuses.join(' ')}`);
+        assert.ok(granted > QUOTA, `${granted} granted`);
+    });
+});
+
 describe('rate limits off', () => {
     test('KLIMA_RATE_LIMIT=0: no 429 and no RateLimit fields', async () => {
         const srv = await startServer({ threads: '1', env: { KLIMA_RATE_LIMIT: '0', KLIMA_RATE_OPEN: '1/60' } });
@@ -226,7 +313,7 @@ describe('rate limits off', () => {
         assert.match(r.stderr, /KLIMA_RATE_OPEN/);
         const help = runCli(['serve', '--help']);
         for (const name of ['KLIMA_RATE_LIMIT', 'KLIMA_RATE_OPEN', 'KLIMA_RATE_DOWNLOAD', 'KLIMA_RATE_PERSONAL', 'KLIMA_RATE_OAUTH',
-            'KLIMA_RATE_FEEDBACK', 'KLIMA_RATE_SERVICE', 'KLIMA_RATE_CLIENT_FACTOR']) {
+            'KLIMA_RATE_FEEDBACK', 'KLIMA_RATE_SERVICE', 'KLIMA_RATE_CLIENT_FACTOR', 'KLIMA_RATE_SYNC_MS']) {
             assert.ok(help.stdout.includes(name), name);
         }
     });

@@ -16,9 +16,9 @@
 #include "db/listen.h"
 #include "geo/client.h"
 
-/* app's own modules, first in module order. */
-static const app_module_t *const core_modules[] = {&app_catalog_module, &app_service_module, &app_gate_module,
-                                                   &app_auth_module,    &app_usage_module,   &app_stream_module};
+/* app's own modules, first in module order (the gate after auth: it derives its client-key secret from the keys). */
+static const app_module_t *const core_modules[] = {&app_catalog_module, &app_service_module, &app_auth_module,
+                                                   &app_gate_module,    &app_usage_module,   &app_stream_module};
 #define NCORE (sizeof(core_modules) / sizeof(core_modules[0]))
 
 /* Process-wide, written by app_run before the workers start. */

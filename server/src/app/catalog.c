@@ -21,8 +21,7 @@
     "to_regclass(c.entry->>'source_view') AND a.attnum > 0 AND NOT a.attisdropped), '{}'::jsonb)) ORDER BY c.id), "                \
     "'[]'::json)::text FROM meta.catalog c"
 const char app_catalog_sql[] = CATALOG_SELECT;
-/* A query of its own (pg_timezone_names reads the time zone files: ~150 ms), so that a short statement timeout delays
- * only the time zones, never the catalog. */
+/* A query of its own (pg_timezone_names reads the time zone files: ~150 ms), so that the catalog never waits for it. */
 static const char catalog_tz_sql[] = "SELECT string_agg(name, ',') FROM pg_catalog.pg_timezone_names WHERE name !~ ','";
 
 typedef struct name_flag {
@@ -360,7 +359,11 @@ int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz)
 
 /* --- each worker's catalog --------------------------------------------------------------------------------------------- */
 
-#define CATALOG_FIRST_MS 50     /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+#define CATALOG_FIRST_MS 50 /* the first load: as soon as a connection is up (the pool's own backoff makes it cheap) */
+/* The statement timeout of the catalog and time zone loads, whatever KLIMA_STATEMENT_TIMEOUT_MS says: they are cheap and
+ * bounded (a few hundred rows; ~150 ms for the time zones), and a short API timeout must not leave open data without its
+ * catalog (503) or the tz parameter without its list. */
+#define CATALOG_STATEMENT_TIMEOUT_MS 30000
 #define CATALOG_RELOAD_TICKS 60 /* then a reload every minute: a safety net for a missed NOTIFY */
 
 typedef struct catalog_worker {
@@ -426,7 +429,8 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
 
 static int catalog_load(catalog_worker_t *c)
 {
-    if (c->loading || db_pool_query_sql(c->w->db, app_catalog_sql, 0, NULL, on_catalog, c, NULL) != 0)
+    if (c->loading ||
+        db_pool_query_sql_timeout(c->w->db, app_catalog_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_catalog, c) != 0)
         return -1;
     c->loading = 1;
     return 0;
@@ -488,7 +492,7 @@ static void catalog_tick(app_worker_t *w, void *state)
     if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
         catalog_load(c);
     if (c != NULL && c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL &&
-        db_pool_query_sql(c->w->db, catalog_tz_sql, 0, NULL, on_tz, c, NULL) == 0)
+        db_pool_query_sql_timeout(c->w->db, catalog_tz_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_tz, c) == 0)
         c->tz_loading = 1;
 }
 

@@ -1,6 +1,7 @@
 /*
  * app/gate — CORS, country restriction and rate limits in front of every routed request.
  */
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 
 #include "app/auth.h"
 #include "app/gate.h"
+#include "app/ratesync.h"
 #include "app/route.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -42,6 +44,7 @@ static struct {
     gate_policy_t addr[APP_CLASS__COUNT], client[APP_CLASS__COUNT];
     char countries[GATE_MAX_COUNTRIES][3];
     size_t ncountries;
+    unsigned sync_ms; /* KLIMA_RATE_SYNC_MS; 0 = each worker counts alone */
     metrics_t *metrics;
     int m_hits; /* klimaspejl_ratelimit_hits_total */
 } gate;
@@ -65,6 +68,7 @@ typedef struct gate_worker {
     /* the address key of the last connection seen without X-Forwarded-For (HTTP/2 brings many requests per
      * connection): h2o's connection id, the UTC day the key was made for, the key */
     uint64_t memo_conn, memo_day, memo_key;
+    app_ratesync_t *sync; /* the buckets shared with every other worker; NULL: this worker counts alone */
 } gate_worker_t;
 
 /* A gated request's CORS and RateLimit fields, added when its response starts: its status is known then (a 304 gives
@@ -128,9 +132,20 @@ static int gate_start(const config_t *cfg, char *err, size_t errlen)
                              .labels = {{"class", app_class_names, APP_CLASS__COUNT}},
                              .show_zero = 1};
 
+    unsigned char secret[32];
+
     gate.enabled = cfg->rate_limit;
+    gate.sync_ms = cfg->rate_sync_ms;
     if ((gate.metrics = app_metrics()) != NULL && (gate.m_hits = metrics_register(gate.metrics, &hits)) < 0)
         gate.metrics = NULL;
+    if (app_ratesync_init(gate.metrics) != 0) {
+        str_fmt(err, errlen, "out of memory for the rate-limit metrics");
+        return -1;
+    }
+    /* every instance with the same keys (KLIMA_KEYS_DIR) makes the same address keys, so their shared buckets meet */
+    app_auth_mac("rate-limit client key v1", "", 0, secret);
+    geo_client_key_secret(secret);
+    OPENSSL_cleanse(secret, sizeof(secret));
     for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         uint64_t client_quota = (uint64_t)rates[c]->quota * (cfg->rate_client_factor > 0 ? cfg->rate_client_factor : 1);
         unsigned w = rates[c]->window_s > 0 ? rates[c]->window_s : 1;
@@ -205,13 +220,15 @@ static int origin_allowed(const gate_worker_t *g, h2o_iovec_t origin)
     return 0;
 }
 
+static void gate_worker_stop(app_worker_t *w, void *state);
+
 static void gate_worker_dispose(app_worker_t *w, void *state)
 {
     gate_worker_t *g = state;
     if (g == NULL)
         return;
-    if (h2o_timeout_is_linked(&g->reload_entry))
-        h2o_timeout_unlink(&g->reload_entry);
+    gate_worker_stop(w, g);
+    app_ratesync_dispose(g->sync);
     for (int c = 0; c < APP_CLASS__COUNT; ++c) {
         ratelimit_destroy(g->addr[c]);
         ratelimit_destroy(g->client[c]);
@@ -241,6 +258,16 @@ static void *gate_worker_start(app_worker_t *w)
     h2o_timeout_init(w->http->loop, &g->first_timeout, GATE_ORIGINS_FIRST_MS);
     g->reload_entry.cb = on_reload;
     origins_schedule(g);
+    if (gate.enabled && gate.sync_ms != 0) {
+        /* a table's policy number in the shared store: its route class, and whether it counts per app */
+        ratelimit_t *tables[2 * APP_CLASS__COUNT];
+        for (int c = 0; c < APP_CLASS__COUNT; ++c) {
+            tables[2 * c] = g->addr[c];
+            tables[2 * c + 1] = g->client[c];
+        }
+        if ((g->sync = app_ratesync_start(w, tables, 2 * APP_CLASS__COUNT, gate.sync_ms)) == NULL)
+            log_warn("worker %u: out of memory for the shared rate limits; this thread counts alone", w->http->id);
+    }
     return g;
 fail:
     return app_worker_state_or_warn(w, NULL, "the rate limits; this thread serves without them");
@@ -250,8 +277,11 @@ fail:
 static void gate_worker_stop(app_worker_t *w, void *state)
 {
     gate_worker_t *g = state;
-    if (g != NULL && h2o_timeout_is_linked(&g->reload_entry))
+    if (g == NULL)
+        return;
+    if (h2o_timeout_is_linked(&g->reload_entry))
         h2o_timeout_unlink(&g->reload_entry);
+    app_ratesync_stop(g->sync);
 }
 
 const app_module_t app_gate_module = {

@@ -2,10 +2,13 @@
  * app/gate — what every routed request passes before its handler (app/route.c puts it there): CORS, the country
  * restriction of personal and consent routes (KLIMA_PERSONAL_COUNTRIES) and rate limits per route class
  * (KLIMA_RATE_*), with the RateLimit-Policy / RateLimit header fields of draft-ietf-httpapi-ratelimit-headers-11. The
- * policy of each request is its route-table entry's (class, CORS). Buckets are per worker thread (nothing on the
- * request path takes a lock), keyed by the consent token's client id when the token is already in this thread's
- * verified-token cache, else by the daily-salted client address key (geo_client_key of geo_client_of). A 304 gives its
- * token back. OPTIONS requests (CORS preflights) are answered here and never counted. The registered clients' origins
+ * policy of each request is its route-table entry's (class, CORS). Each worker thread decides on its own buckets
+ * (nothing on the request path takes a lock or waits for the database), keyed by the consent token's client id when
+ * the token is already in this thread's verified-token cache, else by the daily client address key (geo_client_key of
+ * geo_client_of, keyed with a secret derived from the signing key, so every instance computes the same). Every
+ * KLIMA_RATE_SYNC_MS each worker reconciles its buckets with every other worker of every instance through PostgreSQL
+ * (api.rate_sync), so a quota holds for the whole service, up to what the workers grant between two syncs. A 304 gives
+ * its token back. OPTIONS requests (CORS preflights) are answered here and never counted. The registered clients' origins
  * are loaded through the worker's pool at start and every 10 s.
  */
 #ifndef KLIMA_APP_GATE_H

@@ -45,7 +45,8 @@ static const setting_t settings[] = {
     {"KLIMA_DB_TIMEOUT_MS", "--db-timeout-ms", KIND_UINT, OFF(db_timeout_ms), "10000", 100, 600000,
      "a query not answered within this many milliseconds gets 503 and its connection is reset"},
     {"KLIMA_STATEMENT_TIMEOUT_MS", "--statement-timeout-ms", KIND_UINT, OFF(statement_timeout_ms), "5000", 0, 3600000,
-     "PostgreSQL statement_timeout of API queries; a records query that runs longer gets 413 (0 = none)"},
+     "PostgreSQL statement_timeout of API queries; one that runs longer gets 503 database-timeout (0 = none). The "
+     "dataset catalog and time zone loads get 30 s whatever this says"},
     {"KLIMA_DOWNLOAD_TIMEOUT_MS", "--download-timeout-ms", KIND_UINT, OFF(download_timeout_ms), "600000", 0, 86400000,
      "statement_timeout of a whole download (0 = none)"},
     {"KLIMA_DOWNLOADS", "--downloads", KIND_UINT, OFF(downloads), "4", 1, 256,
@@ -86,7 +87,7 @@ static const setting_t settings[] = {
      "HTTP/2: streams one connection may reset before their response started, per second; beyond it GOAWAY "
      "(ENHANCE_YOUR_CALM) and the connection is closed (rapid reset; 0 = no limit)"},
     {"KLIMA_MAX_BODY_BYTES", "--max-body-bytes", KIND_UINT, OFF(max_body_bytes), "65536", 1024, 67108864,
-     "request body limit in bytes (HTTP/1.1: 413; HTTP/2: the stream is reset with REFUSED_STREAM)"},
+     "request body limit in bytes: 413 beyond it, over HTTP/1.1 and HTTP/2"},
     {"KLIMA_REQUEST_TIMEOUT_MS", "--request-timeout-ms", KIND_UINT, OFF(request_timeout_ms), "10000", 100, 600000,
      "HTTP/1.1: a whole request (header and body) must arrive within this many milliseconds of the connection or the "
      "previous response, else the connection is closed (slow clients, idle keep-alive)"},
@@ -103,22 +104,25 @@ static const setting_t settings[] = {
     {"KLIMA_RATE_LIMIT", "--rate-limit", KIND_BOOL, OFF(rate_limit), "1", 0, 0,
      "1 = rate limits per route class (KLIMA_RATE_*); 0 = none at all (no 429, no RateLimit headers)"},
     {"KLIMA_RATE_OPEN", "--rate-open", KIND_RATE, OFF(rate_open), "3000/60", 0, 0,
-     "open reads (datasets, records, catalog, usage, factors, spec, keys): QUOTA/SECONDS per address and worker thread, "
+     "open reads (datasets, records, catalog, usage, factors, spec, keys): QUOTA/SECONDS per address, "
      "0 = unlimited"},
     {"KLIMA_RATE_DOWNLOAD", "--rate-download", KIND_RATE, OFF(rate_download), "30/60", 0, 0,
-     "whole-dataset downloads: QUOTA/SECONDS per address and worker thread"},
+     "whole-dataset downloads: QUOTA/SECONDS per address"},
     {"KLIMA_RATE_PERSONAL", "--rate-personal", KIND_RATE, OFF(rate_personal), "600/60", 0, 0,
-     "personal routes (/v1/me/*): QUOTA/SECONDS per address and worker thread"},
+     "personal routes (/v1/me/*): QUOTA/SECONDS per address"},
     {"KLIMA_RATE_OAUTH", "--rate-oauth", KIND_RATE, OFF(rate_oauth), "300/60", 0, 0,
-     "consent routes (/oauth/*): QUOTA/SECONDS per address and worker thread"},
+     "consent routes (/oauth/*): QUOTA/SECONDS per address"},
     {"KLIMA_RATE_FEEDBACK", "--rate-feedback", KIND_RATE, OFF(rate_feedback), "5/50", 0, 0,
-     "POST /v1/feedback: QUOTA/SECONDS per address and worker thread"},
+     "POST /v1/feedback: QUOTA/SECONDS per address"},
     {"KLIMA_RATE_REGISTER", "--rate-register", KIND_RATE, OFF(rate_register), "10/3600", 0, 0,
-     "POST /oauth/register (self-service app registration): QUOTA/SECONDS per address and worker thread"},
+     "POST /oauth/register (self-service app registration): QUOTA/SECONDS per address"},
     {"KLIMA_RATE_SERVICE", "--rate-service", KIND_RATE, OFF(rate_service), "0", 0, 0,
      "/healthz, /readyz, /metrics (load-balancer probes, scrapes): QUOTA/SECONDS, 0 = unlimited"},
     {"KLIMA_RATE_CLIENT_FACTOR", "--rate-client-factor", KIND_UINT, OFF(rate_client_factor), "10", 1, 1000,
      "a request with a verified consent token is counted per client id, with this many times the address quota"},
+    {"KLIMA_RATE_SYNC_MS", "--rate-sync-ms", KIND_UINT, OFF(rate_sync_ms), "250", 0, 60000,
+     "every worker thread reconciles its rate-limit buckets through PostgreSQL this often, so a quota holds across the "
+     "threads and instances of the service (up to what they grant between two syncs); 0 = each thread counts alone"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

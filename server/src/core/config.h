@@ -53,6 +53,7 @@ typedef struct config {
     int rate_limit;               /* 0 = no rate limiting at all */
     config_rate_t rate_open, rate_download, rate_personal, rate_oauth, rate_feedback, rate_register, rate_service;
     unsigned rate_client_factor; /* a verified client id's buckets hold this many times the address quota */
+    unsigned rate_sync_ms;       /* buckets reconciled through PostgreSQL this often; 0 = per worker thread only */
 } config_t;
 
 typedef enum config_result {

@@ -13,6 +13,7 @@ struct db_deferred {
     void *data;
     db_wanted_cb wanted;
     int nparams;
+    unsigned statement_timeout_ms;
     const char **params;
     const char *sql;
 };
@@ -30,7 +31,7 @@ static void defer_run(db_defer_t *q, db_defer_send_cb send)
         if (send != NULL && d->wanted != NULL && !d->wanted(d->data)) {
             ++q->dropped;
             d->cb(d->data, DB_CANCELLED, NULL);
-        } else if (send == NULL || send(q->ctx, d->sql, d->nparams, d->params, d->cb, d->data) != 0) {
+        } else if (send == NULL || send(q->ctx, d->sql, d->nparams, d->params, d->statement_timeout_ms, d->cb, d->data) != 0) {
             ++q->failed;
             d->cb(d->data, DB_UNAVAILABLE, NULL);
         }
@@ -52,8 +53,8 @@ void db_defer_init(db_defer_t *q, h2o_evloop_t *loop, h2o_timeout_t *at_end, db_
     q->entry.cb = defer_on_end;
 }
 
-int db_defer_push(db_defer_t *q, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
-                  db_wanted_cb wanted)
+int db_defer_push(db_defer_t *q, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                  db_result_cb cb, void *data, db_wanted_cb wanted)
 {
     size_t size = sizeof(db_deferred_t) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
     db_deferred_t *d;
@@ -63,7 +64,12 @@ int db_defer_push(db_defer_t *q, const char *sql, int nparams, const char *const
         size += params[i] != NULL ? strlen(params[i]) + 1 : 0;
     if ((d = malloc(size)) == NULL)
         return -1;
-    *d = (db_deferred_t){.cb = cb, .data = data, .wanted = wanted, .nparams = nparams, .params = (const char **)(d + 1)};
+    *d = (db_deferred_t){.cb = cb,
+                         .data = data,
+                         .wanted = wanted,
+                         .nparams = nparams,
+                         .statement_timeout_ms = statement_timeout_ms,
+                         .params = (const char **)(d + 1)};
     at = (char *)(d->params + nparams);
     for (int i = 0; i < nparams; ++i) {
         d->params[i] = NULL;

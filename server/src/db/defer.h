@@ -14,8 +14,10 @@
 
 typedef struct db_deferred db_deferred_t;
 
-/* Puts one query on the wire; returns 0, or -1 (the query's callback is then answered DB_UNAVAILABLE). */
-typedef int (*db_defer_send_cb)(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
+/* Puts one query on the wire (statement_timeout_ms: see db_defer_push); returns 0, or -1 (the query's callback is then
+ * answered DB_UNAVAILABLE). */
+typedef int (*db_defer_send_cb)(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                                db_result_cb cb, void *data);
 
 typedef struct db_defer {
     db_deferred_t *head, **tail;
@@ -32,9 +34,10 @@ typedef struct db_defer {
 void db_defer_init(db_defer_t *q, h2o_evloop_t *loop, h2o_timeout_t *at_end, db_defer_send_cb send, void *ctx);
 
 /* Appends a copy of the query (sql and params are copied) to be sent at the end of this loop iteration unless wanted
- * (when not NULL) then returns 0 for data. Returns 0, or -1 when out of memory (nothing appended, cb not called). */
-int db_defer_push(db_defer_t *q, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
-                  db_wanted_cb wanted);
+ * (when not NULL) then returns 0 for data. statement_timeout_ms is handed to send as it is (db/pool reads it).
+ * Returns 0, or -1 when out of memory (nothing appended, cb not called). */
+int db_defer_push(db_defer_t *q, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                  db_result_cb cb, void *data, db_wanted_cb wanted);
 
 /* Answers every query still waiting with DB_UNAVAILABLE (the pool is being destroyed). */
 void db_defer_dispose(db_defer_t *q);

@@ -2,9 +2,9 @@
  * db/pool — pipelined, non-blocking libpq connections on an h2o evloop.
  *
  * Each accepted query is one "entry" in its connection's FIFO. On the wire an entry is
- *     [Parse (first use of the statement on this connection)] Bind/Execute  Sync
+ *     [set_config statement_timeout] [Parse (first use of the statement on this connection)] Bind/Execute  Sync
  * and libpq reports it back as
- *     [prepare result, NULL]  query result(s), NULL  PGRES_PIPELINE_SYNC
+ *     [set_config result, NULL] [prepare result, NULL]  query result(s), NULL  PGRES_PIPELINE_SYNC
  * so the FIFO head always says which result comes next. A Sync per entry gives each query its own implicit transaction:
  * an error aborts only that entry, never its neighbours.
  *
@@ -13,28 +13,34 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/hash.h"
 #include "core/log.h"
 #include "core/strutil.h"
 #include "db/connect.h"
 #include "db/defer.h"
 #include "db/pool.h"
+#include "db/stmtcache.h"
 
+/* PREPARE: a statement in front of the query (its Parse, or the set_config of db_pool_query_sql_timeout) */
 typedef enum entry_phase { PHASE_PREPARE_RESULT, PHASE_PREPARE_END, PHASE_QUERY_RESULT, PHASE_QUERY_END, PHASE_SYNC } entry_phase_t;
+
+/* For db_defer: the query runs under the connection's statement_timeout. */
+#define POOL_TIMEOUT_DEFAULT UINT_MAX
+
+static const char pool_setup_sql[] = "SELECT pg_catalog.set_config('statement_timeout', $1, true)";
 
 typedef struct entry {
     db_result_cb cb; /* NULL once called */
     void *data;
     entry_phase_t phase;
+    unsigned pre; /* statements in front of the query whose results are still to come */
     int dyn_slot; /* statement-cache slot prepared with this entry, or -1 */
     uint64_t sent_at;
 } entry_t;
-
-#define DYN_CACHE_SIZE 256
 
 typedef enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_READY } conn_state_t;
 
@@ -46,10 +52,7 @@ typedef struct conn {
     conn_state_t state;
     entry_t *q; /* ring buffer */
     size_t q_head, q_len, q_cap;
-    struct {
-        uint64_t hash; /* 0 = empty */
-        char *sql;
-    } dyn[DYN_CACHE_SIZE]; /* dynamic SQL prepared on this connection as "d<hash>" */
+    db_stmtcache_t stmts; /* what this connection has prepared */
     unsigned backoff_step;
     uint64_t retry_at; /* h2o_now when the scheduled reconnect runs */
     h2o_timeout_entry_t retry_entry;
@@ -79,7 +82,8 @@ struct db_pool {
 
 static void conn_connect(conn_t *c);
 static void conn_on_io(h2o_socket_t *sock, const char *err);
-static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data);
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                     db_result_cb cb, void *data);
 
 static void conn_close_socket(conn_t *c)
 {
@@ -151,11 +155,7 @@ static void conn_reset(conn_t *c, db_status_t status, const char *why)
         c->pg = NULL;
     }
     c->state = CONN_DOWN;
-    for (size_t i = 0; i < DYN_CACHE_SIZE; ++i) {
-        free(c->dyn[i].sql);
-        c->dyn[i].sql = NULL;
-        c->dyn[i].hash = 0;
-    }
+    db_stmtcache_clear(&c->stmts);
     if (h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_unlink(&c->flush_entry);
     /* callbacks may queue new queries on other connections; this one is already DOWN so it is skipped */
@@ -252,14 +252,9 @@ static void conn_process_input(conn_t *c)
                 int is_query = e->phase == PHASE_QUERY_RESULT;
                 /* advance before the callback: it may queue a query on this connection and move the ring */
                 e->phase = is_query ? PHASE_QUERY_END : PHASE_PREPARE_END;
-                if (!is_query && st == PGRES_FATAL_ERROR) {
-                    /* the statement does not exist on this connection after all: prepare it again next time */
-                    if (e->dyn_slot >= 0) {
-                        free(c->dyn[e->dyn_slot].sql);
-                        c->dyn[e->dyn_slot].sql = NULL;
-                        c->dyn[e->dyn_slot].hash = 0;
-                    }
-                }
+                /* the statement (if this entry prepared one) does not exist on this connection after all */
+                if (!is_query && (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED))
+                    db_stmtcache_forget(&c->stmts, e->dyn_slot);
                 if (st == PGRES_FATAL_ERROR && is_connection_error(res)) {
                     /* the server is going away (shutdown, crash, lost link): not the query's fault, a retry may work */
                     entry_finish(pool, e, DB_UNAVAILABLE, NULL);
@@ -277,7 +272,10 @@ static void conn_process_input(conn_t *c)
                 /* a second result for one statement (not expected for single statements): keep the first */
                 break;
             }
-            e->phase = e->phase == PHASE_PREPARE_END ? PHASE_QUERY_RESULT : PHASE_SYNC;
+            if (e->phase == PHASE_QUERY_END)
+                e->phase = PHASE_SYNC;
+            else
+                e->phase = --e->pre != 0 ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT;
             break;
         case PHASE_SYNC:
             if (res == NULL)
@@ -444,7 +442,7 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool);
 }
 
-static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase, int dyn_slot)
+static int conn_push(conn_t *c, db_result_cb cb, void *data, unsigned pre, int dyn_slot)
 {
     if (c->q_len == c->q_cap) {
         size_t ncap = c->q_cap * 2;
@@ -461,7 +459,8 @@ static int conn_push(conn_t *c, db_result_cb cb, void *data, entry_phase_t phase
     entry_t *e = &c->q[(c->q_head + c->q_len) % c->q_cap];
     e->cb = cb;
     e->data = data;
-    e->phase = phase;
+    e->phase = pre != 0 ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT;
+    e->pre = pre;
     e->dyn_slot = dyn_slot;
     e->sent_at = h2o_now(c->pool->loop);
     ++c->q_len;
@@ -481,10 +480,22 @@ static conn_t *pick_conn(db_pool_t *pool)
     return best;
 }
 
-/* Queues [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each time). */
+/* Queues [set_config statement_timeout] [Parse] Bind/Execute Sync on c. name NULL: the unnamed statement (parsed each
+ * time). statement_timeout_ms POOL_TIMEOUT_DEFAULT: the connection's own. */
 static int conn_submit(conn_t *c, const char *name, int need_prepare, const char *sql, int nparams, const char *const *params,
-                       db_result_cb cb, void *data, int dyn_slot)
+                       unsigned statement_timeout_ms, db_result_cb cb, void *data, int dyn_slot)
 {
+    unsigned pre = (need_prepare ? 1u : 0u) + (statement_timeout_ms != POOL_TIMEOUT_DEFAULT ? 1u : 0u);
+
+    if (statement_timeout_ms != POOL_TIMEOUT_DEFAULT) {
+        /* is_local: until this entry's Sync ends its implicit transaction. PostgreSQL (14 and later) starts a fresh
+         * statement timer for each Execute of a pipeline, with the setting current then */
+        char value[16];
+        const char *setup_params[1] = {value};
+        str_fmt(value, sizeof(value), "%u", statement_timeout_ms);
+        if (PQsendQueryParams(c->pg, pool_setup_sql, 1, NULL, setup_params, NULL, NULL, 0) != 1)
+            goto fail;
+    }
     if (name == NULL) {
         if (PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
             goto fail;
@@ -497,7 +508,7 @@ static int conn_submit(conn_t *c, const char *name, int need_prepare, const char
     if (PQpipelineSync(c->pg) != 1)
         goto fail;
     ++c->pool->queries_sent;
-    if (conn_push(c, cb, data, need_prepare ? PHASE_PREPARE_RESULT : PHASE_QUERY_RESULT, need_prepare ? dyn_slot : -1) != 0)
+    if (conn_push(c, cb, data, pre, need_prepare ? dyn_slot : -1) != 0)
         goto fail;
     if (!h2o_timeout_is_linked(&c->flush_entry))
         h2o_timeout_link(c->pool->loop, &c->pool->flush_timeout, &c->flush_entry);
@@ -510,43 +521,32 @@ fail:
 }
 
 /* Puts one query on a ready connection's pipeline. Returns 0, or -1 when no connection is ready or libpq refused it. */
-static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int pool_send(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                     db_result_cb cb, void *data)
 {
-    db_pool_t *pool = ctx;
-    conn_t *c = pick_conn(pool);
-    uint64_t h = hash_bytes(sql, strlen(sql), HASH_SEED);
-    if (h == 0)
-        h = 1; /* 0 marks an empty cache slot */
+    conn_t *c = pick_conn(ctx);
     char name[24];
-    int need_prepare = 0;
-    const char *use_name = name;
+    int need_prepare, slot;
 
     if (c == NULL)
         return -1;
-    size_t slot = (size_t)(h % DYN_CACHE_SIZE);
-    str_fmt(name, sizeof(name), "d%016llx", (unsigned long long)h);
-    if (c->dyn[slot].hash == h && strcmp(c->dyn[slot].sql, sql) == 0) {
-        need_prepare = 0;
-    } else if (c->dyn[slot].hash == 0) {
-        need_prepare = 1;
-    } else {
-        /* the slot holds another statement: run this one unnamed rather than evict (a plan stays warm) */
-        use_name = NULL;
-    }
-    if (need_prepare) {
-        /* recorded first: a query queued right behind this one on the same connection must not Parse it again */
-        c->dyn[slot].hash = h;
-        c->dyn[slot].sql = str_dup(sql);
-    }
-    if (conn_submit(c, use_name, need_prepare, sql, nparams, params, cb, data, (int)slot) != 0)
-        return -1;
-    return 0;
+    slot = db_stmtcache_use(&c->stmts, sql, name, &need_prepare);
+    return conn_submit(c, slot >= 0 ? name : NULL, need_prepare && slot >= 0, sql, nparams, params, statement_timeout_ms, cb, data,
+                       slot);
 }
 
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
                       db_wanted_cb wanted)
 {
-    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, cb, data, wanted) : -1;
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, POOL_TIMEOUT_DEFAULT, cb, data, wanted) : -1;
+}
+
+int db_pool_query_sql_timeout(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
+                              unsigned statement_timeout_ms, db_result_cb cb, void *data)
+{
+    if (statement_timeout_ms > INT_MAX)
+        statement_timeout_ms = 0; /* PostgreSQL's largest is INT_MAX ms; 0 = none */
+    return db_pool_ready(pool) ? db_defer_push(&pool->pending, sql, nparams, params, statement_timeout_ms, cb, data, NULL) : -1;
 }
 
 void db_pool_get_stats(db_pool_t *pool, db_pool_stats_t *out)

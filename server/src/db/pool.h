@@ -63,6 +63,13 @@ void db_pool_destroy(db_pool_t *pool);
 int db_pool_query_sql(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data,
                       db_wanted_cb wanted);
 
+/* Like db_pool_query_sql (no wanted callback), for the server's own cheap metadata loads (the dataset catalog, the time
+ * zone names): the query runs with PostgreSQL's statement_timeout at statement_timeout_ms (0 = none) for itself alone,
+ * set by set_config(..., is_local) in front of it within its own Sync, whatever the pool's statement timeout, which may
+ * be short to protect the database from costly API queries. */
+int db_pool_query_sql_timeout(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
+                              unsigned statement_timeout_ms, db_result_cb cb, void *data);
+
 /* Whether at least one connection is ready (db_pool_query_sql would accept a query now). */
 int db_pool_ready(db_pool_t *pool);
 

@@ -431,13 +431,18 @@ uint64_t geo_client_key(const geo_addr_t *client)
     unsigned char buf[32] = {0};
     uint64_t day = (uint64_t)time(NULL) / 86400, h;
 
-    /* salt = a secret drawn at start + the UTC day: hashes change daily and never leave the process */
+    /* salt = the secret + the UTC day: hashes change daily */
     memcpy(buf, &day, 8);
     buf[8] = (unsigned char)client->family;
     memcpy(buf + 16, client->bytes, 16);
     h = siphash24_32(geo_secret, buf);
     OPENSSL_cleanse(buf, sizeof(buf));
     return h;
+}
+
+void geo_client_key_secret(const unsigned char secret[32])
+{
+    memcpy(geo_secret, secret, sizeof(geo_secret));
 }
 
 int geo_open(const char *mmdb_path, const char *trusted_proxies, char *err, size_t errlen)

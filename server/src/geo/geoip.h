@@ -42,9 +42,15 @@ void geo_country(const geo_addr_t *client, char out[3]);
 /* 1 when a country database is open (lookups can answer more than "ZZ"). */
 int geo_has_database(void);
 
-/* A 64-bit keyed hash of client for rate limiting: keyed with a secret drawn at geo_open and the UTC day, so it changes
- * daily and means nothing outside this process. Never stored. */
+/* A 64-bit keyed hash of client for rate limiting: keyed with a secret (drawn at geo_open, or the one given to
+ * geo_client_key_secret) and the UTC day, so it changes daily and means nothing without the secret. Never an address:
+ * the shared rate-limit buckets store it in PostgreSQL while the client's bucket refills. */
 uint64_t geo_client_key(const geo_addr_t *client);
+
+/* Replaces the secret of geo_client_key by secret (32 bytes), so that every process given the same one computes the same
+ * keys (the instances of one service: app/gate derives it from the signing key). After geo_open, before the workers
+ * start. */
+void geo_client_key_secret(const unsigned char secret[32]);
 
 /* Closes the database and forgets the proxies (after the workers stopped). Safe to call when geo_open failed or never
  * ran. */

@@ -214,6 +214,8 @@ int http_dispatch(h2o_handler_t *self, h2o_req_t *req)
     if (w->_accesslog != NULL && dispatch.hooks->country_of != NULL)
         dispatch.hooks->country_of(req, slot->country);
     ++w->inflight;
+    if (http_conn_body_refused_or_reply(req))
+        return 0;
     if (req->path.len > HTTP_MAX_TARGET) {
         req->http1_is_persistent = 0;
         http_problem_sendf(req, HTTP_PROBLEM_URI_TOO_LONG, NULL,

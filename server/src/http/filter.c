@@ -69,7 +69,7 @@ static h2o_ostream_t **rewrite_error(filter_t *self, h2o_req_t *req, h2o_ostream
         http_conn_linger(req); /* h2o closes the connection after this answer, with the body unread */
     if (req->res.status == 413) {
         kind = HTTP_PROBLEM_PAYLOAD_TOO_LARGE;
-        str_fmt(detail, sizeof(detail), "The request body may be at most %zu bytes.", self->conf.max_body);
+        str_fmt(detail, sizeof(detail), HTTP_CONN_BODY_LIMIT_DETAIL, self->conf.max_body);
     } else if (req->res.status == 400) {
         kind = HTTP_PROBLEM_BAD_REQUEST;
         str_fmt(detail, sizeof(detail), "The request body's framing is broken (Content-Length or chunked Transfer-Encoding).");

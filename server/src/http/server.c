@@ -174,6 +174,7 @@ static void *worker_main(void *arg)
 
     while (1) {
         h2o_evloop_run(w->loop, 100);
+        http_conn_hook_new(w); /* the HTTP/2 connections of this iteration get the body limit's frame hook */
         if (w->_accesslog != NULL)
             http_accesslog_tick(w->_accesslog, h2o_now(w->loop));
         if (!w->stopping)
@@ -242,6 +243,8 @@ static void setup_globalconf(void)
      * libh2o and not settable: a request head of at most H2O_MAX_REQLEN bytes (8 KiB + 4 KiB x 100) and
      * H2O_MAX_HEADERS (100) fields over HTTP/1.1 (400 beyond), the same head size over HTTP/2 (REFUSED_STREAM beyond),
      * and SETTINGS_MAX_CONCURRENT_STREAMS 100, with streams beyond it refused (RST_STREAM REFUSED_STREAM). */
+    /* HTTP/1.1 answers 413 itself; over HTTP/2, http/conn answers 413 before h2o's own refusal (REFUSED_STREAM) would
+     * apply (see http_conn_hook_new) */
     server.globalconf.max_request_entity_size = server.cfg->max_body_bytes;
     server.globalconf.handshake_timeout = server.cfg->tls_handshake_timeout_ms;
     /* HTTP/1.1: one deadline for a whole request, from the connection (or the previous response) to its last byte;

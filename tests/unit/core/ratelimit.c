@@ -52,6 +52,75 @@ static void test_refund(void)
     ratelimit_destroy(rl);
 }
 
+/* Two tables (two workers, or two instances) sharing one budget through collect and apply, the way app/gate syncs them
+ * through PostgreSQL: a "database" that sums what each reports and drains at the policy's rate. */
+static void test_shared(void)
+{
+    ratelimit_t *a = ratelimit_create_window(64, 4, 60), *b = ratelimit_create_window(64, 4, 60);
+    ratelimit_info_t info;
+    uint64_t keys[8];
+    double taken[8], shared = 0.0;
+    uint64_t t = 100000;
+    size_t n;
+
+    CHECK(a != NULL && b != NULL);
+    CHECK(ratelimit_per_s(a) > 0.0666 && ratelimit_per_s(a) < 0.0667);
+    /* a takes 3; nothing else is pending */
+    for (int i = 0; i < 3; ++i)
+        CHECK_INT(ratelimit_take_info(a, 9, t, &info), 1);
+    CHECK_INT((int)ratelimit_collect(b, keys, taken, 8), 0);
+    n = ratelimit_collect(a, keys, taken, 8);
+    CHECK_INT((int)n, 1);
+    CHECK(keys[0] == 9 && taken[0] == 3.0);
+    CHECK_INT((int)ratelimit_collect(a, keys, taken, 8), 0); /* reported once */
+    /* while the sync is in flight a takes one more */
+    CHECK_INT(ratelimit_take_info(a, 9, t, &info), 1);
+    shared += taken[0];
+    ratelimit_apply(a, 9, shared, t);
+    /* b has never seen key 9: the sync hands it the shared level, so it grants none of the budget a used */
+    ratelimit_apply(b, 9, shared, t);
+    CHECK_INT(ratelimit_take_info(b, 9, t, &info), 1); /* 3 shared taken: one token left as far as b knows */
+    CHECK_INT(ratelimit_take_info(b, 9, t, &info), 0);
+    CHECK_INT(info.retry_after_s, 15);
+    /* a's local view still counts its unreported token: 3 shared + 1 = 4, empty */
+    CHECK_INT(ratelimit_take_info(a, 9, t, &info), 0);
+    /* the next sync: each reports its one, both learn 5 (over the quota: what two workers granted between syncs) */
+    n = ratelimit_collect(a, keys, taken, 8);
+    CHECK(n == 1 && taken[0] == 1.0);
+    shared += taken[0];
+    n = ratelimit_collect(b, keys, taken, 8);
+    CHECK(n == 1 && taken[0] == 1.0);
+    shared += taken[0];
+    ratelimit_apply(a, 9, shared, t);
+    ratelimit_apply(b, 9, shared, t);
+    CHECK_INT(ratelimit_take_info(a, 9, t, &info), 0);
+    CHECK_INT(info.retry_after_s, 30); /* 5 taken of 4: two tokens must drain first, one every 15 s */
+    CHECK_INT(info.full_s, 75);
+    /* a refund reports -1 */
+    CHECK_INT(ratelimit_take_info(a, 10, t, &info), 1);
+    ratelimit_refund(a, 10, &info);
+    n = ratelimit_collect(a, keys, taken, 8);
+    CHECK_INT((int)n, 0); /* +1 -1: nothing to report */
+    /* a failed sync reports again */
+    CHECK_INT(ratelimit_take_info(a, 11, t, &info), 1);
+    CHECK_INT((int)ratelimit_collect(a, keys, taken, 8), 1);
+    ratelimit_collect_failed(a);
+    n = ratelimit_collect(a, keys, taken, 8);
+    CHECK(n == 1 && keys[0] == 11 && taken[0] == 1.0);
+    /* another table's level never evicts a bucket with something pending here */
+    CHECK_INT(ratelimit_take_info(b, 12, t, &info), 1);
+    ratelimit_apply(b, 12 + 64, 4.0, t);
+    CHECK_INT(ratelimit_take_info(b, 12, t, &info), 1);
+    CHECK_INT(info.remaining, 2);
+    /* collect takes at most max, the rest waits */
+    for (uint64_t k = 20; k < 30; ++k)
+        CHECK_INT(ratelimit_take_info(a, k, t, &info), 1);
+    CHECK_INT((int)ratelimit_collect(a, keys, taken, 8), 8);
+    CHECK_INT((int)ratelimit_collect(a, keys, taken, 8), 2);
+    ratelimit_destroy(a);
+    ratelimit_destroy(b);
+}
+
 static void bench_take(void)
 {
     ratelimit_t *rl = ratelimit_create_window(8192, 1000000000u, 1);
@@ -76,6 +145,7 @@ int main(void)
 {
     test_window_bucket();
     test_refund();
+    test_shared();
     bench_take();
     return TEST_DONE();
 }

@@ -12,11 +12,13 @@ static int nsent, refuse;
 static db_status_t got[8];
 static int ngot;
 
-static int fake_send(void *ctx, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *data)
+static int fake_send(void *ctx, const char *sql, int nparams, const char *const *params, unsigned statement_timeout_ms,
+                     db_result_cb cb, void *data)
 {
     if (refuse)
         return -1;
-    snprintf(sent[nsent++], sizeof(sent[0]), "%s|%s", sql, nparams > 0 && params[0] != NULL ? params[0] : "NULL");
+    snprintf(sent[nsent++], sizeof(sent[0]), "%s|%s|%u", sql, nparams > 0 && params[0] != NULL ? params[0] : "NULL",
+             statement_timeout_ms);
     return 0;
 }
 
@@ -42,23 +44,24 @@ int main(void)
     h2o_timeout_init(loop, &at_end, 0);
     db_defer_init(&q, loop, &at_end, fake_send, NULL);
 
-    /* three queries; the second's request is gone by the end of the iteration; the parameter is copied */
-    CHECK_INT(db_defer_push(&q, "SELECT $1", 1, params, on_result, &yes, wanted), 0);
-    CHECK_INT(db_defer_push(&q, "SELECT 2", 0, NULL, on_result, &no, wanted), 0);
-    CHECK_INT(db_defer_push(&q, "SELECT 3", 0, NULL, on_result, NULL, NULL), 0);
+    /* three queries; the second's request is gone by the end of the iteration; the parameter is copied; the third has
+     * a statement timeout of its own */
+    CHECK_INT(db_defer_push(&q, "SELECT $1", 1, params, 0, on_result, &yes, wanted), 0);
+    CHECK_INT(db_defer_push(&q, "SELECT 2", 0, NULL, 0, on_result, &no, wanted), 0);
+    CHECK_INT(db_defer_push(&q, "SELECT 3", 0, NULL, 30000, on_result, NULL, NULL), 0);
     memcpy(param, "XX", 3);
     CHECK_INT(nsent, 0); /* nothing is sent inside the iteration */
     h2o_evloop_run(loop, 0);
     CHECK_INT(nsent, 2);
-    CHECK_STR(sent[0], "SELECT $1|v1");
-    CHECK_STR(sent[1], "SELECT 3|NULL");
+    CHECK_STR(sent[0], "SELECT $1|v1|0");
+    CHECK_STR(sent[1], "SELECT 3|NULL|30000"); /* the statement timeout travels with its query */
     CHECK_INT(ngot, 1);
     CHECK_INT(got[0], DB_CANCELLED);
     CHECK_INT((int)q.dropped, 1);
 
     /* a send that fails answers DB_UNAVAILABLE */
     refuse = 1;
-    CHECK_INT(db_defer_push(&q, "SELECT 4", 0, NULL, on_result, &yes, wanted), 0);
+    CHECK_INT(db_defer_push(&q, "SELECT 4", 0, NULL, 0, on_result, &yes, wanted), 0);
     h2o_evloop_run(loop, 0);
     CHECK_INT(ngot, 2);
     CHECK_INT(got[1], DB_UNAVAILABLE);
@@ -66,7 +69,7 @@ int main(void)
 
     /* disposing answers what still waits, and nothing runs afterwards */
     refuse = 0;
-    CHECK_INT(db_defer_push(&q, "SELECT 5", 0, NULL, on_result, &yes, wanted), 0);
+    CHECK_INT(db_defer_push(&q, "SELECT 5", 0, NULL, 0, on_result, &yes, wanted), 0);
     db_defer_dispose(&q);
     CHECK_INT(ngot, 3);
     CHECK_INT(got[2], DB_UNAVAILABLE);
