@@ -25,7 +25,7 @@ static int host_char_ok(char c)
     return str_is_word_char((unsigned char)c, ".-:[]_");
 }
 
-static size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
+size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
 {
     h2o_iovec_t host = req->authority;
     int ok = host.len > 0 && host.len <= 255;
