@@ -41,6 +41,7 @@ const texts = {
         dl_page: 'Denne side som',
         dl_all: 'Hele udsnittet (alle rækker der matcher filtrene) som',
         csv_excel: 'CSV til Excel (semikolon, decimalkomma)',
+        xlsx: 'Excel-regneark (XLSX)',
         dl_all_grouped: 'Hele udsnittet (rå rækker, uden gruppering) som',
         preview: 'Resultat',
         rows_shown: '{n} rækker vist (side {page}).',
@@ -119,6 +120,7 @@ const texts = {
         dl_page: 'This page as',
         dl_all: 'The whole slice (every row matching the filters) as',
         csv_excel: 'CSV for Excel (semicolons, decimal commas)',
+        xlsx: 'Excel workbook (XLSX)',
         dl_all_grouped: 'The whole slice (raw rows, not grouped) as',
         preview: 'Preview',
         rows_shown: '{n} rows shown (page {page}).',
@@ -466,6 +468,8 @@ function updateApiBox() {
         el('a', { href: page('csv'), download: `${state.ds.id}-page.csv`, id: 'dl-page-csv' }, 'CSV'),
         ', ',
         el('a', { href: page('ndjson'), download: `${state.ds.id}-page.ndjson`, id: 'dl-page-ndjson' }, 'NDJSON'),
+        ', ',
+        el('a', { href: page('xlsx'), download: `${state.ds.id}-page.xlsx`, id: 'dl-page-xlsx' }, t('xlsx')),
         '. ',
         el('br'),
         `${t(grouped ? 'dl_all_grouped' : 'dl_all')} `,
@@ -475,6 +479,9 @@ function updateApiBox() {
         el('a', { href: `${dl('csv')}&delimiter=%3B&bom=1`, id: 'dl-csv-excel' }, t('csv_excel')),
         ', ',
         el('a', { href: dl('ndjson'), id: 'dl-ndjson' }, 'NDJSON'),
+        ', ',
+        // numbers as numbers, dates as dates, a sheet of units and the licence: no locale to get wrong
+        el('a', { href: dl('xlsx'), id: 'dl-xlsx' }, t('xlsx')),
         '.',
     );
 }

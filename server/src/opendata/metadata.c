@@ -343,6 +343,9 @@ static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
                                               "Hele datasættet som CSV", "The whole dataset as CSV"));
     json_array_append_new(dists, distribution(base, ds, "ndjson", "/v1/datasets/%s/download?format=ndjson", "application/x-ndjson",
                                               "JSON", "Hele datasættet som NDJSON", "The whole dataset as NDJSON"));
+    json_array_append_new(dists, distribution(base, ds, "xlsx", "/v1/datasets/%s/download?format=xlsx",
+                                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
+                                              "Hele datasættet som Excel-regneark", "The whole dataset as an Excel workbook"));
     json_array_append_new(dists, distribution(base, ds, "api", "/v1/datasets/%s/records", "application/json", "JSON",
                                               "Filtrer og aggreger via API'et", "Filter and aggregate through the API"));
     json_object_set_new(d, "dcat:distribution", dists);
