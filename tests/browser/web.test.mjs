@@ -238,6 +238,42 @@ describe('data explorer', { timeout: 600_000 }, () => {
     });
 });
 
+describe('explorer at 360 px: nothing wider than the screen', { timeout: 600_000 }, () => {
+    // document.documentElement.scrollWidth, the width a reader would have to scroll sideways through
+    const wide = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+    for (const lang of ['en', 'da']) {
+        test(`every state of the explorer in ${lang}: catalog, search, each dataset, a wide table, a grouped chart`, async () => {
+            const page = await newPage({ width: 360, lang });
+            await page.goto(`${base}/explore`);
+            await page.evaluate((l) => localStorage.setItem('klimaspejl.lang', l), lang);
+            await page.goto(`${base}/explore`);
+            await page.waitForSelector('#ds-list li button');
+            const states = [['catalog', await wide(page)]];
+            await page.fill('#ds-q', 'waste');
+            await page.waitForFunction(() => /“waste”|»waste«/.test(document.getElementById('ds-status').textContent));
+            states.push(['search', await wide(page)]);
+            await page.fill('#ds-q', '');
+            const ids = await page.evaluate(async () => (await (await fetch('/v1/datasets')).json()).datasets.map((d) => d.id));
+            for (const id of ids) {
+                await page.goto(`${base}/explore#${id}`);
+                await page.waitForSelector('#ds-detail:not([hidden])');
+                await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+                states.push([`${id} opened`, await wide(page)]);
+                await page.click('#run');
+                await page.waitForSelector('#res-table tbody tr, #res-status:not(:empty)');
+                await page.waitForFunction(() => document.getElementById('res-status').textContent !== '');
+                states.push([`${id} rows`, await wide(page)]);
+            }
+            await explorerQuery(page);
+            await page.waitForSelector('#chart canvas, #chart svg, #chart .u-wrap', { timeout: 20_000 });
+            states.push(['grouped query with chart', await wide(page)]);
+            const over = states.filter(([, w]) => w > 360);
+            assert.deepEqual(over, [], `scrollWidth over 360 px: ${JSON.stringify(over)}`);
+            await page.context().close();
+        });
+    }
+});
+
 describe('citizen dashboard', { timeout: 600_000 }, () => {
     test('sign in as a demo household: the summary shows the numbers the API returns', async () => {
         const page = await newPage();
