@@ -82,10 +82,17 @@ function fodsSheets(xml) {
 // values) and to CSV (the first sheet as shown: comma-separated, UTF-8). Returns { fods, csv }.
 function calc(file, locale) {
     const dir = fs.mkdtempSync(path.join(path.dirname(file), `calc-${locale}-`));
+    // the profile's locale setting, so the locale does not hang on which system locales are generated
+    fs.mkdirSync(path.join(dir, 'profile/user'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'profile/user/registrymodifications.xcu'), `<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>${locale.replace('_', '-')}</value></prop></item>
+</oor:items>
+`);
     const run = (filter) => {
         const r = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--norestore',
             '--convert-to', filter, '--outdir', dir, file], {
-            encoding: 'utf8', timeout: 240_000, env: { ...process.env, LANG: `${locale}.UTF-8`, LC_ALL: `${locale}.UTF-8`, HOME: dir },
+            encoding: 'utf8', timeout: 240_000, env: { ...process.env, LANG: `${locale}.UTF-8`, HOME: dir },
         });
         assert.equal(r.status, 0, `soffice (${locale}, ${filter}) failed: ${r.stderr || r.error}`);
     };

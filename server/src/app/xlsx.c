@@ -129,8 +129,7 @@ static void on_event(h2o_socket_t *sock, const char *err)
         x->cb(x->ctx, (app_xlsx_event_t)ev); /* may cancel: x is not touched after this */
 }
 
-app_xlsx_t *app_xlsx_start(h2o_evloop_t *loop, const app_xlsx_book_t *book, void (*cb)(void *ctx, app_xlsx_event_t ev),
-                           void *ctx)
+app_xlsx_t *app_xlsx_start(h2o_evloop_t *loop, const app_xlsx_book_t *book, void (*cb)(void *ctx, app_xlsx_event_t ev), void *ctx)
 {
     app_xlsx_t *x = calloc(1, sizeof(*x));
     pthread_attr_t attr;
@@ -158,7 +157,7 @@ app_xlsx_t *app_xlsx_start(h2o_evloop_t *loop, const app_xlsx_book_t *book, void
     x->sock->data = x;
     h2o_socket_read_start(x->sock, on_event);
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 1024 * 1024);
+    pthread_attr_setstacksize(&attr, 2 * 1024 * 1024); /* libxlsxwriter and zlib need little; ASan more */
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     rc = pthread_create(&tid, &attr, xlsx_main, x);
     pthread_attr_destroy(&attr);

@@ -36,14 +36,14 @@
 typedef struct app_xlsx_column {
     const char *name;
     app_col_type_t type;
-    int scale; /* decimals a number shows (its number format); -1: as stored */
+    int scale;                                          /* decimals a number shows (its number format); -1: as stored */
     const char *unit, *description_en, *description_da; /* or NULL */
 } app_xlsx_column_t;
 
 /* What a workbook says about itself; every string may be NULL. app_xlsx_start copies all of it. */
 typedef struct app_xlsx_book {
-    const char *dataset, *title_en, *title_da, *description, *publisher, *licence, *licence_url, *version, *released,
-        *source_url, *citation, *keywords, *note;
+    const char *dataset, *title_en, *title_da, *description, *publisher, *licence, *licence_url, *version, *released, *source_url,
+        *citation, *keywords, *note;
     time_t created; /* the document's creation time: the release's, so one release gives the same bytes */
     const app_xlsx_column_t *cols;
     size_t ncols;
@@ -61,8 +61,7 @@ typedef enum app_xlsx_event {
 
 /* Starts a writer for book in the directory $TMPDIR (else /tmp). cb runs on loop's thread after each step the caller
  * asked for. Returns NULL (logged) when no thread or temporary file could be had. */
-app_xlsx_t *app_xlsx_start(h2o_evloop_t *loop, const app_xlsx_book_t *book, void (*cb)(void *ctx, app_xlsx_event_t ev),
-                           void *ctx);
+app_xlsx_t *app_xlsx_start(h2o_evloop_t *loop, const app_xlsx_book_t *book, void (*cb)(void *ctx, app_xlsx_event_t ev), void *ctx);
 
 /* Hands over data[0..len) (whole CSV rows of PostgreSQL's COPY, no header; copied). APP_XLSX_FED or _FAILED follows. */
 void app_xlsx_feed(app_xlsx_t *x, const char *data, size_t len);

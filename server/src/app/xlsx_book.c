@@ -16,7 +16,7 @@
 #include "core/time.h"
 
 #define XLSX_MAX_SCALE 12
-#define XLSX_EXCEL_EPOCH_DAYS 25569.0 /* 1970-01-01 as an Excel date serial (days since 1899-12-30) */
+#define XLSX_EXCEL_EPOCH_DAYS 25569.0             /* 1970-01-01 as an Excel date serial (days since 1899-12-30) */
 #define XLSX_MAX_EXACT_INTEGER 9007199254740992.0 /* 2^53: larger whole numbers are kept as text, digit for digit */
 #define XLSX_MAX_COLS 64
 
@@ -60,11 +60,12 @@ static const char *kept(const app_xlsx_writer_t *x, uintptr_t at)
 /* Copies book and its columns into x (one buffer of strings). Returns 0, or -1 out of memory. */
 static int copy_book(app_xlsx_writer_t *x, const app_xlsx_book_t *b)
 {
-    const char *const *src[] = {&b->dataset, &b->title_en, &b->title_da, &b->description, &b->publisher, &b->licence,
-                                &b->licence_url, &b->version, &b->released, &b->source_url, &b->citation, &b->keywords, &b->note};
-    const char **dst[] = {&x->book.dataset, &x->book.title_en, &x->book.title_da, &x->book.description, &x->book.publisher,
-                          &x->book.licence, &x->book.licence_url, &x->book.version, &x->book.released, &x->book.source_url,
-                          &x->book.citation, &x->book.keywords, &x->book.note};
+    const char *const *src[] = {&b->dataset,  &b->title_en,    &b->title_da, &b->description, &b->publisher,
+                                &b->licence,  &b->licence_url, &b->version,  &b->released,    &b->source_url,
+                                &b->citation, &b->keywords,    &b->note};
+    const char **dst[] = {&x->book.dataset,  &x->book.title_en,    &x->book.title_da, &x->book.description, &x->book.publisher,
+                          &x->book.licence,  &x->book.licence_url, &x->book.version,  &x->book.released,    &x->book.source_url,
+                          &x->book.citation, &x->book.keywords,    &x->book.note};
     enum { NSTR = sizeof(src) / sizeof(src[0]) };
     uintptr_t at[NSTR], col_at[4 * XLSX_MAX_COLS];
 
@@ -102,8 +103,8 @@ static int copy_book(app_xlsx_writer_t *x, const app_xlsx_book_t *b)
 
 static const char *type_name(app_col_type_t t)
 {
-    static const char *const names[] = {[COL_STRING] = "string", [COL_INTEGER] = "integer", [COL_NUMBER] = "number",
-                                        [COL_BOOLEAN] = "boolean", [COL_DATE] = "date", [COL_DATETIME] = "datetime"};
+    static const char *const names[] = {[COL_STRING] = "string",   [COL_INTEGER] = "integer", [COL_NUMBER] = "number",
+                                        [COL_BOOLEAN] = "boolean", [COL_DATE] = "date",       [COL_DATETIME] = "datetime"};
     return (size_t)t < sizeof(names) / sizeof(names[0]) && names[t] != NULL ? names[t] : "string";
 }
 
@@ -198,10 +199,10 @@ static int about_sheet(app_xlsx_writer_t *x)
     const app_xlsx_book_t *b = &x->book;
     const struct {
         const char *key, *value;
-    } rows[] = {{"dataset", b->dataset},     {"title", b->title_en},        {"titel", b->title_da},
+    } rows[] = {{"dataset", b->dataset},         {"title", b->title_en},      {"titel", b->title_da},
                 {"description", b->description}, {"publisher", b->publisher}, {"licence", b->licence},
                 {"licence URL", b->licence_url}, {"version", b->version},     {"released", b->released},
-                {"source URL", b->source_url},   {"cite as", b->citation},     {"note", b->note}};
+                {"source URL", b->source_url},   {"cite as", b->citation},    {"note", b->note}};
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "about");
     lxw_doc_properties props = {0};
     char comments[2048];
@@ -355,7 +356,7 @@ static lxw_error write_cell(app_xlsx_writer_t *x, lxw_col_t c, const field_t *f)
         v = strtod(f->s, &end);
         if (end == f->s || *end != '\0' || !isfinite(v))
             return f->s[0] == 'N' || f->s[0] == 'I' || f->s[0] == '-' ? LXW_NO_ERROR
-                                                                       : worksheet_write_string(x->data, x->row, c, f->s, NULL);
+                                                                      : worksheet_write_string(x->data, x->row, c, f->s, NULL);
         if (col->type == COL_INTEGER && fabs(v) > XLSX_MAX_EXACT_INTEGER)
             return worksheet_write_string(x->data, x->row, c, f->s, NULL);
         return worksheet_write_number(x->data, x->row, c, v, number_format(x, col));

@@ -404,11 +404,8 @@ static opendata_query_status_t p_bucket(opendata_query_t *q, parse_state_t *ps, 
 static opendata_query_status_t p_format(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                         opendata_query_error_t *err)
 {
-    static const choice_t formats[] = {{"json", FORMAT_JSON},
-                                       {"csv", FORMAT_CSV},
-                                       {"ndjson", FORMAT_NDJSON},
-                                       {"geojson", FORMAT_GEOJSON},
-                                       {"xlsx", FORMAT_XLSX}};
+    static const choice_t formats[] = {
+        {"json", FORMAT_JSON}, {"csv", FORMAT_CSV}, {"ndjson", FORMAT_NDJSON}, {"geojson", FORMAT_GEOJSON}, {"xlsx", FORMAT_XLSX}};
     int f;
     if (CHOOSE(formats, v, &f) != 0 || (ps->for_download && f == FORMAT_GEOJSON))
         return opendata_query_fail(err, n,

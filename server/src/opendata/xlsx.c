@@ -69,9 +69,9 @@ static size_t columns(h2o_req_t *req, const opendata_query_t *q, app_xlsx_column
             describe_measure(req, &cols[i], q, &q->measures[at]);
         } else {
             cols[i].description_en = strcmp(names[i], "cells") == 0 ? "number of published cells in the group"
-                                                                     : "number of those cells whose values are suppressed";
+                                                                    : "number of those cells whose values are suppressed";
             cols[i].description_da = strcmp(names[i], "cells") == 0 ? "antal offentliggjorte celler i gruppen"
-                                                                     : "antal af de celler, hvis værdier er undertrykt";
+                                                                    : "antal af de celler, hvis værdier er undertrykt";
         }
     }
     return n;

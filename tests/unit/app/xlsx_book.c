@@ -84,8 +84,8 @@ static void books(void)
     const app_xlsx_column_t cols[] = {{.name = "district", .type = COL_STRING, .scale = -1},
                                       {.name = "kg", .type = COL_NUMBER, .scale = 3, .unit = "kg"},
                                       {.name = "day", .type = COL_DATE, .scale = -1}};
-    app_xlsx_book_t book = {.dataset = "test", .licence = "CC-BY-4.0", .version = "7", .created = 1764547200,
-                            .cols = cols, .ncols = 3, .row_limit = 2};
+    app_xlsx_book_t book = {
+        .dataset = "test", .licence = "CC-BY-4.0", .version = "7", .created = 1764547200, .cols = cols, .ncols = 3, .row_limit = 2};
     const char *rows = "Nørrebro,1.441,2025-10-28\n\"Indre By\",,2025-10-29\nValby,0.761,2025-10-30\n";
     size_t a_len, b_len;
     int more;
