@@ -252,6 +252,13 @@ describe('explorer at 360 px: nothing wider than the screen', { timeout: 600_000
             await page.fill('#ds-q', 'waste');
             await page.waitForFunction(() => /“waste”|»waste«/.test(document.getElementById('ds-status').textContent));
             states.push(['search', await wide(page)]);
+            // the search finds by a column name too, and says how many of how many matched; axe-clean
+            const shown = await page.$$eval('#ds-list li button', (bs) => bs.map((b) => b.dataset.id));
+            assert.ok(shown.includes('waste-district-monthly') && !shown.includes('energy-district-hourly'), `search for waste: ${shown}`);
+            await page.fill('#ds-q', 'kg_per_household');
+            await page.waitForFunction(() => /kg_per_household/.test(document.getElementById('ds-status').textContent));
+            assert.ok((await page.$$eval('#ds-list li button', (bs) => bs.map((b) => b.dataset.id))).includes('waste-district-monthly'));
+            await axe(page, `/explore search 360px ${lang}`);
             await page.fill('#ds-q', '');
             const ids = await page.evaluate(async () => (await (await fetch('/v1/datasets')).json()).datasets.map((d) => d.id));
             for (const id of ids) {
