@@ -296,6 +296,24 @@ describe('xlsx', () => {
         assert.equal(x2.headers['x-next-cursor'], page2.next_cursor ?? undefined);
     });
 
+    test('a client that goes away while its workbook is being written frees its slot, and the server serves on', async () => {
+        const gone = http.get({ host: '127.0.0.1', port: srv.port, path: '/v1/datasets/energy-district-hourly/download?format=xlsx', agent: false });
+        gone.on('error', () => {});
+        await new Promise((res) => setTimeout(res, 300));
+        gone.destroy();
+        let active = null;
+        for (let i = 0; i < 100; ++i) {
+            const m = (await request(srv.port, { path: '/metrics' })).body;
+            active = m.split('\n').filter((l) => l.startsWith('klimaspejl_downloads_active')).map((l) => Number(l.split(' ').pop()));
+            if (active.length && active.every((n) => n === 0)) break;
+            await new Promise((res) => setTimeout(res, 100));
+        }
+        assert.ok(active.length && active.every((n) => n === 0), `downloads still active: ${active}`);
+        const r = await getRaw(srv.port, '/v1/datasets/waste-district-monthly/download?format=xlsx&district_id=eq:2');
+        assert.equal(r.status, 200);
+        assert.equal(r.body.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+    });
+
     test('bad formats are refused before any query; xlsx is listed in the spec and the DCAT distributions', async () => {
         const bad = await request(srv.port, { path: '/v1/datasets/energy-district-daily/download?format=xls' });
         assert.equal(bad.status, 400);

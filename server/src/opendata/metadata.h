@@ -8,6 +8,7 @@
 #ifndef KLIMA_OPENDATA_METADATA_H
 #define KLIMA_OPENDATA_METADATA_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
