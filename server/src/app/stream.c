@@ -109,6 +109,7 @@ static void download_dispose(void *p)
     }
     app_xlsx_cancel(d->xlsx);
     d->xlsx = NULL;
+    timer_stop(d); /* a spreadsheet's chunks are timed after its slot is gone */
     download_release_slot(d);
 }
 
@@ -137,6 +138,7 @@ static void on_stop(h2o_generator_t *g, h2o_req_t *req)
     }
     app_xlsx_cancel(d->xlsx);
     d->xlsx = NULL;
+    timer_stop(d);
     download_release_slot(d);
 }
 

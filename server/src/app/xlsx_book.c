@@ -19,6 +19,7 @@
 #define XLSX_EXCEL_EPOCH_DAYS 25569.0             /* 1970-01-01 as an Excel date serial (days since 1899-12-30) */
 #define XLSX_MAX_EXACT_INTEGER 9007199254740992.0 /* 2^53: larger whole numbers are kept as text, digit for digit */
 #define XLSX_MAX_COLS 64
+#define XLSX_PROPERTY_MAX 255 /* bytes; Excel counts characters, so a shorter limit never passes one that is too long */
 
 struct app_xlsx_writer {
     app_xlsx_book_t book; /* deep copy: strings in `strings` */
@@ -115,6 +116,13 @@ static int fail(app_xlsx_writer_t *x, const char *what, lxw_error err)
     return -1;
 }
 
+/* Keeps the first error of a sequence of calls (the rest are reported the same way or not at all). */
+static void first_error(lxw_error *first, lxw_error e)
+{
+    if (*first == LXW_NO_ERROR)
+        *first = e;
+}
+
 /* The number format of a column: its declared decimals ("0.000"), a whole number ("0"), or General. */
 static lxw_format *number_format(app_xlsx_writer_t *x, const app_xlsx_column_t *c)
 {
@@ -167,30 +175,30 @@ static int fields_sheet(app_xlsx_writer_t *x)
 {
     static const char *const head[] = {"name", "type", "unit", "decimals", "description", "beskrivelse"};
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "fields");
-    int err = LXW_NO_ERROR;
+    lxw_error err = LXW_NO_ERROR;
 
     if (ws == NULL)
         return fail(x, "adding a sheet", LXW_ERROR_MEMORY_MALLOC_FAILED);
     worksheet_set_column(ws, 0, 0, 26, NULL);
     worksheet_set_column(ws, 4, 5, 60, NULL);
     for (lxw_col_t c = 0; c < 6; ++c)
-        err |= worksheet_write_string(ws, 0, c, head[c], x->header);
+        first_error(&err, worksheet_write_string(ws, 0, c, head[c], x->header));
     for (size_t i = 0; i < x->book.ncols; ++i) {
         const app_xlsx_column_t *col = &x->cols[i];
         lxw_row_t r = (lxw_row_t)i + 1;
-        err |= worksheet_write_string(ws, r, 0, col->name, NULL);
-        err |= worksheet_write_string(ws, r, 1, type_name(col->type), NULL);
+        first_error(&err, worksheet_write_string(ws, r, 0, col->name, NULL));
+        first_error(&err, worksheet_write_string(ws, r, 1, type_name(col->type), NULL));
         if (col->unit != NULL)
-            err |= worksheet_write_string(ws, r, 2, col->unit, NULL);
+            first_error(&err, worksheet_write_string(ws, r, 2, col->unit, NULL));
         if ((col->type == COL_NUMBER && col->scale >= 0) || col->type == COL_INTEGER)
-            err |= worksheet_write_number(ws, r, 3, col->type == COL_INTEGER ? 0 : col->scale, NULL);
+            first_error(&err, worksheet_write_number(ws, r, 3, col->type == COL_INTEGER ? 0 : col->scale, NULL));
         if (col->description_en != NULL)
-            err |= worksheet_write_string(ws, r, 4, col->description_en, NULL);
+            first_error(&err, worksheet_write_string(ws, r, 4, col->description_en, NULL));
         if (col->description_da != NULL)
-            err |= worksheet_write_string(ws, r, 5, col->description_da, NULL);
+            first_error(&err, worksheet_write_string(ws, r, 5, col->description_da, NULL));
     }
     worksheet_freeze_panes(ws, 1, 0);
-    return err == LXW_NO_ERROR ? 0 : fail(x, "writing the fields sheet", LXW_ERROR_MEMORY_MALLOC_FAILED);
+    return err == LXW_NO_ERROR ? 0 : fail(x, "writing the fields sheet", err);
 }
 
 /* The "about" sheet and the document properties: what the workbook is, its licence and where it came from. */
@@ -206,7 +214,7 @@ static int about_sheet(app_xlsx_writer_t *x)
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "about");
     lxw_doc_properties props = {0};
     char comments[2048];
-    int err = LXW_NO_ERROR;
+    lxw_error err = LXW_NO_ERROR;
     lxw_row_t r = 0;
 
     if (ws == NULL)
@@ -216,8 +224,8 @@ static int about_sheet(app_xlsx_writer_t *x)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i) {
         if (rows[i].value == NULL)
             continue;
-        err |= worksheet_write_string(ws, r, 0, rows[i].key, x->header);
-        err |= worksheet_write_string(ws, r++, 1, rows[i].value, NULL);
+        first_error(&err, worksheet_write_string(ws, r, 0, rows[i].key, x->header));
+        first_error(&err, worksheet_write_string(ws, r++, 1, rows[i].value, NULL));
     }
     str_fmt(comments, sizeof(comments), "Licence: %s (%s). Dataset %s, version %s, released %s. Source: %s. Cite as: %s",
             b->licence ? b->licence : "-", b->licence_url ? b->licence_url : "-", b->dataset ? b->dataset : "-",
@@ -233,12 +241,15 @@ static int about_sheet(app_xlsx_writer_t *x)
     props.status = (char *)b->note;
     props.hyperlink_base = (char *)b->source_url;
     props.created = b->created;
-    err |= workbook_set_properties(x->wb, &props);
+    first_error(&err, workbook_set_properties(x->wb, &props));
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i) {
-        if (rows[i].value != NULL && strcmp(rows[i].key, "titel") != 0 && strcmp(rows[i].key, "description") != 0)
-            err |= workbook_set_custom_property_string(x->wb, rows[i].key, rows[i].value);
+        /* a document property holds at most 255 characters (a records page's URL with its cursor can be longer): such
+         * a value is in the about sheet only */
+        if (rows[i].value != NULL && strlen(rows[i].value) <= XLSX_PROPERTY_MAX && strcmp(rows[i].key, "titel") != 0 &&
+            strcmp(rows[i].key, "description") != 0)
+            first_error(&err, workbook_set_custom_property_string(x->wb, rows[i].key, rows[i].value));
     }
-    return err == LXW_NO_ERROR ? 0 : fail(x, "writing the about sheet", LXW_ERROR_MEMORY_MALLOC_FAILED);
+    return err == LXW_NO_ERROR ? 0 : fail(x, "writing the about sheet", err);
 }
 
 int app_xlsx_writer_open(app_xlsx_writer_t *x)
