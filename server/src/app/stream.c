@@ -98,11 +98,9 @@ static void download_release_slot(download_t *d)
     stream_admit(sw);
 }
 
-/* Bound to the request's pool: runs when the request ends for any reason, so a vanished client cancels its COPY. */
-static void download_dispose(void *p)
+/* Stops whatever d still runs (its COPY, its spreadsheet writer, its timer) and gives up its slot or queue place. */
+static void download_abandon(download_t *d)
 {
-    download_t *d = p;
-    d->req = NULL;
     if (d->copy != NULL) {
         db_copy_cancel(d->copy);
         d->copy = NULL;
@@ -111,6 +109,14 @@ static void download_dispose(void *p)
     d->xlsx = NULL;
     timer_stop(d); /* a spreadsheet's chunks are timed after its slot is gone */
     download_release_slot(d);
+}
+
+/* Bound to the request's pool: runs when the request ends for any reason, so a vanished client cancels its COPY. */
+static void download_dispose(void *p)
+{
+    download_t *d = p;
+    d->req = NULL;
+    download_abandon(d);
 }
 
 static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
@@ -131,15 +137,7 @@ static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
 
 static void on_stop(h2o_generator_t *g, h2o_req_t *req)
 {
-    download_t *d = (download_t *)g;
-    if (d->copy != NULL) {
-        db_copy_cancel(d->copy);
-        d->copy = NULL;
-    }
-    app_xlsx_cancel(d->xlsx);
-    d->xlsx = NULL;
-    timer_stop(d);
-    download_release_slot(d);
+    download_abandon((download_t *)g);
 }
 
 static void start_response(download_t *d)
@@ -176,13 +174,7 @@ static void on_stall(h2o_timeout_entry_t *te)
     ++sw->stalled;
     log_info("download of %s: the client took no data for %u ms; its slot goes to the next download", d->o.log_label,
              sw->aw->cfg->download_stall_ms);
-    if (d->copy != NULL) {
-        db_copy_cancel(d->copy);
-        d->copy = NULL;
-    }
-    app_xlsx_cancel(d->xlsx);
-    d->xlsx = NULL;
-    download_release_slot(d);
+    download_abandon(d);
     http_conn_abort(req); /* may dispose the request, and d with it */
 }
 
@@ -283,13 +275,7 @@ static void on_xlsx(void *ctx, app_xlsx_event_t ev)
         return;
     default:
         log_warn("download of %s: the spreadsheet failed: %s", d->o.log_label, app_xlsx_error(d->xlsx));
-        if (d->copy != NULL) {
-            db_copy_cancel(d->copy);
-            d->copy = NULL;
-        }
-        app_xlsx_cancel(d->xlsx);
-        d->xlsx = NULL;
-        download_release_slot(d);
+        download_abandon(d);
         if (d->started)
             h2o_send(d->req, NULL, 0, H2O_SEND_STATE_ERROR);
         else
