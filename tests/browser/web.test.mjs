@@ -261,8 +261,10 @@ describe('explorer at 360 px: nothing wider than the screen', { timeout: 600_000
             await axe(page, `/explore search 360px ${lang}`);
             await page.fill('#ds-q', '');
             const ids = await page.evaluate(async () => (await (await fetch('/v1/datasets')).json()).datasets.map((d) => d.id));
+            await page.waitForFunction((n) => document.querySelectorAll('#ds-list li button').length === n, ids.length);
             for (const id of ids) {
-                await page.goto(`${base}/explore#${id}`);
+                await page.click(`#ds-list button[data-id="${id}"]`);
+                await page.waitForSelector(`#ds-list button[data-id="${id}"][aria-pressed="true"]`);
                 await page.waitForSelector('#ds-detail:not([hidden])');
                 await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
                 states.push([`${id} opened`, await wide(page)]);
@@ -271,6 +273,7 @@ describe('explorer at 360 px: nothing wider than the screen', { timeout: 600_000
                 await page.waitForFunction(() => document.getElementById('res-status').textContent !== '');
                 states.push([`${id} rows`, await wide(page)]);
             }
+            await page.goto('about:blank'); // explorerQuery loads the explorer afresh (a hash-only change would not)
             await explorerQuery(page);
             await page.waitForSelector('#chart canvas, #chart svg, #chart .u-wrap', { timeout: 20_000 });
             states.push(['grouped query with chart', await wide(page)]);
