@@ -174,6 +174,21 @@ describe('data explorer', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('download: the filtered slice and the page as Excel workbooks (XLSX)', async () => {
+        const page = await newPage();
+        await explorerQuery(page);
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
+        assert.match(dl.suggestedFilename(), /^energy-district-daily-v\d+\.xlsx$/);
+        const bytes = fs.readFileSync(await dl.path());
+        assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip (Office Open XML)');
+        assert.ok(bytes.length > 5000, `${bytes.length} bytes`);
+        const href = await page.getAttribute('#dl-page-xlsx', 'href');
+        assert.match(href, /\/records\?.*format=xlsx/);
+        const type = await page.evaluate(async (h) => (await fetch(h)).headers.get('content-type'), href);
+        assert.equal(type, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+        await page.context().close();
+    });
+
     test('the chart draws the whole result, not only the page in the table', async () => {
         const page = await newPage();
         await page.goto(`${base}/explore#waste-district-monthly`);
