@@ -326,7 +326,8 @@ static void download_run(download_t *d)
         return;
     }
     d->copy = db_copy_start(w->http->loop, d->o.primary ? db_route_primary_conninfo(w->route) : db_route_read_conninfo(w->route),
-                            w->cfg->download_timeout_ms, d->sql, d->values, d->nvalues, &copy_callbacks, d);
+                            d->o.timeout_ms != 0 ? d->o.timeout_ms : w->cfg->download_timeout_ms, d->sql, d->values, d->nvalues,
+                            &copy_callbacks, d);
 }
 
 /* Gives free slots to the oldest waiters whose client is under its share. */

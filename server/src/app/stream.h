@@ -28,6 +28,7 @@ typedef struct app_stream_opts {
     const char *usage_kind;    /* how /v1/usage counts it: "download" (NULL) or "query" */
     int bom;                   /* start with a UTF-8 byte-order mark */
     int primary;               /* read on the primary, not a replica (a personal export checks a consent made just now) */
+    unsigned timeout_ms;       /* the COPY's statement_timeout; 0: KLIMA_DOWNLOAD_TIMEOUT_MS (a whole download's) */
     /* When set, the COPY's rows (CSV, no header) become this spreadsheet (app/xlsx.h), sent once it is complete; the
      * download keeps its slot until then. Must live as long as the request (its pool), as must xlsx_ctx. */
     const app_xlsx_book_t *xlsx;

@@ -446,6 +446,7 @@ static void records_xlsx(h2o_req_t *req, records_state_t *st, const char *sql, c
     o.usage_dataset = q->ds->id;
     o.usage_format = "xlsx";
     o.usage_kind = "query";
+    o.timeout_ms = app_worker_of(req)->cfg->statement_timeout_ms; /* a page's query, not a whole download */
     o.xlsx = book;
     o.xlsx_ready = records_xlsx_ready;
     o.xlsx_ctx = st;
