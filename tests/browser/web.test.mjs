@@ -174,6 +174,21 @@ describe('data explorer', { timeout: 600_000 }, () => {
         await page.context().close();
     });
 
+    test('download: the filtered slice and the page as Excel workbooks (XLSX)', async () => {
+        const page = await newPage();
+        await explorerQuery(page);
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
+        assert.match(dl.suggestedFilename(), /^energy-district-daily-v\d+\.xlsx$/);
+        const bytes = fs.readFileSync(await dl.path());
+        assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip (Office Open XML)');
+        assert.ok(bytes.length > 5000, `${bytes.length} bytes`);
+        const href = await page.getAttribute('#dl-page-xlsx', 'href');
+        assert.match(href, /\/records\?.*format=xlsx/);
+        const type = await page.evaluate(async (h) => (await fetch(h)).headers.get('content-type'), href);
+        assert.equal(type, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+        await page.context().close();
+    });
+
     test('the chart draws the whole result, not only the page in the table', async () => {
         const page = await newPage();
         await page.goto(`${base}/explore#waste-district-monthly`);
@@ -236,6 +251,52 @@ describe('data explorer', { timeout: 600_000 }, () => {
         await page.waitForSelector('#res-table tbody tr');
         await page.context().close();
     });
+});
+
+describe('explorer at 360 px: nothing wider than the screen', { timeout: 600_000 }, () => {
+    // document.documentElement.scrollWidth, the width a reader would have to scroll sideways through
+    const wide = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+    for (const lang of ['en', 'da']) {
+        test(`every state of the explorer in ${lang}: catalog, search, each dataset, a wide table, a grouped chart`, async () => {
+            const page = await newPage({ width: 360, lang });
+            await page.goto(`${base}/explore`);
+            await page.evaluate((l) => localStorage.setItem('klimaspejl.lang', l), lang);
+            await page.goto(`${base}/explore`);
+            await page.waitForSelector('#ds-list li button');
+            const states = [['catalog', await wide(page)]];
+            await page.fill('#ds-q', 'waste');
+            await page.waitForFunction(() => /“waste”|»waste«/.test(document.getElementById('ds-status').textContent));
+            states.push(['search', await wide(page)]);
+            // the search finds by a column name too, and says how many of how many matched; axe-clean
+            const shown = await page.$$eval('#ds-list li button', (bs) => bs.map((b) => b.dataset.id));
+            assert.ok(shown.includes('waste-district-monthly') && !shown.includes('energy-district-hourly'), `search for waste: ${shown}`);
+            await page.fill('#ds-q', 'kg_per_household');
+            await page.waitForFunction(() => /kg_per_household/.test(document.getElementById('ds-status').textContent));
+            assert.ok((await page.$$eval('#ds-list li button', (bs) => bs.map((b) => b.dataset.id))).includes('waste-district-monthly'));
+            await axe(page, `/explore search 360px ${lang}`);
+            await page.fill('#ds-q', '');
+            const ids = await page.evaluate(async () => (await (await fetch('/v1/datasets')).json()).datasets.map((d) => d.id));
+            await page.waitForFunction((n) => document.querySelectorAll('#ds-list li button').length === n, ids.length);
+            for (const id of ids) {
+                await page.click(`#ds-list button[data-id="${id}"]`);
+                await page.waitForSelector(`#ds-list button[data-id="${id}"][aria-pressed="true"]`);
+                await page.waitForSelector('#ds-detail:not([hidden])');
+                await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+                states.push([`${id} opened`, await wide(page)]);
+                await page.click('#run');
+                await page.waitForSelector('#res-table tbody tr, #res-status:not(:empty)');
+                await page.waitForFunction(() => document.getElementById('res-status').textContent !== '');
+                states.push([`${id} rows`, await wide(page)]);
+            }
+            await page.goto('about:blank'); // explorerQuery loads the explorer afresh (a hash-only change would not)
+            await explorerQuery(page);
+            await page.waitForSelector('#chart canvas, #chart svg, #chart .u-wrap', { timeout: 20_000 });
+            states.push(['grouped query with chart', await wide(page)]);
+            const over = states.filter(([, w]) => w > 360);
+            assert.deepEqual(over, [], `scrollWidth over 360 px: ${JSON.stringify(over)}`);
+            await page.context().close();
+        });
+    }
 });
 
 describe('citizen dashboard', { timeout: 600_000 }, () => {

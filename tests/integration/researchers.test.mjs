@@ -324,6 +324,31 @@ describe('researchers', () => {
         }
     });
 
+    test('catalog search: every word in titles, descriptions, keywords or column names, either language, any case', async () => {
+        const ids = async (q) => {
+            const body = await json(srv.port, `/v1/datasets?q=${encodeURIComponent(q)}`);
+            assert.equal(body.q, q);
+            assert.equal(body.count, body.datasets.length);
+            assert.ok(body.total >= body.count);
+            return body.datasets.map((d) => d.id).sort();
+        };
+        const all = (await json(srv.port, '/v1/datasets')).datasets.map((d) => d.id);
+        assert.ok((await ids('affald')).includes('waste-district-monthly'), 'Danish title');
+        assert.deepEqual(await ids('WASTE'), await ids('waste'), 'any case');
+        assert.ok((await ids('kg_per_household')).includes('waste-district-monthly'), 'a column name');
+        assert.ok((await ids('HUSSTANDSSTØRRELSE')).includes('energy-peergroup-monthly'), 'Ø folds to ø');
+        const both = await ids('energiforbrug husstandsstørrelse');
+        assert.deepEqual(both, ['energy-peergroup-monthly'], 'every word must match');
+        assert.ok((await ids('energiforbrug')).length > both.length);
+        assert.deepEqual(await ids('zzzz-nothing'), []);
+        assert.ok((await ids('  ')).length === all.length, 'blank: everything');
+        for (const [p, param] of [[`q=${'x'.repeat(201)}`, 'q'], ['q=a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q', 'q'], ['search=x', 'search']]) {
+            const r = await request(srv.port, { path: `/v1/datasets?${p}` });
+            assert.equal(r.status, 400, p);
+            assert.equal(JSON.parse(r.body).parameter, param, p);
+        }
+    });
+
     test('tab downloads are text/tab-separated-values (.tsv)', async () => {
         const r = await getRaw(srv.port, '/v1/datasets/waste-district-monthly/download?delimiter=tab');
         assert.equal(r.status, 200);

@@ -74,6 +74,11 @@ export interface paths {
          * @description Every published dataset with its metadata in Danish and English (`title_da`, `title_en`, …) plus `title` and
          *     `description` in the chosen language, its current `version` and links to its records, CSV download and Data
          *     Package. Rendered from the server's in-memory catalog: no database round trip.
+         *
+         *     `q` searches the catalog: a dataset is listed when every word of `q` occurs in its id, titles or descriptions
+         *     (Danish or English), theme, keywords or column names — ignoring case (ASCII and Latin-1 letters, so `Æ`, `Ø`,
+         *     `Å` too), matching parts of words (`affald` finds `affaldsfraktion`). `count` is then the number of matches and
+         *     `total` the size of the catalog. Other parameters are refused with `400`.
          */
         get: operations["listDatasets"];
         put?: never;
@@ -157,8 +162,10 @@ export interface paths {
          *     offset is `Etc/GMT-1`). Downloads check their filters the same way.
          *
          *     **Formats**: `format=json` (default), `csv` (RFC 4180, UTF-8, header row; `delimiter=;` and `bom=1` for Danish
-         *     Excel, which then also write decimal commas: `decimal`), `ndjson` (one JSON object per line) or `geojson` (a FeatureCollection of district points; needs a
-         *     `district_id` column, and `district_id` in `group_by` when aggregating).
+         *     Excel, which then also write decimal commas: `decimal`), `ndjson` (one JSON object per line), `geojson` (a FeatureCollection of district points; needs a
+         *     `district_id` column, and `district_id` in `group_by` when aggregating) or `xlsx` (an Excel workbook of the page:
+         *     see the download's `format=xlsx`; it is written within the download slots, so it can also get `503` `busy`,
+         *     and its `Link`/`X-Next-Cursor` continue it like any page).
          *
          *     Queries run under a statement timeout: one that would run too long is stopped and answered `503`
          *     `database-timeout` with `Retry-After` (the same status on every route) and a hint to narrow it.
@@ -186,7 +193,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The whole dataset, or a filtered slice, as one streamed CSV or NDJSON file
+         * The whole dataset, or a filtered slice, as one streamed CSV, NDJSON or Excel (XLSX) file
          * @description Streams every row that matches the filters straight from PostgreSQL (`COPY`), with backpressure and in
          *     constant memory whatever the size — use this instead of paging through `/records` for bulk data. The columns
          *     are the dataset's own (no aggregation); rows come in the dataset's default order unless `order` is given.
@@ -197,6 +204,16 @@ export interface paths {
          *     pages end lines with `\r\n`. NULL is an empty field; instants are ISO 8601 UTC with `Z`, local times have no
          *     offset. `delimiter=;` (with decimal commas by default, `decimal`) and `bom=1` make the file
          *     open correctly in Danish Excel. `delimiter=tab` is labelled `text/tab-separated-values` (`.tsv`).
+         *
+         *     `format=xlsx` is an Excel workbook (Office Open XML) written with libxlsxwriter in constant memory: sheet
+         *     `data` has the column names in row 1 (the Table Schema's field names) and one row per record, numbers as
+         *     numbers shown with the column's declared decimals, dates and times as Excel dates (`yyyy-mm-dd`,
+         *     `yyyy-mm-dd hh:mm:ss`; instants in UTC, `_dk` columns in Copenhagen wall-clock time), booleans as booleans and
+         *     NULL as an empty cell (never 0); sheet `fields` gives each column's type, unit, decimals and description
+         *     (English and Danish); sheet `about` and the document properties give the title, licence, dataset version,
+         *     release time, citation and this request's URL. More rows than a sheet holds continue on `data 2`, `data 3`, ….
+         *     A workbook is complete only at its end, so the response starts once the last row is written; it is never
+         *     gzip-compressed (it is a zip already). `delimiter`, `decimal` and `bom` are ignored with `ndjson` and `xlsx`.
          *
          *     The body is gzip-compressed (`Content-Encoding: gzip`) when `Accept-Encoding` allows it. `HEAD` answers
          *     with the same headers and no body (no database work). The number of simultaneous downloads per server thread
@@ -1279,9 +1296,14 @@ export interface components {
         };
         DatasetList: {
             datasets: components["schemas"]["DatasetSummary"][];
+            /** @description How many datasets are listed (with `q`, how many match). */
             count: number;
             /** @enum {string} */
             lang: "da" | "en";
+            /** @description The search, as given (only with `q`). */
+            q?: string;
+            /** @description How many datasets the catalog has (only with `q`). */
+            total?: number;
         };
         /** @description A dataset's catalog entry plus its Table Schema. */
         Dataset: components["schemas"]["DatasetSummary"] & {
@@ -1503,7 +1525,7 @@ export interface components {
             day: string;
             dataset: string;
             /** @enum {string} */
-            format: "json" | "csv" | "ndjson" | "geojson";
+            format: "json" | "csv" | "ndjson" | "geojson" | "xlsx";
             /** @description ISO 3166-1 alpha-2 of the client's address; `ZZ` when unknown. */
             country: string;
             downloads: number;
@@ -1885,6 +1907,11 @@ export interface operations {
                  *     it starts with `da` or `nb`), else English.
                  */
                 lang?: components["parameters"]["Lang"];
+                /**
+                 * @description Search words (at most 16 words, 200 bytes); every word must match.
+                 * @example water district
+                 */
+                q?: string;
             };
             header?: {
                 /**
@@ -1909,6 +1936,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetList"];
                 };
             };
+            400: components["responses"]["InvalidParameter"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -2005,7 +2033,7 @@ export interface operations {
                  */
                 tz?: components["parameters"]["Tz"];
                 /** @description The representation of the page. */
-                format?: "json" | "csv" | "ndjson" | "geojson";
+                format?: "json" | "csv" | "ndjson" | "geojson" | "xlsx";
                 /** @description CSV field separator (`format=csv`); `tab` gives `text/tab-separated-values`. */
                 delimiter?: components["parameters"]["Delimiter"];
                 /** @description Decimal separator of numbers in CSV (`format=csv`): `.` or `,`. The default is `,` when `delimiter=;` (what a Danish spreadsheet reads as a number: 1,441 is one point four four one) and `.` otherwise. `decimal=,` with `delimiter=,` is refused with `400` (use `;` or `tab`). Only the separator changes: every digit is the same as in JSON, no thousands separators. */
@@ -2057,6 +2085,7 @@ export interface operations {
                     /** @example {"district_id":1,"sum_electricity_kwh":9604.93,"suppressed_cells":0,"cells":61} */
                     "application/x-ndjson": string;
                     "application/geo+json": components["schemas"]["RecordsFeatureCollection"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             304: components["responses"]["NotModified"];
@@ -2079,7 +2108,7 @@ export interface operations {
                  */
                 filters?: components["parameters"]["Filters"];
                 /** @description The file format. */
-                format?: "csv" | "ndjson";
+                format?: "csv" | "ndjson" | "xlsx";
                 /**
                  * @description Comma-separated dimension columns to sort by; a `-` prefix sorts descending. When aggregating, only `group_by`
                  *     columns. The dataset's key columns are appended as tie-breakers, so the order is always total.
@@ -2120,7 +2149,7 @@ export interface operations {
             200: {
                 headers: {
                     /**
-                     * @description `attachment; filename="<id>-v<version>.csv"` (or `.ndjson`).
+                     * @description `attachment; filename="<id>-v<version>.csv"` (or `.tsv`, `.ndjson`, `.xlsx`).
                      * @example attachment; filename="energy-district-daily-v3.csv"
                      */
                     "Content-Disposition"?: string;
@@ -2142,6 +2171,7 @@ export interface operations {
                     "text/csv": string;
                     /** @example {"factor_id":"car-petrol","category":"mobility","value":99,"is_assumption":false} */
                     "application/x-ndjson": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             304: components["responses"]["NotModified"];

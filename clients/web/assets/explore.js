@@ -11,6 +11,9 @@ const texts = {
         datasets: 'Datasæt',
         loading: 'Henter …',
         n_datasets: '{n} datasæt',
+        n_match: '{n} af {total} datasæt passer til »{q}«.',
+        search_label: 'Søg i datasættene',
+        search_hint: 'Titler, beskrivelser, nøgleord og kolonnenavne, på dansk eller engelsk.',
         schema: 'Kolonner (skema)',
         build: 'Byg en forespørgsel',
         filters: 'Filtre',
@@ -41,6 +44,7 @@ const texts = {
         dl_page: 'Denne side som',
         dl_all: 'Hele udsnittet (alle rækker der matcher filtrene) som',
         csv_excel: 'CSV til Excel (semikolon, decimalkomma)',
+        xlsx: 'Excel-regneark (XLSX)',
         dl_all_grouped: 'Hele udsnittet (rå rækker, uden gruppering) som',
         preview: 'Resultat',
         rows_shown: '{n} rækker vist (side {page}).',
@@ -89,6 +93,9 @@ const texts = {
         datasets: 'Datasets',
         loading: 'Loading …',
         n_datasets: '{n} datasets',
+        n_match: '{n} of {total} datasets match “{q}”.',
+        search_label: 'Search the datasets',
+        search_hint: 'Titles, descriptions, keywords and column names, in Danish or English.',
         schema: 'Columns (schema)',
         build: 'Build a query',
         filters: 'Filters',
@@ -119,6 +126,7 @@ const texts = {
         dl_page: 'This page as',
         dl_all: 'The whole slice (every row matching the filters) as',
         csv_excel: 'CSV for Excel (semicolons, decimal commas)',
+        xlsx: 'Excel workbook (XLSX)',
         dl_all_grouped: 'The whole slice (raw rows, not grouped) as',
         preview: 'Preview',
         rows_shown: '{n} rows shown (page {page}).',
@@ -170,19 +178,30 @@ const PALETTE = ['#0b5d3b', '#0a4fa8', '#b3400b', '#6b2c91', '#8a5a00', '#1f6f78
 
 // --- catalog -------------------------------------------------------------------------------------------------------
 
+// The catalog, searched by the API's own q (titles, descriptions, keywords and column names in both languages), so the
+// explorer finds exactly what an API user finds. A newer search wins over an older answer still on its way.
 async function loadCatalog() {
-    $('ds-status').textContent = t('loading');
-    const res = await fetch(`/v1/datasets?lang=${currentLang()}`);
+    const q = $('ds-q').value.trim();
+    const seq = (state.searchSeq = (state.searchSeq || 0) + 1);
+    if (!q) $('ds-status').textContent = t('loading');
+    const res = await fetch(`/v1/datasets?lang=${currentLang()}${q ? `&q=${encodeURIComponent(q)}` : ''}`);
+    if (seq !== state.searchSeq) return;
     if (!res.ok) {
         $('ds-status').textContent = await problemText(res);
         return;
     }
-    state.catalog = (await res.json()).datasets;
+    const body = await res.json();
+    if (seq !== state.searchSeq) return;
+    state.catalog = body.datasets;
+    state.catalogTotal = body.total ?? body.count;
+    state.catalogQuery = body.q || '';
     renderCatalog();
 }
 
 function renderCatalog() {
-    $('ds-status').textContent = t('n_datasets', { n: state.catalog.length });
+    $('ds-status').textContent = state.catalogQuery
+        ? t('n_match', { n: state.catalog.length, total: state.catalogTotal, q: state.catalogQuery })
+        : t('n_datasets', { n: state.catalog.length });
     const list = $('ds-list');
     list.replaceChildren(
         ...state.catalog.map((d) =>
@@ -466,6 +485,8 @@ function updateApiBox() {
         el('a', { href: page('csv'), download: `${state.ds.id}-page.csv`, id: 'dl-page-csv' }, 'CSV'),
         ', ',
         el('a', { href: page('ndjson'), download: `${state.ds.id}-page.ndjson`, id: 'dl-page-ndjson' }, 'NDJSON'),
+        ', ',
+        el('a', { href: page('xlsx'), download: `${state.ds.id}-page.xlsx`, id: 'dl-page-xlsx' }, t('xlsx')),
         '. ',
         el('br'),
         `${t(grouped ? 'dl_all_grouped' : 'dl_all')} `,
@@ -475,6 +496,9 @@ function updateApiBox() {
         el('a', { href: `${dl('csv')}&delimiter=%3B&bom=1`, id: 'dl-csv-excel' }, t('csv_excel')),
         ', ',
         el('a', { href: dl('ndjson'), id: 'dl-ndjson' }, 'NDJSON'),
+        ', ',
+        // numbers as numbers, dates as dates, a sheet of units and the licence: no locale to get wrong
+        el('a', { href: dl('xlsx'), id: 'dl-xlsx' }, t('xlsx')),
         '.',
     );
 }
@@ -664,6 +688,16 @@ $('query-form').addEventListener('submit', (e) => {
     run(null);
 });
 $('next').addEventListener('click', () => run(state.cursor));
+let searchTimer;
+$('ds-q').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(loadCatalog, 200);
+});
+$('ds-search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearTimeout(searchTimer);
+    loadCatalog();
+});
 loadCatalog().then(() => {
     const want = decodeURIComponent(location.hash.slice(1));
     if (want && state.catalog.some((d) => d.id === want)) openDataset(want, false);

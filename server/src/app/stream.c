@@ -65,11 +65,13 @@ typedef struct download {
     int bom_pending;
     int finished; /* the COPY ended; the last batch may still be in flight */
     h2o_iovec_t chunk[2];
+    app_xlsx_t *xlsx; /* o.xlsx's writer, from the slot to the last chunk */
 } download_t;
 
 static const char bom[] = "\xef\xbb\xbf";
 
 static void stream_admit(stream_worker_t *sw);
+static void on_xlsx(void *ctx, app_xlsx_event_t ev);
 
 static void timer_stop(download_t *d)
 {
@@ -96,22 +98,35 @@ static void download_release_slot(download_t *d)
     stream_admit(sw);
 }
 
+/* Stops whatever d still runs (its COPY, its spreadsheet writer, its timer) and gives up its slot or queue place. */
+static void download_abandon(download_t *d)
+{
+    if (d->copy != NULL) {
+        db_copy_cancel(d->copy);
+        d->copy = NULL;
+    }
+    app_xlsx_cancel(d->xlsx);
+    d->xlsx = NULL;
+    timer_stop(d); /* a spreadsheet's chunks are timed after its slot is gone */
+    download_release_slot(d);
+}
+
 /* Bound to the request's pool: runs when the request ends for any reason, so a vanished client cancels its COPY. */
 static void download_dispose(void *p)
 {
     download_t *d = p;
     d->req = NULL;
-    if (d->copy != NULL) {
-        db_copy_cancel(d->copy);
-        d->copy = NULL;
-    }
-    download_release_slot(d);
+    download_abandon(d);
 }
 
 static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
 {
     download_t *d = (download_t *)g;
     timer_stop(d);
+    if (d->xlsx != NULL) {
+        app_xlsx_next_chunk(d->xlsx);
+        return;
+    }
     if (d->finished) {
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
@@ -122,12 +137,7 @@ static void on_proceed(h2o_generator_t *g, h2o_req_t *req)
 
 static void on_stop(h2o_generator_t *g, h2o_req_t *req)
 {
-    download_t *d = (download_t *)g;
-    if (d->copy != NULL) {
-        db_copy_cancel(d->copy);
-        d->copy = NULL;
-    }
-    download_release_slot(d);
+    download_abandon((download_t *)g);
 }
 
 static void start_response(download_t *d)
@@ -137,7 +147,7 @@ static void start_response(download_t *d)
 
     d->started = 1;
     if (d->o.usage_dataset != NULL && !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        app_usage_count(req, d->o.usage_dataset, "download", d->o.usage_format);
+        app_usage_count(req, d->o.usage_dataset, d->o.usage_kind != NULL ? d->o.usage_kind : "download", d->o.usage_format);
     req->res.status = 200;
     req->res.reason = "OK";
     http_add_header(req, "content-type", d->o.content_type);
@@ -148,7 +158,8 @@ static void start_response(download_t *d)
     http_add_header(req, "cache-control", d->o.cache_control);
     if (d->o.version != NULL)
         http_add_header(req, "x-dataset-version", d->o.version);
-    req->compress_hint = H2O_COMPRESS_HINT_ENABLE;
+    /* an .xlsx is a zip already */
+    req->compress_hint = d->o.xlsx != NULL ? H2O_COMPRESS_HINT_DISABLE : H2O_COMPRESS_HINT_ENABLE;
     h2o_start_response(req, &d->super);
 }
 
@@ -163,11 +174,7 @@ static void on_stall(h2o_timeout_entry_t *te)
     ++sw->stalled;
     log_info("download of %s: the client took no data for %u ms; its slot goes to the next download", d->o.log_label,
              sw->aw->cfg->download_stall_ms);
-    if (d->copy != NULL) {
-        db_copy_cancel(d->copy);
-        d->copy = NULL;
-    }
-    download_release_slot(d);
+    download_abandon(d);
     http_conn_abort(req); /* may dispose the request, and d with it */
 }
 
@@ -177,6 +184,10 @@ static void on_copy_data(void *ctx, const char *data, size_t len)
     size_t n = 0;
     if (d->req == NULL)
         return;
+    if (d->xlsx != NULL) {
+        app_xlsx_feed(d->xlsx, data, len); /* copied: the COPY resumes on APP_XLSX_FED */
+        return;
+    }
     if (!d->started)
         start_response(d);
     if (d->bom_pending) {
@@ -199,6 +210,10 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
     d->finished = 1;
     if (req == NULL)
         return;
+    if (status == DB_OK && d->xlsx != NULL) {
+        app_xlsx_finish(d->xlsx); /* the slot is held until the workbook is complete */
+        return;
+    }
     if (status == DB_OK) {
         download_release_slot(d);
         if (!d->started) {
@@ -214,6 +229,8 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
         return;
     }
     download_release_slot(d);
+    app_xlsx_cancel(d->xlsx);
+    d->xlsx = NULL;
     if (d->started) {
         /* headers are out: the only honest signal left is to abort the stream (no partial data passes as complete) */
         log_warn("download of %s aborted: %s", d->o.log_label, message != NULL ? message : "database error");
@@ -223,6 +240,48 @@ static void on_copy_end(void *ctx, db_status_t status, const char *message, cons
     if (status == DB_QUERY_ERROR)
         log_warn("download of %s failed: %s %s", d->o.log_label, sqlstate != NULL ? sqlstate : "-", message != NULL ? message : "");
     app_db_fail(req, APP_DB_SHAPED, status, sqlstate, message, NULL);
+}
+
+/* The spreadsheet writer took a batch, completed the workbook, read a chunk of it, or failed. */
+static void on_xlsx(void *ctx, app_xlsx_event_t ev)
+{
+    download_t *d = ctx;
+    h2o_iovec_t chunk;
+
+    switch (ev) {
+    case APP_XLSX_FED:
+        if (d->copy != NULL)
+            db_copy_resume(d->copy);
+        return;
+    case APP_XLSX_READY:
+        download_release_slot(d);
+        if (d->o.xlsx_ready != NULL)
+            d->o.xlsx_ready(d->req, d->o.xlsx_ctx, d->xlsx);
+        start_response(d);
+        app_xlsx_next_chunk(d->xlsx);
+        return;
+    case APP_XLSX_CHUNK:
+        chunk = app_xlsx_chunk(d->xlsx);
+        if (chunk.len == 0) {
+            app_xlsx_cancel(d->xlsx);
+            d->xlsx = NULL;
+            h2o_send(d->req, NULL, 0, H2O_SEND_STATE_FINAL);
+            return;
+        }
+        d->chunk[0] = chunk;
+        if (d->sw->aw->cfg->download_stall_ms != 0)
+            h2o_timeout_link(d->sw->aw->http->loop, &d->sw->stall_timeout, &d->timer);
+        h2o_send(d->req, d->chunk, 1, H2O_SEND_STATE_IN_PROGRESS);
+        return;
+    default:
+        log_warn("download of %s: the spreadsheet failed: %s", d->o.log_label, app_xlsx_error(d->xlsx));
+        download_abandon(d);
+        if (d->started)
+            h2o_send(d->req, NULL, 0, H2O_SEND_STATE_ERROR);
+        else
+            http_problem_send(d->req, HTTP_PROBLEM_INTERNAL, "The spreadsheet could not be written.", NULL);
+        return;
+    }
 }
 
 static const db_copy_callbacks_t copy_callbacks = {on_copy_data, on_copy_end};
@@ -260,8 +319,15 @@ static void download_run(download_t *d)
     d->place = DOWNLOAD_RUNNING;
     d->timer.cb = on_stall;
     h2o_linklist_insert(&sw->running, &d->link);
+    if (d->o.xlsx != NULL && (d->xlsx = app_xlsx_start(w->http->loop, d->o.xlsx, on_xlsx, d)) == NULL) {
+        download_release_slot(d);
+        h2o_add_header(&d->req->pool, &d->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(STREAM_BUSY_RETRY_S));
+        http_problem_send(d->req, HTTP_PROBLEM_BUSY, "No spreadsheet writer could be started now (see the server log).", NULL);
+        return;
+    }
     d->copy = db_copy_start(w->http->loop, d->o.primary ? db_route_primary_conninfo(w->route) : db_route_read_conninfo(w->route),
-                            w->cfg->download_timeout_ms, d->sql, d->values, d->nvalues, &copy_callbacks, d);
+                            d->o.timeout_ms != 0 ? d->o.timeout_ms : w->cfg->download_timeout_ms, d->sql, d->values, d->nvalues,
+                            &copy_callbacks, d);
 }
 
 /* Gives free slots to the oldest waiters whose client is under its share. */
@@ -343,6 +409,7 @@ void app_stream_copy(h2o_req_t *req, const char *copy_sql, const char *const *va
     d->o.version = pool_str(req, o->version);
     d->o.log_label = pool_str(req, o->log_label);
     d->o.usage_dataset = pool_str(req, o->usage_dataset);
+    d->o.usage_kind = pool_str(req, o->usage_kind);
     d->bom_pending = o->bom;
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
         /* the headers a GET would carry, without running the COPY */

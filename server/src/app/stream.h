@@ -13,6 +13,7 @@
 #include <h2o.h>
 
 #include "app/app.h"
+#include "app/xlsx.h"
 
 /* What a streamed response says about itself. Strings are copied. */
 typedef struct app_stream_opts {
@@ -24,14 +25,23 @@ typedef struct app_stream_opts {
     const char *log_label;     /* names the stream in log lines (never a household id) */
     const char *usage_dataset; /* counted in /v1/usage as a download of this dataset, or NULL */
     const char *usage_format;  /* a static string, with usage_dataset */
+    const char *usage_kind;    /* how /v1/usage counts it: "download" (NULL) or "query" */
     int bom;                   /* start with a UTF-8 byte-order mark */
     int primary;               /* read on the primary, not a replica (a personal export checks a consent made just now) */
+    unsigned timeout_ms;       /* the COPY's statement_timeout; 0: KLIMA_DOWNLOAD_TIMEOUT_MS (a whole download's) */
+    /* When set, the COPY's rows (CSV, no header) become this spreadsheet (app/xlsx.h), sent once it is complete; the
+     * download keeps its slot until then. Must live as long as the request (its pool), as must xlsx_ctx. */
+    const app_xlsx_book_t *xlsx;
+    /* With xlsx: called when the workbook is complete, just before the response starts (it may add headers). */
+    void (*xlsx_ready)(h2o_req_t *req, void *ctx, const app_xlsx_t *x);
+    void *xlsx_ctx;
 } app_stream_opts_t;
 
 /* The module: each worker's download slots and the gauge klimaspejl_downloads_active. */
 extern const app_module_t app_stream_module;
 
-/* Streams copy_sql (a COPY ... TO STDOUT with $n placeholders for values[0..nvalues)) to the client on its own
+/* Streams copy_sql (a COPY ... TO STDOUT with $n placeholders for values[0..nvalues)), or the spreadsheet of its rows
+ * (o->xlsx), to the client on its own
  * connection (a replica's when one is healthy), within the worker's download slots. HEAD gets the headers only. Sends
  * every answer itself, errors before the first byte as problem+json (a statement timeout is 503 database-timeout with Retry-After,
  * as on every route). */

@@ -25,7 +25,7 @@ static int host_char_ok(char c)
     return str_is_word_char((unsigned char)c, ".-:[]_");
 }
 
-static size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
+size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size)
 {
     h2o_iovec_t host = req->authority;
     int ok = host.len > 0 && host.len <= 255;
@@ -343,6 +343,9 @@ static json_t *dcat_dataset(const char *base, const app_dataset_t *ds)
                                               "Hele datasættet som CSV", "The whole dataset as CSV"));
     json_array_append_new(dists, distribution(base, ds, "ndjson", "/v1/datasets/%s/download?format=ndjson", "application/x-ndjson",
                                               "JSON", "Hele datasættet som NDJSON", "The whole dataset as NDJSON"));
+    json_array_append_new(dists, distribution(base, ds, "xlsx", "/v1/datasets/%s/download?format=xlsx",
+                                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
+                                              "Hele datasættet som Excel-regneark", "The whole dataset as an Excel workbook"));
     json_array_append_new(dists, distribution(base, ds, "api", "/v1/datasets/%s/records", "application/json", "JSON",
                                               "Filtrer og aggreger via API'et", "Filter and aggregate through the API"));
     json_object_set_new(d, "dcat:distribution", dists);

@@ -8,6 +8,8 @@
 #ifndef KLIMA_OPENDATA_METADATA_H
 #define KLIMA_OPENDATA_METADATA_H
 
+#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "app/route.h"
@@ -15,6 +17,10 @@
 
 int opendata_metadata_datapackage(h2o_req_t *req, const http_match_t *m);
 int opendata_metadata_catalog(h2o_req_t *req, const http_match_t *m);
+
+/* "scheme://host" of the request (its Host when that is a plain host name, else localhost) into out; returns its
+ * length. */
+size_t opendata_metadata_base_url(h2o_req_t *req, char *out, size_t size);
 
 /* Adds the headers of a public, cacheable open-data response: ETag (not copied: req's pool or static), Cache-Control (the
  * route entry's, else public with max_age), and Vary: Accept-Language when vary_lang. */

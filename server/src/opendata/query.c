@@ -17,7 +17,7 @@
 #define CURSOR_MAC_BYTES 16
 
 static const char *const format_names[] = {
-    [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv", [FORMAT_NDJSON] = "ndjson", [FORMAT_GEOJSON] = "geojson"};
+    [FORMAT_JSON] = "json", [FORMAT_CSV] = "csv", [FORMAT_NDJSON] = "ndjson", [FORMAT_GEOJSON] = "geojson", [FORMAT_XLSX] = "xlsx"};
 
 const char *opendata_format_name(opendata_format_t format)
 {
@@ -405,11 +405,12 @@ static opendata_query_status_t p_format(opendata_query_t *q, parse_state_t *ps, 
                                         opendata_query_error_t *err)
 {
     static const choice_t formats[] = {
-        {"json", FORMAT_JSON}, {"csv", FORMAT_CSV}, {"ndjson", FORMAT_NDJSON}, {"geojson", FORMAT_GEOJSON}};
+        {"json", FORMAT_JSON}, {"csv", FORMAT_CSV}, {"ndjson", FORMAT_NDJSON}, {"geojson", FORMAT_GEOJSON}, {"xlsx", FORMAT_XLSX}};
     int f;
     if (CHOOSE(formats, v, &f) != 0 || (ps->for_download && f == FORMAT_GEOJSON))
-        return opendata_query_fail(
-            err, n, ps->for_download ? "'format' must be csv or ndjson." : "'format' must be json, csv, ndjson or geojson.");
+        return opendata_query_fail(err, n,
+                                   ps->for_download ? "'format' must be csv, ndjson or xlsx."
+                                                    : "'format' must be json, csv, ndjson, geojson or xlsx.");
     q->format = (opendata_format_t)f;
     return QUERY_OK;
 }

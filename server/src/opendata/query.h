@@ -10,7 +10,7 @@
  *   order=a,-b        dimension columns (aggregated: group columns); "-" for descending
  *   limit=N           1..10000, default 100
  *   cursor=...        opaque keyset cursor from a previous page
- *   format=json|csv|ndjson|geojson, delimiter=,|;|tab, decimal=.|, (default , with ;), bom=0|1
+ *   format=json|csv|ndjson|geojson|xlsx, delimiter=,|;|tab, decimal=.|, (default , with ;), bom=0|1
  */
 #ifndef KLIMA_OPENDATA_QUERY_H
 #define KLIMA_OPENDATA_QUERY_H
@@ -32,9 +32,9 @@
 /* avg:col is rounded to the column's scale plus this many places (sum, min and max keep the column's own scale) */
 #define QUERY_AVG_EXTRA_SCALE 2
 
-typedef enum opendata_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON } opendata_format_t;
+typedef enum opendata_format { FORMAT_JSON, FORMAT_CSV, FORMAT_NDJSON, FORMAT_GEOJSON, FORMAT_XLSX } opendata_format_t;
 /* The name of an output format, as the format parameter and usage counting spell it ("json", "csv", "ndjson",
- * "geojson"). A static string. */
+ * "geojson", "xlsx"). A static string. */
 const char *opendata_format_name(opendata_format_t format);
 
 typedef enum opendata_bucket { BUCKET_NONE, BUCKET_HOUR, BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH, BUCKET_YEAR } opendata_bucket_t;

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "app/db.h"
+#include "app/stream.h"
 #include "app/usage.h"
-#include "core/hash.h"
 #include "core/sbuf.h"
 #include "core/strutil.h"
 #include "http/etag.h"
@@ -15,6 +15,7 @@
 #include "opendata/datasets.h"
 #include "opendata/module.h"
 #include "opendata/records.h"
+#include "opendata/xlsx.h"
 
 #define RECORDS_MAX_PARAMS 48
 #define RECORDS_MAX_COLS 64
@@ -264,6 +265,7 @@ static const struct {
     [FORMAT_GEOJSON] = {write_geojson, "application/geo+json"},
     [FORMAT_NDJSON] = {write_ndjson, "application/x-ndjson"},
     [FORMAT_CSV] = {write_csv, "text/csv; charset=utf-8; header=present"},
+    [FORMAT_XLSX] = {NULL, APP_XLSX_CONTENT_TYPE}, /* records_xlsx: streamed, never assembled here */
 };
 
 const char *opendata_records_content_type(const opendata_query_t *q)
@@ -384,6 +386,74 @@ static int serve_cached(h2o_req_t *req, const http_match_t *m, app_catalog_t *ca
     return 1;
 }
 
+/* A spreadsheet page is complete: when more rows follow, the cursor after its last row goes into Link and
+ * X-Next-Cursor (the order columns' values of that row, as PostgreSQL printed them). */
+static void records_xlsx_ready(h2o_req_t *req, void *ctx, const app_xlsx_t *x)
+{
+    records_state_t *st = ctx;
+    const opendata_query_t *q = st->q;
+    const char *names[RECORDS_MAX_COLS], *keys[QUERY_MAX_ORDER + QUERY_MAX_GROUP + 8];
+    app_col_type_t types[RECORDS_MAX_COLS];
+    size_t ncols = opendata_query_columns(q, names, types, RECORDS_MAX_COLS);
+    sbuf_t cursor = SBUF_INIT(SBUF_CAP_VALUE), link = SBUF_INIT(SBUF_CAP_VALUE), lh = SBUF_INIT(SBUF_CAP_VALUE);
+
+    if (!app_xlsx_more(x))
+        return;
+    for (size_t i = 0; i < q->norder; ++i) {
+        keys[i] = NULL;
+        for (size_t c = 0; c < ncols; ++c) {
+            if (strcmp(names[c], q->order[i].col->name) == 0)
+                keys[i] = app_xlsx_last_field(x, c);
+        }
+    }
+    opendata_query_cursor_encode(q, keys, q->norder, &cursor);
+    next_link(req, cursor.data != NULL ? cursor.data : "", &link);
+    sbuf_printf(&lh, "<%s>; rel=\"next\"", link.data != NULL ? link.data : "");
+    if (!sbuf_failed(&cursor) && !sbuf_failed(&lh)) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LINK, NULL, h2o_strdup(&req->pool, lh.data, lh.len).base, lh.len);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-next-cursor"), 0, NULL,
+                              h2o_strdup(&req->pool, cursor.data, cursor.len).base, cursor.len);
+    }
+    sbuf_free(&cursor);
+    sbuf_free(&link);
+    sbuf_free(&lh);
+}
+
+/* format=xlsx: the page (limit + 1 rows, to know whether more follow) through a COPY into a spreadsheet, within the
+ * download slots (a workbook costs a thread and a temporary file; app/xlsx.h). */
+static void records_xlsx(h2o_req_t *req, records_state_t *st, const char *sql, const char *const *values, size_t nvalues)
+{
+    const opendata_query_t *q = st->q;
+    sbuf_t copy = SBUF_INIT(SBUF_CAP_TEXT);
+    char filename[128];
+    app_stream_opts_t o = {0};
+    app_xlsx_book_t *book = opendata_xlsx_book(req, q);
+
+    book->row_limit = q->limit;
+    sbuf_printf(&copy, "COPY (%s) TO STDOUT WITH (FORMAT csv)", sql);
+    if (sbuf_failed(&copy)) {
+        http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
+        sbuf_free(&copy);
+        return;
+    }
+    str_fmt(filename, sizeof(filename), "%s-v%llu.xlsx", q->ds->id, (unsigned long long)q->ds->version);
+    o.content_type = APP_XLSX_CONTENT_TYPE;
+    o.filename = filename;
+    o.cache_control = app_cache_control_value(st->route, q->ds->cache_control);
+    o.etag = st->etag;
+    o.version = q->ds->version_str;
+    o.log_label = q->ds->id;
+    o.usage_dataset = q->ds->id;
+    o.usage_format = "xlsx";
+    o.usage_kind = "query";
+    o.timeout_ms = app_worker_of(req)->cfg->statement_timeout_ms; /* a page's query, not a whole download */
+    o.xlsx = book;
+    o.xlsx_ready = records_xlsx_ready;
+    o.xlsx_ctx = st;
+    app_stream_copy(req, copy.data, values, nvalues, &o);
+    sbuf_free(&copy);
+}
+
 int opendata_records_get(h2o_req_t *req, const http_match_t *m)
 {
     /* the catalog is held for the whole request: the dataset's strings are sent without copying */
@@ -400,7 +470,7 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     st->q = q;
     st->route = app_route_of(m);
     /* a strong tag: the dataset release plus everything in the request that shapes the bytes */
-    http_etag_make(st->etag, q->ds->version, hash_bytes(req->path.base, req->path.len, HASH_SEED));
+    http_etag_make(st->etag, q->ds->version, opendata_xlsx_request_hash(req, q));
     if (http_not_modified(req, h2o_iovec_init(st->etag, strlen(st->etag)),
                           app_cache_control_value(st->route, q->ds->cache_control)))
         return 0;
@@ -416,6 +486,8 @@ int opendata_records_get(h2o_req_t *req, const http_match_t *m)
     }
     if (sbuf_failed(&sql)) {
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The query could not be assembled (out of memory).", NULL);
+    } else if (q->format == FORMAT_XLSX) {
+        records_xlsx(req, st, sql.data, values, nvalues);
     } else {
         app_db_read(req, sql.data, (int)nvalues, values, on_records, st);
     }
