@@ -21,6 +21,8 @@ CREATE FUNCTION rollup.params(dataset text)
 RETURNS TABLE (k integer, dn integer, dp double precision, enabled boolean, m double precision, scales jsonb,
                existence boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
+-- one row: without this the planner assumes 1,000 and multiplies every estimate of the cell queries by it
+ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT d.k, d.dominance_n, d.dominance_pct::double precision / 100.0, dc.cell_key_enabled, dc.magnitude_m,
@@ -75,15 +77,19 @@ CREATE MATERIALIZED VIEW rollup.district_daily AS
         FROM a CROSS JOIN p
     ), v AS (
         SELECT s.*, s.reason IS NOT NULL AS suppressed,
-               CASE WHEN s.reason IS NULL THEN rollup.ckm_count(s.n, s.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.e_sum, s.e_max, s.e_key, 1, p.enabled, p.m,
+               CASE WHEN s.reason IS NULL THEN rollup.ckm_count(s.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.e_sum, s.e_max, te.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'electricity_kwh')::integer) END AS e_pub,
-               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.q_sum, s.q_max, s.q_key, 2, p.enabled, p.m,
+               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.q_sum, s.q_max, tq.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'heat_kwh')::integer) END AS q_pub,
-               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.w_sum, s.w_max, s.w_key, 3, p.enabled, p.m,
+               CASE WHEN s.reason IS NULL THEN rollup.ckm_value(s.w_sum, s.w_max, tw.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
                p.scales, p.existence
         FROM s CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(s.n_key)
+        LEFT JOIN rollup.ptable te ON te.kind = 'magnitude' AND te.slot = rollup.magnitude_slot(s.e_key, 1)
+        LEFT JOIN rollup.ptable tq ON tq.kind = 'magnitude' AND tq.slot = rollup.magnitude_slot(s.q_key, 2)
+        LEFT JOIN rollup.ptable tw ON tw.kind = 'magnitude' AND tw.slot = rollup.magnitude_slot(s.w_key, 3)
     )
     SELECT district_id, day, hours, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key, q_key, w_key, reason,
            suppressed, n_pub, e_pub, q_pub, w_pub,
@@ -150,15 +156,19 @@ CREATE MATERIALIZED VIEW rollup.district_hourly AS
         FROM g LEFT JOIN rollup.district_daily dd ON dd.district_id = g.district_id AND dd.day = g.day
     ), v AS (
         SELECT f.*, f.reason IS NOT NULL AS suppressed,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.e_sum, f.e_max, f.e_key, 1, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.e_sum, f.e_max, te.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'electricity_wh')::integer) END AS e_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.q_sum, f.q_max, f.q_key, 2, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.q_sum, f.q_max, tq.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'heat_wh')::integer) END AS q_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, f.w_key, 3, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, tw.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
                p.scales, p.existence
         FROM f CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(f.n_key)
+        LEFT JOIN rollup.ptable te ON te.kind = 'magnitude' AND te.slot = rollup.magnitude_slot(f.e_key, 1)
+        LEFT JOIN rollup.ptable tq ON tq.kind = 'magnitude' AND tq.slot = rollup.magnitude_slot(f.q_key, 2)
+        LEFT JOIN rollup.ptable tw ON tw.kind = 'magnitude' AND tw.slot = rollup.magnitude_slot(f.w_key, 3)
     )
     SELECT district_id, hour_utc, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key, q_key, w_key, reason,
            suppressed, n_pub, e_pub, q_pub, w_pub,
@@ -216,15 +226,19 @@ CREATE MATERIALIZED VIEW rollup.peergroup_monthly AS
         FROM g
     ), v AS (
         SELECT f.*, f.reason IS NOT NULL AS suppressed,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.e_sum, f.e_max, f.e_key, 1, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.e_sum, f.e_max, te.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'electricity_kwh')::integer) END AS e_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.q_sum, f.q_max, f.q_key, 2, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.q_sum, f.q_max, tq.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'heat_kwh')::integer) END AS q_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, f.w_key, 3, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.w_sum, f.w_max, tw.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'water_l')::integer) END AS w_pub,
                p.scales, p.existence
         FROM f CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(f.n_key)
+        LEFT JOIN rollup.ptable te ON te.kind = 'magnitude' AND te.slot = rollup.magnitude_slot(f.e_key, 1)
+        LEFT JOIN rollup.ptable tq ON tq.kind = 'magnitude' AND tq.slot = rollup.magnitude_slot(f.q_key, 2)
+        LEFT JOIN rollup.ptable tw ON tw.kind = 'magnitude' AND tw.slot = rollup.magnitude_slot(f.w_key, 3)
     )
     SELECT month, district_id, dwelling_type, occupant_band, n, e_sum, e_max, q_sum, q_max, w_sum, w_max, n_key, e_key,
            q_key, w_key, reason, suppressed, n_pub, e_pub, q_pub, w_pub,
@@ -277,11 +291,13 @@ CREATE MATERIALIZED VIEW rollup.footprint_monthly AS
         FROM g
     ), v AS (
         SELECT f.*, f.reason IS NOT NULL AS suppressed,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 4, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, tv.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'co2e_kg')::integer) END AS v_pub,
                p.scales, p.existence
         FROM f CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(f.n_key)
+        LEFT JOIN rollup.ptable tv ON tv.kind = 'magnitude' AND tv.slot = rollup.magnitude_slot(f.v_key, 4)
     )
     SELECT month, district_id, category, n, v_sum, v_max, n_key, v_key, reason, suppressed, n_pub, v_pub,
            rollup.per_household(v_pub, n_pub, (scales ->> 'co2e_kg_per_household')::integer) AS v_ph,
@@ -324,11 +340,13 @@ CREATE MATERIALIZED VIEW rollup.waste_monthly AS
             ON fp.month = g.month AND fp.district_id = g.district_id AND fp.category = 'waste'
     ), v AS (
         SELECT f.*, f.reason IS NOT NULL AS suppressed,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 5, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, tv.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'kg')::integer) END AS v_pub,
                p.scales, p.existence
         FROM f CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(f.n_key)
+        LEFT JOIN rollup.ptable tv ON tv.kind = 'magnitude' AND tv.slot = rollup.magnitude_slot(f.v_key, 5)
     )
     SELECT month, district_id, fraction, n, v_sum, v_max, n_key, v_key, reason, suppressed, n_pub, v_pub,
            rollup.per_household(v_pub, n_pub, (scales ->> 'kg_per_household')::integer) AS v_ph,
@@ -375,13 +393,16 @@ CREATE MATERIALIZED VIEW rollup.mobility_monthly AS
             ON fp.month = g.month AND fp.district_id = g.district_id AND fp.category = 'mobility'
     ), v AS (
         SELECT f.*, f.reason IS NOT NULL AS suppressed,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, f.n_key, p.k, p.enabled) END AS n_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.t_sum, f.t_max, f.t_key, 6, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_count(f.n, tn.noise, p.k, p.enabled) END AS n_pub,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.t_sum, f.t_max, tt.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'trips')::integer) END AS t_pub,
-               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, f.v_key, 7, p.enabled, p.m,
+               CASE WHEN f.reason IS NULL THEN rollup.ckm_value(f.v_sum, f.v_max, tv.noise, p.enabled, p.m,
                                                                    (p.scales ->> 'km')::integer) END AS v_pub,
                p.scales, p.existence
         FROM f CROSS JOIN p
+        LEFT JOIN rollup.ptable tn ON tn.kind = 'count' AND tn.slot = rollup.count_slot(f.n_key)
+        LEFT JOIN rollup.ptable tt ON tt.kind = 'magnitude' AND tt.slot = rollup.magnitude_slot(f.t_key, 6)
+        LEFT JOIN rollup.ptable tv ON tv.kind = 'magnitude' AND tv.slot = rollup.magnitude_slot(f.v_key, 7)
     )
     SELECT month, district_id, mode, n, t_sum, t_max, v_sum, v_max, n_key, t_key, v_key, reason, suppressed, n_pub,
            t_pub, v_pub,
