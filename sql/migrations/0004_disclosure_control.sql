@@ -227,33 +227,45 @@ AS $fn$
     SELECT k::bigint * value + k0
 $fn$;
 
--- A published count: the true count plus the noise in the count table's slot of the cell key (the sum of the
--- contributors' count keys mod 2^31, i.e. the cell key in [0, 1) in 65,536 slots), never below k (every published cell
--- has at least k households). Without the noise (enabled false): the true count.
-CREATE FUNCTION rollup.ckm_count(n integer, key_sum bigint, k integer, enabled boolean)
+-- The slot (0-65535) of a count cell key in the count table: the cell key (the sum of the contributors' count keys mod
+-- 2^31) read as a number in [0, 1) and cut into 65,536 slots.
+CREATE FUNCTION rollup.count_slot(key_sum bigint)
 RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-    SELECT greatest(n + CASE WHEN enabled
-                             THEN (SELECT t.noise FROM rollup.ptable t
-                                   WHERE t.kind = 'count' AND t.slot = ((key_sum % 2147483648) >> 15)::integer)::integer
-                             ELSE 0 END, k)
+    SELECT ((key_sum % 2147483648) >> 15)::integer
 $fn$;
 
--- A published magnitude: the true value x plus m * u * x_max, rounded to the column's scale. u is the noise in the
--- magnitude table's slot of the cell key: the sum of the contributors' magnitude keys mod 2^31, hashed with the
--- measure's salt (1 electricity, 2 district heating, 3 water, 4 CO2e, 5 waste kg, 6 trips, 7 km) so that the measures
--- of one cell get independent noise. Without the noise (enabled false): x rounded.
-CREATE FUNCTION rollup.ckm_value(x double precision, x_max double precision, key_sum bigint, salt bigint,
-                                 enabled boolean, m double precision, scale integer)
-RETURNS numeric
-LANGUAGE sql STABLE PARALLEL SAFE
+-- The slot of a magnitude cell key in the magnitude table: the cell key (the sum of the contributors' magnitude keys mod
+-- 2^31) hashed with the measure's salt (1 electricity, 2 district heating, 3 water, 4 CO2e, 5 waste kg, 6 trips, 7 km),
+-- so that the measures of one cell get independent noise.
+CREATE FUNCTION rollup.magnitude_slot(key_sum bigint, salt bigint)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-    SELECT round((x + CASE WHEN enabled
-                           THEN m * x_max * (SELECT t.noise FROM rollup.ptable t
-                                             WHERE t.kind = 'magnitude'
-                                               AND t.slot = (hashint8extended(key_sum % 2147483648, salt) & 65535)::integer)
-                           ELSE 0 END)::numeric, scale)
+    SELECT (hashint8extended(key_sum % 2147483648, salt) & 65535)::integer
+$fn$;
+
+-- A published count: the true count plus the noise of the count table's slot of the cell key (rollup.count_slot), never
+-- below k (every published cell has at least k households). Without the noise (enabled false): the true count. The
+-- cell rollups join rollup.ptable on the slot (one hash join per measure instead of one lookup per cell) and pass the
+-- noise in, so this stays a plain expression the planner inlines.
+CREATE FUNCTION rollup.ckm_count(n integer, noise double precision, k integer, enabled boolean)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT greatest(n + CASE WHEN enabled THEN noise::integer ELSE 0 END, k)
+$fn$;
+
+-- A published magnitude: the true value x plus m * u * x_max, rounded to the column's scale; u is the noise of the
+-- magnitude table's slot of the cell key (rollup.magnitude_slot with the measure's salt). Without the noise (enabled
+-- false): x rounded.
+CREATE FUNCTION rollup.ckm_value(x double precision, x_max double precision, noise double precision, enabled boolean,
+                                 m double precision, scale integer)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT round((x + CASE WHEN enabled THEN m * x_max * noise ELSE 0 END)::numeric, scale)
 $fn$;
 
 -- A published per-household mean: the published sum over the published count, rounded to the column's scale.

@@ -13,20 +13,32 @@ SET LOCAL ROLE klima_owner;
 -- is not a whole day); mobility: the days with any trip record in the district; waste:
 -- collections are weekly, so a day without a weighing is not missing data: the days of the month between the first
 -- and the last collection day of the release (city-wide). first_day/last_day bound the days counted.
-CREATE MATERIALIZED VIEW rollup.coverage_monthly AS
+CREATE FUNCTION rollup.coverage_monthly_rows(lo date, hi date)
+RETURNS TABLE (source text, district_id smallint, month date, days_with_data integer, first_day date, last_day date)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    t0 timestamptz := rollup.local_start(lo);
+    t1 timestamptz := rollup.local_start(hi);
+BEGIN
+    RETURN QUERY
     SELECT 'energy'::text AS source, x.district_id, date_trunc('month', x.day)::date AS month,
            (count(*) FILTER (WHERE x.hours = extract(epoch FROM ((x.day + 1)::timestamp AT TIME ZONE 'Europe/Copenhagen')
                                                          - (x.day::timestamp AT TIME ZONE 'Europe/Copenhagen')) / 3600))::integer
                AS days_with_data,
            min(x.day) AS first_day, max(x.day) AS last_day
-    FROM (SELECT district_id, (hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day, count(*) AS hours
-          FROM rollup.district_hourly GROUP BY 1, 2) x
+    FROM (SELECT h.district_id, (h.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day, count(*) AS hours
+          FROM rollup.district_hourly h WHERE h.hour_utc >= t0 AND h.hour_utc < t1 GROUP BY 1, 2) x
     GROUP BY 2, 3
     UNION ALL
     SELECT 'mobility', h.district_id, date_trunc('month', m.day)::date, count(DISTINCT m.day)::integer, min(m.day), max(m.day)
     FROM core.mobility_daily m JOIN core.households h USING (household_id)
+    WHERE m.day >= lo AND m.day < hi
     GROUP BY 2, 3
     UNION ALL
+    -- waste: every month, whatever the period (the first and last collection day of the whole release bound them)
     SELECT 'waste', d.district_id, mo.month,
            (least(w.last_day, (mo.month + interval '1 month - 1 day')::date)
             - greatest(w.first_day, mo.month) + 1)::integer,
@@ -34,11 +46,15 @@ CREATE MATERIALIZED VIEW rollup.coverage_monthly AS
     FROM (SELECT min(collected_on) AS first_day, max(collected_on) AS last_day FROM core.waste_weighings) w
     CROSS JOIN LATERAL generate_series(date_trunc('month', w.first_day), w.last_day, interval '1 month') g(m)
     CROSS JOIN LATERAL (SELECT g.m::date AS month) mo
-    CROSS JOIN core.districts d
-WITH DATA;
-CREATE UNIQUE INDEX coverage_monthly_key ON rollup.coverage_monthly (source, district_id, month);
+    CROSS JOIN core.districts d;
+END
+$fn$;
+CREATE TABLE rollup.coverage_monthly AS SELECT * FROM rollup.coverage_monthly_rows('infinity', 'infinity') WITH NO DATA;
+ALTER TABLE rollup.coverage_monthly ADD PRIMARY KEY (source, district_id, month);
 
-INSERT INTO meta.rollups (name, refresh_order) VALUES ('rollup.coverage_monthly', 105);
+-- Rebuilt by the months of a release's periods; its waste rows always (they depend on the whole release's bounds).
+INSERT INTO meta.rollups (name, refresh_order, period, delete_where) VALUES
+    ('rollup.coverage_monthly', 105, 'month', '(month >= $1 AND month < $2) OR source = ''waste''');
 
 -- The views of 0007 with the coverage columns appended (CREATE OR REPLACE keeps every earlier column as it was).
 CREATE OR REPLACE VIEW api.energy_district_daily AS

@@ -30,11 +30,13 @@ CREATE FUNCTION pg_temp.g_per_unit(item text, d date) RETURNS float8 LANGUAGE sq
 $$;
 
 -- Per household and local day, straight from the hourly readings; electricity CO2e with the published hourly grid
--- intensity (the 'electricity' factor of the local month where an hour has none).
+-- intensity (the 'electricity' factor of the local month where an hour has none). Amounts are counted in their
+-- documented smallest units: water readings in whole mL, waste in whole g, travel in whole m (sql/README.md).
 CREATE TEMP TABLE hd ON COMMIT DROP AS
     SELECT e.household_id, h.district_id, h.dwelling_type, h.occupant_band,
            (e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date AS day,
-           sum(e.electricity_wh) / 1000.0 AS e, sum(e.heat_wh) / 1000.0 AS q, sum(e.water_l::float8) AS w,
+           sum(e.electricity_wh) / 1000.0 AS e, sum(e.heat_wh) / 1000.0 AS q,
+           sum(round(e.water_l::float8 * 1000)) / 1000 AS w,
            sum(e.electricity_wh * coalesce(g.g_per_kwh::float8, pg_temp.g_per_unit('electricity',
                    date_trunc('month', e.hour_utc AT TIME ZONE 'Europe/Copenhagen')::date))) / 1e6 AS e_co2
     FROM core.energy_hourly e JOIN core.households h USING (household_id)
@@ -48,11 +50,12 @@ CREATE TEMP TABLE hm ON COMMIT DROP AS
         FROM hd GROUP BY 1, 2
     ), wa AS (
         SELECT household_id, date_trunc('month', collected_on)::date AS month,
-               sum(kg * pg_temp.g_per_unit('waste-' || fraction, date_trunc('month', collected_on)::date)) / 1000.0 AS co2
+               sum(round(kg::float8 * 1000) / 1000 * pg_temp.g_per_unit('waste-' || fraction, date_trunc('month', collected_on)::date))
+                   / 1000.0 AS co2
         FROM core.waste_weighings GROUP BY 1, 2
     ), mo AS (
         SELECT household_id, date_trunc('month', day)::date AS month,
-               sum(km * pg_temp.g_per_unit(mode, date_trunc('month', day)::date)) / 1000.0 AS co2
+               sum(round(km::float8 * 1000) / 1000 * pg_temp.g_per_unit(mode, date_trunc('month', day)::date)) / 1000.0 AS co2
         FROM core.mobility_daily GROUP BY 1, 2
     ), k AS (
         SELECT household_id, month FROM en UNION SELECT household_id, month FROM wa
@@ -85,12 +88,12 @@ CREATE TEMP TABLE contrib ON COMMIT DROP AS
     WHERE m.v IS NOT NULL
     UNION ALL
     SELECT 'waste-district-monthly', date_trunc('month', w.collected_on)::date || '|' || h.district_id || '|' || w.fraction,
-           w.household_id, 'kg', sum(w.kg::float8)
+           w.household_id, 'kg', sum(round(w.kg::float8 * 1000)) / 1000
     FROM core.waste_weighings w JOIN core.households h USING (household_id) GROUP BY 1, 2, 3, 4
     UNION ALL
     SELECT 'mobility-district-monthly', x.cell, x.household_id, m.measure, m.v
     FROM (SELECT date_trunc('month', d.day)::date || '|' || h.district_id || '|' || d.mode AS cell, d.household_id,
-                 sum(d.trips)::float8 AS t, sum(d.km::float8) AS km
+                 sum(d.trips)::float8 AS t, sum(round(d.km::float8 * 1000)) / 1000 AS km
           FROM core.mobility_daily d JOIN core.households h USING (household_id) GROUP BY 1, 2) x
     CROSS JOIN LATERAL (VALUES ('trips', x.t), ('km', x.km)) m(measure, v);
 
@@ -156,15 +159,16 @@ CREATE TEMP TABLE hourly ON COMMIT DROP AS
            count(*) AS n,   -- (household_id, hour_utc) is the primary key: rows are distinct households
            sum(e.electricity_wh)::float8 AS es, max(e.electricity_wh)::float8 AS em,
            sum(e.heat_wh)::float8 AS qs, max(e.heat_wh)::float8 AS qm,
-           sum(e.water_l::float8) AS ws, max(e.water_l)::float8 AS wm
+           sum(round(e.water_l::float8 * 1000)) / 1000 AS ws, max(round(e.water_l::float8 * 1000)) / 1000 AS wm
     FROM core.energy_hourly e JOIN core.households h USING (household_id)
     GROUP BY 1, 2;
 
 CREATE FUNCTION pg_temp.top_hour(d smallint, t timestamptz, col text, n integer) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE r float8;
 BEGIN
-    EXECUTE format('SELECT sum(v) FROM (SELECT e.%I::float8 AS v FROM core.energy_hourly e JOIN core.households h '
-                   'USING (household_id) WHERE h.district_id = $1 AND e.hour_utc = $2 ORDER BY 1 DESC LIMIT $3) x', col)
+    EXECUTE format('SELECT sum(v) FROM (SELECT %s AS v FROM core.energy_hourly e JOIN core.households h '
+                   'USING (household_id) WHERE h.district_id = $1 AND e.hour_utc = $2 ORDER BY 1 DESC LIMIT $3) x',
+                   CASE col WHEN 'water_l' THEN 'round(e.water_l::float8 * 1000) / 1000' ELSE format('e.%I::float8', col) END)
         INTO r USING d, t, n;
     RETURN r;
 END

@@ -350,16 +350,13 @@ describe('summary: the peer group widens exactly when a group has fewer than 100
         r = runCli(['seed', '--households', '3000', '--days', '1', '--end', '2026-01-16', '--jobs', '1'], { env, timeout: 120_000 });
         assert.equal(r.status, 0, r.stderr);
         // one district keeps energy data for 50 homes only: its homes compare with the whole city (level 3); the
-        // rollups are rebuilt by hand from the release's grid intensity and factors up (seed does not refresh)
+        // rollups are rebuilt by hand, in the release's order, up to the citizen ones (seed does not refresh)
         psql(db.adminUrl, `
             DELETE FROM core.energy_hourly WHERE household_id IN
                 (SELECT household_id FROM core.households WHERE district_id = 7 ORDER BY household_id OFFSET 50);
-            REFRESH MATERIALIZED VIEW rollup.grid_intensity_release;
-            REFRESH MATERIALIZED VIEW rollup.emission_factors_release;
-            REFRESH MATERIALIZED VIEW rollup.household_daily;
-            REFRESH MATERIALIZED VIEW rollup.household_monthly;
-            REFRESH MATERIALIZED VIEW rollup.peer_stats_monthly;
-            REFRESH MATERIALIZED VIEW rollup.household_peer_monthly;`);
+            SELECT meta.refresh_rollup(name) FROM meta.rollups
+            WHERE refresh_order <= (SELECT refresh_order FROM meta.rollups WHERE name = 'rollup.household_peer_monthly')
+            ORDER BY refresh_order;`);
         ({ keys, mint } = setup(db.adminUrl));
         srv = await startServer({ env: { KLIMA_KEYS_DIR: keys, KLIMA_ISSUER: ISSUER }, dbUrl: db.apiUrl });
         await waitReady(srv.port);

@@ -1,13 +1,14 @@
 /*
- * cli/refresh — `klimaspejl refresh [DATASET...]`: publishes one release. Every rollup and published table is rebuilt
- * from one snapshot of core in one REPEATABLE READ transaction; each dataset whose published rows changed gets a new
- * version (content hash), the others keep theirs; servers hear NOTIFY klima_dataset_refreshed '<id> <version>' for
- * each new version when the transaction commits, the moment readers see the new rows in every table at once.
+ * cli/refresh — `klimaspejl refresh [--full] [DATASET...]`: publishes one release. Every rollup and published table is
+ * brought up to one snapshot of core in one REPEATABLE READ transaction; each dataset whose published rows changed gets
+ * a new version (content hash), the others keep theirs; servers hear NOTIFY klima_dataset_refreshed '<id> <version>'
+ * for each new version when the transaction commits, the moment readers see the new rows in every table at once.
  *
- * The published datasets are linked (meta.dataset_links) and every dataset is linked to every other one through the
- * footprint, so naming datasets does not narrow the release: what a named dataset feeds or is fed by is rebuilt with
- * it, and that is everything. The SQL side lives in sql/migrations/0008_releases.sql (meta.release_begin,
- * meta.refresh_rollup, meta.release_publish); this file runs those steps one by one so each can be timed.
+ * A release rebuilds only the local days and months whose data changed since the last release (noted by triggers on
+ * core), or everything: the first release, after a change no period describes, or with --full. The published datasets
+ * are linked (meta.dataset_links) and every dataset is linked to every other one through the footprint, so naming
+ * datasets does not narrow the release. The SQL side lives in sql/migrations/0008_releases.sql (meta.release_begin,
+ * meta.release_rollup, meta.release_publish); this file runs those steps one by one so each can be timed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,16 @@ typedef struct refresh_names {
 
 static void refresh_usage(FILE *out)
 {
-    fprintf(out, "usage: klimaspejl refresh [DATASET...]\n"
-                 "  Publishes a release: rebuilds every rollup and published dataset from one snapshot of the core\n"
+    fprintf(out, "usage: klimaspejl refresh [--full] [DATASET...]\n"
+                 "  Publishes a release: brings every rollup and published dataset up to one snapshot of the core\n"
                  "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
                  "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
-                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Prints the time of each\n"
-                 "  rollup and each dataset's version. Connects with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
+                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Only the local days and\n"
+                 "  months whose data changed since the last release are rebuilt, unless everything must be (the first\n"
+                 "  release; new disclosure parameters, emission factors or districts; a TRUNCATE or a seed).\n"
+                 "  --full  rebuild everything whatever changed\n"
+                 "  Prints what it rebuilds, the time and rows of each rollup and each dataset's version. Connects\n"
+                 "  with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
 }
 
 static double refresh_now(void)
@@ -114,11 +119,33 @@ static char *refresh_requested(int argc, char **argv)
     return b.data;
 }
 
-/* The release inside the open REPEATABLE READ transaction: begin, every rollup (timed), publish. Returns 0 or -1. */
-static int refresh_release(PGconn *pg, const char *requested, const refresh_names_t *rollups)
+/* Prints what release rid rebuilds (meta.releases): everything and why, or its local days and months. */
+static int refresh_print_plan(PGconn *pg, const char *release)
 {
-    const char *params[1] = {requested};
-    PGresult *res = refresh_query(pg, "SELECT meta.release_begin($1::text[])", 1, params);
+    const char *params[1] = {release};
+    PGresult *res = refresh_query(pg,
+                                  "SELECT full_rebuild, full_reason, days::text, months::text,"
+                                  " (SELECT coalesce(sum(upper(u) - lower(u)), 0) FROM unnest(days) u),"
+                                  " (SELECT count(*) FROM unnest(months) u CROSS JOIN generate_series(lower(u), upper(u) - 1,"
+                                  " interval '1 month') m)"
+                                  " FROM meta.releases WHERE release_id = $1::bigint",
+                                  1, params);
+    if (res == NULL)
+        return -1;
+    if (PQgetvalue(res, 0, 0)[0] == 't')
+        printf("release %s: one snapshot of core, one transaction; rebuilds everything (%s)\n", release, PQgetvalue(res, 0, 1));
+    else
+        printf("release %s: one snapshot of core, one transaction; rebuilds what changed: local days %s (%s), months %s (%s)\n",
+               release, PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 3));
+    PQclear(res);
+    return 0;
+}
+
+/* The release inside the open REPEATABLE READ transaction: begin, every rollup (timed), publish. Returns 0 or -1. */
+static int refresh_release(PGconn *pg, const char *requested, int full, const refresh_names_t *rollups)
+{
+    const char *params[2] = {requested, full ? "true" : "false"};
+    PGresult *res = refresh_query(pg, "SELECT meta.release_begin($1::text[], $2::boolean)", 2, params);
     char release[24];
     int changed = 0;
 
@@ -126,14 +153,18 @@ static int refresh_release(PGconn *pg, const char *requested, const refresh_name
         return -1;
     str_fmt(release, sizeof(release), "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    printf("release %s: one snapshot of core, one transaction\n", release);
+    if (refresh_print_plan(pg, release) != 0)
+        return -1;
     for (size_t i = 0; i < rollups->len; ++i) {
         double t0 = refresh_now();
-        const char *p[1] = {rollups->items[i]};
-        if ((res = refresh_query(pg, "SELECT meta.refresh_rollup($1)", 1, p)) == NULL)
+        const char *p[2] = {release, rollups->items[i]};
+        if ((res = refresh_query(pg, "SELECT meta.release_rollup($1::bigint, $2)", 2, p)) == NULL)
             return -1;
+        if (PQgetisnull(res, 0, 0))
+            printf("  %-34s %7.1f s\n", rollups->items[i], refresh_now() - t0);
+        else
+            printf("  %-34s %7.1f s %10s rows\n", rollups->items[i], refresh_now() - t0, PQgetvalue(res, 0, 0));
         PQclear(res);
-        printf("  %-34s %7.1f s\n", rollups->items[i], refresh_now() - t0);
         fflush(stdout);
     }
     double t0 = refresh_now();
@@ -160,17 +191,30 @@ int cli_refresh_main(int argc, char **argv)
     refresh_names_t known = {0}, rollups = {0};
     PGconn *pg = NULL;
     char *requested = NULL;
-    int rc = CLI_EXIT_FAIL;
+    int rc = CLI_EXIT_FAIL, full = 0, n_ids = 1;
+    /* argv without the options: the program name, then the dataset ids (refresh_requested's shape) */
+    char **ids = calloc((size_t)argc + 1, sizeof(char *));
 
+    if (ids == NULL) {
+        fprintf(stderr, "klimaspejl %s: out of memory\n", REFRESH_WHO);
+        return CLI_EXIT_FAIL;
+    }
+    ids[0] = argv[0];
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             refresh_usage(stdout);
-            return CLI_EXIT_OK;
+            rc = CLI_EXIT_OK;
+            goto exit;
         }
-        if (argv[i][0] == '-') {
+        if (strcmp(argv[i], "--full") == 0) {
+            full = 1;
+        } else if (argv[i][0] == '-') {
             fprintf(stderr, "klimaspejl refresh: unknown option %s\n", argv[i]);
             refresh_usage(stderr);
-            return CLI_EXIT_USAGE;
+            rc = CLI_EXIT_USAGE;
+            goto exit;
+        } else {
+            ids[n_ids++] = argv[i];
         }
     }
 
@@ -183,9 +227,9 @@ int cli_refresh_main(int argc, char **argv)
     if (refresh_load_names(pg, "SELECT name FROM meta.rollups ORDER BY refresh_order", &rollups) != 0)
         goto exit;
 
-    for (int i = 1; i < argc; ++i) {
-        if (!refresh_names_has(&known, argv[i])) {
-            fprintf(stderr, "klimaspejl refresh: unknown dataset %s\nknown datasets:", argv[i]);
+    for (int i = 1; i < n_ids; ++i) {
+        if (!refresh_names_has(&known, ids[i])) {
+            fprintf(stderr, "klimaspejl refresh: unknown dataset %s\nknown datasets:", ids[i]);
             for (size_t j = 0; j < known.len; ++j)
                 fprintf(stderr, " %s", known.items[j]);
             fputc('\n', stderr);
@@ -193,7 +237,7 @@ int cli_refresh_main(int argc, char **argv)
             goto exit;
         }
     }
-    requested = refresh_requested(argc, argv);
+    requested = refresh_requested(n_ids, ids);
 
     /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
      * the first one's data instead of failing on it. */
@@ -203,7 +247,7 @@ int cli_refresh_main(int argc, char **argv)
     double t_all = refresh_now();
     if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
         goto exit;
-    if (refresh_release(pg, requested, &rollups) != 0) {
+    if (refresh_release(pg, requested, full, &rollups) != 0) {
         PQclear(PQexec(pg, "ROLLBACK"));
         goto exit;
     }
@@ -214,6 +258,7 @@ int cli_refresh_main(int argc, char **argv)
 
 exit:
     free(requested);
+    free(ids);
     refresh_names_free(&known);
     refresh_names_free(&rollups);
     if (pg != NULL)

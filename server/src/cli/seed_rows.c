@@ -78,6 +78,10 @@ static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const 
     if (!ctx->rebuild_pk)
         return 0;
     str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (%s)", table, table, key);
+    if (seed_exec(ctx, c->conn, sql) != 0)
+        return -1;
+    /* statistics for the first release's plans (a range of days with none is taken for 0.5 % of the rows) */
+    str_fmt(sql, sizeof sql, "ANALYZE core.%s", table);
     return seed_exec(ctx, c->conn, sql);
 }
 
@@ -141,6 +145,10 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
          * loading meanwhile. seed_finish_pk attaches these indexes to the parent's key. */
         str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)", mo->partition,
                 mo->partition);
+        if (seed_exec(ctx, c->conn, sql) != 0)
+            return -1;
+        /* statistics now, by the job that loaded the month (autovacuum would gather them during the first release) */
+        str_fmt(sql, sizeof sql, "ANALYZE core.%s", mo->partition);
         if (seed_exec(ctx, c->conn, sql) != 0)
             return -1;
     }
@@ -317,7 +325,7 @@ int seed_load_base(seed_ctx_t *ctx, PGconn *conn, char *buf)
         *p++ = '\n';
         c.len = (size_t)(p - c.buf);
     }
-    if (copy_end(ctx, &c) != 0)
+    if (copy_end(ctx, &c) != 0 || seed_exec(ctx, conn, "COMMIT") != 0)
         return -1;
-    return seed_exec(ctx, conn, "COMMIT");
+    return ctx->superuser ? seed_exec(ctx, conn, "ANALYZE core.households, core.grid_intensity_hourly") : 0;
 }
