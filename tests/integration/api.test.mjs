@@ -291,6 +291,7 @@ describe('open-data API', () => {
             assert.deepEqual(urls, [
                 `http://data.example.dk/v1/datasets/${d['dct:identifier']}/download?format=csv`,
                 `http://data.example.dk/v1/datasets/${d['dct:identifier']}/download?format=ndjson`,
+                `http://data.example.dk/v1/datasets/${d['dct:identifier']}/download?format=xlsx`,
             ]);
             assert.ok(d['dcat:distribution'].some((x) => x['dcat:accessService']));
         }
