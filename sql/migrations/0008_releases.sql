@@ -219,12 +219,16 @@ CREATE VIEW meta.dataset_linked_sets AS
 -- materialized view).
 -- JIT compilation is off for a release: its queries are costed far above jit_above_cost, and compiling them with
 -- inlining and optimization took longer than running them (at demo scale 7 s of JIT for a 1 s query; 25 s of a
--- 115 s release on this machine), while the big aggregations gained little from it.
+-- 115 s release on this machine), while the big aggregations gained little from it. Hash tables may take 4 x work_mem
+-- (hash_mem_multiplier): the planner expects a group per row where it cannot tell how many (households x months x
+-- modes: 2.3 M expected, 193,000 there) and, finding no room for the hash table, sorted every row on disk instead
+-- (mobility_monthly took twice the CPU); a hash aggregate that does outgrow its memory spills in batches.
 CREATE FUNCTION meta.rebuild_rollup(rollup_name text, lo date, hi date)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET hash_mem_multiplier = 4
 AS $fn$
 DECLARE
     r meta.rollups%ROWTYPE;
