@@ -1196,6 +1196,11 @@ export interface components {
              */
             version: number;
             /**
+             * @description The rows the current version publishes (suppressed cells included; null before a first release): what a
+             *     download without filters holds. Clients use it as the total of a progress display.
+             */
+            rows?: number | null;
+            /**
              * @description The datasets this one is computed from the same data as, such that its cells are a formula of their
              *     published cells (days are sums of hours, peer groups of a district-month sum to its days, the footprint
              *     is amounts times factors). Linked datasets are published together in one release.
