@@ -63,9 +63,13 @@ INSERT INTO meta.rollups (name, refresh_order, concurrent, period, delete_where)
     ('rollup.waste_monthly', 90, true, 'month', 'month >= $1 AND month < $2'),
     ('rollup.mobility_monthly', 100, true, 'month', 'month >= $1 AND month < $2');
 
--- A release reads one period of waste and mobility (household_monthly, the cells, coverage) by date.
+-- A release reads one period of waste and mobility (household_monthly, the cells, coverage) by date, and the readings of
+-- its days by hour: a BRIN index (a few kB a partition) lets a new day's readings, appended after the month's earlier
+-- ones, be read without scanning the whole month's partition (autosummarize: ranges filled since are summarized by
+-- autovacuum; the seed summarizes what it loads).
 CREATE INDEX waste_weighings_collected_on ON core.waste_weighings (collected_on);
 CREATE INDEX mobility_daily_day ON core.mobility_daily (day);
+CREATE INDEX energy_hourly_hour_brin ON core.energy_hourly USING brin (hour_utc) WITH (autosummarize = on);
 
 -- ---------------------------------------------------------------------------------------------------------------
 -- Changes since the last release
