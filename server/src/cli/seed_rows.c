@@ -89,7 +89,7 @@ static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const 
 
 int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *mo, uint32_t month_index)
 {
-    char sql[160];
+    char sql[320];
     if (ctx->rebuild_pk) {
         /* A partition left with its own key by an interrupted seed loses it; the (empty) partition is truncated in
          * this transaction so that COPY FREEZE may write the rows frozen and all-visible. */
@@ -149,6 +149,14 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
             return -1;
         /* statistics now, by the job that loaded the month (autovacuum would gather them during the first release) */
         str_fmt(sql, sizeof sql, "ANALYZE core.%s", mo->partition);
+        if (seed_exec(ctx, c->conn, sql) != 0)
+            return -1;
+        /* the month's block ranges in its BRIN index on hour_utc (0027_energy_hour_brin.sql): a release finds a later
+         * day without scanning the month */
+        str_fmt(sql, sizeof sql,
+                "SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+                " JOIN pg_am a ON a.oid = x.relam WHERE i.indrelid = 'core.%s'::regclass AND a.amname = 'brin'",
+                mo->partition);
         if (seed_exec(ctx, c->conn, sql) != 0)
             return -1;
     }
