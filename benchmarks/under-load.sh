@@ -216,14 +216,15 @@ load_before="$(load)"
 echo 5 >"/proc/$server_pid/clear_refs" # resets VmHWM
 touch "$WORK/sampling"
 (
-    while [[ -e $WORK/sampling ]]; do
-        while read -r key kib _; do
-            if [[ $key == VmRSS: ]]; then
-                printf '%s\n' "$kib"
-                break
-            fi
-        done <"/proc/$server_pid/status" || break
-        sleep 0.1
+    # no process per sample (a `sleep` would fork and exec ten times a second): the file is read by bash's `read`, and
+    # the 100 ms wait is a read with a timeout on a pipe that never gets data
+    exec {never}<> <(:)
+    while [[ -e $WORK/sampling ]] && kill -0 "$server_pid" 2>/dev/null; do
+        IFS= read -r -d '' st <"/proc/$server_pid/status" || true
+        st="${st#*VmRSS:}"
+        st="${st%%kB*}"
+        printf '%s\n' $st
+        read -r -t 0.1 -u "$never" _ || true
     done >"$WORK/rss"
     times >"$WORK/sampler.times"
 ) &
