@@ -217,15 +217,14 @@ echo 5 >"/proc/$server_pid/clear_refs" # resets VmHWM
 touch "$WORK/sampling"
 (
     # no process per sample (a `sleep` would fork and exec ten times a second): the file is read by bash's `read`, and
-    # the 100 ms wait is a read with a timeout on a pipe that never gets data
-    exec {never}<> <(:)
+    # the 100 ms wait is a read with a timeout on fd 9, a pipe that never gets data
     while [[ -e $WORK/sampling ]] && kill -0 "$server_pid" 2>/dev/null; do
         IFS= read -r -d '' st <"/proc/$server_pid/status" || true
         st="${st#*VmRSS:}"
         st="${st%%kB*}"
         printf '%s\n' $st
-        read -r -t 0.1 -u "$never" _ || true
-    done >"$WORK/rss"
+        read -r -t 0.1 -u 9 _ || true
+    done 9<> <(:) >"$WORK/rss"
     times >"$WORK/sampler.times"
 ) &
 PIDS[sampler]=$!
@@ -242,6 +241,17 @@ until grep -q 'clock started' "$WORK/summary.err" 2>/dev/null; do
     sleep 0.05
 done
 server0="$(cpu_ticks "$server_pid")"
+# the PostgreSQL backends of the server's pooled connections (the downloads' COPY connections come and go: not these)
+mapfile -t backends < <(q -c "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = 'klima_api'
+                                 AND backend_type = 'client backend' AND query NOT LIKE 'COPY %'")
+pg_ticks() {
+    local pid sum=0
+    for pid in "${backends[@]}"; do
+        [[ -r /proc/$pid/stat ]] && sum=$((sum + $(cpu_ticks "$pid")))
+    done
+    printf '%s\n' "$sum"
+}
+pg0="$(pg_ticks)"
 read -r busy0 all0 <<<"$(busy_ticks)"
 t0="$(now)"
 node "$ROOT/benchmarks/token-load.mjs" rate "$URL" "$WORK/aggregate.paths" - "$AGG_CONNS" "$AGG_RATE" "$LOAD_S" \
@@ -263,7 +273,8 @@ sleep 5
         for side in "${order[@]}"; do
             a="$(now)"
             if [[ $side == server ]]; then
-                res="$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$URL$DL_PATH")" || res="curl-failed 0"
+                res="$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_starttransfer}' "$URL$DL_PATH")" ||
+                    res="curl-failed 0 0"
             else
                 res="$("$KLIMA_PG_BIN/psql" -X -v ON_ERROR_STOP=1 -d "$KLIMA_DB_URL" -f "$WORK/copy.sql" 2>&1 | tr '\n' ' ')" || true
             fi
@@ -280,6 +291,7 @@ for name in summary aggregate records; do
 done
 t1="$(now)"
 server1="$(cpu_ticks "$server_pid")"
+pg1="$(pg_ticks)"
 read -r busy1 all1 <<<"$(busy_ticks)"
 hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")"
 rm -f "$WORK/sampling"
@@ -340,7 +352,7 @@ dl_ok="$(awk -v rows="$dl_rows" '($2 == "server" && $4 != 200) || ($2 == "copy" 
     END { print bad ? 0 : 1 }' "$WORK/download.out")"
 ratio="$(awk '{ t[$1, $2] = $3; if ($1 > n) n = $1 } END { for (r = 1; r <= n; r++) print t[r, "copy"] / t[r, "server"] }' \
     "$WORK/download.out" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
-srv_times="$(awk '$2 == "server" { printf "%s%s", sep, $3; sep = ", " }' "$WORK/download.out")"
+srv_times="$(awk '$2 == "server" { printf "%s%s (first byte %.3f)", sep, $3, $6; sep = ", " }' "$WORK/download.out")"
 copy_times="$(awk '$2 == "copy" { printf "%s%s", sep, $3; sep = ", " }' "$WORK/download.out")"
 mib="$(awk '$2 == "server" && $4 == 200 { b = $5 } END { printf "%.1f", b / 1048576 }' "$WORK/download.out")"
 verdict "$(awk -v r="$ratio" -v t="$DOWNLOAD_RATIO" -v ok="$dl_ok" 'BEGIN {print (ok && r >= t) ? 1 : 0}')"
@@ -357,13 +369,14 @@ awk -v a="$rss_max" -v n="$rss_n" -v b="$hwm" -v m="$MAX_RSS_MIB" -v v="$V" \
     'BEGIN { printf "server RSS: highest VmRSS %.1f MiB (%d samples, every 100 ms from before the warm-up), VmHWM %.1f MiB; target <= %d MiB: %s\n", a / 1024, n, b / 1024, m, v }'
 
 awk -v hz="$CLK_TCK" -v s0="$server0" -v s1="$server1" -v b0="$busy0" -v b1="$busy1" -v a0="$all0" -v a1="$all1" \
+    -v p0="$pg0" -v p1="$pg1" -v np="${#backends[@]}" \
     -v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
     -v ns="$(fig "$WORK/summary.out" cpu_s)" -v na="$(fig "$WORK/aggregate.out" cpu_s)" \
     -v h="$(child_cpu "$WORK/records.times")" -v d="$(child_cpu "$WORK/download.times")" \
     -v smp="$(child_cpu "$WORK/sampler.times")" 'BEGIN {
-        srv = (s1 - s0) / hz; busy = (b1 - b0) / hz; all = (a1 - a0) / hz; gen = ns + na + h + d + smp
-        printf "CPU over the %.1f s of load: the machine %.1f of %.1f CPU-s busy; the server %.1f s; generators %.1f s (summary node %.1f, aggregate node %.1f, h2load %.1f, curl and psql %.1f, RSS sampler %.1f); the rest (PostgreSQL, other sessions) %.1f s\n",
-               wall, busy, all, srv, gen, ns, na, h, d, smp, busy - srv - gen }'
+        srv = (s1 - s0) / hz; pg = (p1 - p0) / hz; busy = (b1 - b0) / hz; all = (a1 - a0) / hz; gen = ns + na + h + d + smp
+        printf "CPU over the %.1f s of load: the machine %.1f of %.1f CPU-s busy; the server %.1f s and its %d pooled PostgreSQL backends %.1f s; generators %.1f s (summary node %.1f, aggregate node %.1f, h2load %.1f, curl and psql %.1f, RSS sampler %.1f); the rest (the downloads'"'"' and psql'"'"'s backends, other sessions) %.1f s\n",
+               wall, busy, all, srv, np, pg, gen, ns, na, h, d, smp, busy - srv - pg - gen }'
 echo "load average: before $load_before, after $load_after"
 if ((FAILS)); then
     echo "under load: FAIL ($FAILS of the lines above)"
