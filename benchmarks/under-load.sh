@@ -311,9 +311,9 @@ verdict() {
 }
 # fig FILE KEY: a key=value figure of a token-load.mjs rate line
 fig() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
-# rate_line LABEL FILE TARGET_MS: the latency line of a token-load.mjs rate run
+# rate_line LABEL FILE TARGET_MS OFFERED: the latency line of a token-load.mjs rate run
 rate_line() {
-    local label="$1" f="$2" target="$3" ok=0
+    local label="$1" f="$2" target="$3" offered="$4" ok=0
     [[ -s $f ]] && ok="$(awk -v s="$(fig "$f" sent)" -v o="$(fig "$f" ok)" -v p="$(fig "$f" p99)" -v t="$target" \
         'BEGIN {print (s > 0 && s == o && p != "-" && p <= t) ? 1 : 0}')"
     verdict "$ok"
@@ -325,16 +325,18 @@ rate_line() {
         "$label" "$(fig "$f" sent)" "$(fig "$f" ok)" "$(fig "$f" bad)" "$(fig "$f" errors)" "$(fig "$f" rate)" \
         "$(fig "$f" p50)" "$(fig "$f" p90)" "$(fig "$f" p99)" "$(fig "$f" max)" "$(fig "$f" lag_p99)" \
         "$(fig "$f" lag_max)" "$target" "$V"
+    awk -v r="$(fig "$f" rate)" -v o="$offered" -v l="${label%%:*}" 'BEGIN { if (r < 0.97 * o)
+        printf "warning: %s: %.0f/s answered of %d/s offered: the server fell behind and a backlog grew, so its latencies are the backlog'"'"'s (a lower rate, or a quieter machine)\n", l, r, o }'
 }
 
 rate_line "summary: GET /v1/me/summary?month=$month, $(wc -l <"$WORK/tokens") tokens of $token_households households, ${SUM_RATE}/s over $SUM_CONNS connections" \
-    "$WORK/summary.out" "$SUMMARY_P99_MS"
+    "$WORK/summary.out" "$SUMMARY_P99_MS" "$SUM_RATE"
 grep -h '^token-load: first failure' "$WORK/summary.err" || true
 printf 'summary, first sight of each token (the untimed warm-up before the clock: ES256 verification and consent check; no target): %s tokens in %s s, p50 %s ms, p99 %s ms, max %s ms\n' \
     "$(fig "$WORK/summary.out" warm_n)" "$(fig "$WORK/summary.out" warm_s)" "$(fig "$WORK/summary.out" warm_p50)" \
     "$(fig "$WORK/summary.out" warm_p99)" "$(fig "$WORK/summary.out" warm_max)"
 rate_line "aggregate, uncached: GET ${AGG_BASE//%s/N}&limit=L (every URL once), ${AGG_RATE}/s over $AGG_CONNS connections" \
-    "$WORK/aggregate.out" "$AGGREGATE_P99_MS"
+    "$WORK/aggregate.out" "$AGGREGATE_P99_MS" "$AGG_RATE"
 grep -h '^token-load: first failure' "$WORK/aggregate.err" || true
 
 # h2load: "requests: T total, S started, D done, OK succeeded, F failed, E errored, TO timeout"
