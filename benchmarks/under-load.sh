@@ -14,7 +14,7 @@
 #   LOAD_AGGREGATE_RATE (250)    uncached district-month aggregates per second, over 4 connections
 #   LOAD_RECORDS_RATE (2500)     cached records per second, h2load over 4 connections
 #   LOAD_DOWNLOAD_ROUNDS (3)     whole-year downloads, each against psql \copy of the same query
-#   KLIMA_BIN (build/klimaspejl, built when missing)
+#   KLIMA_BIN (default build/klimaspejl, brought up to date first)
 #
 # The server: `klimaspejl serve` with its defaults, as server/run starts it — KLIMA_THREADS = the cores,
 # KLIMA_DB_CONNS 2, the response cache on (KLIMA_CACHE_MB 64), access log on (into the run's directory), the country
@@ -69,7 +69,8 @@ if [[ $# -gt 1 || ${1:-} == -* ]]; then
 fi
 
 BIN="${KLIMA_BIN:-$ROOT/build/klimaspejl}"
-[[ -x $BIN ]] || klima_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# build/ brought up to date (incremental), so a measurement never runs a binary older than the tree; KLIMA_BIN names another
+[[ -n ${KLIMA_BIN:-} ]] || klima_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [[ $# -eq 0 && -n ${KLIMA_DB_URL:-} ]]; then
     export KLIMA_DB_ADMIN_URL="${KLIMA_DB_ADMIN_URL:-$KLIMA_DB_URL}"
 else
