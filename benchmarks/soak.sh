@@ -59,18 +59,6 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    local port i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            printf '%s\n' "$port"
-            return 0
-        fi
-    done
-    klima_die "no free port found"
-}
-
 klima_install_deps
 klima_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 BIN="$ROOT/build/klimaspejl"
@@ -97,7 +85,7 @@ months=()
 while read -r m; do months+=("$m"); done < <("$KLIMA_PG_BIN/psql" -X -q -tA -d "$KLIMA_DB_ADMIN_URL" -c \
     "SELECT to_char(d, 'YYYY-MM') FROM generate_series(date_trunc('month', (SELECT max(hour_utc) FROM core.energy_hourly) AT TIME ZONE 'Europe/Copenhagen') - interval '3 months', date_trunc('month', (SELECT max(hour_utc) FROM core.energy_hourly) AT TIME ZONE 'Europe/Copenhagen') - interval '1 month', interval '1 month') AS d")
 
-PORT="$(free_port)"
+PORT="$(klima_free_port)"
 URL="http://127.0.0.1:$PORT"
 cp "$BIN" "$WORK/ksoak-srv"
 env KLIMA_LISTEN="127.0.0.1:$PORT" KLIMA_THREADS="$THREADS" KLIMA_LOG_LEVEL=warn KLIMA_ACCESS_LOG=0 KLIMA_RATE_LIMIT=0 \

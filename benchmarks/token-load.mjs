@@ -14,6 +14,18 @@
 //       is the steady state of many users whose apps keep their tokens, not the first sight of each token (that
 //       costs an ES256 verification and a consent check; the warm-up's duration is printed on stderr). Prints
 //       "<requests per second> <requests, warm-up included>"; exits 1 (reason on stderr) if any response is not 2xx or a stream fails.
+//   node token-load.mjs rate URL PATHS_FILE TOKENS_FILE|- CONNECTIONS RATE SECONDS
+//       Open loop, for latency: request k is due at k / RATE seconds and is sent then, whatever the earlier ones are
+//       doing (a slow server gets no breather, unlike `load`), for SECONDS seconds. Request k takes path k mod (number
+//       of paths) and travels on connection k mod CONNECTIONS with that connection's next token (dealt as in `load`,
+//       with the same untimed warm-up first; its latencies are the first sight of each token). A request's latency
+//       runs from its send to its last byte. Prints one line of key=value figures: sent, ok (2xx), bad (other
+//       statuses), errors (failed or unanswered streams), secs, rate (answered per second), p50 p90 p99 max (ms, over
+//       the answered requests), lag_p99 lag_max (ms a request went out after it was due: when they grow, the
+//       generator was behind, not the server), warm_n warm_s warm_p50 warm_p99 warm_max for the warm-up, and cpu_s
+//       warm_cpu_s (this process's own CPU seconds in the timed part and in the warm-up). Writes
+//       "token-load: clock started" on stderr when the timed part begins, the first failure's reason at the end.
+//       Exits 1 only when it cannot connect: the caller judges the counts.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http2 from 'node:http2';
@@ -38,29 +50,40 @@ function mint([keysDir, kid, issuer, client, scope, consentsFile, outFile]) {
     process.stdout.write(`${out.length}\n`);
 }
 
-async function load([url, pathsFile, tokensFile, connections, streams, seconds]) {
-    const paths = fs.readFileSync(pathsFile, 'utf8').split('\n').filter(Boolean);
-    const tokens = tokensFile === '-' ? [] : fs.readFileSync(tokensFile, 'utf8').split('\n').filter(Boolean);
-    const nconn = Number(connections);
-    const nstreams = Number(streams);
-    const ms = Number(seconds) * 1000;
-    // each connection's own tokens, as ready-made header values
-    const auth = Array.from({ length: nconn }, (_, c) => tokens.filter((_t, i) => i % nconn === c).map((t) => `Bearer ${t}`));
-    const cursor = new Array(nconn).fill(0);
-    let next = 0;
-    let done = 0;
-    let failure = null;
-    let stop = false;
+const lines = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+// Each connection's own tokens (token t goes to connection t mod nconn), as ready-made header values.
+const deal = (tokens, nconn) =>
+    Array.from({ length: nconn }, (_, c) => tokens.filter((_t, i) => i % nconn === c).map((t) => `Bearer ${t}`));
+
+// nconn h2c sessions to url, once all are connected; a later session error goes to onError.
+async function connectAll(url, nconn, onError) {
     const sessions = [];
     for (let c = 0; c < nconn; ++c) {
         const s = http2.connect(url);
-        s.on('error', (e) => (failure ??= `connection error: ${e.message}`));
+        s.on('error', (e) => onError(`connection error: ${e.message}`));
         sessions.push(s);
     }
     await Promise.all(sessions.map((s) => new Promise((resolve, reject) => {
         s.once('connect', resolve);
         s.once('error', reject);
     })));
+    return sessions;
+}
+
+async function load([url, pathsFile, tokensFile, connections, streams, seconds]) {
+    const paths = lines(pathsFile);
+    const tokens = tokensFile === '-' ? [] : lines(tokensFile);
+    const nconn = Number(connections);
+    const nstreams = Number(streams);
+    const ms = Number(seconds) * 1000;
+    const auth = deal(tokens, nconn);
+    const cursor = new Array(nconn).fill(0);
+    let next = 0;
+    let done = 0;
+    let failure = null;
+    let stop = false;
+    const sessions = await connectAll(url, nconn, (why) => (failure ??= why));
     let warming = tokens.length > 0;
     let deadline = Infinity;
     const fire = (s, c) => new Promise((resolve) => {
@@ -115,11 +138,128 @@ async function load([url, pathsFile, tokensFile, connections, streams, seconds])
     process.stdout.write(`${(done / Math.min(secs, ms / 1000)).toFixed(2)} ${done + warmed}\n`);
 }
 
+// The value at percentile p of an ascending array (nearest rank); NaN when it is empty.
+const rank = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+const ms2 = (v) => (Number.isNaN(v) ? '-' : v.toFixed(2));
+
+// One request on session s; calls back with its status (0: the stream failed, with the reason) and its latency in ms.
+function send(s, headers, cb) {
+    const t = performance.now();
+    let status = 0;
+    let settled = false;
+    const settle = (why) => {
+        if (settled) return;
+        settled = true;
+        cb(why === null ? status : 0, performance.now() - t, why);
+    };
+    const req = s.request(headers);
+    req.on('response', (h) => (status = h[':status']));
+    req.on('data', () => {});
+    req.on('end', () => settle(null));
+    req.on('error', (e) => settle(`stream error: ${e.message}`));
+    req.on('close', () => settle(status ? null : 'stream closed without a response'));
+    req.end();
+}
+
+async function rate([url, pathsFile, tokensFile, connections, perSecond, seconds]) {
+    const paths = lines(pathsFile);
+    const tokens = tokensFile === '-' ? [] : lines(tokensFile);
+    const nconn = Number(connections);
+    const interval = 1000 / Number(perSecond);
+    const n = Math.max(1, Math.floor((Number(seconds) * 1000) / interval));
+    const auth = deal(tokens, nconn);
+    const cursor = new Array(nconn).fill(0);
+    let failure = null;
+    const note = (why) => (failure ??= why);
+    const sessions = await connectAll(url, nconn, note);
+    const headersFor = (k, c) => {
+        const h = { ':path': paths[k % paths.length] };
+        if (auth[c].length) h.authorization = auth[c][cursor[c]++ % auth[c].length];
+        return h;
+    };
+
+    // the warm-up: every token once on its connection, 4 in flight per connection
+    const warm = [];
+    const w0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    await Promise.all(sessions.flatMap((s, c) => Array.from({ length: 4 }, () => new Promise((resolve) => {
+        const loop = () => {
+            if (cursor[c] >= auth[c].length) return resolve();
+            send(s, headersFor(cursor[c], c), (status, ms, why) => {
+                if (status < 200 || status > 299) note(why ?? `status ${status} in the warm-up`);
+                else warm.push(ms);
+                loop();
+            });
+        };
+        loop();
+    }))));
+    const warmSecs = (performance.now() - w0) / 1000;
+    const cpu1 = process.cpuUsage();
+    cursor.fill(0);
+    process.stderr.write('token-load: clock started\n');
+
+    const lat = new Float64Array(n).fill(NaN);
+    const lag = new Float64Array(n);
+    let sent = 0;
+    let answered = 0;
+    let ok = 0;
+    let last = 0;
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+        let giveUp = null;
+        const finish = () => {
+            if (sent < n || answered < n) return;
+            clearTimeout(giveUp);
+            resolve();
+        };
+        const tick = () => {
+            const now = performance.now();
+            while (sent < n && t0 + sent * interval <= now) {
+                const k = sent++;
+                const c = k % nconn;
+                lag[k] = now - (t0 + k * interval);
+                send(sessions[c], headersFor(k, c), (status, ms, why) => {
+                    answered += 1;
+                    if (status >= 200 && status <= 299) ok += 1;
+                    else note(why ?? `status ${status} for ${paths[k % paths.length]}`);
+                    if (status) {
+                        lat[k] = ms;
+                        last = performance.now();
+                    }
+                    finish();
+                });
+            }
+            if (sent < n) setTimeout(tick, Math.max(0, t0 + sent * interval - performance.now()));
+            else giveUp = setTimeout(resolve, 30000); // what is unanswered 30 s after the last send counts as failed
+        };
+        tick();
+    });
+    const cpu2 = process.cpuUsage();
+    for (const s of sessions) s.destroy();
+    const cpuSecs = (a, b) => ((b.user - a.user + b.system - a.system) / 1e6).toFixed(1);
+    const got = lat.filter((v) => !Number.isNaN(v)).sort();
+    const warmSorted = Float64Array.from(warm).sort();
+    const lagSorted = lag.slice(0, sent).sort();
+    const secs = ((last || performance.now()) - t0) / 1000;
+    const fig = {
+        sent, ok, bad: got.length - ok, errors: sent - got.length, secs: secs.toFixed(2), rate: (got.length / secs).toFixed(1),
+        p50: ms2(rank(got, 50)), p90: ms2(rank(got, 90)), p99: ms2(rank(got, 99)), max: ms2(rank(got, 100)),
+        lag_p99: ms2(rank(lagSorted, 99)), lag_max: ms2(rank(lagSorted, 100)),
+        warm_n: warm.length, warm_s: warmSecs.toFixed(1), warm_p50: ms2(rank(warmSorted, 50)),
+        warm_p99: ms2(rank(warmSorted, 99)), warm_max: ms2(rank(warmSorted, 100)),
+        cpu_s: cpuSecs(cpu1, cpu2), warm_cpu_s: cpuSecs(cpu0, cpu1),
+    };
+    if (failure !== null) process.stderr.write(`token-load: first failure: ${failure}\n`);
+    process.stdout.write(`${Object.entries(fig).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+}
+
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'mint' && args.length === 7) mint(args);
 else if (mode === 'load' && args.length === 6) await load(args);
+else if (mode === 'rate' && args.length === 6) await rate(args);
 else {
     process.stderr.write('usage: token-load.mjs mint KEYS_DIR KID ISSUER CLIENT_ID SCOPE CONSENTS_FILE OUT_FILE\n'
-        + '       token-load.mjs load URL PATHS_FILE TOKENS_FILE|- CONNECTIONS STREAMS SECONDS\n');
+        + '       token-load.mjs load URL PATHS_FILE TOKENS_FILE|- CONNECTIONS STREAMS SECONDS\n'
+        + '       token-load.mjs rate URL PATHS_FILE TOKENS_FILE|- CONNECTIONS RATE SECONDS\n');
     process.exit(2);
 }

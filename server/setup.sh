@@ -10,6 +10,7 @@
 #   klima_db_create NAME               create database NAME if missing; exports KLIMA_DB_ADMIN_URL and KLIMA_DB_URL
 #   klima_geoip_install DIR            install the pinned country database (npm) into DIR, print its path
 #   klima_geoip_env DIR                server/run's step: install it unless KLIMA_GEOIP_DB is set, export KLIMA_GEOIP_DB
+#   klima_free_port                    print a TCP port on 127.0.0.1 that nothing listens on now
 #
 # Settings (environment): KLIMA_PG_PORT (default 54329), KLIMA_DB_URL (set it to use an existing database: the
 # scripts then start no local cluster).
@@ -280,6 +281,19 @@ klima_pg_stop() {
         klima_say "stopping PostgreSQL"
         klima_as_pg "$KLIMA_PG_BIN/pg_ctl" stop -D "$KLIMA_PG_DATA" -m fast -w -s || true
     fi
+}
+
+# klima_free_port: prints a TCP port on 127.0.0.1 that nothing listens on now (for a server a script starts).
+klima_free_port() {
+    local port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    klima_die "no free port found"
 }
 
 # Runs psql as the postgres superuser against the local cluster's maintenance database.

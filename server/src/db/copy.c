@@ -143,6 +143,8 @@ static void copy_collect_result(db_copy_t *c)
  * on_data and pauses. */
 static void copy_pump(db_copy_t *c)
 {
+    int refilled = 0; /* read the socket once since libpq last ran out of rows */
+
     while (c->state == COPY_RUNNING) {
         char *row = c->pending_row;
         int len = c->pending_len;
@@ -157,6 +159,7 @@ static void copy_pump(db_copy_t *c)
         if (row == NULL)
             len = PQgetCopyData(c->pg, &row, 1);
         if (len > 0) {
+            refilled = 0;
             if (c->batch_len + (size_t)len > DB_COPY_BATCH && c->batch_len > 0) {
                 c->pending_row = row;
                 c->pending_len = len;
@@ -175,6 +178,17 @@ static void copy_pump(db_copy_t *c)
             continue;
         }
         if (len == 0) {
+            /* libpq has no whole row left: first take what the socket holds already (a read that does not wait), so
+             * that a batch is as full as the data at hand allows — each batch costs the worker a loop round trip (send,
+             * proceed, resume), and under load a loop round trip is long; libpq alone hands over its buffer's worth */
+            if (!refilled && c->batch_len > 0) {
+                refilled = 1;
+                if (!PQconsumeInput(c->pg)) {
+                    copy_fail_pg(c, NULL);
+                    return;
+                }
+                continue;
+            }
             /* libpq needs more from the socket; hand over what we hold meanwhile */
             if (c->batch_len > 0)
                 goto deliver;

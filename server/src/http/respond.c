@@ -49,20 +49,26 @@ void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
+static int dump_to_sbuf(const char *buffer, size_t size, void *data)
+{
+    sbuf_append(data, buffer, size);
+    return sbuf_failed(data) ? -1 : 0;
+}
+
 void http_send_json_as(h2o_req_t *req, int status, json_t *json, size_t flags, const char *content_type)
 {
-    size_t len = json != NULL ? json_dumpb(json, NULL, 0, flags) : 0;
-    char *buf;
+    sbuf_t b = SBUF_INIT(SBUF_CAP_BODY);
 
-    if (len == 0) {
+    /* one pass into a growing buffer: sizing first (json_dumpb with no buffer) would format every value twice, and
+     * formatting the numbers is most of a summary's cost in the server */
+    if (json == NULL || json_dump_callback(json, dump_to_sbuf, &b, flags) != 0 || b.len == 0) {
         json_decref(json);
+        sbuf_free(&b);
         http_problem_send(req, HTTP_PROBLEM_INTERNAL, "The response could not be encoded.", NULL);
         return;
     }
-    buf = h2o_mem_alloc_pool(&req->pool, len);
-    json_dumpb(json, buf, len, flags);
     json_decref(json);
-    http_send_bytes(req, status, content_type, buf, len);
+    http_send_sbuf(req, status, content_type, &b);
 }
 
 void http_send_json(h2o_req_t *req, int status, json_t *json)
