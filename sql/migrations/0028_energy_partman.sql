@@ -223,16 +223,45 @@ BEGIN
 END
 $fn$;
 
--- The adoption itself. partman.create_parent makes the DEFAULT partition, so the old one leaves first: its rows (none,
--- normally: a reading's month always got its partition) wait in a temporary table and come back through the
--- partitioned table once their months have partitions (the change triggers note them: the next release rebuilds those
--- days, to the same rows).
+-- The adoption itself. partman.create_parent makes the DEFAULT partition — unless every month of its range (4 before
+-- and 4 after today) already exists, when it creates nothing and warns "No child tables created" — so the old DEFAULT
+-- partition steps aside: its rows (none, normally: a reading's month always got its partition) wait in a temporary
+-- table, and it comes back (empty) only when partman made no new one. The rows return through the partitioned table
+-- once their months have partitions (the change triggers note them: the next release rebuilds those days, to the same
+-- rows).
 SELECT core.energy_partitions_adopt();
 CREATE TEMP TABLE energy_default_rows ON COMMIT DROP AS SELECT * FROM core.energy_hourly_default;
 ALTER TABLE core.energy_hourly DETACH PARTITION core.energy_hourly_default;
-DROP TABLE core.energy_hourly_default;
+ALTER TABLE core.energy_hourly_default RENAME TO energy_hourly_default_0027;
+TRUNCATE core.energy_hourly_default_0027;
+DO $idx$
+DECLARE
+    i record;
+BEGIN
+    -- its indexes (standalone since the detach) would hold the names a new DEFAULT partition's indexes take
+    FOR i IN SELECT x.indexrelid::regclass AS idx, c.conname FROM pg_index x
+             LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+             WHERE x.indrelid = 'core.energy_hourly_default_0027'::regclass LOOP
+        IF i.conname IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE core.energy_hourly_default_0027 DROP CONSTRAINT %I', i.conname);
+        ELSE
+            EXECUTE format('DROP INDEX %s', i.idx);
+        END IF;
+    END LOOP;
+END
+$idx$;
 SELECT partman.create_parent(p_parent_table => 'core.energy_hourly', p_control => 'hour_utc', p_type => 'native',
                              p_interval => 'monthly', p_premake => 4, p_jobmon => false);
+DO $default$
+BEGIN
+    IF to_regclass('core.energy_hourly_default') IS NULL THEN
+        ALTER TABLE core.energy_hourly_default_0027 RENAME TO energy_hourly_default;
+        ALTER TABLE core.energy_hourly ATTACH PARTITION core.energy_hourly_default DEFAULT;
+    ELSE
+        DROP TABLE core.energy_hourly_default_0027;
+    END IF;
+END
+$default$;
 UPDATE partman.part_config
 SET infinite_time_partitions = true, -- premake from today, even when the newest readings are older
     automatic_maintenance = 'off',   -- only core.energy_maintenance maintains it (in UTC, with its retention guard)
