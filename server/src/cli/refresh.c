@@ -144,10 +144,8 @@ static int refresh_print_plan(PGconn *pg, const char *release)
                                   " interval '1 month') m)"
                                   " FROM meta.releases WHERE release_id = $1::bigint",
                                   1, params);
-    if (res == NULL) {
-        fputs("klimaspejl refresh: the release was published; its partition maintenance failed\n", stderr);
+    if (res == NULL)
         return -1;
-    }
     if (PQgetvalue(res, 0, 0)[0] == 't')
         printf("release %s: one snapshot of core, one transaction; rebuilds everything (%s)\n", release, PQgetvalue(res, 0, 1));
     else
