@@ -95,6 +95,7 @@ SELECT is((SELECT array_agg(tableoid::regclass::text ORDER BY hour_utc) FROM cor
 -- ---- a partition of the old naming (0001's energy_hourly_YYYYMM) adopted with its rows ----------------------------------
 CREATE TABLE core.energy_hourly_199001 PARTITION OF core.energy_hourly
     FOR VALUES FROM ('1990-01-01 00:00+00') TO ('1990-02-01 00:00+00');
+ALTER TABLE core.energy_hourly_199001 OWNER TO klima_owner;
 INSERT INTO core.energy_hourly (household_id, hour_utc, electricity_wh, heat_wh, water_l)
     SELECT h1, '1990-01-01 00:00+00'::timestamptz + make_interval(hours => k), k, 2 * k, 1 FROM fx, generate_series(0, 47) k;
 SELECT is(core.energy_partitions_adopt(), 1, 'core.energy_partitions_adopt renames a partition of the old naming');
@@ -201,9 +202,10 @@ SELECT ok(has_function_privilege('klima_ingest', 'core.ensure_energy_partitions(
           AND NOT has_function_privilege('klima_ingest', 'core.energy_maintenance(integer, timestamptz)', 'EXECUTE')
           AND NOT has_function_privilege('klima_api', 'core.energy_maintenance(integer, timestamptz)', 'EXECUTE'),
           'klima_ingest may create the months it loads, not drop any; klima_api neither');
-SELECT is((SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname IN ('core', 'partman') AND c.relkind IN ('r', 'p') AND c.relowner <> 'klima_owner'::regrole
-             AND (n.nspname = 'core' OR c.relname LIKE 'template%')),
+SELECT is((SELECT array_agg(c.oid::regclass::text ORDER BY 1) FROM pg_class c
+           WHERE (c.oid IN (SELECT to_regclass('core.' || name) FROM pg_temp.parts())
+                  OR c.oid = 'partman.template_core_energy_hourly'::regclass)
+             AND c.relowner <> 'klima_owner'::regrole),
           NULL, 'every partition, and partman''s template table, is klima_owner''s');
 
 SELECT * FROM finish();
