@@ -70,14 +70,18 @@ CREATE OR REPLACE FUNCTION core.ensure_energy_partitions(from_ts timestamptz, to
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
+    caller_path text := pg_catalog.current_setting('search_path');
     n_before integer;
     n_after integer;
     retired_end timestamptz;
 BEGIN
+    -- A fixed search_path, set here rather than by a SET clause: partman sets search_path for the session and, when it
+    -- returns, sets it back to what it found — a session-level change that would outlive a SET clause and leave the
+    -- caller with this function's path. It is given back at the end (an error reverts it with the transaction).
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false);
     IF from_ts IS NULL OR to_ts IS NULL OR to_ts < from_ts THEN
         RAISE EXCEPTION 'ensure_energy_partitions: invalid range % .. %', from_ts, to_ts;
     END IF;
@@ -95,6 +99,7 @@ BEGIN
                                                                        interval '1 month')),
                                           p_analyze => false);
     SELECT count(*) INTO n_after FROM pg_inherits WHERE inhparent = 'core.energy_hourly'::regclass;
+    PERFORM pg_catalog.set_config('search_path', caller_path, false);
     RETURN n_after - n_before;
 END
 $fn$;
@@ -115,10 +120,10 @@ CREATE FUNCTION core.energy_maintenance(retention_months integer DEFAULT NULL, a
                                         OUT held_back text)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
+    caller_path text := pg_catalog.current_setting('search_path');
     n_before integer;
     cutoff timestamptz;
     needed timestamptz;
@@ -128,6 +133,8 @@ DECLARE
     los timestamptz[];
     his timestamptz[];
 BEGIN
+    -- fixed here, given back at the end: see core.ensure_energy_partitions
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false);
     IF retention_months IS NOT NULL AND retention_months < 25 THEN
         RAISE EXCEPTION 'retention_months: at least 25 (the citizen routes read 24 months back, and the current one)'
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'retention_months';
@@ -177,6 +184,7 @@ BEGIN
         END IF;
     END IF;
     SELECT max(month_end) INTO retired_before FROM meta.energy_retired;
+    PERFORM pg_catalog.set_config('search_path', caller_path, false);
 END
 $fn$;
 
