@@ -44,20 +44,21 @@ typedef struct refresh_names {
 
 static void refresh_usage(FILE *out)
 {
-    fprintf(out, "usage: klimaspejl refresh [--full] [DATASET...]\n"
-                 "  Publishes a release: brings every rollup and published dataset up to one snapshot of the core\n"
-                 "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
-                 "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
-                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Only the local days and\n"
-                 "  months whose data changed since the last release are rebuilt, unless everything must be (the first\n"
-                 "  release; new disclosure parameters, emission factors or districts; a TRUNCATE or a seed).\n"
-                 "  --full  rebuild everything whatever changed\n"
-                 "  Prints what it rebuilds, the time and rows of each rollup and each dataset's version. Connects\n"
-                 "  with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n"
-                 "  Then maintains the monthly partitions of the hourly readings: premakes the coming months and, when\n"
-                 "  KLIMA_ENERGY_RETENTION_MONTHS is set (%d to %d; unset: keep every month), drops the months whose\n"
-                 "  hours are all older than that, unless the next release still needs them.\n",
-                 REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX);
+    fprintf(out,
+            "usage: klimaspejl refresh [--full] [DATASET...]\n"
+            "  Publishes a release: brings every rollup and published dataset up to one snapshot of the core\n"
+            "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
+            "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
+            "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Only the local days and\n"
+            "  months whose data changed since the last release are rebuilt, unless everything must be (the first\n"
+            "  release; new disclosure parameters, emission factors or districts; a TRUNCATE or a seed).\n"
+            "  --full  rebuild everything whatever changed\n"
+            "  Prints what it rebuilds, the time and rows of each rollup and each dataset's version. Connects\n"
+            "  with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n"
+            "  Then maintains the monthly partitions of the hourly readings: premakes the coming months and, when\n"
+            "  KLIMA_ENERGY_RETENTION_MONTHS is set (%d to %d; unset: keep every month), drops the months whose\n"
+            "  hours are all older than that, unless the next release still needs them.\n",
+            REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX);
 }
 
 static double refresh_now(void)
@@ -210,8 +211,9 @@ static int refresh_retention(char out[8])
     if (v == NULL || v[0] == '\0')
         return 0;
     if (str_to_uint(v, strlen(v), REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX, &months) != 0) {
-        fprintf(stderr, "klimaspejl refresh: KLIMA_ENERGY_RETENTION_MONTHS must be a whole number of months from %d to %d "
-                        "(unset: keep every month)\n",
+        fprintf(stderr,
+                "klimaspejl refresh: KLIMA_ENERGY_RETENTION_MONTHS must be a whole number of months from %d to %d "
+                "(unset: keep every month)\n",
                 REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX);
         return -1;
     }
@@ -245,6 +247,28 @@ static int refresh_maintain(PGconn *pg, const char *retention)
     printf(" (%.1f s)\n", refresh_now() - t0);
     PQclear(res);
     return 0;
+}
+
+/* Publishes the release in one REPEATABLE READ transaction, then maintains the partitions; 0, or -1 after printing the
+ * error. */
+static int refresh_publish(PGconn *pg, const char *requested, int full, const refresh_names_t *rollups, const char *retention)
+{
+    /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
+     * the first one's data instead of failing on it. */
+    if (db_sync_exec(pg, "SELECT pg_advisory_lock(hashtext('klimaspejl refresh'))", REFRESH_WHO) != 0)
+        return -1;
+    double t_all = refresh_now();
+    if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
+        return -1;
+    if (refresh_release(pg, requested, full, rollups) != 0) {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        return -1;
+    }
+    if (db_sync_exec(pg, "COMMIT", REFRESH_WHO) != 0)
+        return -1;
+    printf("%-36s %7.1f s\n", "total (published at commit)", refresh_now() - t_all);
+    /* still under the advisory lock: no release begins while months may be dropped */
+    return refresh_maintain(pg, retention);
 }
 
 int cli_refresh_main(int argc, char **argv)
@@ -305,25 +329,8 @@ int cli_refresh_main(int argc, char **argv)
     }
     requested = refresh_requested(n_ids, ids);
 
-    /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
-     * the first one's data instead of failing on it. */
-    if (db_sync_exec(pg, "SELECT pg_advisory_lock(hashtext('klimaspejl refresh'))", REFRESH_WHO) != 0)
-        goto exit;
-
-    double t_all = refresh_now();
-    if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
-        goto exit;
-    if (refresh_release(pg, requested, full, &rollups) != 0) {
-        PQclear(PQexec(pg, "ROLLBACK"));
-        goto exit;
-    }
-    if (db_sync_exec(pg, "COMMIT", REFRESH_WHO) != 0)
-        goto exit;
-    printf("%-36s %7.1f s\n", "total (published at commit)", refresh_now() - t_all);
-    /* still under the advisory lock: no release begins while months may be dropped */
-    if (refresh_maintain(pg, retention) != 0)
-        goto exit;
-    rc = CLI_EXIT_OK;
+    if (refresh_publish(pg, requested, full, &rollups, retention) == 0)
+        rc = CLI_EXIT_OK;
 
 exit:
     free(requested);
