@@ -63,7 +63,7 @@ KLIMA_DEB_PACKAGES=(
     build-essential cmake pkg-config clang libclang-rt-14-dev
     libh2o-evloop-dev libpq-dev libjansson-dev libjwt-dev libmaxminddb-dev libmaxmind-db-writer-perl libxxhash-dev
     libssl-dev openssl zlib1g-dev libcurl4-openssl-dev libglpk-dev postgresql-15 postgresql-15-pgtap
-    libtap-parser-sourcehandler-pgtap-perl python3 python3-yaml clang-format
+    postgresql-15-partman libtap-parser-sourcehandler-pgtap-perl python3 python3-yaml clang-format
     libxlsxwriter-dev libreoffice-calc-nogui nghttp2-client wrk hyperfine nodejs npm curl chromium
 )
 

@@ -9,27 +9,7 @@ SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
 SELECT plan(21);
 SET LOCAL work_mem = '256MB';
 
--- pg_temp.rollup_diff(table, copy): the rows of the rollup table and of its copy that differ, compared on the
--- primary key, floating-point columns to 1e-9 relative (a sum of floats may be added up in another order), every
--- other column exactly. 0 when they hold the same rows.
-CREATE FUNCTION pg_temp.rollup_diff(tab regclass, copy regclass) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    keycols text;
-    cmp text;
-    n bigint;
-BEGIN
-    SELECT string_agg(format('a.%1$I = b.%1$I', a.attname), ' AND ') INTO keycols
-    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-    WHERE i.indrelid = tab AND i.indisprimary;
-    SELECT string_agg(CASE WHEN a.atttypid = 'double precision'::regtype
-                           THEN format('abs(a.%1$I - b.%1$I) > 1e-9 * greatest(1, abs(a.%1$I)) OR (a.%1$I IS NULL) <> (b.%1$I IS NULL)', a.attname)
-                           ELSE format('a.%1$I IS DISTINCT FROM b.%1$I', a.attname) END, ' OR ') INTO cmp
-    FROM pg_attribute a WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped;
-    EXECUTE format('SELECT count(*) FROM %s a FULL JOIN %s b ON %s WHERE a IS NULL OR b IS NULL OR %s', tab, copy, keycols, cmp)
-        INTO n;
-    RETURN n;
-END
-$$;
+\ir helpers.psql
 
 SELECT is((SELECT count(*) FROM meta.pending_changes), 0::bigint, 'the test database''s release took every noted change');
 SELECT is((SELECT array_agg(name::text ORDER BY name) FROM meta.rollups r

@@ -73,6 +73,30 @@ good "good energy (two months, offsets)" energy energy-good.csv energy_hourly 5
 good "good waste" waste waste-good.csv waste_weighings 3
 good "good mobility" mobility mobility-good.csv mobility_daily 3
 
+# readings of any month: each month gets its partition (pg_partman's, named energy_hourly_pYYYY_MM) in the load
+good "readings of 1970 and 2139 (their months get partitions)" energy energy-far-months.csv energy_hourly 7
+parts=$(psql "$KLIMA_DB_ADMIN_URL" -X -A -t -v ON_ERROR_STOP=1 -c "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY hour_utc)
+    FROM core.energy_hourly WHERE hour_utc < '1971-01-01' OR hour_utc > '2139-01-01'" 2>&1)
+if [ "$parts" = "core.energy_hourly_p1970_01 core.energy_hourly_p2139_12" ]; then ok "... in their months' partitions"
+else echo "$parts" >"$OUT"; not_ok "... in their months' partitions"; fi
+
+# retention (KLIMA_ENERGY_RETENTION_MONTHS, read by refresh): checked before anything runs; after a release the months
+# past it are dropped, and a reading of one of them is refused with its line
+KLIMA_ENERGY_RETENTION_MONTHS=3 "$KLIMA_BIN" refresh >"$OUT" 2>&1
+if [ $? -eq 2 ] && grep -F -q "KLIMA_ENERGY_RETENTION_MONTHS must be" "$OUT"; then ok "refresh refuses a retention under 25 months"
+else not_ok "refresh refuses a retention under 25 months"; fi
+KLIMA_ENERGY_RETENTION_MONTHS=25 "$KLIMA_BIN" refresh >"$OUT" 2>&1
+rc=$?
+left=$(count energy_hourly)
+if [ $rc -eq 0 ] && grep -E -q "retention 25 months: [1-9][0-9]* dropped" "$OUT" && [ "$left" = 1 ]; then
+    ok "refresh with a retention of 25 months drops the months past it (1970, 2024), keeps 2139"
+else echo "core.energy_hourly has $left rows, expected 1" >>"$OUT"; not_ok "refresh with a retention of 25 months drops the months past it (1970, 2024), keeps 2139"; fi
+"$KLIMA_BIN" ingest energy "$FIX/energy-retired-month.csv" >"$OUT" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -F -q "$FIX/energy-retired-month.csv:2: " "$OUT" && grep -F -q "retired" "$OUT" && [ "$(count energy_hourly)" = 1 ]; then
+    ok "a reading of a retired month is refused with its line"
+else echo "exit status $rc" >>"$OUT"; not_ok "a reading of a retired month is refused with its line"; fi
+
 # stdin and usage errors
 "$KLIMA_BIN" ingest waste - <"$FIX/waste-invalid-utf8.csv" >"$OUT" 2>&1
 if [ $? -eq 1 ] && grep -F -q -- "-:4: " "$OUT"; then ok "stdin is read as -"; else not_ok "stdin is read as -"; fi

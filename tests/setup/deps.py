@@ -10,7 +10,9 @@ A fresh Debian 12 machine has only what `debootstrap --variant=minbase` puts the
   keywords, the scripts' own functions and variables;
 - programs the Node and Python test code spawns (`spawn('x'`, `spawnSync('x'`, `execFileSync('x'`,
   `path.join(PG_BIN, 'x')`, `subprocess.run(["x"`);
-- Python modules imported by tracked .py files and by `python3 -c "import ..."` strings; Perl modules `use`d by .pl.
+- Python modules imported by tracked .py files and by `python3 -c "import ..."` strings; Perl modules `use`d by .pl;
+- PostgreSQL extensions created by tracked .sql files and scripts (`CREATE EXTENSION [IF NOT EXISTS] name`: its control
+  file in PostgreSQL 15's extension folder, e.g. pg_partman <- postgresql-15-partman).
 
 Each is resolved on this machine (command -v, the module's file) to the Debian package that owns it (dpkg -S), and the
 package must be in the dependency closure of KLIMA_DEB_PACKAGES (apt-cache depends --recurse, Depends and
@@ -280,11 +282,17 @@ PRECONDITIONS = {
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SYSTEM_PYTHON = "/usr/bin/python3"
 PG_BIN = "/usr/lib/postgresql/15/bin"  # the scripts and the harness call PostgreSQL's server programs by this path
+PG_EXTENSIONS = "/usr/share/postgresql/15/extension"
+
+
+def pg_extensions(text):
+    """The extensions a file creates: CREATE EXTENSION [IF NOT EXISTS] name (quoted or not, any case)."""
+    return re.findall(r'\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([A-Za-z_][A-Za-z0-9_]*)"?', text, re.I)
 
 
 def main():
     files = tracked()
-    commands, modules, perl = {}, {}, {}
+    commands, modules, perl, extensions = {}, {}, {}, {}
     local_py = {os.path.splitext(os.path.basename(f))[0] for f in files if f.endswith(".py")}
     local_py |= {os.path.basename(os.path.dirname(f)) for f in files if f.endswith("/__init__.py")}
     shell = {rel: text for rel, text in ((r, read(r)) for r in files) if text and is_shell(rel, text)}
@@ -305,6 +313,9 @@ def main():
             for m in python_modules(rel, text):
                 if m not in local_py:
                     modules.setdefault(m, rel)
+        if rel.endswith(".sql") or rel in shell:
+            for e in pg_extensions(text):
+                extensions.setdefault(e, rel)
         if rel.endswith(".pl"):
             for m in perl_modules(text):
                 if m not in ("strict", "warnings", "utf8"):
@@ -365,6 +376,15 @@ def main():
                                    "not installed by server/setup.sh"))
         else:
             results.append((True, f"perl module {m} <- {pkg}"))
+
+    for e in sorted(extensions):
+        control = os.path.join(PG_EXTENSIONS, e + ".control")
+        pkg = owner(control) if os.path.exists(control) else None
+        if pkg is None or pkg not in allowed:
+            results.append((False, f"PostgreSQL extension {e} (created in {extensions[e]}) comes from "
+                                   f"{pkg or 'nowhere (no ' + control + ')'}, not installed by server/setup.sh"))
+        else:
+            results.append((True, f"PostgreSQL extension {e} <- {pkg}"))
 
     print(f"1..{len(results)}")
     failed = 0

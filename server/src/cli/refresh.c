@@ -9,6 +9,12 @@
  * are linked (meta.dataset_links) and every dataset is linked to every other one through the footprint, so naming
  * datasets does not narrow the release. The SQL side lives in sql/migrations/0008_releases.sql (meta.release_begin,
  * meta.release_rollup, meta.release_publish); this file runs those steps one by one so each can be timed.
+ *
+ * After the release commits, the same run maintains core.energy_hourly's monthly partitions (core.energy_maintenance,
+ * 0028_energy_partman.sql: pg_partman premakes the coming months and, with KLIMA_ENERGY_RETENTION_MONTHS set, drops the
+ * months past it that no release needs any more). Here rather than in partman's background worker: that needs
+ * shared_preload_libraries (a server restart, not always allowed on a managed server) and would drop months without
+ * knowing what the next release still reads; after a release nothing is pending but what arrived since.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,10 @@
 #include "db/sync.h"
 
 #define REFRESH_WHO "refresh"
+/* KLIMA_ENERGY_RETENTION_MONTHS: the citizen routes read 24 months back, and the current month (core.energy_maintenance
+ * refuses less too); at most a century. */
+#define REFRESH_RETENTION_MIN 25
+#define REFRESH_RETENTION_MAX 1200
 
 /* Session settings for the big aggregations: hash tables of a few hundred MB stay in memory instead of spilling. */
 static const char refresh_session_sql[] = "SET work_mem = '256MB'; SET maintenance_work_mem = '256MB'; "
@@ -34,16 +44,21 @@ typedef struct refresh_names {
 
 static void refresh_usage(FILE *out)
 {
-    fprintf(out, "usage: klimaspejl refresh [--full] [DATASET...]\n"
-                 "  Publishes a release: brings every rollup and published dataset up to one snapshot of the core\n"
-                 "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
-                 "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
-                 "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Only the local days and\n"
-                 "  months whose data changed since the last release are rebuilt, unless everything must be (the first\n"
-                 "  release; new disclosure parameters, emission factors or districts; a TRUNCATE or a seed).\n"
-                 "  --full  rebuild everything whatever changed\n"
-                 "  Prints what it rebuilds, the time and rows of each rollup and each dataset's version. Connects\n"
-                 "  with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n");
+    fprintf(out,
+            "usage: klimaspejl refresh [--full] [DATASET...]\n"
+            "  Publishes a release: brings every rollup and published dataset up to one snapshot of the core\n"
+            "  tables in one transaction (a named dataset is rebuilt with everything it is linked to, which is\n"
+            "  every dataset), gives a new version to each dataset whose published rows changed and sends\n"
+            "  NOTIFY klima_dataset_refreshed '<dataset> <version>' for it at commit. Only the local days and\n"
+            "  months whose data changed since the last release are rebuilt, unless everything must be (the first\n"
+            "  release; new disclosure parameters, emission factors or districts; a TRUNCATE or a seed).\n"
+            "  --full  rebuild everything whatever changed\n"
+            "  Prints what it rebuilds, the time and rows of each rollup and each dataset's version. Connects\n"
+            "  with KLIMA_DB_ADMIN_URL (else KLIMA_DB_URL).\n"
+            "  Then maintains the monthly partitions of the hourly readings: premakes the coming months and, when\n"
+            "  KLIMA_ENERGY_RETENTION_MONTHS is set (%d to %d; unset: keep every month), drops the months whose\n"
+            "  hours are all older than that, unless the next release still needs them.\n",
+            REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX);
 }
 
 static double refresh_now(void)
@@ -186,8 +201,79 @@ static int refresh_release(PGconn *pg, const char *requested, int full, const re
     return 0;
 }
 
+/* Reads KLIMA_ENERGY_RETENTION_MONTHS into out (empty when unset: retention off). Returns 0, or -1 after printing what
+ * is wrong with it. */
+static int refresh_retention(char out[8])
+{
+    const char *v = getenv("KLIMA_ENERGY_RETENTION_MONTHS");
+    uint64_t months;
+    out[0] = '\0';
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    if (str_to_uint(v, strlen(v), REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX, &months) != 0) {
+        fprintf(stderr,
+                "klimaspejl refresh: KLIMA_ENERGY_RETENTION_MONTHS must be a whole number of months from %d to %d "
+                "(unset: keep every month)\n",
+                REFRESH_RETENTION_MIN, REFRESH_RETENTION_MAX);
+        return -1;
+    }
+    str_fmt(out, 8, "%u", (unsigned)months);
+    return 0;
+}
+
+/* The partition maintenance after a release (core.energy_maintenance), in its own transaction; prints what it did.
+ * Returns 0 or -1 after printing the error. */
+static int refresh_maintain(PGconn *pg, const char *retention)
+{
+    const char *params[1] = {retention[0] != '\0' ? retention : NULL};
+    double t0 = refresh_now();
+    PGresult *res = refresh_query(pg,
+                                  "SELECT created, retired, to_char(retired_before AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+                                  " coalesce(held_back, '') FROM core.energy_maintenance($1::integer)",
+                                  1, params);
+    if (res == NULL) {
+        fputs("klimaspejl refresh: the release was published; its partition maintenance failed\n", stderr);
+        return -1;
+    }
+    printf("partitions: %s created", PQgetvalue(res, 0, 0));
+    if (retention[0] == '\0')
+        printf("; retention off (KLIMA_ENERGY_RETENTION_MONTHS unset)");
+    else
+        printf("; retention %s months: %s dropped", retention, PQgetvalue(res, 0, 1));
+    if (!PQgetisnull(res, 0, 2))
+        printf("; readings before %s retired", PQgetvalue(res, 0, 2));
+    if (PQgetvalue(res, 0, 3)[0] != '\0')
+        printf("; held back: %s", PQgetvalue(res, 0, 3));
+    printf(" (%.1f s)\n", refresh_now() - t0);
+    PQclear(res);
+    return 0;
+}
+
+/* Publishes the release in one REPEATABLE READ transaction, then maintains the partitions; 0, or -1 after printing the
+ * error. */
+static int refresh_publish(PGconn *pg, const char *requested, int full, const refresh_names_t *rollups, const char *retention)
+{
+    /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
+     * the first one's data instead of failing on it. */
+    if (db_sync_exec(pg, "SELECT pg_advisory_lock(hashtext('klimaspejl refresh'))", REFRESH_WHO) != 0)
+        return -1;
+    double t_all = refresh_now();
+    if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
+        return -1;
+    if (refresh_release(pg, requested, full, rollups) != 0) {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        return -1;
+    }
+    if (db_sync_exec(pg, "COMMIT", REFRESH_WHO) != 0)
+        return -1;
+    printf("%-36s %7.1f s\n", "total (published at commit)", refresh_now() - t_all);
+    /* still under the advisory lock: no release begins while months may be dropped */
+    return refresh_maintain(pg, retention);
+}
+
 int cli_refresh_main(int argc, char **argv)
 {
+    char retention[8];
     refresh_names_t known = {0}, rollups = {0};
     PGconn *pg = NULL;
     char *requested = NULL;
@@ -218,6 +304,10 @@ int cli_refresh_main(int argc, char **argv)
         }
     }
 
+    if (refresh_retention(retention) != 0) {
+        rc = CLI_EXIT_USAGE;
+        goto exit;
+    }
     if ((pg = db_sync_connect(cli_admin_conninfo(), REFRESH_WHO)) == NULL)
         goto exit;
     if (db_sync_exec(pg, refresh_session_sql, REFRESH_WHO) != 0)
@@ -239,22 +329,8 @@ int cli_refresh_main(int argc, char **argv)
     }
     requested = refresh_requested(n_ids, ids);
 
-    /* One release at a time: a second run waits here, before its transaction takes its snapshot, so it then builds on
-     * the first one's data instead of failing on it. */
-    if (db_sync_exec(pg, "SELECT pg_advisory_lock(hashtext('klimaspejl refresh'))", REFRESH_WHO) != 0)
-        goto exit;
-
-    double t_all = refresh_now();
-    if (db_sync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", REFRESH_WHO) != 0)
-        goto exit;
-    if (refresh_release(pg, requested, full, &rollups) != 0) {
-        PQclear(PQexec(pg, "ROLLBACK"));
-        goto exit;
-    }
-    if (db_sync_exec(pg, "COMMIT", REFRESH_WHO) != 0)
-        goto exit;
-    printf("%-36s %7.1f s\n", "total (published at commit)", refresh_now() - t_all);
-    rc = CLI_EXIT_OK;
+    if (refresh_publish(pg, requested, full, &rollups, retention) == 0)
+        rc = CLI_EXIT_OK;
 
 exit:
     free(requested);

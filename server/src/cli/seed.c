@@ -299,7 +299,9 @@ static int prepare(seed_ctx_t *ctx, PGconn *conn, char *buf, int64_t end_day, in
     }
     if (replace && seed_exec(ctx, conn,
                              "BEGIN; TRUNCATE core.energy_hourly, core.waste_weighings, core.mobility_daily,"
-                             " core.grid_intensity_hourly, core.households CASCADE; COMMIT") != 0)
+                             " core.grid_intensity_hourly, core.households CASCADE;"
+                             /* the replaced city's retired months are not this city's: releases may rebuild them */
+                             " DELETE FROM meta.energy_retired; COMMIT") != 0)
         return -1;
     *put_date(from, ctx->start_day) = '\0';
     *put_date(to, end_day - 1) = '\0';

@@ -246,7 +246,7 @@ typedef struct seed_day {
 } seed_day_t;
 
 typedef struct seed_month {
-    char partition[32];            /* energy_hourly_YYYYMM */
+    char partition[32];            /* energy_hourly_pYYYY_MM */
     uint32_t first_hour, end_hour; /* [first, end) indices into hours */
 } seed_month_t;
 

@@ -169,7 +169,8 @@ static void build_hours(seed_ctx_t *ctx, seed_rng_t *r)
     }
 }
 
-/* Monthly partitions (UTC months). */
+/* Monthly partitions (UTC months), named as pg_partman names them (0028_energy_partman.sql: datetime_string YYYY_MM;
+ * sql/tests/13_partitions.sql checks every partition's name against its bounds). */
 static void build_months(seed_ctx_t *ctx)
 {
     uint32_t h = 0;
@@ -180,7 +181,7 @@ static void build_months(seed_ctx_t *ctx)
         int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
         int64_t next = (time_days_from_civil(ny, nm, 1) - ctx->start_day) * 24;
         seed_month_t *mo = &ctx->months[ctx->n_months++];
-        str_fmt(mo->partition, sizeof mo->partition, "energy_hourly_%04d%02d", y, m);
+        str_fmt(mo->partition, sizeof mo->partition, "energy_hourly_p%04d_%02d", y, m);
         mo->first_hour = h;
         mo->end_hour = next > ctx->n_hours ? ctx->n_hours : (uint32_t)next;
         h = mo->end_hour;
