@@ -133,7 +133,7 @@ describe('open-data API', () => {
             const p = assertProblem(r, 400, param);
             assert.equal(p.type, '/docs/problems#invalid-parameter', `${qs}: ${r.body}`);
         }
-        // an unknown IANA zone is caught by PostgreSQL and still reported as the tz parameter
+        // an unknown IANA zone is caught in C (against pg_timezone_names) and reported as the tz parameter
         const tz = await get(`${base}?group_by=day_start_utc&bucket=month&tz=Mars%2FOlympus`);
         assertProblem(tz, 400, 'tz');
         // downloads refuse the paging and aggregation parameters

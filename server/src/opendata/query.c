@@ -377,8 +377,19 @@ static opendata_query_status_t p_order(opendata_query_t *q, parse_state_t *ps, c
 static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                     opendata_query_error_t *err)
 {
-    /* the database's own list once loaded (it is, wherever a catalog is: both come with the first catalog load) */
-    int known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
+    /* Checked whether or not a bucket uses it (a value is refused or taken, never ignored), against the database's own
+     * list, which comes with the first catalog load; until it is there only the defaults pass (503 for the rest): an
+     * unknown name must never reach PostgreSQL. */
+    int known;
+    if (ps->for_download)
+        return opendata_query_fail(err, n,
+                                   "Downloads hold the dataset's own rows (instants in UTC, _dk columns in Copenhagen time); "
+                                   "'tz' applies to bucket in /records.");
+    known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
+    if (known < 0) {
+        opendata_query_fail(err, n, "The list of time zones has not been loaded yet; try again shortly.");
+        return QUERY_UNAVAILABLE;
+    }
     if (known == 0) /* an offset: PostgreSQL would read "+01" as UTC-1 */
         return opendata_query_fail(
             err, n, is_posix_offset(v) ? "'%s' is a UTC offset; 'tz' expects %s." : "'%s' is not valid for tz: expected %s.", v,

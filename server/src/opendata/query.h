@@ -82,7 +82,13 @@ typedef struct opendata_query {
     size_t nafter;
 } opendata_query_t;
 
-typedef enum opendata_query_status { QUERY_OK = 0, QUERY_INVALID = 400, QUERY_GONE = 410 } opendata_query_status_t;
+/* QUERY_UNAVAILABLE: a value only the database's own list can judge (tz) while that list is not loaded yet (503). */
+typedef enum opendata_query_status {
+    QUERY_OK = 0,
+    QUERY_INVALID = 400,
+    QUERY_GONE = 410,
+    QUERY_UNAVAILABLE = 503
+} opendata_query_status_t;
 
 typedef struct opendata_query_error {
     const char *param; /* the parameter at fault (points into the params or a literal) */
@@ -91,8 +97,8 @@ typedef struct opendata_query_error {
 
 /* Parses params for dataset ds into q. Strings in q point into params or into `scratch`, a buffer of at least
  * `scratch_size` bytes that must outlive q (the caller passes request-pool memory; 64 KiB is plenty).
- * `for_download`: limit/cursor/group_by/measures are refused (downloads stream everything that matches).
- * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE with err filled. */
+ * `for_download`: limit/cursor/group_by/measures/bucket/tz are refused (downloads stream everything that matches).
+ * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE / QUERY_UNAVAILABLE with err filled. */
 opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_dataset_t *ds, const qs_param_t *params, size_t nparams,
                                              int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err);
 

@@ -51,6 +51,10 @@ opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m
         http_problem_send(req, HTTP_PROBLEM_GONE, err.detail, err.param);
         return NULL;
     }
+    if (st == QUERY_UNAVAILABLE) {
+        app_catalog_tz_unloaded_reply(req);
+        return NULL;
+    }
     if (st != QUERY_OK) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, err.detail, err.param);
         return NULL;
