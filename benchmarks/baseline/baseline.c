@@ -66,8 +66,8 @@ static int baseline_on_req(h2o_handler_t *self, h2o_req_t *req)
         if (baseline_response.tokens[i] != NULL)
             h2o_add_header(&req->pool, &req->res.headers, baseline_response.tokens[i], NULL, v.base, v.len);
         else
-            h2o_add_header_by_str(&req->pool, &req->res.headers, baseline_response.names[i].base, baseline_response.names[i].len,
-                                  0, NULL, v.base, v.len);
+            h2o_add_header_by_str(&req->pool, &req->res.headers, baseline_response.names[i].base, baseline_response.names[i].len, 0,
+                                  NULL, v.base, v.len);
     }
     if (baseline_response.nheaders == 0) {
         h2o_send_inline(req, baseline_response.body.base, baseline_response.body.len);

@@ -49,9 +49,14 @@ void http_send_shared(h2o_req_t *req, int status, h2o_iovec_t content_type, h2o_
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
+/* Where a JSON answer is written first: one serialization for any answer up to this size (a summary is ~3 kB), where
+ * measuring and then writing would serialize twice. */
+#define JSON_SCRATCH 16384
+static __thread char json_scratch[JSON_SCRATCH];
+
 void http_send_json_as(h2o_req_t *req, int status, json_t *json, size_t flags, const char *content_type)
 {
-    size_t len = json != NULL ? json_dumpb(json, NULL, 0, flags) : 0;
+    size_t len = json != NULL ? json_dumpb(json, json_scratch, sizeof(json_scratch), flags) : 0;
     char *buf;
 
     if (len == 0) {
@@ -60,9 +65,13 @@ void http_send_json_as(h2o_req_t *req, int status, json_t *json, size_t flags, c
         return;
     }
     buf = h2o_mem_alloc_pool(&req->pool, len);
-    json_dumpb(json, buf, len, flags);
+    if (len <= sizeof(json_scratch))
+        memcpy(buf, json_scratch, len);
+    else
+        json_dumpb(json, buf, len, flags); /* larger: jansson told the size, write it again where it stays */
     json_decref(json);
-    http_send_bytes(req, status, content_type, buf, len);
+    /* the pool lives as long as the request: no second copy */
+    http_send_shared(req, status, h2o_iovec_init(content_type, strlen(content_type)), h2o_iovec_init(buf, len));
 }
 
 void http_send_json(h2o_req_t *req, int status, json_t *json)

@@ -144,7 +144,10 @@ static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char 
 {
     sbuf_putc(b, '{');
     for (size_t c = 0; c < ncols; ++c) {
-        sbuf_printf(b, "%s\"%s\":", c ? "," : "", names[c]);
+        /* names are the catalog's column names and aliases: identifiers, nothing to escape */
+        sbuf_puts(b, c ? ",\"" : "\"");
+        sbuf_puts(b, names[c]);
+        sbuf_append(b, "\":", 2);
         json_value(b, res, row, (int)c, types[c]);
     }
     sbuf_putc(b, '}');
