@@ -39,7 +39,7 @@ static struct {
     h2o_iovec_t names[BASELINE_MAX_HEADERS], values[BASELINE_MAX_HEADERS];
     const h2o_token_t *tokens[BASELINE_MAX_HEADERS]; /* the name's h2o token, or NULL */
     size_t nheaders;
-} baseline_response = {{(char *)baseline_body, sizeof(baseline_body) - 1}};
+} baseline_response = {.body = {(char *)baseline_body, sizeof(baseline_body) - 1}};
 
 /* One worker thread: its own loop, context and listener, so threads share nothing on the request path. */
 typedef struct baseline_worker_t {
@@ -76,7 +76,10 @@ static int baseline_on_req(h2o_handler_t *self, h2o_req_t *req)
         static h2o_generator_t generator = {NULL, NULL};
         h2o_iovec_t body = baseline_response.body;
         h2o_start_response(req, &generator);
-        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+        if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        else
+            h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
     }
     return 0;
 }
