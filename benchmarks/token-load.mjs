@@ -61,15 +61,20 @@ async function load([url, pathsFile, tokensFile, connections, streams, seconds])
         s.once('connect', resolve);
         s.once('error', reject);
     })));
-    let warming = tokens.length > 0;
+    // every connection sends at least WARM requests untimed, with or without tokens, so both sides of a comparison
+    // start their clocks on connections (and a node) that have already served requests
+    const WARM = 20;
+    const warmUntil = auth.map((a) => Math.max(a.length, WARM));
+    let warming = true;
     let deadline = Infinity;
     const fire = (s, c) => new Promise((resolve) => {
         const loop = () => {
             if (stop || failure !== null) return resolve();
-            if (warming && cursor[c] >= auth[c].length) return resolve();
+            if (warming && cursor[c] >= warmUntil[c]) return resolve();
             const i = next++;
             const headers = { ':path': paths[i % paths.length] };
-            if (auth[c].length) headers.authorization = auth[c][cursor[c]++ % auth[c].length];
+            if (auth[c].length) headers.authorization = auth[c][cursor[c] % auth[c].length];
+            cursor[c] += 1;
             const req = s.request(headers);
             let status = 0;
             req.on('response', (h) => (status = h[':status']));
@@ -94,7 +99,8 @@ async function load([url, pathsFile, tokensFile, connections, streams, seconds])
         await run();
         warmed = done;
         warming = false;
-        process.stderr.write(`token-load: ${tokens.length} tokens sent once (warm-up) in ${((Date.now() - w0) / 1000).toFixed(1)} s\n`);
+        if (tokens.length > 0)
+            process.stderr.write(`token-load: ${tokens.length} tokens sent once (warm-up) in ${((Date.now() - w0) / 1000).toFixed(1)} s\n`);
     }
     done = 0;
     const t0 = process.hrtime.bigint();
