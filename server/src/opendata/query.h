@@ -134,6 +134,13 @@ opendata_query_status_t opendata_query_fail(opendata_query_error_t *err, const c
  * cursor keys are checked with it before any SQL exists. */
 int opendata_query_value_valid(const app_column_t *c, const char *s);
 
+/* Whether s is a UTC offset in POSIX form ("+01", "-5", "UTC+1", "3"), which PostgreSQL reads with the sign inverted. */
+int opendata_query_tz_is_offset(const char *s);
+
+/* Whether s has the shape of an IANA time zone name (1..64 of [A-Za-z0-9_/+-], no "..", no leading '/', no POSIX
+ * offset); whether the database knows it is app_catalog_tz_known's to say. */
+int opendata_query_tz_valid(const char *s);
+
 /* Parameter pname=v as a filter on column c (col=op:value: a bare value means eq; in takes a,b,c; between a,b), added
  * to q; its values are checked against the column's type and enum. Returns QUERY_OK or QUERY_INVALID with err filled. */
 opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_column_t *c, const char *pname, const char *v,
