@@ -12,7 +12,9 @@
 //       and each connection rotates through its own. Before the clock starts, every token is sent once on its
 //       connection (untimed), so the worker thread that serves the connection has verified and cached it: the figure
 //       is the steady state of many users whose apps keep their tokens, not the first sight of each token (that
-//       costs an ES256 verification and a consent check; the warm-up's duration is printed on stderr). Prints
+//       costs an ES256 verification and a consent check; the warm-up's duration is printed on stderr). Every
+//       connection sends at least 20 untimed requests that way, with or without tokens, so both sides of a comparison
+//       time connections (and a node) that have served already. Prints
 //       "<requests per second> <requests, warm-up included>"; exits 1 (reason on stderr) if any response is not 2xx or a stream fails.
 //   node token-load.mjs rate URL PATHS_FILE TOKENS_FILE|- CONNECTIONS RATE SECONDS
 //       Open loop, for latency: request k is due at k / RATE seconds and is sent then, whatever the earlier ones are
@@ -84,15 +86,20 @@ async function load([url, pathsFile, tokensFile, connections, streams, seconds])
     let failure = null;
     let stop = false;
     const sessions = await connectAll(url, nconn, (why) => (failure ??= why));
-    let warming = tokens.length > 0;
+    // every connection sends at least WARM requests untimed, with or without tokens, so both sides of a comparison
+    // start their clocks on connections (and a node) that have already served requests
+    const WARM = 20;
+    const warmUntil = auth.map((a) => Math.max(a.length, WARM));
+    let warming = true;
     let deadline = Infinity;
     const fire = (s, c) => new Promise((resolve) => {
         const loop = () => {
             if (stop || failure !== null) return resolve();
-            if (warming && cursor[c] >= auth[c].length) return resolve();
+            if (warming && cursor[c] >= warmUntil[c]) return resolve();
             const i = next++;
             const headers = { ':path': paths[i % paths.length] };
-            if (auth[c].length) headers.authorization = auth[c][cursor[c]++ % auth[c].length];
+            if (auth[c].length) headers.authorization = auth[c][cursor[c] % auth[c].length];
+            cursor[c] += 1;
             const req = s.request(headers);
             let status = 0;
             req.on('response', (h) => (status = h[':status']));
@@ -117,7 +124,8 @@ async function load([url, pathsFile, tokensFile, connections, streams, seconds])
         await run();
         warmed = done;
         warming = false;
-        process.stderr.write(`token-load: ${tokens.length} tokens sent once (warm-up) in ${((Date.now() - w0) / 1000).toFixed(1)} s\n`);
+        if (tokens.length > 0)
+            process.stderr.write(`token-load: ${tokens.length} tokens sent once (warm-up) in ${((Date.now() - w0) / 1000).toFixed(1)} s\n`);
     }
     done = 0;
     const t0 = process.hrtime.bigint();

@@ -64,7 +64,7 @@ KLIMA_DEB_PACKAGES=(
     libh2o-evloop-dev libpq-dev libjansson-dev libjwt-dev libmaxminddb-dev libmaxmind-db-writer-perl libxxhash-dev
     libssl-dev openssl zlib1g-dev libcurl4-openssl-dev libglpk-dev postgresql-15 postgresql-15-pgtap
     postgresql-15-partman libtap-parser-sourcehandler-pgtap-perl python3 python3-yaml clang-format
-    libxlsxwriter-dev libreoffice-calc-nogui nghttp2-client wrk hyperfine nodejs npm curl chromium
+    libxlsxwriter-dev libreoffice-calc-nogui nghttp2-client wrk hyperfine linux-perf nodejs npm curl chromium
 )
 
 # The country database of the usage statistics (README "Country database"): ip-location-db's geo-whois-asn-country

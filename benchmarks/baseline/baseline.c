@@ -7,7 +7,11 @@
  * {"status":"ok"} — the same response klimaspejl's /healthz sends, so any gap measured against it is the cost of
  * klimaspejl's own code (routing, configuration, logging).
  *
- * Usage: baseline [--listen HOST:PORT] [--threads N]
+ * With --body FILE (and any --header "name: value") it answers with that body and those fields instead: given the
+ * bytes of a klimaspejl response (benchmarks/run, row B2S), it is the ceiling for serving exactly that response, so the
+ * gap to it is klimaspejl's own work and not the size of what it sends.
+ *
+ * Usage: baseline [--listen HOST:PORT] [--threads N] [--body FILE] [--header "name: value"]...
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +31,16 @@
 
 static const char baseline_body[] = "{\"status\":\"ok\"}";
 
+#define BASELINE_MAX_HEADERS 32
+
+/* What every request gets: the /healthz answer, or --body and --header (read once at start, then read-only). */
+static struct {
+    h2o_iovec_t body;
+    h2o_iovec_t names[BASELINE_MAX_HEADERS], values[BASELINE_MAX_HEADERS];
+    const h2o_token_t *tokens[BASELINE_MAX_HEADERS]; /* the name's h2o token, or NULL */
+    size_t nheaders;
+} baseline_response = {.body = {(char *)baseline_body, sizeof(baseline_body) - 1}};
+
 /* One worker thread: its own loop, context and listener, so threads share nothing on the request path. */
 typedef struct baseline_worker_t {
     pthread_t thread;
@@ -42,10 +56,72 @@ static int baseline_on_req(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     req->res.status = 200;
     req->res.reason = "OK";
-    req->res.content_length = sizeof(baseline_body) - 1;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
-    h2o_send_inline(req, baseline_body, sizeof(baseline_body) - 1);
+    req->res.content_length = baseline_response.body.len;
+    if (baseline_response.nheaders == 0) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    }
+    for (size_t i = 0; i < baseline_response.nheaders; i++) {
+        h2o_iovec_t v = baseline_response.values[i];
+        if (baseline_response.tokens[i] != NULL)
+            h2o_add_header(&req->pool, &req->res.headers, baseline_response.tokens[i], NULL, v.base, v.len);
+        else
+            h2o_add_header_by_str(&req->pool, &req->res.headers, baseline_response.names[i].base, baseline_response.names[i].len, 0,
+                                  NULL, v.base, v.len);
+    }
+    if (baseline_response.nheaders == 0) {
+        h2o_send_inline(req, baseline_response.body.base, baseline_response.body.len);
+    } else {
+        /* no copy, as klimaspejl's cache hits send theirs (the body lives as long as the process) */
+        static h2o_generator_t generator = {NULL, NULL};
+        h2o_iovec_t body = baseline_response.body;
+        h2o_start_response(req, &generator);
+        if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+            h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        else
+            h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    }
+    return 0;
+}
+
+/* --body FILE: the whole file, kept for the process's life. Returns 0, or -1 after printing why. */
+static int baseline_read_body(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long size;
+    char *buf = NULL;
+
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        (buf = malloc((size_t)size + 1)) == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "baseline: cannot read --body %s\n", path);
+        free(buf);
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    baseline_response.body = h2o_iovec_init(buf, (size_t)size);
+    return 0;
+}
+
+/* --header "name: value": the name lower-cased (HTTP/2), as an h2o token when it is one. Returns 0, or -1. */
+static int baseline_add_header(char *arg)
+{
+    char *colon = strchr(arg, ':'), *v;
+    size_t n = baseline_response.nheaders;
+
+    if (colon == NULL || colon == arg || n == BASELINE_MAX_HEADERS) {
+        fprintf(stderr, "baseline: --header expects \"name: value\" (at most %d), got \"%s\"\n", BASELINE_MAX_HEADERS, arg);
+        return -1;
+    }
+    for (char *p = arg; p < colon; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    for (v = colon + 1; *v == ' '; v++)
+        ;
+    baseline_response.names[n] = h2o_iovec_init(arg, (size_t)(colon - arg));
+    baseline_response.values[n] = h2o_iovec_init(v, strlen(v));
+    baseline_response.tokens[n] = h2o_lookup_token(arg, (size_t)(colon - arg));
+    baseline_response.nheaders = n + 1;
     return 0;
 }
 
@@ -173,9 +249,11 @@ static struct addrinfo *baseline_resolve(const char *listen_arg)
 static void baseline_usage(FILE *out)
 {
     fprintf(out,
-            "usage: baseline [--listen HOST:PORT] [--threads N]\n"
+            "usage: baseline [--listen HOST:PORT] [--threads N] [--body FILE] [--header \"name: value\"]...\n"
             "  --listen HOST:PORT  address to serve on (default " BASELINE_DEFAULT_LISTEN ")\n"
-            "  --threads N         worker threads, 1..%d (default: the number of online CPUs)\n",
+            "  --threads N         worker threads, 1..%d (default: the number of online CPUs)\n"
+            "  --body FILE         answer with this body instead of {\"status\":\"ok\"}\n"
+            "  --header H          add the response field H (\"name: value\"; repeatable; replaces the default two)\n",
             BASELINE_MAX_THREADS);
 }
 
@@ -205,6 +283,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "baseline: --threads expects a number in 1..%d, got \"%s\"\n", BASELINE_MAX_THREADS, argv[a]);
                 return 2;
             }
+        } else if (strcmp(argv[a], "--body") == 0 && a + 1 < argc) {
+            if (baseline_read_body(argv[++a]) != 0)
+                return 2;
+        } else if (strcmp(argv[a], "--header") == 0 && a + 1 < argc) {
+            if (baseline_add_header(argv[++a]) != 0)
+                return 2;
         } else {
             fprintf(stderr, "baseline: unknown or incomplete argument \"%s\"\n", argv[a]);
             baseline_usage(stderr);

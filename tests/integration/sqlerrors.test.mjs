@@ -136,7 +136,27 @@ describe('every value is checked in C before any SQL: no input reaches PostgreSQ
             if (tz === '+01') assert.match(r.body, /offsets such as \+01 are not accepted/);
             const me = await request(srv.port, { path: `/v1/me/energy?from=2025-01-01&to=2025-01-02&tz=${encodeURIComponent(tz)}`, headers: { authorization: `Bearer ${token}` } });
             assert.equal(me.status, 400, `me tz ${tz}: ${me.body}`);
+            // where no bucket uses it, the same 400 (a value is refused or taken, never ignored)
+            for (const p of ['energy-district-daily/records?limit=1', 'energy-district-hourly/records?limit=1',
+                'waste-district-monthly/records?limit=1&format=csv']) {
+                const u = await request(srv.port, { path: `/v1/datasets/${p}&tz=${encodeURIComponent(tz)}` });
+                assert.equal(u.status, 400, `${p} tz ${tz}: ${u.body}`);
+                const body = JSON.parse(u.body);
+                assert.equal(body.type, JSON.parse(r.body).type, `${p} tz ${tz}: ${u.body}`);
+                assert.equal(body.parameter ?? body['invalid-params']?.[0]?.name, 'tz', u.body);
+                assert.equal(body.detail, JSON.parse(r.body).detail, `${p}: the same words as with a bucket`);
+            }
+            // downloads take no tz at all
+            const d = await request(srv.port, { path: `/v1/datasets/energy-district-daily/download?tz=${encodeURIComponent(tz)}` });
+            assert.equal(d.status, 400, `download tz ${tz}: ${d.body}`);
+            assert.match(d.body, /"tz"/);
         }
+        // a known zone where no bucket uses it is taken; on a download it is refused all the same
+        const known = await request(srv.port, { path: '/v1/datasets/energy-district-daily/records?limit=1&tz=America/New_York' });
+        assert.equal(known.status, 200, known.body);
+        const dl = await request(srv.port, { path: '/v1/datasets/energy-district-daily/download?tz=UTC' });
+        assert.equal(dl.status, 400, dl.body);
+        assert.match(dl.body, /Downloads hold the dataset's own rows/);
     });
 
     test('downloads answer the values records refuse with the same 400', async () => {

@@ -340,17 +340,27 @@ const char *app_catalog_tz_hint(const char *tz)
     return "an IANA time zone name the database knows, such as Europe/Copenhagen or UTC (exact spelling)";
 }
 
+int app_catalog_tz_loaded(void)
+{
+    return atomic_load(&tz_list) != NULL;
+}
+
+void app_catalog_tz_unloaded_reply(h2o_req_t *req)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+    http_problem_send(req, HTTP_PROBLEM_DB_UNAVAILABLE,
+                      "The list of time zones has not been loaded yet (the database has not answered since the server "
+                      "started); try again shortly.",
+                      NULL);
+}
+
 int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz)
 {
     int known = strlen(tz) <= 64 ? app_catalog_tz_known(tz) : 0;
     if (known == 1)
         return 0;
     if (known < 0) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-        http_problem_send(req, HTTP_PROBLEM_DB_UNAVAILABLE,
-                          "The list of time zones has not been loaded yet (the database has not answered since the server "
-                          "started); try again shortly.",
-                          NULL);
+        app_catalog_tz_unloaded_reply(req);
         return -1;
     }
     http_problem_sendf(req, HTTP_PROBLEM_INVALID_PARAMETER, param, "'%s' must be %s.", param, app_catalog_tz_hint(tz));
@@ -404,6 +414,8 @@ app_catalog_t *app_catalog_acquire(h2o_req_t *req)
     return cat;
 }
 
+static void tz_load(catalog_worker_t *c);
+
 static void on_catalog(void *data, db_status_t status, const PGresult *res)
 {
     catalog_worker_t *c = data;
@@ -425,6 +437,7 @@ static void on_catalog(void *data, db_status_t status, const PGresult *res)
     else
         log_debug("worker %u: catalog loaded, %zu datasets", c->w->http->id, cat->n);
     c->holder = holder;
+    tz_load(c); /* at once rather than at the next tick: until then only the default zones pass */
 }
 
 static int catalog_load(catalog_worker_t *c)
@@ -484,16 +497,22 @@ static void on_tz(void *data, db_status_t status, const PGresult *res)
         log_warn("cannot load the time zone names (pg_timezone_names), retrying: %s", PQresultErrorMessage(res));
 }
 
-/* Once a second: load the catalog until it is there, then reload it every minute; after the catalog, the time zones
- * until some worker of the process has them. */
+/* After the catalog: the time zones, unless this worker is loading them or some worker of the process has them. */
+static void tz_load(catalog_worker_t *c)
+{
+    if (c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL && c->w->db != NULL &&
+        db_pool_query_sql_timeout(c->w->db, catalog_tz_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_tz, c) == 0)
+        c->tz_loading = 1;
+}
+
+/* Once a second: load the catalog until it is there, then reload it every minute; the time zones until loaded. */
 static void catalog_tick(app_worker_t *w, void *state)
 {
     catalog_worker_t *c = state;
     if (c != NULL && !c->loading && (c->holder == NULL || ++c->ticks % CATALOG_RELOAD_TICKS == 0))
         catalog_load(c);
-    if (c != NULL && c->holder != NULL && !c->tz_loading && atomic_load(&tz_list) == NULL &&
-        db_pool_query_sql_timeout(c->w->db, catalog_tz_sql, 0, NULL, CATALOG_STATEMENT_TIMEOUT_MS, on_tz, c) == 0)
-        c->tz_loading = 1;
+    if (c != NULL)
+        tz_load(c);
 }
 
 /* NOTIFY klima_dataset_refreshed (payload "<dataset id> <version>"), or the listener reconnected (NULL). */

@@ -98,6 +98,12 @@ int app_catalog_tz_or_reply(h2o_req_t *req, const char *param, const char *tz);
 /* The explanation for an unknown tz value, for callers that report errors themselves (opendata's query parser). */
 const char *app_catalog_tz_hint(const char *tz);
 
+/* Whether this process has loaded the database's time zone names (the defaults work before; /readyz waits for it). */
+int app_catalog_tz_loaded(void);
+
+/* Sends the 503 (Retry-After: 1) of a time zone other than the defaults while the names are not loaded yet. */
+void app_catalog_tz_unloaded_reply(h2o_req_t *req);
+
 /* The module that loads each worker's copy (at start, every minute, and on NOTIFY klima_dataset_refreshed). */
 extern const app_module_t app_catalog_module;
 

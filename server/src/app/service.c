@@ -29,11 +29,16 @@ static void on_ping(h2o_req_t *req, void *state, db_status_t status, const PGres
     http_send_bytes(req, 200, "application/json", readyz_body, sizeof(readyz_body) - 1);
 }
 
-/* Ready = this worker can serve datasets: its catalog is loaded and the database answers now. */
+/* Ready = this worker can serve datasets: its catalog and the process's time zone names (which every tz parameter is
+ * checked against) are loaded, and the database answers now. */
 static int service_readyz(h2o_req_t *req, const http_match_t *m)
 {
     if (app_catalog_acquire(req) == NULL)
         return 0;
+    if (!app_catalog_tz_loaded()) {
+        app_catalog_tz_unloaded_reply(req);
+        return 0;
+    }
     app_db_query(req, "SELECT 1", 0, NULL, on_ping, (void *)app_route_of(m));
     return 0;
 }

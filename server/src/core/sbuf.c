@@ -55,9 +55,19 @@ void sbuf_printf(sbuf_t *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
+    size_t room = !b->failed && b->cap > b->len ? b->cap - b->len : 0; /* with the NUL's byte */
+
+    /* One pass when the text fits the room the buffer already has (the usual case once it has grown: SQL, JSON), else
+     * the measure of that pass, then the room and a second pass. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room != 0 ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n < room && b->len + (size_t)n <= b->max) {
+        b->len += (size_t)n;
+        return;
+    }
+    if (room != 0)
+        b->data[b->len] = '\0'; /* the first pass may have written a cut-off text */
     if (n < 0 || reserve(b, (size_t)n) != 0)
         return;
     va_start(ap, fmt);

@@ -287,28 +287,6 @@ exit:
 
 /* --- the parameters ------------------------------------------------------------------------------------------------- */
 
-/* A UTC offset in POSIX form ("+01", "-5", "UTC+1", "3"): PostgreSQL takes it, with the sign inverted (POSIX counts west
- * of Greenwich), so "+01" would mean UTC-1. Only IANA names are accepted; their one family with a signed number is
- * Etc/GMT+N / Etc/GMT-N, whose (equally inverted) sign the IANA database itself documents. */
-static int is_posix_offset(const char *s)
-{
-    if (s[0] >= '0' && s[0] <= '9')
-        return 1;
-    if (strncmp(s, "Etc/GMT", 7) == 0)
-        return 0;
-    for (const char *p = s; *p != '\0'; ++p) {
-        if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9')
-            return 1;
-    }
-    return 0;
-}
-
-static int valid_tz(const char *s)
-{
-    size_t len = strlen(s);
-    return len > 0 && len <= 64 && str_is_word(s, len, "_/+-") && s[0] != '/' && strstr(s, "..") == NULL && !is_posix_offset(s);
-}
-
 /* What the reserved parameters leave for after the loop (the lists need every parameter first). */
 typedef struct parse_state {
     const char *cursor, *group_by, *measures, *order;
@@ -377,12 +355,24 @@ static opendata_query_status_t p_order(opendata_query_t *q, parse_state_t *ps, c
 static opendata_query_status_t p_tz(opendata_query_t *q, parse_state_t *ps, const char *n, const char *v,
                                     opendata_query_error_t *err)
 {
-    /* the database's own list once loaded (it is, wherever a catalog is: both come with the first catalog load) */
-    int known = valid_tz(v) ? app_catalog_tz_known(v) : 0;
+    /* Checked whether or not a bucket uses it (a value is refused or taken, never ignored), against the database's own
+     * list, which comes with the first catalog load; until it is there only the defaults pass (503 for the rest): an
+     * unknown name must never reach PostgreSQL. */
+    int known;
+    if (ps->for_download)
+        return opendata_query_fail(err, n,
+                                   "Downloads hold the dataset's own rows (instants in UTC, _dk columns in Copenhagen time); "
+                                   "'tz' applies to bucket in /records.");
+    known = opendata_query_tz_valid(v) ? app_catalog_tz_known(v) : 0;
+    if (known < 0) {
+        opendata_query_fail(err, n, "The list of time zones has not been loaded yet; try again shortly.");
+        return QUERY_UNAVAILABLE;
+    }
     if (known == 0) /* an offset: PostgreSQL would read "+01" as UTC-1 */
-        return opendata_query_fail(
-            err, n, is_posix_offset(v) ? "'%s' is a UTC offset; 'tz' expects %s." : "'%s' is not valid for tz: expected %s.", v,
-            app_catalog_tz_hint(v));
+        return opendata_query_fail(err, n,
+                                   opendata_query_tz_is_offset(v) ? "'%s' is a UTC offset; 'tz' expects %s."
+                                                                  : "'%s' is not valid for tz: expected %s.",
+                                   v, app_catalog_tz_hint(v));
     str_fmt(q->tz, sizeof(q->tz), "%s", v);
     return QUERY_OK;
 }

@@ -82,7 +82,13 @@ typedef struct opendata_query {
     size_t nafter;
 } opendata_query_t;
 
-typedef enum opendata_query_status { QUERY_OK = 0, QUERY_INVALID = 400, QUERY_GONE = 410 } opendata_query_status_t;
+/* QUERY_UNAVAILABLE: a value only the database's own list can judge (tz) while that list is not loaded yet (503). */
+typedef enum opendata_query_status {
+    QUERY_OK = 0,
+    QUERY_INVALID = 400,
+    QUERY_GONE = 410,
+    QUERY_UNAVAILABLE = 503
+} opendata_query_status_t;
 
 typedef struct opendata_query_error {
     const char *param; /* the parameter at fault (points into the params or a literal) */
@@ -91,8 +97,8 @@ typedef struct opendata_query_error {
 
 /* Parses params for dataset ds into q. Strings in q point into params or into `scratch`, a buffer of at least
  * `scratch_size` bytes that must outlive q (the caller passes request-pool memory; 64 KiB is plenty).
- * `for_download`: limit/cursor/group_by/measures are refused (downloads stream everything that matches).
- * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE with err filled. */
+ * `for_download`: limit/cursor/group_by/measures/bucket/tz are refused (downloads stream everything that matches).
+ * Returns QUERY_OK, or QUERY_INVALID / QUERY_GONE / QUERY_UNAVAILABLE with err filled. */
 opendata_query_status_t opendata_query_parse(opendata_query_t *q, const app_dataset_t *ds, const qs_param_t *params, size_t nparams,
                                              int for_download, char *scratch, size_t scratch_size, opendata_query_error_t *err);
 
@@ -127,6 +133,13 @@ opendata_query_status_t opendata_query_fail(opendata_query_error_t *err, const c
  * (int4/int8 ranges, finite numbers that neither overflow nor underflow, real calendar dates and times). Filters and
  * cursor keys are checked with it before any SQL exists. */
 int opendata_query_value_valid(const app_column_t *c, const char *s);
+
+/* Whether s is a UTC offset in POSIX form ("+01", "-5", "UTC+1", "3"), which PostgreSQL reads with the sign inverted. */
+int opendata_query_tz_is_offset(const char *s);
+
+/* Whether s has the shape of an IANA time zone name (1..64 of [A-Za-z0-9_/+-], no "..", no leading '/', no POSIX
+ * offset); whether the database knows it is app_catalog_tz_known's to say. */
+int opendata_query_tz_valid(const char *s);
 
 /* Parameter pname=v as a filter on column c (col=op:value: a bare value means eq; in takes a,b,c; between a,b), added
  * to q; its values are checked against the column's type and enum. Returns QUERY_OK or QUERY_INVALID with err filled. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strutil.h"
 #include "core/time.h"
 #include "opendata/query.h"
 
@@ -311,4 +312,29 @@ opendata_query_status_t opendata_query_filter(opendata_query_t *q, const app_col
     }
     ++q->nfilters;
     return QUERY_OK;
+}
+
+/* --- time zone names ----------------------------------------------------------------------------------------------- */
+
+/* A UTC offset in POSIX form ("+01", "-5", "UTC+1", "3"): PostgreSQL takes it, with the sign inverted (POSIX counts west
+ * of Greenwich), so "+01" would mean UTC-1. Only IANA names are accepted; their one family with a signed number is
+ * Etc/GMT+N / Etc/GMT-N, whose (equally inverted) sign the IANA database itself documents. */
+int opendata_query_tz_is_offset(const char *s)
+{
+    if (s[0] >= '0' && s[0] <= '9')
+        return 1;
+    if (strncmp(s, "Etc/GMT", 7) == 0)
+        return 0;
+    for (const char *p = s; *p != '\0'; ++p) {
+        if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9')
+            return 1;
+    }
+    return 0;
+}
+
+int opendata_query_tz_valid(const char *s)
+{
+    size_t len = strlen(s);
+    return len > 0 && len <= 64 && str_is_word(s, len, "_/+-") && s[0] != '/' && strstr(s, "..") == NULL &&
+           !opendata_query_tz_is_offset(s);
 }

@@ -51,6 +51,10 @@ opendata_query_t *opendata_records_prepare(h2o_req_t *req, const http_match_t *m
         http_problem_send(req, HTTP_PROBLEM_GONE, err.detail, err.param);
         return NULL;
     }
+    if (st == QUERY_UNAVAILABLE) {
+        app_catalog_tz_unloaded_reply(req);
+        return NULL;
+    }
     if (st != QUERY_OK) {
         http_problem_send(req, HTTP_PROBLEM_INVALID_PARAMETER, err.detail, err.param);
         return NULL;
@@ -140,7 +144,10 @@ static void json_object_row(sbuf_t *b, const PGresult *res, int row, const char 
 {
     sbuf_putc(b, '{');
     for (size_t c = 0; c < ncols; ++c) {
-        sbuf_printf(b, "%s\"%s\":", c ? "," : "", names[c]);
+        /* names are the catalog's column names and aliases: identifiers, nothing to escape */
+        sbuf_puts(b, c ? ",\"" : "\"");
+        sbuf_puts(b, names[c]);
+        sbuf_append(b, "\":", 2);
         json_value(b, res, row, (int)c, types[c]);
     }
     sbuf_putc(b, '}');

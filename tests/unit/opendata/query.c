@@ -161,6 +161,19 @@ int main(void)
     CHECK(cat != NULL && dir != NULL);
     if (cat == NULL || dir == NULL)
         return TEST_DONE();
+    /* before the database's time zone names are loaded, a zone other than the defaults is neither taken nor refused */
+    {
+        qs_param_t p[1] = {{"tz", "Foo/Bar"}};
+        opendata_query_t q;
+        opendata_query_error_t err;
+        char scratch[8192];
+        CHECK_INT((int)opendata_query_parse(&q, &cat->datasets[0], p, 1, 0, scratch, sizeof(scratch), &err), QUERY_UNAVAILABLE);
+        p[0].value = "UTC";
+        CHECK_INT((int)opendata_query_parse(&q, &cat->datasets[0], p, 1, 0, scratch, sizeof(scratch), &err), QUERY_OK);
+    }
+    /* then the cases run against a list as pg_timezone_names gives it (app/catalog.c: tz_list_store) */
+    tz_list_store("UTC,Europe/Copenhagen,Etc/GMT-1,America/New_York,Etc/UTC");
+    CHECK_INT(app_catalog_tz_loaded(), 1);
     test_cursor_mac(&cat->datasets[0]);
     while ((e = readdir(dir)) != NULL) {
         char path[1024];
@@ -177,5 +190,6 @@ int main(void)
     CHECK(ncases >= 10);
     printf("%d query cases\n", ncases);
     app_catalog_free(cat);
+    catalog_process_stop(); /* frees the time zone list */
     return TEST_DONE();
 }
