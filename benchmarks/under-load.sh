@@ -8,11 +8,14 @@
 # Usage: benchmarks/under-load.sh [DATABASE]
 #   DATABASE  a database of the project-local cluster (KLIMA_PG_PORT), default klimaspejl_scale. Without the argument
 #             and with KLIMA_DB_URL (and KLIMA_DB_ADMIN_URL) set, that database instead.
-# Environment — the offered load; every rate is fixed (open loop), so each latency is that of a known load:
+# Environment — the offered load; every rate is fixed (open loop), so each latency is that of a known load. The
+# defaults are a tenth of Copenhagen (benchmarks/scale's 35,000 households) at 2.5 times the evening peak of the
+# README's demand arithmetic (810 personal requests/s for the whole city: 81 for a tenth); 1000/250/2500 saturate
+# this 2-core machine, generators included (benchmarks/README.md "City scale"):
 #   LOAD_SECONDS (60)            how long the load runs
-#   LOAD_SUMMARY_RATE (1000)     GET /v1/me/summary per second, over 8 connections
-#   LOAD_AGGREGATE_RATE (250)    uncached district-month aggregates per second, over 4 connections
-#   LOAD_RECORDS_RATE (2500)     cached records per second, h2load over 4 connections
+#   LOAD_SUMMARY_RATE (200)      GET /v1/me/summary per second, over 8 connections
+#   LOAD_AGGREGATE_RATE (50)     uncached district-month aggregates per second, over 4 connections
+#   LOAD_RECORDS_RATE (500)      cached records per second, h2load over 4 connections
 #   LOAD_DOWNLOAD_ROUNDS (3)     whole-year downloads, each against psql \copy of the same query
 #   KLIMA_BIN (default build/klimaspejl, brought up to date first)
 #
@@ -43,9 +46,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../server/setup.sh"
 
 LOAD_S="${LOAD_SECONDS:-60}"
-SUM_RATE="${LOAD_SUMMARY_RATE:-1000}"
-AGG_RATE="${LOAD_AGGREGATE_RATE:-250}"
-REC_RATE="${LOAD_RECORDS_RATE:-2500}"
+SUM_RATE="${LOAD_SUMMARY_RATE:-200}"
+AGG_RATE="${LOAD_AGGREGATE_RATE:-50}"
+REC_RATE="${LOAD_RECORDS_RATE:-500}"
 DL_ROUNDS="${LOAD_DOWNLOAD_ROUNDS:-3}"
 for v in LOAD_S SUM_RATE AGG_RATE REC_RATE DL_ROUNDS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || klima_die "$v must be a positive integer, got '${!v}'"
