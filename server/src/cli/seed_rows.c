@@ -87,6 +87,61 @@ static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const 
 
 /* ---- generators --------------------------------------------------------------------------------------------------- */
 
+/* One reading as a COPY line: household hh, hour hr, the next draw of the household's generator. 0, or -1 when the
+ * COPY failed. */
+static int energy_row(seed_ctx_t *ctx, cli_bulk_t *c, const seed_household_t *hh, const seed_hour_t *hr, seed_rng_t *r)
+{
+    float elec = (float)hh->elec_wh, water = (float)(hh->water_l * 10.0), heat_k = (float)hh->heat_k;
+    uint64_t x = rng_next(r);
+    float u1 = (float)(x >> 40) * 0x1.0p-24f, u2 = (float)((x >> 16) & 0xffffff) * 0x1.0p-24f;
+    float spike = (x & 0xffff) < 1638 ? 2.5f : 1.0f; /* ~1 hour in 40 */
+    uint32_t e = (uint32_t)(elec * hr->elec * (0.7f + 0.6f * u1) * spike);
+    uint32_t w10 = (uint32_t)(water * hr->water * (0.6f + 0.8f * u2));
+    uint32_t heat = (uint32_t)(heat_k * hr->hdh + 1.8f * (float)w10 + 25.0f);
+    char *p = household_row(ctx, c, hh);
+    if (p == NULL)
+        return -1;
+    memcpy(p, hr->ts, 22);
+    p[22] = '\t';
+    p = put_u32(p + 23, e);
+    *p++ = '\t';
+    p = put_u32(p, heat);
+    *p++ = '\t';
+    p = put_tenths(p, w10);
+    *p++ = '\n';
+    c->len = (size_t)(p - c->buf);
+    return 0;
+}
+
+/* The month's readings hour by hour, every household in each hour: the order in which a meter feed delivers them, so
+ * the month's blocks follow time and the BRIN index on hour_utc finds any day (household by household, every block
+ * range would hold the whole month). Each household keeps its own generator (its stream of the month), so the values
+ * are the same as drawn household by household. */
+static int energy_month_rows(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *mo, uint32_t month_index)
+{
+    seed_rng_t *rngs = malloc((size_t)ctx->n_households * sizeof *rngs);
+    uint64_t rows = 0;
+    int rc = 0;
+    if (rngs == NULL) {
+        seed_fail(ctx, "energy", "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < ctx->n_households; ++i)
+        rng_init(&rngs[i], ctx->seed, 3, (uint64_t)month_index << 32 | i);
+    for (uint32_t h = mo->first_hour; h < mo->end_hour && rc == 0; ++h) {
+        for (uint32_t i = 0; i < ctx->n_households && rc == 0; ++i) {
+            rc = energy_row(ctx, c, &ctx->households[i], &ctx->hours[h], &rngs[i]);
+            if (++rows == 8192) {
+                atomic_fetch_add(&ctx->rows_energy, rows);
+                rows = 0;
+            }
+        }
+    }
+    free(rngs);
+    atomic_fetch_add(&ctx->rows_energy, rows);
+    return rc;
+}
+
 int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *mo, uint32_t month_index)
 {
     char sql[320];
@@ -105,51 +160,8 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
             ctx->rebuild_pk ? mo->partition : "energy_hourly", ctx->rebuild_pk ? " WITH (FREEZE)" : "");
     if (copy_begin(ctx, c, sql) != 0)
         return -1;
-    /* Hour by hour, every household in each hour: the order in which a meter feed delivers readings, so the month's
-     * blocks follow time and the BRIN index on hour_utc finds any day (household by household, every block range would
-     * hold the whole month). Each household keeps its own generator (its stream of the month), so the values are the
-     * same as drawn household by household. */
-    seed_rng_t *rngs = malloc((size_t)ctx->n_households * sizeof *rngs);
-    if (rngs == NULL) {
-        seed_fail(ctx, "energy", "out of memory");
+    if (energy_month_rows(ctx, c, mo, month_index) != 0)
         return -1;
-    }
-    for (uint32_t i = 0; i < ctx->n_households; ++i)
-        rng_init(&rngs[i], ctx->seed, 3, (uint64_t)month_index << 32 | i);
-    uint64_t rows = 0;
-    for (uint32_t h = mo->first_hour; h < mo->end_hour; ++h) {
-        const seed_hour_t *hr = &ctx->hours[h];
-        for (uint32_t i = 0; i < ctx->n_households; ++i) {
-            const seed_household_t *hh = &ctx->households[i];
-            float elec = (float)hh->elec_wh, water = (float)(hh->water_l * 10.0), heat_k = (float)hh->heat_k;
-            uint64_t x = rng_next(&rngs[i]);
-            float u1 = (float)(x >> 40) * 0x1.0p-24f, u2 = (float)((x >> 16) & 0xffffff) * 0x1.0p-24f;
-            float spike = (x & 0xffff) < 1638 ? 2.5f : 1.0f; /* ~1 hour in 40 */
-            uint32_t e = (uint32_t)(elec * hr->elec * (0.7f + 0.6f * u1) * spike);
-            uint32_t w10 = (uint32_t)(water * hr->water * (0.6f + 0.8f * u2));
-            uint32_t heat = (uint32_t)(heat_k * hr->hdh + 1.8f * (float)w10 + 25.0f);
-            char *p = household_row(ctx, c, hh);
-            if (p == NULL) {
-                free(rngs);
-                return -1;
-            }
-            memcpy(p, hr->ts, 22);
-            p[22] = '\t';
-            p = put_u32(p + 23, e);
-            *p++ = '\t';
-            p = put_u32(p, heat);
-            *p++ = '\t';
-            p = put_tenths(p, w10);
-            *p++ = '\n';
-            c->len = (size_t)(p - c->buf);
-            if (++rows == 8192) {
-                atomic_fetch_add(&ctx->rows_energy, rows);
-                rows = 0;
-            }
-        }
-    }
-    free(rngs);
-    atomic_fetch_add(&ctx->rows_energy, rows);
     if (copy_end(ctx, c) != 0)
         return -1;
     if (ctx->rebuild_pk) {
