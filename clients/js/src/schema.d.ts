@@ -33,8 +33,10 @@ export interface paths {
         };
         /**
          * Readiness — a real query through the database pool succeeded
-         * @description Runs `SELECT 1` through the answering worker's pipelined database connections. Load balancers should route
-         *     traffic only to instances that answer 200 here.
+         * @description Runs `SELECT 1` through the answering worker's pipelined database connections, once that worker has loaded
+         *     the dataset catalog and the process has loaded the database's time zone names (every `tz` parameter is
+         *     checked against them); until then `503`. Load balancers should route traffic only to instances that answer
+         *     200 here.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -198,8 +200,8 @@ export interface paths {
          *     constant memory whatever the size — use this instead of paging through `/records` for bulk data. The columns
          *     are the dataset's own (no aggregation); rows come in the dataset's default order unless `order` is given.
          *
-         *     Filters are the same as for `/records` (`col=op:value`); `limit`, `cursor`, `group_by`, `measures`, `bucket`
-         *     and `format=json|geojson` are refused with `400`. CSV is RFC 4180 quoting, UTF-8, with a header row; lines
+         *     Filters are the same as for `/records` (`col=op:value`); `limit`, `cursor`, `group_by`, `measures`, `bucket`,
+         *     `tz` and `format=json|geojson` are refused with `400`. CSV is RFC 4180 quoting, UTF-8, with a header row; lines
          *     end with `\n` (PostgreSQL's COPY; spreadsheets and CSV libraries read them) — unlike `/records`, whose CSV
          *     pages end lines with `\r\n`. NULL is an empty field; instants are ISO 8601 UTC with `Z`, local times have no
          *     offset. `delimiter=;` (with decimal commas by default, `decimal`) and `bom=1` make the file
@@ -1768,7 +1770,10 @@ export interface components {
          */
         Bucket: "hour" | "day" | "week" | "month" | "year";
         /**
-         * @description IANA time zone for `bucket` (correct across daylight-saving changes).
+         * @description IANA time zone for `bucket` (correct across daylight-saving changes). Checked whether or not a `bucket` uses
+         *     it: a name the database does not know, or an offset such as `+01`, is a `400` naming `tz`. A zone other than
+         *     Europe/Copenhagen and UTC gets `503` with `Retry-After` for the moment after the server starts while it loads
+         *     the database's list (`/readyz` answers `503` until then).
          * @example UTC
          */
         Tz: string;
@@ -2033,7 +2038,10 @@ export interface operations {
                  */
                 bucket?: components["parameters"]["Bucket"];
                 /**
-                 * @description IANA time zone for `bucket` (correct across daylight-saving changes).
+                 * @description IANA time zone for `bucket` (correct across daylight-saving changes). Checked whether or not a `bucket` uses
+                 *     it: a name the database does not know, or an offset such as `+01`, is a `400` naming `tz`. A zone other than
+                 *     Europe/Copenhagen and UTC gets `503` with `Retry-After` for the moment after the server starts while it loads
+                 *     the database's list (`/readyz` answers `503` until then).
                  * @example UTC
                  */
                 tz?: components["parameters"]["Tz"];
