@@ -123,7 +123,7 @@ SELECT is((SELECT sum(hours) FROM rollup.household_daily_rows((SELECT october FR
           'every reading counted once');
 SELECT isnt((SELECT pg_temp.diff(october, 'UTC') FROM fx), 0::bigint,
             'the comparison fails when the day is taken in UTC instead of local time');
--- a reading off the hour (ingest refuses them) is not dropped unseen: in one pass it has no day
+-- a reading off the hour (ingest refuses them) is not dropped unseen: it finds no hour in the map and has no day
 INSERT INTO core.energy_hourly (household_id, hour_utc, electricity_wh, heat_wh, water_l)
     SELECT (SELECT household_id FROM core.households ORDER BY household_id LIMIT 1), rollup.local_start(october + 3) + interval '30 minutes', 100, 100, 1
     FROM fx;
