@@ -1,7 +1,7 @@
 -- household_daily's builder (0032) returns the rows 0005 defined — each reading grouped on its own local day, CO2e
 -- weighted by the hour's published grid intensity or, without one, by the factor of the reading's local month — over
--- readings stored in time order (as seeded, as a daily feed stores them) and household by household (rewritten here,
--- as a backfill stores them). Checked for the month of the
+-- both ways it works: a local day at a time when the readings are stored in time order (as seeded), the month in one
+-- pass over an hour map when they are not (rewritten here household by household). Checked for the month of the
 -- autumn DST change (a 25-hour day) and the last month with a new day without grid intensity; every reading is
 -- counted once; an unbounded period is bounded by the months with data. The comparison is shown to fail on a wrong day.
 BEGIN;
@@ -35,8 +35,7 @@ CREATE FUNCTION pg_temp.diff(mon date, zone text DEFAULT 'Europe/Copenhagen') RE
         (SELECT * FROM pg_temp.ref(mon, (mon + interval '1 month')::date, zone)
          EXCEPT ALL SELECT * FROM rollup.household_daily_rows(mon, (mon + interval '1 month')::date))) x
 $$;
--- whether every monthly partition the local month starting at mon touches is stored in time order (the planner's
--- correlation of hour_utc at least 0.9)
+-- whether every monthly partition the local month starting at mon touches is stored in time order (0032's test)
 CREATE FUNCTION pg_temp.time_ordered(mon date) RETURNS boolean LANGUAGE sql AS $$
     SELECT bool_and(coalesce(s.correlation, 0) >= 0.9)
     FROM generate_series(date_trunc('month', rollup.local_start(mon) AT TIME ZONE 'UTC'),
@@ -100,11 +99,11 @@ CREATE FUNCTION pg_temp.uncounted() RETURNS bigint LANGUAGE sql AS $$
            - (SELECT sum(hours) FROM fx, rollup.household_daily_rows(october, last_month + 31))
 $$;
 
--- readings in time order
+-- time order, a day at a time
 SELECT ok((SELECT pg_temp.time_ordered(october) AND pg_temp.time_ordered(last_month) FROM fx),
-          'the seeded readings are stored in time order');
-SELECT is((SELECT pg_temp.diff(october) FROM fx), 0::bigint, 'October, readings in time order: the rows 0005 defines');
-SELECT is((SELECT pg_temp.diff(last_month) FROM fx), 0::bigint, 'the last month, readings in time order: the rows 0005 defines');
+          'the seeded readings are stored in time order: the builder takes a day at a time');
+SELECT is((SELECT pg_temp.diff(october) FROM fx), 0::bigint, 'October, a day at a time: the rows 0005 defines');
+SELECT is((SELECT pg_temp.diff(last_month) FROM fx), 0::bigint, 'the last month, a day at a time: the rows 0005 defines');
 SELECT is((SELECT array_agg(DISTINCT hours) FROM rollup.household_daily_rows((SELECT october FROM fx), (SELECT october + 31 FROM fx))
            WHERE day = (SELECT (date_trunc('week', (october + 31)::timestamp) - interval '1 day')::date FROM fx)),
           ARRAY[25], 'the last Sunday of October has 25 hours');
@@ -115,13 +114,13 @@ SELECT is(pg_temp.uncounted(), 0::bigint, 'every reading from October to the new
 SELECT isnt((SELECT pg_temp.diff(october, 'UTC') FROM fx), 0::bigint,
             'the comparison fails when the day is taken in UTC instead of local time');
 
--- readings household by household
+-- household order, the month in one pass
 SELECT pg_temp.household_order(october) FROM fx;
 SELECT pg_temp.household_order(last_month) FROM fx;
 SELECT ok((SELECT NOT pg_temp.time_ordered(october) AND NOT pg_temp.time_ordered(last_month) FROM fx),
-          'the readings of both months are now stored household by household');
-SELECT is((SELECT pg_temp.diff(october) FROM fx), 0::bigint, 'October, readings household by household: the rows 0005 defines');
-SELECT is((SELECT pg_temp.diff(last_month) FROM fx), 0::bigint, 'the last month, readings household by household: the rows 0005 defines');
+          'readings stored household by household: the builder takes the month in one pass');
+SELECT is((SELECT pg_temp.diff(october) FROM fx), 0::bigint, 'October, in one pass: the rows 0005 defines');
+SELECT is((SELECT pg_temp.diff(last_month) FROM fx), 0::bigint, 'the last month, in one pass: the rows 0005 defines');
 SELECT is(pg_temp.uncounted(), 0::bigint, 'every reading from October to the new day counted once');
 SELECT isnt((SELECT pg_temp.diff(october, 'UTC') FROM fx), 0::bigint,
             'the comparison fails when the day is taken in UTC instead of local time');
