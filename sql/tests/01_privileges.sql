@@ -41,8 +41,9 @@ SELECT ok(NOT has_function_privilege('klima_api', 'meta.dev_login(boolean)', 'EX
 
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE n.nspname IN ('api', 'meta', 'rollup', 'core') AND has_function_privilege('public', p.oid, 'EXECUTE')),
-    NULL, 'no function in api, meta, rollup or core is executable by PUBLIC');
+     WHERE n.nspname IN ('api', 'meta', 'rollup', 'core', 'partman', 'prewarm')
+       AND has_function_privilege('public', p.oid, 'EXECUTE')),
+    NULL, 'no function in api, meta, rollup, core, partman or prewarm is executable by PUBLIC');
 
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
