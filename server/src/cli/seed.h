@@ -176,10 +176,10 @@ static inline char *put_date(char *p, int64_t days)
     return p + 5;
 }
 
-static inline void uuid_text(char out[37], seed_rng_t *r)
+/* A version-4 UUID drawn from r: its 16 bytes in b (the binary COPY's) and its text in out. */
+static inline void uuid_draw(char out[37], uint8_t b[16], seed_rng_t *r)
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t b[16];
     uint64_t a = rng_next(r), c = rng_next(r);
     memcpy(b, &a, 8);
     memcpy(b + 8, &c, 8);
@@ -194,6 +194,34 @@ static inline void uuid_text(char out[37], seed_rng_t *r)
     }
     *p = '\0';
 }
+
+/* ---- fast binary (COPY ... WITH (FORMAT binary): every number in network byte order) ------------------------------ */
+
+static inline char *put_be16(char *p, uint16_t v)
+{
+    p[0] = (char)(v >> 8);
+    p[1] = (char)v;
+    return p + 2;
+}
+
+static inline char *put_be32(char *p, uint32_t v)
+{
+    p[0] = (char)(v >> 24);
+    p[1] = (char)(v >> 16);
+    p[2] = (char)(v >> 8);
+    p[3] = (char)v;
+    return p + 4;
+}
+
+static inline char *put_be64(char *p, uint64_t v)
+{
+    p = put_be32(p, (uint32_t)(v >> 32));
+    return put_be32(p, (uint32_t)v);
+}
+
+/* The binary COPY's header (signature, flags 0, no extension) and its trailer (a field count of -1). */
+#define SEED_BINARY_HEADER "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"
+#define SEED_BINARY_HEADER_LEN 19
 
 /* ---- the city ----------------------------------------------------------------------------------------------------- */
 
@@ -215,6 +243,7 @@ extern const double seed_mode_km[MODE_COUNT];
 
 typedef struct seed_household {
     char id[37];
+    uint8_t uuid[16]; /* id's bytes, for the binary COPY of the readings */
     uint8_t district; /* 1..10 */
     uint8_t dwelling;
     uint8_t band;
@@ -231,7 +260,8 @@ typedef struct seed_household {
 
 /* One entry per hour of the range. */
 typedef struct seed_hour {
-    char ts[23]; /* "YYYY-MM-DD HH:00:00+00" */
+    char ts[23];     /* "YYYY-MM-DD HH:00:00+00" */
+    int64_t pg_usec; /* the same hour as PostgreSQL stores a timestamptz: microseconds since 2000-01-01 00:00 UTC */
     float elec;  /* electricity shape x season */
     float water; /* water shape x season */
     float hdh;   /* heating degree hours, already reduced outside the heating season */

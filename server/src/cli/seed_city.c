@@ -49,7 +49,7 @@ void seed_build_households(seed_ctx_t *ctx)
         seed_household_t *h = &ctx->households[i];
         seed_rng_t r;
         rng_init(&r, ctx->seed, 1, i);
-        uuid_text(h->id, &r);
+        uuid_draw(h->id, h->uuid, &r);
         int d = rng_pick(&r, pop, 10);
         h->district = (uint8_t)(d + 1);
         if (rng_unit(&r) < seed_districts[d].apartments)
@@ -160,6 +160,7 @@ static void build_hours(seed_ctx_t *ctx, seed_rng_t *r)
         o->elec = (float)((weekend ? elec_we[lh] / e_we : elec_wd[lh] / e_wd) * season);
         o->water = (float)((weekend ? water_we[lh] / w_we : water_wd[lh] / w_wd) * summer);
         o->hdh = (float)hdh;
+        o->pg_usec = (utc_hour * 3600 - 946684800LL) * 1000000LL;
         char *p = put_date(o->ts, utc_hour / 24);
         *p++ = ' ';
         memcpy(p, seed_digit_pairs + 2 * (utc_hour % 24), 2);

@@ -87,8 +87,11 @@ static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const 
 
 /* ---- generators --------------------------------------------------------------------------------------------------- */
 
-/* One reading as a COPY line: household hh, hour hr, the next draw of the household's generator. 0, or -1 when the
- * COPY failed. */
+/* One reading as a row of a binary COPY: household hh, hour hr, the next draw of the household's generator. Binary
+ * because the backend's text parsing (the timestamp above all) took 0.7 of its 1.07 us a row (2 M readings into an
+ * unindexed table: 2.17 s as text, 0.72 s binary). The values are the text path's: the water, drawn in tenths of a
+ * litre, is the float4 nearest to tenths/10, as float4in reads "12.3" (checked equal to strtof for every tenths below
+ * 5e7; beyond, strtof itself). 0, or -1 when the COPY failed. */
 static int energy_row(seed_ctx_t *ctx, cli_bulk_t *c, const seed_household_t *hh, const seed_hour_t *hr, seed_rng_t *r)
 {
     float elec = (float)hh->elec_wh, water = (float)(hh->water_l * 10.0), heat_k = (float)hh->heat_k;
@@ -98,17 +101,30 @@ static int energy_row(seed_ctx_t *ctx, cli_bulk_t *c, const seed_household_t *hh
     uint32_t e = (uint32_t)(elec * hr->elec * (0.7f + 0.6f * u1) * spike);
     uint32_t w10 = (uint32_t)(water * hr->water * (0.6f + 0.8f * u2));
     uint32_t heat = (uint32_t)(heat_k * hr->hdh + 1.8f * (float)w10 + 25.0f);
-    char *p = household_row(ctx, c, hh);
+    float litres;
+    uint32_t litres_bits;
+    if (w10 < 50000000) {
+        litres = (float)((double)w10 / 10.0);
+    } else {
+        char t[16];
+        *put_tenths(t, w10) = '\0';
+        litres = strtof(t, NULL);
+    }
+    memcpy(&litres_bits, &litres, 4);
+    char *p = row_start(ctx, c);
     if (p == NULL)
         return -1;
-    memcpy(p, hr->ts, 22);
-    p[22] = '\t';
-    p = put_u32(p + 23, e);
-    *p++ = '\t';
-    p = put_u32(p, heat);
-    *p++ = '\t';
-    p = put_tenths(p, w10);
-    *p++ = '\n';
+    p = put_be16(p, 5);
+    p = put_be32(p, 16);
+    memcpy(p, hh->uuid, 16);
+    p = put_be32(p + 16, 8);
+    p = put_be64(p, (uint64_t)hr->pg_usec);
+    p = put_be32(p, 4);
+    p = put_be32(p, e);
+    p = put_be32(p, 4);
+    p = put_be32(p, heat);
+    p = put_be32(p, 4);
+    p = put_be32(p, litres_bits);
     c->len = (size_t)(p - c->buf);
     return 0;
 }
@@ -156,12 +172,19 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
             return -1;
     }
     /* Without the owner's rights, go through the parent: partitions created later carry no grants of their own. */
-    str_fmt(sql, sizeof sql, "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN%s",
-            ctx->rebuild_pk ? mo->partition : "energy_hourly", ctx->rebuild_pk ? " WITH (FREEZE)" : "");
+    str_fmt(sql, sizeof sql,
+            "COPY core.%s (household_id, hour_utc, electricity_wh, heat_wh, water_l) FROM STDIN WITH (FORMAT binary%s)",
+            ctx->rebuild_pk ? mo->partition : "energy_hourly", ctx->rebuild_pk ? ", FREEZE" : "");
     if (copy_begin(ctx, c, sql) != 0)
         return -1;
+    memcpy(c->buf + c->len, SEED_BINARY_HEADER, SEED_BINARY_HEADER_LEN);
+    c->len += SEED_BINARY_HEADER_LEN;
     if (energy_month_rows(ctx, c, mo, month_index) != 0)
         return -1;
+    char *p = row_start(ctx, c);
+    if (p == NULL)
+        return -1;
+    c->len = (size_t)(put_be16(p, 0xffff) - c->buf);
     if (copy_end(ctx, c) != 0)
         return -1;
     if (ctx->rebuild_pk) {
