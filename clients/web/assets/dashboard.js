@@ -69,6 +69,7 @@ const texts = {
         greenest: 'De grønneste 3 timer i det næste døgn: kl. {from}–{to}{day} (ca. {g} g CO2/kWh, Energinets prognose for Østdanmark).',
         greenest_tip: 'Fx kl. {from}–{to}{day}.',
         greenest_none: 'Ingen prognose for elnettets CO2 i det næste døgn lige nu.',
+        tomorrow: 'i morgen',
         synthetic: 'Data er syntetiske (demo).',
         apps_h: 'Mine apps',
         apps_p: 'Disse apps må læse din husstands data. Tilbagekalder du, stopper de med det samme.',
@@ -166,6 +167,7 @@ const texts = {
         greenest: 'The greenest 3 hours in the next 24: {from}–{to}{day} (about {g} g CO2/kWh, Energinet\'s forecast for East Denmark).',
         greenest_tip: 'For example {from}–{to}{day}.',
         greenest_none: 'No forecast of the grid\'s CO2 for the next 24 hours right now.',
+        tomorrow: 'tomorrow',
         synthetic: 'The data is synthetic (demo).',
         apps_h: 'My apps',
         apps_p: "These apps may read your household's data. Revoking stops them at once.",
@@ -392,8 +394,14 @@ async function loadGreenest() {
         $('greenest').textContent = t('greenest_none');
         return;
     }
+    // the window's day in words, never as an ISO date: nothing today, "tomorrow", else the day and month by name
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Copenhagen' }).format(new Date());
-    const day = w.start_dk.slice(0, 10) === today ? '' : ` (${w.start_dk.slice(0, 10)})`;
+    const next = new Date(`${today}T12:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    const startDay = w.start_dk.slice(0, 10);
+    const named = () =>
+        new Date(`${startDay}T12:00:00Z`).toLocaleDateString(currentLang() === 'da' ? 'da-DK' : 'en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' });
+    const day = startDay === today ? '' : startDay === next.toISOString().slice(0, 10) ? ` ${t('tomorrow')}` : ` (${named()})`;
     const args = { from: w.start_dk.slice(11, 16), to: w.end_dk.slice(11, 16), day, g: fmtNum(w.mean_g_per_kwh, 0) };
     $('greenest').dataset.start = w.start_utc;
     $('greenest').textContent = t('greenest', args);

@@ -51,10 +51,10 @@
  * LOADING: COPY with large buffers, rows formatted by hand (no printf per field): text for households, grid, waste and
  * trips, binary for the hourly readings (the backend's parsing of a text timestamp cost more than the row's insert;
  * the same values either way). The hourly readings go straight into their monthly partitions, one month per COPY,
- * spread over --jobs connections (default 2), because the backend, not the generator, is the bottleneck. When the connecting role is a superuser, session_replication_role = replica skips
- * the foreign-key triggers: the generated rows reference households loaded (and committed) just before.
- * Households and grid intensity commit first; each month/table then commits on its own, so a failed seed can leave
- * partial data — rerun with --replace.
+ * spread over --jobs connections (default 2), because the backend, not the generator, is the bottleneck. When the connecting role
+ * is a superuser, session_replication_role = replica skips the foreign-key triggers: the generated rows reference households loaded
+ * (and committed) just before. Households and grid intensity commit first; each month/table then commits on its own, so a failed
+ * seed can leave partial data — rerun with --replace.
  */
 #include <errno.h>
 #include <pthread.h>

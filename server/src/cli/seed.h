@@ -262,9 +262,9 @@ typedef struct seed_household {
 typedef struct seed_hour {
     char ts[23];     /* "YYYY-MM-DD HH:00:00+00" */
     int64_t pg_usec; /* the same hour as PostgreSQL stores a timestamptz: microseconds since 2000-01-01 00:00 UTC */
-    float elec;  /* electricity shape x season */
-    float water; /* water shape x season */
-    float hdh;   /* heating degree hours, already reduced outside the heating season */
+    float elec;      /* electricity shape x season */
+    float water;     /* water shape x season */
+    float hdh;       /* heating degree hours, already reduced outside the heating season */
 } seed_hour_t;
 
 typedef struct seed_day {

@@ -1,6 +1,8 @@
 /*
  * cli/seed_rows — the rows of the synthetic city, written straight into COPY buffers (no printf per field).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/seed.h"
@@ -13,6 +15,22 @@ int seed_exec(seed_ctx_t *ctx, PGconn *conn, const char *sql)
         return 0;
     seed_fail(ctx, sql, PQerrorMessage(conn));
     return -1;
+}
+
+/* seed_exec of a statement formatted like printf (table and partition names). */
+static int seed_execf(seed_ctx_t *ctx, PGconn *conn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int seed_execf(seed_ctx_t *ctx, PGconn *conn, const char *fmt, ...)
+{
+    char sql[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof sql) {
+        seed_fail(ctx, fmt, "statement too long");
+        return -1;
+    }
+    return seed_exec(ctx, conn, sql);
 }
 
 static int copy_begin(seed_ctx_t *ctx, cli_bulk_t *c, const char *sql)
@@ -58,11 +76,9 @@ static int bulk_begin(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const c
 {
     char sql[200];
     if (ctx->rebuild_pk) {
-        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT %s_pkey", table, table);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "ALTER TABLE core.%s DROP CONSTRAINT %s_pkey", table, table) != 0)
             return -1;
-        str_fmt(sql, sizeof sql, "TRUNCATE core.%s", table);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "TRUNCATE core.%s", table) != 0)
             return -1;
     }
     str_fmt(sql, sizeof sql, "COPY core.%s (%s) FROM STDIN%s", table, columns, ctx->rebuild_pk ? " WITH (FREEZE)" : "");
@@ -77,8 +93,7 @@ static int bulk_finish(seed_ctx_t *ctx, cli_bulk_t *c, const char *table, const 
         return -1;
     if (!ctx->rebuild_pk)
         return 0;
-    str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (%s)", table, table, key);
-    if (seed_exec(ctx, c->conn, sql) != 0)
+    if (seed_execf(ctx, c->conn, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (%s)", table, table, key) != 0)
         return -1;
     /* statistics for the first release's plans (a range of days with none is taken for 0.5 % of the rows) */
     str_fmt(sql, sizeof sql, "ANALYZE core.%s", table);
@@ -164,11 +179,9 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
     if (ctx->rebuild_pk) {
         /* A partition left with its own key by an interrupted seed loses it; the (empty) partition is truncated in
          * this transaction so that COPY FREEZE may write the rows frozen and all-visible. */
-        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s DROP CONSTRAINT IF EXISTS %s_pkey", mo->partition, mo->partition);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "ALTER TABLE core.%s DROP CONSTRAINT IF EXISTS %s_pkey", mo->partition, mo->partition) != 0)
             return -1;
-        str_fmt(sql, sizeof sql, "TRUNCATE core.%s", mo->partition);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "TRUNCATE core.%s", mo->partition) != 0)
             return -1;
     }
     /* Without the owner's rights, go through the parent: partitions created later carry no grants of their own. */
@@ -190,21 +203,18 @@ int seed_load_energy_month(seed_ctx_t *ctx, cli_bulk_t *c, const seed_month_t *m
     if (ctx->rebuild_pk) {
         /* Sorting a month once is cheaper than inserting it into a b-tree row by row; the other connection keeps
          * loading meanwhile. seed_finish_pk attaches these indexes to the parent's key. */
-        str_fmt(sql, sizeof sql, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)", mo->partition,
-                mo->partition);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "ALTER TABLE core.%s ADD CONSTRAINT %s_pkey PRIMARY KEY (household_id, hour_utc)",
+                       mo->partition, mo->partition) != 0)
             return -1;
         /* statistics now, by the job that loaded the month (autovacuum would gather them during the first release) */
-        str_fmt(sql, sizeof sql, "ANALYZE core.%s", mo->partition);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn, "ANALYZE core.%s", mo->partition) != 0)
             return -1;
         /* the month's block ranges in its BRIN index on hour_utc (0027_energy_hour_brin.sql): a release finds a later
          * day without scanning the month */
-        str_fmt(sql, sizeof sql,
-                "SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
-                " JOIN pg_am a ON a.oid = x.relam WHERE i.indrelid = 'core.%s'::regclass AND a.amname = 'brin'",
-                mo->partition);
-        if (seed_exec(ctx, c->conn, sql) != 0)
+        if (seed_execf(ctx, c->conn,
+                       "SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+                       " JOIN pg_am a ON a.oid = x.relam WHERE i.indrelid = 'core.%s'::regclass AND a.amname = 'brin'",
+                       mo->partition) != 0)
             return -1;
     }
     return 0;
